@@ -1,0 +1,193 @@
+"""HTTP API: authenticated sales batch ingest and KR progress reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import orjson
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.auth import client_for
+from api.problems import ProblemError, problem
+from domain.sales import SaleFact, SalesBatch
+from infra.kafka.codec import Reject, decode_event
+from infra.kafka.sales_publisher import SalesPublisher
+from infra.postgres.db import create_pool
+from infra.settings import Settings
+from projections import queries
+
+log = structlog.get_logger("northstar.api")
+
+
+def create_api(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(settings.dsn, size=8)
+        app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        await app.state.publisher.start()
+        try:
+            yield
+        finally:
+            await app.state.publisher.stop()
+            await app.state.pool.close()
+
+    app = FastAPI(title="Northstar", version="0.1.0", lifespan=lifespan)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        return problem(422, "Invalid request", errors=errors)
+
+    def require(*roles: str) -> Any:
+        async def check(request: Request) -> tuple[str, str]:
+            header = request.headers.get("authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise ProblemError(
+                    401, "Authentication required", "send 'Authorization: Bearer <token>'"
+                )
+            async with request.app.state.pool.acquire() as conn:
+                client = await client_for(conn, token.strip())
+            if client is None:
+                raise ProblemError(401, "Unknown or revoked token")
+            name, role = client
+            if role not in roles:
+                log.warning("access_denied", client=name, role=role, path=request.url.path)
+                raise ProblemError(403, "Forbidden", f"role {role!r} may not call this endpoint")
+            return client
+
+        return Depends(check)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/v1/sales/batch",
+        status_code=202,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SalesBatch.model_json_schema()}},
+            }
+        },
+        responses={422: {"description": "field-level errors"}, 413: {"description": "too large"}},
+    )
+    async def ingest_sales(
+        request: Request, client: Annotated[tuple[str, str], require("ingest", "admin")]
+    ) -> dict[str, int]:
+        """Accept a batch of sales facts atomically: all valid and known, or none (422)."""
+        facts = await _parse_batch(request, settings)
+        await _require_known_reps(request, facts)
+        accepted = await request.app.state.publisher.publish(facts)
+        log.info("sales_batch_accepted", client=client[0], events=accepted)
+        return {"accepted": accepted}
+
+    @app.get("/v1/key-results")
+    async def list_key_results(
+        request: Request,
+        _: Annotated[tuple[str, str], require("reader", "admin")],
+        unit_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        async with request.app.state.pool.acquire() as conn:
+            return _jsonable(await queries.kr_progress(conn, unit_id=unit_id))
+
+    @app.get("/v1/key-results/{kr_id}")
+    async def get_key_result(
+        request: Request,
+        kr_id: str,
+        _: Annotated[tuple[str, str], require("reader", "admin")],
+    ) -> dict[str, Any]:
+        async with request.app.state.pool.acquire() as conn:
+            rows = await queries.kr_progress(conn, kr_id=kr_id)
+        if not rows:
+            raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
+        return _jsonable(rows)[0]
+
+    return app
+
+
+def _jsonable(rows: list[dict[str, Any]]) -> Any:
+    return orjson.loads(orjson.dumps(rows, default=str))
+
+
+async def _parse_batch(request: Request, settings: Settings) -> list[SaleFact]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.api_max_body_bytes:
+        raise ProblemError(
+            413, "Payload too large", f"the body may be at most {settings.api_max_body_bytes} bytes"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > settings.api_max_body_bytes:
+            raise ProblemError(
+                413,
+                "Payload too large",
+                f"the body may be at most {settings.api_max_body_bytes} bytes",
+            )
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProblemError(400, "Body is not JSON", str(exc)) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        raise ProblemError(
+            422,
+            "Invalid request",
+            errors=[{"field": "events", "message": "a list of sales events is required"}],
+        )
+    items = document["events"]
+    if not 1 <= len(items) <= settings.api_max_batch:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            errors=[
+                {"field": "events", "message": f"between 1 and {settings.api_max_batch} events"}
+            ],
+        )
+    facts: list[SaleFact] = []
+    errors: list[dict[str, str]] = []
+    for index, item in enumerate(items):
+        result = decode_event(item, b"", index)
+        if isinstance(result, Reject):
+            errors.extend(_item_errors(index, result))
+        else:
+            facts.append(result)
+    if errors:
+        raise ProblemError(422, "Invalid sales events", "nothing was accepted", errors)
+    return facts
+
+
+def _item_errors(index: int, reject: Reject) -> list[dict[str, str]]:
+    if not reject.errors:
+        return [{"field": f"events.{index}", "message": reject.detail}]
+    return [
+        {"field": f"events.{index}.{field}", "message": message} for field, message in reject.errors
+    ]
+
+
+async def _require_known_reps(request: Request, facts: list[SaleFact]) -> None:
+    rep_ids = sorted({f.rep_id for f in facts})
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id FROM org_unit WHERE level = 'rep' AND id = ANY($1::text[])", rep_ids
+        )
+    unknown = set(rep_ids) - {r["id"] for r in rows}
+    if unknown:
+        errors = [
+            {"field": f"events.{i}.rep_id", "message": f"unknown rep {f.rep_id!r}"}
+            for i, f in enumerate(facts)
+            if f.rep_id in unknown
+        ]
+        raise ProblemError(422, "Invalid sales events", "nothing was accepted", errors[:100])

@@ -1,0 +1,90 @@
+"""Sales facts from POS/CRM systems, in Northstar's vocabulary, with their wire contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from domain.messages import AwareDatetime, Message
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+MinorUnits = Annotated[int, Field(ge=0, le=10**15, description="money in minor units (fen)")]
+Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+
+
+class SaleFact(Message):
+    """Fields every sales fact carries: who sold, to whom, when, and the source's own id."""
+
+    schema_version: Literal[1] = 1
+    source_system: Identifier = Field(description="the POS/CRM system that produced the fact")
+    source_id: Identifier = Field(description="the fact's id in its source system")
+    occurred_at: AwareDatetime
+    rep_id: Identifier = Field(description="the frontline rep (leaf org unit) credited")
+    customer_id: Identifier
+
+    @property
+    def dedup_key(self) -> str:
+        """Natural identity: the same fact sent twice shares this key."""
+        return f"{self.type}|{self.source_system}|{self.source_id}"  # type: ignore[attr-defined]
+
+
+class SaleRecorded(SaleFact):
+    """A customer bought `quantity` of one SKU for `amount_minor`."""
+
+    type: Literal["sales.sale_recorded"] = "sales.sale_recorded"
+    sku: Identifier
+    category: Identifier
+    premium: bool = Field(description="the SKU belongs to the premium range")
+    channel: Literal["retail", "wholesale", "ecommerce", "horeca"]
+    quantity: Quantity
+    amount_minor: MinorUnits
+
+
+class SaleRefunded(SaleFact):
+    """Part or all of an earlier sale was given back; it reverses that sale's figures."""
+
+    type: Literal["sales.sale_refunded"] = "sales.sale_refunded"
+    sale_source_id: Identifier = Field(description="source_id of the refunded sale")
+    sku: Identifier
+    category: Identifier
+    premium: bool
+    channel: Literal["retail", "wholesale", "ecommerce", "horeca"]
+    quantity: Quantity
+    amount_minor: MinorUnits
+
+
+class PaymentCollected(SaleFact):
+    """Money owed for earlier sales came in (feeds the collection rate, 回款率)."""
+
+    type: Literal["sales.payment_collected"] = "sales.payment_collected"
+    amount_minor: MinorUnits
+
+
+class CustomerFirstOrder(SaleFact):
+    """A new customer placed their first order (feeds first-order conversion)."""
+
+    type: Literal["sales.customer_first_order"] = "sales.customer_first_order"
+
+
+SalesEvent = Annotated[
+    SaleRecorded | SaleRefunded | PaymentCollected | CustomerFirstOrder,
+    Field(discriminator="type"),
+]
+SALES_EVENT_TYPES: tuple[type[SaleFact], ...] = (
+    SaleRecorded,
+    SaleRefunded,
+    PaymentCollected,
+    CustomerFirstOrder,
+)
+
+
+class SalesBatch(Message):
+    """Several facts in one Kafka record: the edge batches to amortise per-message cost."""
+
+    type: Literal["sales.batch"] = "sales.batch"
+    schema_version: Literal[1] = 1
+    events: tuple[SalesEvent, ...] = Field(min_length=1, max_length=10_000)
+
+
+sales_event_adapter: TypeAdapter[SalesEvent] = TypeAdapter(SalesEvent)

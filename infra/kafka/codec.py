@@ -1,0 +1,103 @@
+"""Wire codec for the sales topic: bytes in, validated facts or reasoned rejects out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
+
+from domain.messages import field_errors
+from domain.sales import SALES_EVENT_TYPES, SaleFact
+
+EVENT_CLASSES = {t.model_fields["type"].default: t for t in SALES_EVENT_TYPES}
+BATCH_TYPE = "sales.batch"
+MAX_BATCH_EVENTS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record (or one item of a batch record) that cannot be accepted, and why."""
+
+    reason: str
+    detail: str
+    original: bytes
+    index: int | None = None
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Decoded:
+    facts: list[SaleFact] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def decode_event(item: object, original: bytes, index: int | None = None) -> SaleFact | Reject:
+    if not isinstance(item, dict):
+        return Reject("not_an_object", "a sales event must be a JSON object", original, index)
+    event_type = item.get("type")
+    event_class = EVENT_CLASSES.get(event_type)  # type: ignore[call-overload]
+    if event_class is None:
+        return Reject("unknown_type", f"unknown event type {event_type!r}", original, index)
+    try:
+        return event_class.model_validate(item)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        errors = tuple(
+            (e["field"], e["message"])
+            for e in field_errors(exc.errors(include_url=False))  # type: ignore[arg-type]
+        )
+        detail = "; ".join(f"{field}: {message}" for field, message in errors)
+        return Reject("schema_invalid", detail, original, index, errors)
+
+
+def decode_record(value: bytes | None, max_bytes: int) -> Decoded:
+    """Decode one Kafka record holding either a single sales event or a `sales.batch`."""
+    out = Decoded()
+    raw = value or b""
+    if len(raw) > max_bytes:
+        out.rejects.append(
+            Reject("too_large", f"{len(raw)} bytes exceeds the {max_bytes}-byte limit", raw)
+        )
+        return out
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        out.rejects.append(Reject("not_json", str(exc), raw))
+        return out
+    if isinstance(body, dict) and body.get("type") == BATCH_TYPE:
+        items = body.get("events")
+        if not isinstance(items, list) or not items or len(items) > MAX_BATCH_EVENTS:
+            out.rejects.append(
+                Reject(
+                    "schema_invalid",
+                    f"events: a list of 1..{MAX_BATCH_EVENTS} events is required",
+                    raw,
+                )
+            )
+            return out
+        for index, item in enumerate(items):
+            _sort(decode_event(item, b"", index), out, item)
+        return out
+    _sort(decode_event(body, raw), out, None)
+    return out
+
+
+def _sort(result: SaleFact | Reject, out: Decoded, item: object) -> None:
+    if isinstance(result, Reject):
+        if item is not None:
+            result = Reject(
+                result.reason, result.detail, orjson.dumps(item), result.index, result.errors
+            )
+        out.rejects.append(result)
+    else:
+        out.facts.append(result)
+
+
+def encode_event(event: SaleFact) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def encode_batch(events: Iterable[SaleFact]) -> bytes:
+    body = b",".join(e.model_dump_json().encode() for e in events)
+    return b'{"type":"sales.batch","schema_version":1,"events":[' + body + b"]}"

@@ -1,0 +1,60 @@
+"""The topics Northstar owns, and their idempotent creation on the broker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    forever = {"retention.ms": "-1", "retention.bytes": "-1"}
+    return [
+        TopicSpec(
+            settings.sales_topic,
+            settings.topic_partitions,
+            {**forever, "max.message.bytes": str(16 * 1024 * 1024)},
+        ),
+        TopicSpec(
+            settings.dead_letter_topic, 1, {**forever, "max.message.bytes": str(16 * 1024 * 1024)}
+        ),
+    ]
+
+
+async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create missing topics; returns the names created now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    created = []
+    try:
+        existing = set(await admin.list_topics())
+        for spec in specs or topic_specs(settings):
+            if spec.name in existing:
+                continue
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=1,
+                            topic_configs=spec.config,
+                        )
+                    ]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+    return created

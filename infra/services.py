@@ -1,0 +1,51 @@
+"""Bring the whole local stack up or down: Kafka, PostgreSQL, schema and topics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from infra.kafka.broker import KafkaBroker
+from infra.kafka.topics import ensure_topics
+from infra.postgres.cluster import PostgresCluster, answers
+from infra.postgres.db import migrate
+from infra.settings import Settings
+
+log = structlog.get_logger("northstar.services")
+
+
+def external_database(settings: Settings) -> bool:
+    """True when NORTHSTAR_DATABASE_URL is set and answers: then no private cluster is run."""
+    return bool(settings.database_url) and asyncio.run(answers(settings.dsn))
+
+
+def start_all(settings: Settings) -> None:
+    """Idempotent: start what is not running, then apply migrations and create topics."""
+    kafka_pid = KafkaBroker(settings).start()
+    log.info("kafka_ready", bootstrap=settings.kafka_bootstrap, pid=kafka_pid)
+    if external_database(settings):
+        log.info("postgres_external", url=settings.dsn.split("@")[-1])
+    else:
+        PostgresCluster(settings).start()
+        log.info("postgres_ready", port=settings.pg_port)
+    applied = asyncio.run(migrate(settings.dsn))
+    created = asyncio.run(ensure_topics(settings))
+    log.info("schema_and_topics_ready", migrations=applied, topics_created=created)
+
+
+def stop_all(settings: Settings) -> None:
+    stopped_kafka = KafkaBroker(settings).stop()
+    stopped_pg = PostgresCluster(settings).stop()
+    log.info("services_stopped", kafka=stopped_kafka, postgres=stopped_pg)
+
+
+def status(settings: Settings) -> dict[str, object]:
+    broker = KafkaBroker(settings)
+    return {
+        "kafka": {"pid": broker.pid(), "bootstrap": settings.kafka_bootstrap},
+        "postgres": {
+            "private_cluster_running": PostgresCluster(settings).running(),
+            "answers": asyncio.run(answers(settings.dsn)),
+        },
+    }

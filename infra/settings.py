@@ -1,0 +1,54 @@
+"""The one reader of the environment: every setting Northstar uses, with its default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Process configuration (prefix ``NORTHSTAR_``); frozen so it can be shared safely."""
+
+    model_config = SettingsConfigDict(env_prefix="NORTHSTAR_", frozen=True, extra="ignore")
+
+    var_dir: Path = REPO_ROOT / "var"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "768m"
+    database_url: str | None = None
+    pg_port: int = 55432
+    pg_user: str = "northstar"
+    pg_password: SecretStr = SecretStr("northstar")
+    pg_database: str = "northstar"
+
+    app_id: str = "northstar"
+    company_timezone: str = "Asia/Shanghai"
+    sales_topic: str = "northstar.sales.v1"
+    dead_letter_topic: str = "northstar.sales.dead-letter.v1"
+    topic_partitions: int = 4
+    worker_batch_size: int = Field(default=2000, ge=1)
+    worker_batch_within_s: float = Field(default=0.05, gt=0)
+    broker_session_timeout_s: float = 10.0
+    max_record_bytes: int = 1_048_576
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8400
+    api_max_batch: int = 5000
+    api_max_body_bytes: int = 4_194_304
+    log_level: str = "info"
+
+    @property
+    def dsn(self) -> str:
+        """The database URL: the one given, or the project's private cluster."""
+        if self.database_url:
+            return self.database_url
+        password = self.pg_password.get_secret_value()
+        return f"postgresql://{self.pg_user}:{password}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def kafka_url(self) -> str:
+        return f"kafka://{self.kafka_bootstrap}"

@@ -1,0 +1,95 @@
+"""`northstar demo`: the whole stack with the simulated beverage company, until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import yaml
+
+from api.auth import create_client
+from infra.postgres.db import connect
+from infra.procs import port_open, wait_until
+from infra.services import start_all
+from infra.settings import Settings
+from projections.catalog import load_catalog
+from simulator.company import company_catalog
+
+
+async def _seed(settings: Settings) -> tuple[int, str, str]:
+    company = company_catalog(datetime.now(UTC).date())
+    folder = settings.var_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "company.yaml").write_text(
+        yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )
+    conn = await connect(settings.dsn)
+    try:
+        krs = await load_catalog(conn, company)
+        ingest = await create_client(conn, "demo-ingest", "ingest")
+        reader = await create_client(conn, "demo-reader", "reader")
+    finally:
+        await conn.close()
+    return krs, ingest, reader
+
+
+def run_demo(settings: Settings) -> None:
+    start_all(settings)
+    krs, ingest_token, reader_token = asyncio.run(_seed(settings))
+    logs = settings.var_dir / "demo"
+    northstar = [sys.executable, "-m", "northstar_cli.main"]
+    children: list[subprocess.Popen[bytes]] = []
+
+    def spawn(name: str, *args: str) -> None:
+        with open(logs / f"{name}.log", "ab") as out:
+            children.append(
+                subprocess.Popen(
+                    [*northstar, *args],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+
+    spawn("worker", "worker")
+    spawn("api", "api")
+    wait_until(lambda: port_open(settings.api_host, settings.api_port), 60, "API")
+    spawn(
+        "simulator", "simulate", "sales", "--company", str(logs / "company.yaml"), "--rate", "200"
+    )
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    print(
+        f"""
+Northstar demo is running ({krs} KRs, 96 reps, sales streaming at ~200 facts/s).
+
+  KR progress (CLI):   .venv/bin/northstar kr show --unit hq
+  KR progress (HTTP):  curl -H 'Authorization: Bearer {reader_token}' {base}/v1/key-results?unit_id=hq
+  Ingest a batch:      curl -H 'Authorization: Bearer {ingest_token}' -H 'Content-Type: application/json' \\
+                            -d @batch.json {base}/v1/sales/batch
+  OpenAPI:             {base}/docs
+  Logs:                {logs}/worker.log, api.log, simulator.log
+
+Ctrl-C stops the worker, API and simulator; `make stop` stops Kafka and PostgreSQL.
+""",
+        flush=True,
+    )
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        failed = [c.args for c in children if c.poll() is not None]
+        print(f"a demo process exited: {failed}; see {logs}", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()

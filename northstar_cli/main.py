@@ -1,0 +1,311 @@
+"""`northstar`: run and operate the stack from one command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import orjson
+import yaml
+
+from infra.logging import configure_logging
+from infra.settings import Settings
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Northstar: live KR progress from sales events."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+@cli.group()
+def services() -> None:
+    """Local Kafka and PostgreSQL (no Docker needed)."""
+
+
+@services.command("start")
+@click.pass_obj
+def services_start(settings: Settings) -> None:
+    """Start Kafka and PostgreSQL if needed, apply migrations, create topics."""
+    from infra.services import start_all
+
+    start_all(settings)
+
+
+@services.command("stop")
+@click.pass_obj
+def services_stop(settings: Settings) -> None:
+    from infra.services import stop_all
+
+    stop_all(settings)
+
+
+@services.command("status")
+@click.pass_obj
+def services_status(settings: Settings) -> None:
+    from infra.services import status
+
+    click.echo(json.dumps(status(settings), indent=2))
+
+
+@cli.command()
+@click.pass_obj
+def worker(settings: Settings) -> None:
+    """Run the Faust worker that projects sales into KR progress."""
+    from streams.app import run_worker
+
+    run_worker(settings)
+
+
+@cli.command()
+@click.pass_obj
+def api(settings: Settings) -> None:
+    """Serve the HTTP API on NORTHSTAR_API_HOST:NORTHSTAR_API_PORT (127.0.0.1:8400)."""
+    import uvicorn
+
+    from api.app import create_api
+
+    uvicorn.run(
+        create_api(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    )
+
+
+@cli.group()
+def catalog() -> None:
+    """The org tree and metric-bound KRs."""
+
+
+@catalog.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def catalog_load(settings: Settings, path: Path) -> None:
+    """Load org units and KRs from a YAML file (idempotent)."""
+    from pydantic import ValidationError
+
+    from domain.catalog import CompanyCatalog
+    from domain.messages import DomainError
+    from infra.postgres.db import connect
+    from projections.catalog import load_catalog
+
+    try:
+        company = CompanyCatalog.model_validate(yaml.safe_load(path.read_text()))
+    except (ValidationError, DomainError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+
+    async def run() -> int:
+        conn = await connect(settings.dsn)
+        try:
+            return await load_catalog(conn, company)
+        finally:
+            await conn.close()
+
+    krs = asyncio.run(run())
+    click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
+
+
+@cli.group()
+def tokens() -> None:
+    """API client tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["ingest", "reader", "admin"]), required=True)
+@click.pass_obj
+def tokens_create(settings: Settings, name: str, role: str) -> None:
+    """Create (or rotate) a client's token and print it once."""
+    from api.auth import create_client
+    from infra.postgres.db import connect
+
+    async def run() -> str:
+        conn = await connect(settings.dsn)
+        try:
+            return await create_client(conn, name, role)
+        finally:
+            await conn.close()
+
+    click.echo(asyncio.run(run()))
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--chunk", default=5000, show_default=True, help="facts per publish round")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.pass_obj
+def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
+    """Import a CSV or JSONL file of sales facts; bad lines are listed and written aside."""
+    from tqdm import tqdm
+
+    from infra.kafka.codec import Reject
+    from infra.kafka.sales_publisher import SalesPublisher
+    from northstar_cli.file_import import count_lines, read_facts
+
+    rejects_path = path.with_name(path.name + ".rejects.jsonl")
+
+    async def run() -> tuple[int, int]:
+        publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        await publisher.start()
+        sent = rejected = 0
+        pending = []
+        try:
+            with (
+                tqdm(
+                    total=count_lines(path), unit="line", disable=quiet, desc=f"ingest {path.name}"
+                ) as bar,
+                rejects_path.open("wb") as rejects,
+            ):
+                for line_no, result in read_facts(path):
+                    bar.update(1)
+                    if isinstance(result, Reject):
+                        rejected += 1
+                        message = f"{path}:{line_no}: {result.reason}: {result.detail}"
+                        click.echo(message, err=True)
+                        rejects.write(
+                            orjson.dumps(
+                                {"line": line_no, "reason": result.reason, "detail": result.detail}
+                            )
+                            + b"\n"
+                        )
+                        continue
+                    pending.append(result)
+                    if len(pending) >= chunk:
+                        sent += await publisher.publish(pending)
+                        pending = []
+                if pending:
+                    sent += await publisher.publish(pending)
+        finally:
+            await publisher.stop()
+        return sent, rejected
+
+    started = time.perf_counter()
+    sent, rejected = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"sent {sent} facts in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):,.0f}/s); "
+        f"{rejected} rejected" + (f", listed in {rejects_path}" if rejected else "")
+    )
+    if not rejected:
+        rejects_path.unlink(missing_ok=True)
+    else:
+        sys.exit(2)
+
+
+@cli.group()
+def kr() -> None:
+    """Key results."""
+
+
+@kr.command("show")
+@click.argument("kr_id", required=False)
+@click.option("--unit", "unit_id", help="only KRs owned by this org unit")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json: bool) -> None:
+    """Show live progress of metric-bound KRs."""
+    from infra.postgres.db import connect
+    from projections.queries import kr_progress
+
+    async def run() -> list[dict[str, object]]:
+        conn = await connect(settings.dsn)
+        try:
+            return await kr_progress(conn, kr_id=kr_id, unit_id=unit_id)
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(run())
+    if kr_id and not rows:
+        raise click.ClickException(f"no key result {kr_id!r}")
+    if as_json:
+        click.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(
+        f"{'KR':34} {'owner':10} {'metric':14} {'actual':>16} {'target':>16} {'progress':>9}  as of"
+    )
+    for row in rows:
+        actual, pct = row["actual"], row["progress_display"]
+        click.echo(
+            f"{row['id']:34} {row['owner_unit_id']:10} {row['metric']:14} "
+            f"{'-' if actual is None else f'{actual:,.2f}':>16} {row['target_value']:>16,.2f} "
+            f"{'-' if pct is None else f'{pct:.1f}%':>9}  {row['as_of'] or '-'}"
+        )
+
+
+@cli.group()
+def simulate() -> None:
+    """The simulated beverage company."""
+
+
+@simulate.command("company")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def simulate_company(out: Path) -> None:
+    """Write the company's org tree and this quarter's KRs as YAML."""
+    from simulator.company import company_catalog
+
+    catalog_doc = company_catalog(datetime.now(UTC).date()).model_dump(mode="json")
+    out.write_text(yaml.safe_dump(catalog_doc, allow_unicode=True, sort_keys=False))
+    click.echo(f"wrote {out}")
+
+
+@simulate.command("sales")
+@click.option(
+    "--company", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+@click.option("--rate", default=50.0, show_default=True, help="facts per second")
+@click.option("--duration", default=0.0, help="seconds to run; 0 runs until interrupted")
+@click.option("--seed", default=7, show_default=True)
+@click.pass_obj
+def simulate_sales(
+    settings: Settings, company: Path, rate: float, duration: float, seed: int
+) -> None:
+    """Stream simulated sales into the sales topic, one record per fact, in real time."""
+    from domain.catalog import CompanyCatalog
+    from infra.kafka.sales_publisher import SalesPublisher
+    from simulator.sales import SalesSimulator
+
+    simulator = SalesSimulator(
+        CompanyCatalog.model_validate(yaml.safe_load(company.read_text())),
+        seed=seed,
+        source=f"pos-sim-{seed}",
+    )
+
+    async def run() -> int:
+        publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        await publisher.start()
+        sent = 0
+        started = time.monotonic()
+        try:
+            while duration <= 0 or time.monotonic() - started < duration:
+                for fact in simulator.facts_at(datetime.now(UTC)):
+                    await publisher.publish_one(fact)
+                    sent += 1
+                await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
+        finally:
+            await publisher.stop()
+        return sent
+
+    try:
+        sent = asyncio.run(run())
+    except KeyboardInterrupt:
+        return
+    click.echo(f"sent {sent} facts")
+
+
+@cli.command()
+@click.pass_obj
+def demo(settings: Settings) -> None:
+    """Everything: services, company, worker, API and a live sales simulator."""
+    from northstar_cli.demo import run_demo
+
+    run_demo(settings)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,68 @@
+"""Writes the company catalog (org tree, KR definitions) and seeds their progress rows."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from domain.catalog import CompanyCatalog
+from projections.kr_progress import refresh_progress
+
+_UPSERT_UNIT = """
+INSERT INTO org_unit (id, name, level, parent_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
+                               parent_id = excluded.parent_id
+"""
+_UPSERT_KR = """
+INSERT INTO key_result (id, title, owner_unit_id, metric, kind, start_value, target_value,
+                        window_start, window_end, category, channel)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, owner_unit_id = excluded.owner_unit_id,
+    metric = excluded.metric, kind = excluded.kind, start_value = excluded.start_value,
+    target_value = excluded.target_value, window_start = excluded.window_start,
+    window_end = excluded.window_end, category = excluded.category, channel = excluded.channel
+"""
+
+
+def _parents_first(catalog: CompanyCatalog) -> list[tuple[str, str, str, str | None]]:
+    order = {"hq": 0, "region": 1, "city": 2, "rep": 3}
+    units = sorted(catalog.units, key=lambda u: (order[u.level], u.id))
+    return [(u.id, u.name, u.level, u.parent_id) for u in units]
+
+
+async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int:
+    """Idempotent upsert; KR progress is recomputed from the roll-ups already projected."""
+    async with conn.transaction():
+        await conn.executemany(_UPSERT_UNIT, _parents_first(catalog))
+        await conn.executemany(
+            _UPSERT_KR,
+            [
+                (
+                    kr.id,
+                    kr.title,
+                    kr.owner_unit_id,
+                    kr.metric,
+                    kr.kind,
+                    kr.start,
+                    kr.target,
+                    kr.window_start,
+                    kr.window_end,
+                    kr.category,
+                    kr.channel,
+                )
+                for kr in catalog.key_results
+            ],
+        )
+        kr_ids = sorted(kr.id for kr in catalog.key_results)
+        # Committed before the recompute so that a concurrent projection batch locks and
+        # refreshes these rows too; the recompute below then includes whatever it committed.
+        await conn.execute(
+            "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
+            " SELECT unnest($1::text[]), 0, 0, 0 ON CONFLICT DO NOTHING",
+            kr_ids,
+        )
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT kr_id FROM kr_progress WHERE kr_id = ANY($1::text[]) ORDER BY kr_id FOR UPDATE",
+            kr_ids,
+        )
+        return await refresh_progress(conn, kr_ids, None)

@@ -1,0 +1,35 @@
+"""Read side: KR progress as the API and the CLI show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+_PROGRESS = """
+SELECT k.id, k.title, k.owner_unit_id, u.name AS owner_name, u.level AS owner_level,
+       k.metric, k.kind, k.start_value, k.target_value, k.window_start, k.window_end,
+       k.category, k.channel, p.actual, p.progress_pct, p.progress_display, p.provenance,
+       p.as_of, p.updated_at
+FROM key_result k
+JOIN org_unit u ON u.id = k.owner_unit_id
+LEFT JOIN kr_progress p ON p.kr_id = k.id
+WHERE ($1::text IS NULL OR k.id = $1) AND ($2::text IS NULL OR k.owner_unit_id = $2)
+ORDER BY CASE u.level WHEN 'hq' THEN 0 WHEN 'region' THEN 1 WHEN 'city' THEN 2 ELSE 3 END, k.id
+"""
+
+
+async def kr_progress(
+    conn: asyncpg.Connection, kr_id: str | None = None, unit_id: str | None = None
+) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(_PROGRESS, kr_id, unit_id)]
+
+
+async def unit_totals(conn: asyncpg.Connection) -> dict[str, dict[str, int]]:
+    """All-time sales totals per org unit (what every level of the tree has projected)."""
+    rows = await conn.fetch(
+        "SELECT unit_id, sum(revenue_minor)::bigint AS revenue_minor, sum(units)::bigint AS units,"
+        " sum(premium_revenue_minor)::bigint AS premium_revenue_minor"
+        " FROM sales_rollup_daily GROUP BY unit_id"
+    )
+    return {r["unit_id"]: {k: r[k] for k in r.keys() if k != "unit_id"} for r in rows}

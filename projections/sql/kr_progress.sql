@@ -1,0 +1,63 @@
+-- name: lock_checkpoints
+INSERT INTO projection_checkpoint (projection, topic, partition, next_offset)
+SELECT $1, $2, p, 0 FROM unnest($3::int[]) AS p
+ON CONFLICT DO NOTHING;
+-- name: read_checkpoints
+SELECT partition, next_offset FROM projection_checkpoint
+WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])
+ORDER BY partition
+FOR UPDATE;
+-- name: advance_checkpoints
+UPDATE projection_checkpoint AS c SET next_offset = n.next_offset, updated_at = now()
+FROM unnest($3::int[], $4::bigint[]) AS n (partition, next_offset)
+WHERE c.projection = $1 AND c.topic = $2 AND c.partition = n.partition;
+-- name: insert_facts
+INSERT INTO sales_fact (dedup_key, type, occurred_at, rep_id, customer_id, sku, category,
+                        channel, premium, quantity, amount_minor, topic, partition, kafka_offset)
+SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[], $9::bool[], $10::int[], $11::bigint[],
+                     $12::text[], $13::int[], $14::bigint[])
+ORDER BY 1
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING dedup_key;
+-- name: upsert_rollup
+INSERT INTO sales_rollup_daily AS r (unit_id, day, category, channel, revenue_minor, units,
+                                     premium_revenue_minor, premium_units)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[],
+                     $6::bigint[], $7::bigint[], $8::bigint[])
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (unit_id, day, category, channel) DO UPDATE SET
+    revenue_minor = r.revenue_minor + excluded.revenue_minor,
+    units = r.units + excluded.units,
+    premium_revenue_minor = r.premium_revenue_minor + excluded.premium_revenue_minor,
+    premium_units = r.premium_units + excluded.premium_units;
+-- name: lock_affected_krs
+SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
+WHERE k.owner_unit_id = ANY($1::text[]) AND k.window_start <= $3 AND k.window_end >= $2
+ORDER BY p.kr_id
+FOR UPDATE OF p;
+-- name: kr_totals
+SELECT k.id, k.metric, k.kind, k.start_value, k.target_value,
+       COALESCE(sum(r.revenue_minor), 0)::bigint AS revenue_minor,
+       COALESCE(sum(r.units), 0)::bigint AS units,
+       COALESCE(sum(r.premium_revenue_minor), 0)::bigint AS premium_revenue_minor
+FROM key_result k
+LEFT JOIN sales_rollup_daily r
+  ON r.unit_id = k.owner_unit_id
+ AND r.day BETWEEN k.window_start AND k.window_end
+ AND (k.category IS NULL OR r.category = k.category)
+ AND (k.channel IS NULL OR r.channel = k.channel)
+WHERE k.id = ANY($1::text[])
+GROUP BY k.id
+ORDER BY k.id;
+-- name: upsert_progress
+INSERT INTO kr_progress AS p (kr_id, actual, progress_pct, progress_display, provenance,
+                              as_of, updated_at)
+SELECT kr_id, actual, pct, display, 'auto', as_of, now()
+FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::timestamptz[])
+     AS u (kr_id, actual, pct, display, as_of)
+ORDER BY kr_id
+ON CONFLICT (kr_id) DO UPDATE SET
+    actual = excluded.actual, progress_pct = excluded.progress_pct,
+    progress_display = excluded.progress_display, provenance = excluded.provenance,
+    as_of = GREATEST(p.as_of, excluded.as_of), updated_at = excluded.updated_at;

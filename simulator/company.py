@@ -1,0 +1,127 @@
+"""A realistic beverage company (the one in DESIGN.md): org tree, product range, quarterly KRs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.catalog import CompanyCatalog
+from domain.key_results import MetricKeyResult
+from domain.org import OrgUnit
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    category: str
+    premium: bool
+    unit_price_minor: int
+
+
+PRODUCTS: tuple[Product, ...] = (
+    Product("green-tea-500ml", "tea", False, 350),
+    Product("oolong-500ml", "tea", False, 450),
+    Product("pu-erh-reserve-350ml", "tea", True, 1200),
+    Product("orange-juice-1l", "juice", False, 990),
+    Product("nfc-mango-300ml", "juice", True, 1590),
+    Product("soda-lemon-330ml", "sparkling", False, 400),
+    Product("sparkling-yuzu-330ml", "sparkling", True, 890),
+    Product("mineral-water-550ml", "water", False, 200),
+    Product("glacier-water-500ml", "water", True, 800),
+)
+
+REGIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "east": ("华东 East", (("shanghai", "上海"), ("hangzhou", "杭州"), ("nanjing", "南京"))),
+    "south": ("华南 South", (("guangzhou", "广州"), ("shenzhen", "深圳"), ("xiamen", "厦门"))),
+    "north": ("华北 North", (("beijing", "北京"), ("tianjin", "天津"), ("jinan", "济南"))),
+    "west": ("西南 Southwest", (("chengdu", "成都"), ("chongqing", "重庆"), ("kunming", "昆明"))),
+}
+REPS_PER_CITY = 8
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    next_start = date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
+    return start, next_start - timedelta(days=1)
+
+
+def company_catalog(today: date) -> CompanyCatalog:
+    """Org tree HQ -> 4 regions -> 12 cities -> 96 reps, with KRs for the current quarter."""
+    start, end = quarter_of(today)
+    units = [OrgUnit(id="hq", name="北极星饮品 Northstar Beverages", level="hq")]
+    krs = [
+        MetricKeyResult(
+            id="kr-hq-revenue",
+            title="Quarter revenue reaches 200M CNY",
+            owner_unit_id="hq",
+            metric="revenue",
+            start=Decimal(0),
+            target=Decimal(200_000_000),
+            window_start=start,
+            window_end=end,
+        ),
+        MetricKeyResult(
+            id="kr-hq-premium-share",
+            title="Premium share of revenue rises to 35%",
+            owner_unit_id="hq",
+            metric="premium_share",
+            start=Decimal(28),
+            target=Decimal(35),
+            window_start=start,
+            window_end=end,
+        ),
+    ]
+    for region_id, (region_name, cities) in REGIONS.items():
+        units.append(OrgUnit(id=region_id, name=region_name, level="region", parent_id="hq"))
+        krs.append(
+            MetricKeyResult(
+                id=f"kr-{region_id}-revenue",
+                title=f"{region_name}: quarter revenue 50M CNY",
+                owner_unit_id=region_id,
+                metric="revenue",
+                start=Decimal(0),
+                target=Decimal(50_000_000),
+                window_start=start,
+                window_end=end,
+            )
+        )
+        for city_id, city_name in cities:
+            units.append(OrgUnit(id=city_id, name=city_name, level="city", parent_id=region_id))
+            krs.append(
+                MetricKeyResult(
+                    id=f"kr-{city_id}-premium-units",
+                    title=f"{city_name}: 400k premium tea units",
+                    owner_unit_id=city_id,
+                    metric="units",
+                    category="tea",
+                    start=Decimal(0),
+                    target=Decimal(400_000),
+                    window_start=start,
+                    window_end=end,
+                )
+            )
+            for n in range(1, REPS_PER_CITY + 1):
+                rep_id = f"rep-{city_id}-{n:02d}"
+                units.append(
+                    OrgUnit(
+                        id=rep_id,
+                        name=f"{city_name} 销售代表 {n:02d}",
+                        level="rep",
+                        parent_id=city_id,
+                    )
+                )
+                krs.append(
+                    MetricKeyResult(
+                        id=f"kr-{rep_id}-revenue",
+                        title=f"{rep_id}: quarter revenue 2M CNY",
+                        owner_unit_id=rep_id,
+                        metric="revenue",
+                        start=Decimal(0),
+                        target=Decimal(2_000_000),
+                        window_start=start,
+                        window_end=end,
+                    )
+                )
+    return CompanyCatalog(units=tuple(units), key_results=tuple(krs))

@@ -1,0 +1,122 @@
+"""Turns a batch of raw sales records into one projection transaction; never lets an error out
+unhandled: transient failures are retried in place, poison records are dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+
+from infra.kafka.codec import Decoded, Reject, decode_record
+from projections.kr_progress import KrProgressProjection, PositionedFacts
+from projections.org_directory import OrgDirectory
+from streams.dead_letters import DeadLetterPublisher
+from streams.failures import backoff_seconds, is_transient
+
+log = structlog.get_logger("northstar.streams")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+class SalesProjectionHandler:
+    def __init__(
+        self,
+        topic: str,
+        projection: KrProgressProjection,
+        dead_letters: DeadLetterPublisher,
+        connect: Callable[[], Awaitable[asyncpg.Connection]],
+        max_record_bytes: int,
+    ) -> None:
+        self.topic = topic
+        self.projection = projection
+        self.dead_letters = dead_letters
+        self.connect = connect
+        self.max_record_bytes = max_record_bytes
+        self.directory = OrgDirectory()
+        self._conn: asyncpg.Connection | None = None
+
+    async def handle(self, records: Sequence[RawRecord]) -> None:
+        """Apply the batch exactly once in effect; returns only when it is durably done."""
+        decoded = [(r, decode_record(r.value, self.max_record_bytes)) for r in records]
+        attempt = 0
+        while True:
+            try:
+                await self._apply(decoded)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                await self._drop_connection()
+                delay = backoff_seconds(attempt)
+                log.warning("projection_retry", error=repr(exc), attempt=attempt, delay_s=delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await self.connect()
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def _apply(self, decoded: Sequence[tuple[RawRecord, Decoded]]) -> None:
+        conn = await self._connection()
+        rep_ids = {f.rep_id for _, d in decoded for f in d.facts}
+        known = await self.directory.known_reps(conn, rep_ids)
+        rejects: list[tuple[Reject, str, int, int]] = []
+        positioned: list[PositionedFacts] = []
+        for record, result in decoded:
+            kept = []
+            for index, fact in enumerate(result.facts):
+                if fact.rep_id in known:
+                    kept.append(fact)
+                    continue
+                original = record.value if len(result.facts) == 1 and not result.rejects else None
+                rejects.append(
+                    (
+                        Reject(
+                            "unknown_rep",
+                            f"rep_id {fact.rep_id!r} is not a rep of the org tree",
+                            original or fact.model_dump_json().encode(),
+                            None if original else index,
+                        ),
+                        self.topic,
+                        record.partition,
+                        record.offset,
+                    )
+                )
+            rejects.extend((r, self.topic, record.partition, record.offset) for r in result.rejects)
+            positioned.append(PositionedFacts(record.partition, record.offset, kept))
+        if rejects:
+            await self.dead_letters.publish(rejects)
+            for reject, _, partition, offset in rejects:
+                log.warning(
+                    "record_dead_lettered",
+                    reason=reject.reason,
+                    detail=reject.detail[:200],
+                    partition=partition,
+                    offset=offset,
+                    index=reject.index,
+                )
+        assert self.directory.tree is not None or not any(p.facts for p in positioned)
+        outcome = await self.projection.apply(conn, self.directory.tree, positioned)  # type: ignore[arg-type]
+        log.debug(
+            "batch_applied",
+            records=len(decoded),
+            applied=outcome.records_applied,
+            skipped=outcome.records_skipped,
+            new=outcome.facts_new,
+            duplicates=outcome.facts_duplicate,
+            krs=outcome.krs_updated,
+        )

@@ -1,0 +1,63 @@
+import orjson
+import pytest
+
+from domain.sales import SaleRecorded
+from infra.kafka.codec import decode_record, encode_batch, encode_event
+
+GOOD = {
+    "type": "sales.sale_recorded",
+    "source_system": "pos",
+    "source_id": "s-1",
+    "occurred_at": "2026-11-27T09:30:00Z",
+    "rep_id": "rep-1",
+    "customer_id": "c-1",
+    "sku": "tea",
+    "category": "tea",
+    "premium": True,
+    "channel": "retail",
+    "quantity": 3,
+    "amount_minor": 1050,
+}
+
+
+def test_single_event_round_trips():
+    decoded = decode_record(orjson.dumps(GOOD), 1 << 20)
+    assert not decoded.rejects
+    (fact,) = decoded.facts
+    assert isinstance(fact, SaleRecorded)
+    assert decode_record(encode_event(fact), 1 << 20).facts == [fact]
+
+
+def test_batch_keeps_good_items_and_rejects_bad_ones_with_their_index():
+    bad = {**GOOD, "source_id": "s-2", "quantity": -1}
+    decoded = decode_record(orjson.dumps({"type": "sales.batch", "events": [GOOD, bad]}), 1 << 20)
+    assert [f.source_id for f in decoded.facts] == ["s-1"]
+    (reject,) = decoded.rejects
+    assert (reject.reason, reject.index) == ("schema_invalid", 1)
+    assert reject.errors[0][0] == "quantity"
+    assert orjson.loads(reject.original) == bad
+
+
+def test_encode_batch_decodes_to_the_same_facts():
+    fact = SaleRecorded.model_validate(GOOD)
+    assert decode_record(encode_batch([fact, fact]), 1 << 20).facts == [fact, fact]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x00not json", "not_json"),
+        (orjson.dumps({**GOOD, "type": "sales.teleported"}), "unknown_type"),
+        (orjson.dumps({**GOOD, "quantity": -5}), "schema_invalid"),
+        (orjson.dumps({**GOOD, "occurred_at": "2026-11-27T09:30:00"}), "schema_invalid"),
+        (orjson.dumps({**GOOD, "discount": 3}), "schema_invalid"),
+        (orjson.dumps([GOOD]), "not_an_object"),
+        (orjson.dumps({"type": "sales.batch", "events": []}), "schema_invalid"),
+        (b"x" * (2 << 20), "too_large"),
+    ],
+)
+def test_poison_records_are_rejected_with_a_reason(raw, reason):
+    decoded = decode_record(raw, 1 << 20)
+    assert not decoded.facts
+    assert [r.reason for r in decoded.rejects] == [reason]
+    assert decoded.rejects[0].original == raw

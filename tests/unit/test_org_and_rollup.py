@@ -1,0 +1,112 @@
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.catalog import CompanyCatalog
+from domain.messages import DomainError
+from domain.org import OrgTree, OrgUnit
+from domain.rollup import RollupKey, fold_sales
+from domain.sales import PaymentCollected, SaleRecorded, SaleRefunded
+
+UNITS = (
+    OrgUnit(id="hq", name="HQ", level="hq"),
+    OrgUnit(id="east", name="East", level="region", parent_id="hq"),
+    OrgUnit(id="sh", name="Shanghai", level="city", parent_id="east"),
+    OrgUnit(id="rep-1", name="Rep 1", level="rep", parent_id="sh"),
+)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_chain_runs_from_rep_to_hq():
+    assert OrgTree(UNITS).ancestors_and_self("rep-1") == ("rep-1", "sh", "east", "hq")
+    assert OrgTree(UNITS).subtree("east") == {"east", "sh", "rep-1"}
+
+
+@pytest.mark.parametrize(
+    ("units", "message"),
+    [
+        (UNITS[1:], "exactly one root"),
+        (
+            (*UNITS, OrgUnit(id="rep-2", name="r", level="rep", parent_id="east")),
+            "cannot sit under",
+        ),
+        ((*UNITS, OrgUnit(id="x", name="x", level="rep", parent_id="nowhere")), "unknown parent"),
+        ((*UNITS, UNITS[3]), "defined twice"),
+    ],
+)
+def test_malformed_trees_are_refused(units, message):
+    with pytest.raises(DomainError, match=message):
+        OrgTree(units)
+
+
+def test_catalog_refuses_kr_for_unknown_unit():
+    with pytest.raises(ValueError, match="unknown unit"):
+        CompanyCatalog.model_validate(
+            {
+                "units": [u.model_dump() for u in UNITS],
+                "key_results": [
+                    {
+                        "id": "k",
+                        "title": "t",
+                        "owner_unit_id": "west",
+                        "metric": "units",
+                        "start": 0,
+                        "target": 5,
+                        "window_start": "2026-10-01",
+                        "window_end": "2026-12-31",
+                    }
+                ],
+            }
+        )
+
+
+def sale(source_id, amount, quantity, premium, when, cls=SaleRecorded, **extra):
+    return cls(
+        source_system="pos",
+        source_id=source_id,
+        occurred_at=when,
+        rep_id="rep-1",
+        customer_id="c-1",
+        sku="tea",
+        category="tea",
+        premium=premium,
+        channel="retail",
+        quantity=quantity,
+        amount_minor=amount,
+        **extra,
+    )
+
+
+def test_fold_credits_every_level_and_refunds_reverse():
+    when = datetime(2026, 11, 3, 10, tzinfo=UTC)
+    facts = [
+        sale("s1", 1000, 2, True, when),
+        sale("s2", 500, 1, False, when),
+        sale("r1", 400, 1, True, when, cls=SaleRefunded, sale_source_id="s1"),
+        PaymentCollected(
+            source_system="pos",
+            source_id="p1",
+            occurred_at=when,
+            rep_id="rep-1",
+            customer_id="c-1",
+            amount_minor=1500,
+        ),
+    ]
+    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    assert {k.unit_id for k in deltas} == {"rep-1", "sh", "east", "hq"}
+    hq = deltas[RollupKey("hq", when.date(), "tea", "retail")]
+    assert (hq.revenue_minor, hq.units, hq.premium_revenue_minor, hq.premium_units) == (
+        1100,
+        2,
+        600,
+        1,
+    )
+
+
+def test_business_day_is_the_companys_local_day():
+    late_utc = datetime(2026, 11, 3, 17, 30, tzinfo=UTC)  # 01:30 on the 4th in Shanghai
+    deltas = fold_sales(
+        [sale("s1", 100, 1, False, late_utc)], OrgTree(UNITS).ancestors_and_self, SHANGHAI
+    )
+    assert {k.day.day for k in deltas} == {4}
