@@ -24,6 +24,32 @@ from projections import queries
 log = structlog.get_logger("northstar.api")
 
 
+def require(*roles: str) -> Any:
+    async def check(request: Request) -> tuple[str, str]:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ProblemError(
+                401, "Authentication required", "send 'Authorization: Bearer <token>'"
+            )
+        async with request.app.state.pool.acquire() as conn:
+            client = await client_for(conn, token.strip())
+        if client is None:
+            raise ProblemError(401, "Unknown or revoked token")
+        name, role = client
+        if role not in roles:
+            log.warning("access_denied", client=name, role=role, path=request.url.path)
+            raise ProblemError(403, "Forbidden", f"role {role!r} may not call this endpoint")
+        return client
+
+    return Depends(check)
+
+
+Client = tuple[str, str]
+IngestClient = Annotated[Client, require("ingest", "admin")]
+ReaderClient = Annotated[Client, require("reader", "admin")]
+
+
 def create_api(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,26 +75,6 @@ def create_api(settings: Settings) -> FastAPI:
         ]
         return problem(422, "Invalid request", errors=errors)
 
-    def require(*roles: str) -> Any:
-        async def check(request: Request) -> tuple[str, str]:
-            header = request.headers.get("authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                raise ProblemError(
-                    401, "Authentication required", "send 'Authorization: Bearer <token>'"
-                )
-            async with request.app.state.pool.acquire() as conn:
-                client = await client_for(conn, token.strip())
-            if client is None:
-                raise ProblemError(401, "Unknown or revoked token")
-            name, role = client
-            if role not in roles:
-                log.warning("access_denied", client=name, role=role, path=request.url.path)
-                raise ProblemError(403, "Forbidden", f"role {role!r} may not call this endpoint")
-            return client
-
-        return Depends(check)
-
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -84,9 +90,7 @@ def create_api(settings: Settings) -> FastAPI:
         },
         responses={422: {"description": "field-level errors"}, 413: {"description": "too large"}},
     )
-    async def ingest_sales(
-        request: Request, client: Annotated[tuple[str, str], require("ingest", "admin")]
-    ) -> dict[str, int]:
+    async def ingest_sales(request: Request, client: IngestClient) -> dict[str, int]:
         """Accept a batch of sales facts atomically: all valid and known, or none (422)."""
         facts = await _parse_batch(request, settings)
         await _require_known_reps(request, facts)

@@ -1,0 +1,80 @@
+"""Kill -9, rebalances and database restarts while sales stream in: totals stay exact."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from infra.postgres.cluster import PostgresCluster
+from tests.stack import (
+    assert_projection_exact,
+    kill9,
+    load_company,
+    produce_singles,
+    simulated_facts,
+    small_company,
+)
+
+
+async def stream_slowly(settings, facts, seconds: float, chunks: int = 60) -> None:
+    size = max(1, len(facts) // chunks)
+    for start in range(0, len(facts), size):
+        await produce_singles(settings, facts[start : start + size])
+        await asyncio.sleep(seconds / chunks)
+
+
+async def test_worker_killed_repeatedly_at_random_moments(env):
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    company = small_company()
+    await load_company(env.settings, company)
+    facts = simulated_facts(company, 5000, seed=rng.randrange(1000))
+
+    worker = env.worker("worker-0")
+    producing = asyncio.create_task(stream_slowly(env.settings, facts, seconds=20))
+    kills = 0
+    while kills < 5 or not producing.done():
+        await asyncio.sleep(rng.uniform(0.3, 3.5))
+        kill9(worker)
+        kills += 1
+        worker = env.worker(f"worker-{kills}")
+    await producing
+    assert kills >= 5, f"seed {seed}"
+    await assert_projection_exact(env.settings, company, facts)
+
+
+async def test_two_workers_rebalance_mid_stream(env):
+    company = small_company()
+    await load_company(env.settings, company)
+    facts = simulated_facts(company, 4000, seed=23)
+
+    first = env.worker("worker-a")
+    producing = asyncio.create_task(stream_slowly(env.settings, facts, seconds=15))
+    await asyncio.sleep(4)
+    env.worker("worker-b")  # joins: partitions move while batches are in flight
+    await asyncio.sleep(5)
+    first.terminate()  # leaves: its partitions move back to worker-b
+    await producing
+    await assert_projection_exact(env.settings, company, facts)
+
+
+@pytest.mark.skipif(
+    bool(__import__("infra.settings", fromlist=["Settings"]).Settings().database_url),
+    reason="restarts the private PostgreSQL cluster, which an external database replaces",
+)
+async def test_postgres_restart_mid_stream(env, stack):
+    company = small_company()
+    await load_company(env.settings, company)
+    facts = simulated_facts(company, 3000, seed=31)
+
+    env.worker()
+    producing = asyncio.create_task(stream_slowly(env.settings, facts, seconds=12))
+    await asyncio.sleep(3)
+    cluster = PostgresCluster(stack)
+    await asyncio.to_thread(cluster.stop, "fast")
+    await asyncio.sleep(4)
+    await asyncio.to_thread(cluster.start)
+    await producing
+    await assert_projection_exact(env.settings, company, facts)
