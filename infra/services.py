@@ -16,14 +16,15 @@ log = structlog.get_logger("northstar.services")
 
 
 def external_database(settings: Settings) -> bool:
-    """True when NORTHSTAR_DATABASE_URL is set and answers: then no private cluster is run."""
-    return bool(settings.database_url) and asyncio.run(answers(settings.dsn))
+    """True when the configured database already answers (NORTHSTAR_DATABASE_URL, or the
+    docker-compose PostgreSQL on the default port) and is not our private cluster."""
+    return not PostgresCluster(settings).running() and asyncio.run(answers(settings.dsn))
 
 
 def start_all(settings: Settings) -> None:
     """Idempotent: start what is not running, then apply migrations and create topics."""
     kafka_pid = KafkaBroker(settings).start()
-    log.info("kafka_ready", bootstrap=settings.kafka_bootstrap, pid=kafka_pid)
+    log.info("kafka_ready", bootstrap=settings.kafka_bootstrap, pid=kafka_pid or "external")
     if external_database(settings):
         log.info("postgres_external", url=settings.dsn.split("@")[-1])
     else:

@@ -298,6 +298,15 @@ def simulate_sales(
     click.echo(f"sent {sent} facts")
 
 
+@cli.command("contracts")
+def contracts_cmd() -> None:
+    """Regenerate the JSON Schema files of the sales topic contract under contracts/."""
+    from infra.kafka.contracts import write_contracts
+
+    for path in write_contracts():
+        click.echo(f"wrote {path}")
+
+
 @cli.command()
 @click.pass_obj
 def demo(settings: Settings) -> None:

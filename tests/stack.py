@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,8 +22,7 @@ from domain.catalog import CompanyCatalog
 from domain.key_results import MetricKeyResult
 from domain.org import OrgUnit
 from domain.sales import SaleFact, SaleRecorded, SaleRefunded
-from infra.kafka.topics import ensure_topics
-from infra.postgres.db import migrate
+from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from simulator.sales import SalesSimulator
 
@@ -43,17 +41,7 @@ class TestEnv:
 
     @property
     def environ(self) -> dict[str, str]:
-        s = self.settings
-        return {
-            **os.environ,
-            "NORTHSTAR_DATABASE_URL": s.dsn,
-            "NORTHSTAR_APP_ID": s.app_id,
-            "NORTHSTAR_SALES_TOPIC": s.sales_topic,
-            "NORTHSTAR_DEAD_LETTER_TOPIC": s.dead_letter_topic,
-            "NORTHSTAR_BROKER_SESSION_TIMEOUT_S": str(s.broker_session_timeout_s),
-            "NORTHSTAR_API_PORT": str(s.api_port),
-            "NORTHSTAR_LOG_LEVEL": "info",
-        }
+        return {**os.environ, **environ_for(self.settings), "NORTHSTAR_LOG_LEVEL": "info"}
 
     def spawn(self, label: str, *args: str) -> subprocess.Popen[bytes]:
         folder = ARTIFACTS / self.name
@@ -91,33 +79,14 @@ def kill9(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def create_env(base: Settings, name: str) -> TestEnv:
-    suffix = uuid.uuid4().hex[:10]
-    database = f"ns_test_{suffix}"
-    admin = await asyncpg.connect(base.dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    settings = Settings(
-        database_url=base.dsn.rsplit("/", 1)[0] + "/" + database,
-        app_id=f"ns-test-{suffix}",
-        sales_topic=f"test.{suffix}.sales",
-        dead_letter_topic=f"test.{suffix}.dead-letter",
-        broker_session_timeout_s=4.0,
-        api_port=free_port(),
+    settings = await isolated_settings(
+        base, "test", broker_session_timeout_s=4.0, api_port=free_port()
     )
-    await migrate(settings.dsn)
-    await ensure_topics(settings)
     return TestEnv(settings, name)
 
 
 async def drop_env(base: Settings, env: TestEnv) -> None:
-    admin = await asyncpg.connect(base.dsn)
-    try:
-        database = env.settings.dsn.rsplit("/", 1)[1]
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await drop_isolated(base, env.settings)
 
 
 def free_port() -> int:

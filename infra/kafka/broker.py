@@ -91,12 +91,15 @@ class KafkaBroker:
     def pid(self) -> int | None:
         return read_pid(self.pid_file)
 
-    def start(self, timeout: float = 90.0) -> int:
-        """Idempotent: returns the running broker's pid, starting one if needed."""
+    def start(self, timeout: float = 90.0) -> int | None:
+        """Idempotent: returns the running broker's pid, starting one if needed; None when a
+        broker we did not start (docker compose, say) already answers on the bootstrap address."""
         running = self.pid()
         if running is not None:
             self.wait_ready(timeout)
             return running
+        if port_open(self.host, self.port) and self.ready():
+            return None
         for folder in (self.root, self.data, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
         self.ensure_jars()

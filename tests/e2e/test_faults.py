@@ -8,6 +8,7 @@ import random
 import pytest
 
 from infra.postgres.cluster import PostgresCluster
+from infra.settings import Settings
 from tests.stack import (
     assert_projection_exact,
     kill9,
@@ -61,8 +62,8 @@ async def test_two_workers_rebalance_mid_stream(env):
 
 
 @pytest.mark.skipif(
-    bool(__import__("infra.settings", fromlist=["Settings"]).Settings().database_url),
-    reason="restarts the private PostgreSQL cluster, which an external database replaces",
+    not PostgresCluster(Settings()).running(),
+    reason="restarts the private PostgreSQL cluster; an external database is in use",
 )
 async def test_postgres_restart_mid_stream(env, stack):
     company = small_company()

@@ -1,0 +1,54 @@
+"""Private database + topics + consumer group on the shared services, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from infra.kafka.topics import ensure_topics
+from infra.postgres.db import migrate
+from infra.settings import Settings
+
+
+async def isolated_settings(base: Settings, label: str, **overrides: object) -> Settings:
+    suffix = f"{label}_{uuid.uuid4().hex[:10]}"
+    database = f"ns_{suffix}"
+    admin = await asyncpg.connect(base.dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    settings = base.model_copy(
+        update={
+            "database_url": base.dsn.rsplit("/", 1)[0] + "/" + database,
+            "app_id": f"ns-{suffix}",
+            "sales_topic": f"{label}.{suffix}.sales",
+            "dead_letter_topic": f"{label}.{suffix}.dead-letter",
+            **overrides,
+        }
+    )
+    await migrate(settings.dsn)
+    await ensure_topics(settings)
+    return settings
+
+
+async def drop_isolated(base: Settings, settings: Settings) -> None:
+    admin = await asyncpg.connect(base.dsn)
+    try:
+        database = settings.dsn.rsplit("/", 1)[1]
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def environ_for(settings: Settings) -> dict[str, str]:
+    """The NORTHSTAR_* variables that make a child process use these settings."""
+    return {
+        "NORTHSTAR_DATABASE_URL": settings.dsn,
+        "NORTHSTAR_APP_ID": settings.app_id,
+        "NORTHSTAR_SALES_TOPIC": settings.sales_topic,
+        "NORTHSTAR_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
+        "NORTHSTAR_BROKER_SESSION_TIMEOUT_S": str(settings.broker_session_timeout_s),
+        "NORTHSTAR_API_PORT": str(settings.api_port),
+    }
