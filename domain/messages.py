@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AwareDatetime as PydanticAwareDatetime
+from pydantic import BaseModel, ConfigDict
 
 
-def _require_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must carry a timezone (e.g. 2026-11-27T09:30:00Z)")
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+# Validated in pydantic-core (no Python call per message): naive datetimes are refused.
+AwareDatetime = PydanticAwareDatetime
 
 
 class Message(BaseModel):

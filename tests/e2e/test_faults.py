@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 
+import asyncpg
 import pytest
 
 from infra.postgres.cluster import PostgresCluster
 from infra.settings import Settings
+from streams.app import EXIT_FATAL
 from tests.stack import (
     assert_projection_exact,
     kill9,
@@ -16,6 +18,7 @@ from tests.stack import (
     produce_singles,
     simulated_facts,
     small_company,
+    wait_caught_up,
 )
 
 
@@ -78,4 +81,26 @@ async def test_postgres_restart_mid_stream(env, stack):
     await asyncio.sleep(4)
     await asyncio.to_thread(cluster.start)
     await producing
+    await assert_projection_exact(env.settings, company, facts)
+
+
+async def test_fatal_error_exits_hard_and_a_restart_resumes_exactly(env):
+    """A non-transient failure must not be acked away: the worker dies (exit 70) and the
+    batch is redelivered to its successor once the cause is fixed."""
+    company = small_company()
+    await load_company(env.settings, company)
+    facts = simulated_facts(company, 1200, seed=41)
+    worker = env.worker("worker-1")
+    await produce_singles(env.settings, facts[:600])
+    await wait_caught_up(env.settings)
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        await conn.execute("ALTER TABLE sales_rollup_daily RENAME TO sales_rollup_daily_moved")
+        await produce_singles(env.settings, facts[600:])
+        assert await asyncio.to_thread(worker.wait, 60) == EXIT_FATAL
+        await conn.execute("ALTER TABLE sales_rollup_daily_moved RENAME TO sales_rollup_daily")
+    finally:
+        await conn.close()
+    env.worker("worker-2")
     await assert_projection_exact(env.settings, company, facts)
