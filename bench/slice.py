@@ -125,7 +125,7 @@ class Stack:
     async def facts_projected(self) -> int:
         conn = await asyncpg.connect(self.settings.dsn)
         try:
-            return int(await conn.fetchval("SELECT count(*) FROM sales_fact"))
+            return int(await conn.fetchval("SELECT count(*) FROM sales_fact_seen"))
         finally:
             await conn.close()
 
@@ -174,6 +174,7 @@ async def bulk(base: Settings, count: int, workers: int) -> dict[str, object]:
     lines = sum(1 for _ in open(path, "rb"))
     async with Stack(base, "bulk") as stack:
         stack.start_workers(workers)
+        await _warm_up(stack, SalesSimulator(company_catalog(TODAY.date()), seed=9, source="warm"))
         started = time.monotonic()
         ingest = await asyncio.to_thread(
             subprocess.run,
@@ -250,7 +251,7 @@ async def freshness(base: Settings, rate: int, seconds: float, workers: int) -> 
         await listener.add_listener(NOTIFY_CHANNEL, on_notify)
         producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
         await producer.start()
-        await _warm_up(stack, producer, simulator)
+        await _warm_up(stack, simulator)
         sent: list[tuple[float, asyncio.Future]] = []
         tick = 0.01
         per_tick = rate * tick
@@ -289,14 +290,20 @@ async def freshness(base: Settings, rate: int, seconds: float, workers: int) -> 
     }
 
 
-async def _warm_up(stack: Stack, producer: AIOKafkaProducer, simulator: SalesSimulator) -> None:
-    """One record through, so group join and connection set-up are not counted."""
-    for fact in simulator.facts_at(datetime.now(UTC)):
-        await producer.send_and_wait(
-            stack.settings.sales_topic,
-            fact.model_dump_json().encode(),
-            key=fact.customer_id.encode(),
-        )
+async def _warm_up(stack: Stack, simulator: SalesSimulator) -> None:
+    """A few records through every partition, so worker start-up and group join are not timed."""
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for partition in range(stack.settings.topic_partitions):
+            for fact in simulator.facts_at(TODAY):
+                await producer.send_and_wait(
+                    stack.settings.sales_topic,
+                    fact.model_dump_json().encode(),
+                    partition=partition,
+                )
+    finally:
+        await producer.stop()
     await stack.wait_caught_up(timeout=120)
 
 

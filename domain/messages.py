@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import AwareDatetime as PydanticAwareDatetime
 from pydantic import BaseModel, ConfigDict
 
-
 # Validated in pydantic-core (no Python call per message): naive datetimes are refused.
 AwareDatetime = PydanticAwareDatetime
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from typing import NamedTuple
 
 from domain.sales import SaleFact, SaleRecorded, SaleRefunded
 
+_SIGN = {"sales.sale_recorded": 1, "sales.sale_refunded": -1}
 
-@dataclass(frozen=True, slots=True)
-class RollupKey:
-    """One bucket: an org unit's sales on one business day for a category and channel."""
+
+class RollupKey(NamedTuple):
+    """One bucket: an org unit's sales on one business day for a category and channel
+    (a tuple, so hashing it on the hot path stays in C)."""
 
     unit_id: str
     day: date
@@ -40,23 +43,26 @@ def fold_sales(
     zone: tzinfo,
 ) -> dict[RollupKey, RollupDelta]:
     """Sum sales and refunds into every unit from the rep up to HQ; other facts add nothing."""
-    deltas: dict[RollupKey, RollupDelta] = {}
+    deltas: dict[tuple[str, date, str, str], RollupDelta] = {}
+    chains: dict[str, tuple[str, ...]] = {}
     for fact in facts:
-        if isinstance(fact, SaleRecorded):
-            sign = 1
-        elif isinstance(fact, SaleRefunded):
-            sign = -1
-        else:
+        # Compared by wire name: isinstance on pydantic models is slow on this hot path.
+        sign = _SIGN.get(fact.type)  # type: ignore[attr-defined]
+        if sign is None:
             continue
+        sale: SaleRecorded | SaleRefunded = fact  # type: ignore[assignment]
         day = business_day(fact, zone)
-        for unit_id in chain_of(fact.rep_id):
-            key = RollupKey(unit_id, day, fact.category, fact.channel)
+        chain = chains.get(fact.rep_id)
+        if chain is None:
+            chain = chains[fact.rep_id] = chain_of(fact.rep_id)
+        for unit_id in chain:
+            key = (unit_id, day, sale.category, sale.channel)
             delta = deltas.get(key)
             if delta is None:
                 delta = deltas[key] = RollupDelta()
-            delta.revenue_minor += sign * fact.amount_minor
-            delta.units += sign * fact.quantity
-            if fact.premium:
-                delta.premium_revenue_minor += sign * fact.amount_minor
-                delta.premium_units += sign * fact.quantity
-    return deltas
+            delta.revenue_minor += sign * sale.amount_minor
+            delta.units += sign * sale.quantity
+            if sale.premium:
+                delta.premium_revenue_minor += sign * sale.amount_minor
+                delta.premium_units += sign * sale.quantity
+    return {RollupKey(*key): delta for key, delta in deltas.items()}

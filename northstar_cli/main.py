@@ -144,9 +144,9 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
     """Import a CSV or JSONL file of sales facts; bad lines are listed and written aside."""
     from tqdm import tqdm
 
-    from infra.kafka.codec import Reject
+    from domain.sales import SaleFact
     from infra.kafka.sales_publisher import SalesPublisher
-    from northstar_cli.file_import import count_lines, read_facts
+    from northstar_cli.file_import import count_lines, read_chunks
 
     rejects_path = path.with_name(path.name + ".rejects.jsonl")
 
@@ -154,7 +154,8 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
         publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await publisher.start()
         sent = rejected = 0
-        pending = []
+        pending: list[SaleFact] = []
+        encoded: list[bytes] = []
         try:
             with (
                 tqdm(
@@ -162,25 +163,24 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
                 ) as bar,
                 rejects_path.open("wb") as rejects,
             ):
-                for line_no, result in read_facts(path):
-                    bar.update(1)
-                    if isinstance(result, Reject):
+                for part in read_chunks(path):
+                    bar.update(part.lines)
+                    for line_no, reject in part.rejects:
                         rejected += 1
-                        message = f"{path}:{line_no}: {result.reason}: {result.detail}"
-                        click.echo(message, err=True)
+                        click.echo(f"{path}:{line_no}: {reject.reason}: {reject.detail}", err=True)
                         rejects.write(
                             orjson.dumps(
-                                {"line": line_no, "reason": result.reason, "detail": result.detail}
+                                {"line": line_no, "reason": reject.reason, "detail": reject.detail}
                             )
                             + b"\n"
                         )
-                        continue
-                    pending.append(result)
+                    pending += part.facts
+                    encoded += part.encoded
                     if len(pending) >= chunk:
-                        sent += await publisher.publish(pending)
-                        pending = []
+                        sent += await publisher.publish(pending, encoded)
+                        pending, encoded = [], []
                 if pending:
-                    sent += await publisher.publish(pending)
+                    sent += await publisher.publish(pending, encoded)
         finally:
             await publisher.stop()
         return sent, rejected

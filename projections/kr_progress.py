@@ -12,7 +12,7 @@ import orjson
 from domain.key_results import MetricTotals, display_percent, metric_value, progress_percent
 from domain.org import OrgTree
 from domain.rollup import fold_sales
-from domain.sales import SaleFact, SaleRecorded, SaleRefunded
+from domain.sales import SaleFact
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
@@ -36,32 +36,6 @@ class BatchOutcome:
     facts_new: int
     facts_duplicate: int
     krs_updated: int
-
-
-def _fact_columns(records: Sequence[PositionedFacts], topic: str) -> list[list[object]]:
-    columns: list[list[object]] = [[] for _ in range(14)]
-    for record in records:
-        for fact in record.facts:
-            is_sale = isinstance(fact, SaleRecorded | SaleRefunded)
-            row = (
-                fact.dedup_key,
-                fact.type,
-                fact.occurred_at,
-                fact.rep_id,
-                fact.customer_id,
-                fact.sku if is_sale else None,  # type: ignore[union-attr]
-                fact.category if is_sale else None,  # type: ignore[union-attr]
-                fact.channel if is_sale else None,  # type: ignore[union-attr]
-                fact.premium if is_sale else None,  # type: ignore[union-attr]
-                fact.quantity if is_sale else None,  # type: ignore[union-attr]
-                getattr(fact, "amount_minor", None),
-                topic,
-                record.partition,
-                record.offset,
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-    return columns
 
 
 async def refresh_progress(
@@ -111,17 +85,16 @@ class KrProgressProjection:
             fresh = [r for r in records if r.offset >= next_offset[r.partition]]
             if not fresh:
                 return BatchOutcome(0, len(records), 0, 0, 0)
-            inserted = {
-                row["dedup_key"]
-                for row in await conn.fetch(SQL["insert_facts"], *_fact_columns(fresh, self.topic))
-            }
-            new_facts: list[SaleFact] = []
+            unique: dict[str, SaleFact] = {}
+            fact_count = 0
             for record in fresh:
                 for fact in record.facts:
-                    if fact.dedup_key in inserted:
-                        inserted.discard(fact.dedup_key)
-                        new_facts.append(fact)
-            fact_count = sum(len(r.facts) for r in fresh)
+                    unique.setdefault(fact.dedup_key, fact)
+                    fact_count += 1
+            seen_before = await conn.fetch(SQL["insert_facts"], list(unique))
+            for row in seen_before:
+                del unique[row["dedup_key"]]
+            new_facts = list(unique.values())
             krs_updated = await self._apply_rollups(conn, tree, new_facts)
             advanced: dict[int, int] = {}
             for record in fresh:

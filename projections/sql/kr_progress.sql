@@ -12,14 +12,17 @@ UPDATE projection_checkpoint AS c SET next_offset = n.next_offset, updated_at = 
 FROM unnest($3::int[], $4::bigint[]) AS n (partition, next_offset)
 WHERE c.projection = $1 AND c.topic = $2 AND c.partition = n.partition;
 -- name: insert_facts
-INSERT INTO sales_fact (dedup_key, type, occurred_at, rep_id, customer_id, sku, category,
-                        channel, premium, quantity, amount_minor, topic, partition, kafka_offset)
-SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
-                     $6::text[], $7::text[], $8::text[], $9::bool[], $10::int[], $11::bigint[],
-                     $12::text[], $13::int[], $14::bigint[])
-ORDER BY 1
-ON CONFLICT (dedup_key) DO NOTHING
-RETURNING dedup_key;
+-- Returns only the keys that were already there (usually none), not the many inserted ones.
+WITH inserted AS (
+    INSERT INTO sales_fact_seen (dedup_key)
+    SELECT * FROM unnest($1::text[])
+    ORDER BY 1
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING dedup_key
+)
+SELECT k AS dedup_key FROM unnest($1::text[]) AS k
+EXCEPT
+SELECT dedup_key FROM inserted;
 -- name: upsert_rollup
 INSERT INTO sales_rollup_daily AS r (unit_id, day, category, channel, revenue_minor, units,
                                      premium_revenue_minor, premium_units)

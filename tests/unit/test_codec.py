@@ -61,3 +61,16 @@ def test_poison_records_are_rejected_with_a_reason(raw, reason):
     assert not decoded.facts
     assert [r.reason for r in decoded.rejects] == [reason]
     assert decoded.rejects[0].original == raw
+
+
+def test_file_import_names_each_bad_line_and_keeps_one_event_per_line(tmp_path):
+    from northstar_cli.file_import import read_chunks
+
+    good = orjson.dumps(GOOD)
+    two_on_one_line = good + b"," + orjson.dumps({**GOOD, "source_id": "s-9"})
+    path = tmp_path / "sales.jsonl"
+    path.write_bytes(b"\n".join([good, b"", b"{oops", two_on_one_line, good]) + b"\n")
+    (chunk,) = list(read_chunks(path))
+    assert chunk.lines == 5
+    assert len(chunk.facts) == len(chunk.encoded) == 2
+    assert [(line, r.reason) for line, r in chunk.rejects] == [(3, "not_json"), (4, "not_json")]

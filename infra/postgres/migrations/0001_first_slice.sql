@@ -33,22 +33,9 @@ CREATE TABLE projection_checkpoint (
 );
 
 -- Every accepted sales fact once, by its natural key (type, source system, source id).
-CREATE TABLE sales_fact (
-    dedup_key     text PRIMARY KEY,
-    type          text NOT NULL,
-    occurred_at   timestamptz NOT NULL,
-    rep_id        text NOT NULL,
-    customer_id   text NOT NULL,
-    sku           text,
-    category      text,
-    channel       text,
-    premium       boolean,
-    quantity      integer,
-    amount_minor  bigint,
-    topic         text NOT NULL,
-    partition     integer NOT NULL,
-    kafka_offset  bigint NOT NULL,
-    recorded_at   timestamptz NOT NULL DEFAULT now()
+-- The facts themselves stay in the sales topic (infinite retention), the source of truth.
+CREATE TABLE sales_fact_seen (
+    dedup_key  text PRIMARY KEY
 );
 
 CREATE TABLE sales_rollup_daily (
