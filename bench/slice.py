@@ -44,7 +44,7 @@ def sales_file(count: int) -> Path:
     simulator = SalesSimulator(company_catalog(TODAY.date()), seed=1, source="bench")
     spacing = timedelta(seconds=3600 / max(count, 1))
     with open(path.with_suffix(".tmp"), "wb") as out:
-        for i in tqdm(range(count), desc="writing sales file", unit="sale"):
+        for i in tqdm(range(count), desc="writing sales file", unit="sale", mininterval=5):
             for fact in simulator.facts_at(TODAY + i * spacing):
                 out.write(fact.model_dump_json().encode() + b"\n")
     path.with_suffix(".tmp").rename(path)
