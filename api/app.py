@@ -123,7 +123,7 @@ def create_api(settings: Settings) -> FastAPI:
 
 
 def _jsonable(rows: list[dict[str, Any]]) -> Any:
-    return orjson.loads(orjson.dumps(rows, default=str))
+    return orjson.loads(orjson.dumps(rows, default=queries.json_default))
 
 
 async def _parse_batch(request: Request, settings: Settings) -> list[SaleFact]:

@@ -37,7 +37,12 @@ async def _seed(settings: Settings) -> tuple[int, str, str]:
     return krs, ingest, reader
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(settings: Settings) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the children on SIGTERM as on Ctrl-C
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
     logs = settings.var_dir / "demo"

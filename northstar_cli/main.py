@@ -224,7 +224,9 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
     if kr_id and not rows:
         raise click.ClickException(f"no key result {kr_id!r}")
     if as_json:
-        click.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
+        from projections.queries import json_default
+
+        click.echo(orjson.dumps(rows, default=json_default, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(
         f"{'KR':34} {'owner':10} {'metric':14} {'actual':>16} {'target':>16} {'progress':>9}  as of"

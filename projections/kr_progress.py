@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -10,12 +10,13 @@ import asyncpg
 import orjson
 
 from domain.key_results import MetricTotals, display_percent, metric_value, progress_percent
-from domain.org import OrgTree
 from domain.rollup import fold_sales
 from domain.sales import SaleFact
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
+# rep id -> the rep and each org unit above it, up to HQ
+ChainOf = Callable[[str], tuple[str, ...]]
 PROJECTION = "kr_progress"
 NOTIFY_CHANNEL = "northstar_kr_progress"
 
@@ -69,7 +70,7 @@ class KrProgressProjection:
         self.zone = zone
 
     async def apply(
-        self, conn: asyncpg.Connection, tree: OrgTree, records: Sequence[PositionedFacts]
+        self, conn: asyncpg.Connection, chain_of: ChainOf, records: Sequence[PositionedFacts]
     ) -> BatchOutcome:
         if not records:
             return BatchOutcome(0, 0, 0, 0, 0)
@@ -95,7 +96,7 @@ class KrProgressProjection:
             for row in seen_before:
                 del unique[row["dedup_key"]]
             new_facts = list(unique.values())
-            krs_updated = await self._apply_rollups(conn, tree, new_facts)
+            krs_updated = await self._apply_rollups(conn, chain_of, new_facts)
             advanced: dict[int, int] = {}
             for record in fresh:
                 advanced[record.partition] = max(
@@ -122,9 +123,9 @@ class KrProgressProjection:
         )
 
     async def _apply_rollups(
-        self, conn: asyncpg.Connection, tree: OrgTree, facts: list[SaleFact]
+        self, conn: asyncpg.Connection, chain_of: ChainOf, facts: list[SaleFact]
     ) -> int:
-        deltas = fold_sales(facts, tree.ancestors_and_self, self.zone)
+        deltas = fold_sales(facts, chain_of, self.zone)
         if not deltas:
             return 0
         keys = sorted(deltas, key=lambda k: (k.unit_id, k.day, k.category, k.channel))

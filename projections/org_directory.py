@@ -23,3 +23,9 @@ class OrgDirectory:
         if self.tree is None:
             return set()
         return {r for r in rep_ids if self.tree.is_rep(r)}
+
+    def chain_of(self, rep_id: str) -> tuple[str, ...]:
+        """The rep and the units above it; only called for reps `known_reps` confirmed."""
+        if self.tree is None:
+            raise LookupError(f"no org tree is loaded (rep {rep_id!r})")
+        return self.tree.ancestors_and_self(rep_id)

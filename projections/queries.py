@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -33,3 +34,8 @@ async def unit_totals(conn: asyncpg.Connection) -> dict[str, dict[str, int]]:
         " FROM sales_rollup_daily GROUP BY unit_id"
     )
     return {r["unit_id"]: {k: r[k] for k in r.keys() if k != "unit_id"} for r in rows}
+
+
+def json_default(value: object) -> str:
+    """Decimals as plain digits (asyncpg hands back 2E+8 for 200000000), others as text."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)

@@ -109,8 +109,7 @@ class SalesProjectionHandler:
                     offset=offset,
                     index=reject.index,
                 )
-        assert self.directory.tree is not None or not any(p.facts for p in positioned)
-        outcome = await self.projection.apply(conn, self.directory.tree, positioned)  # type: ignore[arg-type]
+        outcome = await self.projection.apply(conn, self.directory.chain_of, positioned)
         log.debug(
             "batch_applied",
             records=len(decoded),

@@ -49,9 +49,9 @@ async def test_replaying_the_same_batch_changes_nothing(env):
     records = _records(facts, partition=0)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-        first = await projection.apply(conn, company.tree(), records)
+        first = await projection.apply(conn, company.tree().ancestors_and_self, records)
         after_first = await _snapshot(conn)
-        again = await projection.apply(conn, company.tree(), records)
+        again = await projection.apply(conn, company.tree().ancestors_and_self, records)
         assert await _snapshot(conn) == after_first
     finally:
         await conn.close()
@@ -69,9 +69,13 @@ async def test_same_sale_at_another_offset_is_counted_once(env):
     projection = KrProgressProjection(env.settings.sales_topic, ZONE)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-        await projection.apply(conn, company.tree(), _records(facts, partition=0))
+        await projection.apply(
+            conn, company.tree().ancestors_and_self, _records(facts, partition=0)
+        )
         resent = await projection.apply(
-            conn, company.tree(), _records(facts[:30], partition=1, first_offset=500)
+            conn,
+            company.tree().ancestors_and_self,
+            _records(facts[:30], partition=1, first_offset=500),
         )
     finally:
         await conn.close()
@@ -92,7 +96,9 @@ async def test_concurrent_batches_on_all_partitions_stay_exact(env):
         try:
             records = _records(shards[partition], partition, per_record=5)
             for start in range(0, len(records), 20):
-                await projection.apply(conn, company.tree(), records[start : start + 20])
+                await projection.apply(
+                    conn, company.tree().ancestors_and_self, records[start : start + 20]
+                )
         finally:
             await conn.close()
 
@@ -134,11 +140,13 @@ async def test_batches_touching_disjoint_rollup_rows_of_one_kr_both_count(env):
         for n in range(40):
             await asyncio.gather(
                 projection.apply(
-                    conns[0], company.tree(), [PositionedFacts(0, n, [sale(n, "tea", "retail")])]
+                    conns[0],
+                    company.tree().ancestors_and_self,
+                    [PositionedFacts(0, n, [sale(n, "tea", "retail")])],
                 ),
                 projection.apply(
                     conns[1],
-                    company.tree(),
+                    company.tree().ancestors_and_self,
                     [PositionedFacts(1, n, [sale(n, "juice", "wholesale")])],
                 ),
             )
