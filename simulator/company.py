@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.catalog import CompanyCatalog
-from domain.key_results import MetricKeyResult
+from domain.key_results import Metric, MetricKeyResult
 from domain.org import OrgUnit
 
 
@@ -47,59 +47,77 @@ def quarter_of(day: date) -> tuple[date, date]:
     return start, next_start - timedelta(days=1)
 
 
+def window_kr(
+    kr_id: str,
+    title: str,
+    unit_id: str,
+    metric: Metric,
+    target: int,
+    window: tuple[date, date],
+    *,
+    start: int = 0,
+    category: str | None = None,
+) -> MetricKeyResult:
+    """An 'increase' KR measured over `window`."""
+    return MetricKeyResult(
+        id=kr_id,
+        title=title,
+        owner_unit_id=unit_id,
+        metric=metric,
+        start=Decimal(start),
+        target=Decimal(target),
+        window_start=window[0],
+        window_end=window[1],
+        category=category,
+    )
+
+
 def company_catalog(today: date) -> CompanyCatalog:
     """Org tree HQ -> 4 regions -> 12 cities -> 96 reps, with KRs for the current quarter."""
-    start, end = quarter_of(today)
+    quarter = quarter_of(today)
     units = [OrgUnit(id="hq", name="北极星饮品 Northstar Beverages", level="hq")]
     krs = [
-        MetricKeyResult(
-            id="kr-hq-revenue",
-            title="Quarter revenue reaches 200M CNY",
-            owner_unit_id="hq",
-            metric="revenue",
-            start=Decimal(0),
-            target=Decimal(200_000_000),
-            window_start=start,
-            window_end=end,
+        window_kr(
+            "kr-hq-revenue",
+            "Quarter revenue reaches 200M CNY",
+            "hq",
+            "revenue",
+            200_000_000,
+            quarter,
         ),
-        MetricKeyResult(
-            id="kr-hq-premium-share",
-            title="Premium share of revenue rises to 35%",
-            owner_unit_id="hq",
-            metric="premium_share",
-            start=Decimal(28),
-            target=Decimal(35),
-            window_start=start,
-            window_end=end,
+        window_kr(
+            "kr-hq-premium-share",
+            "Premium share of revenue rises to 35%",
+            "hq",
+            "premium_share",
+            35,
+            quarter,
+            start=28,
         ),
     ]
     for region_id, (region_name, cities) in REGIONS.items():
         units.append(OrgUnit(id=region_id, name=region_name, level="region", parent_id="hq"))
         krs.append(
-            MetricKeyResult(
-                id=f"kr-{region_id}-revenue",
-                title=f"{region_name}: quarter revenue 50M CNY",
-                owner_unit_id=region_id,
-                metric="revenue",
-                start=Decimal(0),
-                target=Decimal(50_000_000),
-                window_start=start,
-                window_end=end,
+            window_kr(
+                f"kr-{region_id}-revenue",
+                f"{region_name}: quarter revenue 50M CNY",
+                region_id,
+                "revenue",
+                50_000_000,
+                quarter,
             )
         )
         for city_id, city_name in cities:
             units.append(OrgUnit(id=city_id, name=city_name, level="city", parent_id=region_id))
             krs.append(
-                MetricKeyResult(
-                    id=f"kr-{city_id}-premium-units",
-                    title=f"{city_name}: 400k premium tea units",
-                    owner_unit_id=city_id,
-                    metric="units",
+                window_kr(
+                    f"kr-{city_id}-tea-units",
+                    f"{city_name}: 400k tea units",
+                    city_id,
+                    "units",
+                    400_000,
+                    quarter,
                     category="tea",
-                    start=Decimal(0),
-                    target=Decimal(400_000),
-                    window_start=start,
-                    window_end=end,
                 )
             )
             for n in range(1, REPS_PER_CITY + 1):
@@ -113,15 +131,13 @@ def company_catalog(today: date) -> CompanyCatalog:
                     )
                 )
                 krs.append(
-                    MetricKeyResult(
-                        id=f"kr-{rep_id}-revenue",
-                        title=f"{rep_id}: quarter revenue 2M CNY",
-                        owner_unit_id=rep_id,
-                        metric="revenue",
-                        start=Decimal(0),
-                        target=Decimal(2_000_000),
-                        window_start=start,
-                        window_end=end,
+                    window_kr(
+                        f"kr-{rep_id}-revenue",
+                        f"{rep_id}: quarter revenue 2M CNY",
+                        rep_id,
+                        "revenue",
+                        2_000_000,
+                        quarter,
                     )
                 )
     return CompanyCatalog(units=tuple(units), key_results=tuple(krs))

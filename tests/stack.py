@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,11 +19,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.catalog import CompanyCatalog
-from domain.key_results import MetricKeyResult
 from domain.org import OrgUnit
 from domain.sales import SaleFact, SaleRecorded, SaleRefunded
 from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
+from simulator.company import window_kr
 from simulator.sales import SalesSimulator
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -99,73 +99,38 @@ def free_port() -> int:
 
 def small_company() -> CompanyCatalog:
     """HQ -> 2 regions -> 2 cities each -> 3 reps each, with KRs at every level."""
-    start, end = QUARTER
     units = [OrgUnit(id="hq", name="HQ", level="hq")]
     krs = [
-        MetricKeyResult(
-            id="kr-hq-revenue",
-            title="HQ revenue",
-            owner_unit_id="hq",
-            metric="revenue",
-            start=Decimal(0),
-            target=Decimal(5_000_000),
-            window_start=start,
-            window_end=end,
-        ),
-        MetricKeyResult(
-            id="kr-hq-premium",
-            title="HQ premium share",
-            owner_unit_id="hq",
-            metric="premium_share",
-            start=Decimal(20),
-            target=Decimal(35),
-            window_start=start,
-            window_end=end,
+        window_kr("kr-hq-revenue", "HQ revenue", "hq", "revenue", 5_000_000, QUARTER),
+        window_kr(
+            "kr-hq-premium", "HQ premium share", "hq", "premium_share", 35, QUARTER, start=20
         ),
     ]
     for region in ("east", "west"):
         units.append(OrgUnit(id=region, name=region, level="region", parent_id="hq"))
         krs.append(
-            MetricKeyResult(
-                id=f"kr-{region}-units",
-                title=f"{region} units",
-                owner_unit_id=region,
-                metric="units",
-                start=Decimal(0),
-                target=Decimal(100_000),
-                window_start=start,
-                window_end=end,
-            )
+            window_kr(f"kr-{region}-units", f"{region} units", region, "units", 100_000, QUARTER)
         )
         for c in (1, 2):
             city = f"{region}-city{c}"
             units.append(OrgUnit(id=city, name=city, level="city", parent_id=region))
             krs.append(
-                MetricKeyResult(
-                    id=f"kr-{city}-tea-units",
-                    title=f"{city} tea units",
-                    owner_unit_id=city,
-                    metric="units",
+                window_kr(
+                    f"kr-{city}-tea-units",
+                    f"{city} tea units",
+                    city,
+                    "units",
+                    20_000,
+                    QUARTER,
                     category="tea",
-                    start=Decimal(0),
-                    target=Decimal(20_000),
-                    window_start=start,
-                    window_end=end,
                 )
             )
             for r in (1, 2, 3):
                 rep = f"rep-{city}-{r}"
                 units.append(OrgUnit(id=rep, name=rep, level="rep", parent_id=city))
                 krs.append(
-                    MetricKeyResult(
-                        id=f"kr-{rep}-revenue",
-                        title=f"{rep} revenue",
-                        owner_unit_id=rep,
-                        metric="revenue",
-                        start=Decimal(0),
-                        target=Decimal(500_000),
-                        window_start=start,
-                        window_end=end,
+                    window_kr(
+                        f"kr-{rep}-revenue", f"{rep} revenue", rep, "revenue", 500_000, QUARTER
                     )
                 )
     return CompanyCatalog(units=tuple(units), key_results=tuple(krs))
@@ -176,59 +141,59 @@ def simulated_facts(company: CompanyCatalog, sales: int, seed: int) -> list[Sale
     return list(simulator.stream(SALE_DAY, sales, timedelta(seconds=7)))
 
 
-def expected_unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, dict]:
-    """Totals per org unit computed the plain way, independent of the projection's code."""
-    parent = {u.id: u.parent_id for u in company.units}
+def _unique_sales(facts: Iterable[SaleFact]) -> Iterator[tuple[int, SaleRecorded | SaleRefunded]]:
+    """(+1 or -1, fact) for each sale or refund, first copy only."""
     seen: set[tuple[str, str, str]] = set()
-    totals: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}
-    )
     for fact in facts:
         identity = (fact.type, fact.source_system, fact.source_id)
         if identity in seen or not isinstance(fact, SaleRecorded | SaleRefunded):
             continue
         seen.add(identity)
-        sign = 1 if isinstance(fact, SaleRecorded) else -1
-        unit: str | None = fact.rep_id
-        while unit is not None:
+        yield (1 if isinstance(fact, SaleRecorded) else -1), fact
+
+
+def _chain(company: CompanyCatalog, rep_id: str) -> list[str]:
+    parent = {u.id: u.parent_id for u in company.units}
+    chain: list[str] = []
+    unit: str | None = rep_id
+    while unit is not None:
+        chain.append(unit)
+        unit = parent[unit]
+    return chain
+
+
+def expected_unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, dict]:
+    """Totals per org unit computed the plain way, independent of the projection's code."""
+    totals: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}
+    )
+    for sign, fact in _unique_sales(facts):
+        for unit in _chain(company, fact.rep_id):
             totals[unit]["revenue_minor"] += sign * fact.amount_minor
             totals[unit]["units"] += sign * fact.quantity
             totals[unit]["premium_revenue_minor"] += sign * fact.amount_minor * fact.premium
-            unit = parent[unit]
     return dict(totals)
 
 
 def expected_kr_actuals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, Decimal]:
-    facts = list(facts)
-    units = expected_unit_totals(company, facts)
-    parent = {u.id: u.parent_id for u in company.units}
+    """Each KR's value from the sales credited to its unit (and category), computed plainly."""
+    sums = {kr.id: [0, 0, 0] for kr in company.key_results}
+    for sign, fact in _unique_sales(facts):
+        chain = _chain(company, fact.rep_id)
+        for kr in company.key_results:
+            if kr.owner_unit_id in chain and kr.category in (None, fact.category):
+                sums[kr.id][0] += sign * fact.amount_minor
+                sums[kr.id][1] += sign * fact.quantity
+                sums[kr.id][2] += sign * fact.amount_minor * fact.premium
     out: dict[str, Decimal] = {}
     for kr in company.key_results:
-        t = units.get(
-            kr.owner_unit_id, {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}
-        )
+        revenue, units, premium = sums[kr.id]
         if kr.metric == "revenue":
-            out[kr.id] = Decimal(t["revenue_minor"]) / 100
-        elif kr.metric == "premium_share":
-            share = Decimal(t["premium_revenue_minor"]) * 100 / Decimal(t["revenue_minor"])
-            out[kr.id] = share.quantize(Decimal("0.0001"))
+            out[kr.id] = Decimal(revenue) / 100
+        elif kr.metric == "units":
+            out[kr.id] = Decimal(units)
         else:
-            units_in_category = 0
-            seen: set[tuple[str, str, str]] = set()
-            for f in facts:
-                identity = (f.type, f.source_system, f.source_id)
-                if identity in seen or not isinstance(f, SaleRecorded | SaleRefunded):
-                    continue
-                seen.add(identity)
-                if kr.category and f.category != kr.category:
-                    continue
-                chain, unit = [], f.rep_id
-                while unit is not None:
-                    chain.append(unit)
-                    unit = parent[unit]
-                if kr.owner_unit_id in chain:
-                    units_in_category += f.quantity if isinstance(f, SaleRecorded) else -f.quantity
-            out[kr.id] = Decimal(units_in_category)
+            out[kr.id] = (Decimal(premium) * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
     return out
 
 
