@@ -6,7 +6,9 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import pytest
 
+from domain.catalog import CompanyCatalog
 from projections.kr_progress import KrProgressProjection, PositionedFacts
 from tests.stack import (
     expected_kr_actuals,
@@ -34,6 +36,13 @@ async def _snapshot(conn) -> list:
     ]
 
 
+@pytest.fixture
+async def seeded(env) -> tuple[CompanyCatalog, KrProgressProjection]:
+    company = small_company()
+    await load_company(env.settings, company)
+    return company, KrProgressProjection(env.settings.sales_topic, ZONE)
+
+
 def _records(facts, partition: int, first_offset: int = 0, per_record: int = 10):
     return [
         PositionedFacts(partition, first_offset + i, facts[start : start + per_record])
@@ -41,11 +50,9 @@ def _records(facts, partition: int, first_offset: int = 0, per_record: int = 10)
     ]
 
 
-async def test_replaying_the_same_batch_changes_nothing(env):
-    company = small_company()
-    await load_company(env.settings, company)
+async def test_replaying_the_same_batch_changes_nothing(env, seeded):
+    company, projection = seeded
     facts = simulated_facts(company, 300, seed=3)
-    projection = KrProgressProjection(env.settings.sales_topic, ZONE)
     records = _records(facts, partition=0)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
@@ -62,11 +69,9 @@ async def test_replaying_the_same_batch_changes_nothing(env):
     assert krs == expected_kr_actuals(company, facts)
 
 
-async def test_same_sale_at_another_offset_is_counted_once(env):
-    company = small_company()
-    await load_company(env.settings, company)
+async def test_same_sale_at_another_offset_is_counted_once(env, seeded):
+    company, projection = seeded
     facts = simulated_facts(company, 100, seed=4)
-    projection = KrProgressProjection(env.settings.sales_topic, ZONE)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         await projection.apply(
@@ -84,11 +89,9 @@ async def test_same_sale_at_another_offset_is_counted_once(env):
     assert units == expected_unit_totals(company, facts)
 
 
-async def test_concurrent_batches_on_all_partitions_stay_exact(env):
-    company = small_company()
-    await load_company(env.settings, company)
+async def test_concurrent_batches_on_all_partitions_stay_exact(env, seeded):
+    company, projection = seeded
     facts = simulated_facts(company, 2000, seed=9)
-    projection = KrProgressProjection(env.settings.sales_topic, ZONE)
     shards = [facts[p::4] for p in range(4)]
 
     async def run(partition: int) -> None:
@@ -108,16 +111,14 @@ async def test_concurrent_batches_on_all_partitions_stay_exact(env):
     assert krs == expected_kr_actuals(company, facts)
 
 
-async def test_batches_touching_disjoint_rollup_rows_of_one_kr_both_count(env):
+async def test_batches_touching_disjoint_rollup_rows_of_one_kr_both_count(env, seeded):
     """Two partitions credit the same rep through different roll-up rows at the same moment:
     the KR row written last must include both (the KR rows are locked before summing)."""
     from datetime import UTC, datetime
 
     from domain.sales import SaleRecorded
 
-    company = small_company()
-    await load_company(env.settings, company)
-    projection = KrProgressProjection(env.settings.sales_topic, ZONE)
+    company, projection = seeded
     conns = [await asyncpg.connect(env.settings.dsn) for _ in range(2)]
     when = datetime(2026, 11, 16, 2, tzinfo=UTC)
 
