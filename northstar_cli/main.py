@@ -156,6 +156,7 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
         sent = rejected = 0
         pending: list[SaleFact] = []
         encoded: list[bytes] = []
+        in_flight: list[tuple[int, list[asyncio.Future[object]]]] = []
         try:
             with (
                 tqdm(
@@ -177,10 +178,15 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
                     pending += part.facts
                     encoded += part.encoded
                     if len(pending) >= chunk:
-                        sent += await publisher.publish(pending, encoded)
+                        # Keep reading while the broker acknowledges; bound what is in flight.
+                        in_flight.append((len(pending), await publisher.send(pending, encoded)))
                         pending, encoded = [], []
+                        while len(in_flight) > 8:
+                            sent += await _acknowledged(in_flight.pop(0))
                 if pending:
-                    sent += await publisher.publish(pending, encoded)
+                    in_flight.append((len(pending), await publisher.send(pending, encoded)))
+                for batch in in_flight:
+                    sent += await _acknowledged(batch)
         finally:
             await publisher.stop()
         return sent, rejected
@@ -196,6 +202,13 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
         rejects_path.unlink(missing_ok=True)
     else:
         sys.exit(2)
+
+
+async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
+    count, futures = batch
+    for future in futures:
+        await future
+    return count
 
 
 @cli.group()

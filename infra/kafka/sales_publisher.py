@@ -3,6 +3,7 @@ customer's facts always land in the same partition (the per-customer metrics sta
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -54,6 +55,14 @@ class SalesPublisher:
     ) -> int:
         """Send the facts as `sales.batch` records and wait until the broker has all of them.
         `encoded` (each fact's JSON, already validated) spares encoding them again."""
+        for future in await self.send(facts, encoded):
+            await future
+        return len(facts)
+
+    async def send(
+        self, facts: Sequence[SaleFact], encoded: Sequence[bytes] | None = None
+    ) -> list[asyncio.Future[object]]:
+        """Hand the records to the producer; the futures complete when the broker has them."""
         if encoded is None:
             encoded = [fact.model_dump_json().encode() for fact in facts]
         by_partition: dict[int, list[tuple[SaleFact, bytes]]] = defaultdict(list)
@@ -71,9 +80,7 @@ class SalesPublisher:
                         partition=partition,
                     )
                 )
-        for future in futures:
-            await future
-        return len(facts)
+        return futures
 
     async def publish_one(self, fact: SaleFact, value: bytes | None = None) -> None:
         """Send one fact as its own record (the plain Kafka-contract form), keyed by customer."""
