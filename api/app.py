@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import orjson
 import structlog
+from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -67,6 +68,11 @@ def create_api(settings: Settings) -> FastAPI:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(KafkaError)
+    async def _broker_down(_: Request, exc: KafkaError) -> JSONResponse:
+        log.error("ingest_broker_unavailable", error=repr(exc))
+        return problem(503, "Sales topic unavailable", "nothing was accepted; retry later")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
