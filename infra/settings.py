@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     company_timezone: str = "Asia/Shanghai"
     sales_topic: str = "northstar.sales.v1"
     dead_letter_topic: str = "northstar.sales.dead-letter.v1"
+    okr_events_topic: str = "northstar.okr.events.v1"
+    relay_transactional_id: str = "northstar-outbox-relay"
     topic_partitions: int = 4
     worker_batch_size: int = Field(default=2000, ge=1)
     worker_batch_within_s: float = Field(default=0.05, gt=0)

@@ -78,6 +78,15 @@ def api(settings: Settings) -> None:
     )
 
 
+@cli.command()
+@click.pass_obj
+def relay(settings: Settings) -> None:
+    """Publish the event store's outbox to the OKR events topic (one active relay at a time)."""
+    from streams.outbox_relay import run_relay
+
+    run_relay(settings)
+
+
 @cli.group()
 def catalog() -> None:
     """The org tree and metric-bound KRs."""

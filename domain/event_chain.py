@@ -1,0 +1,51 @@
+"""Recorded events, their deterministic ids, and the per-stream hash chain that proves them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field
+
+from domain.messages import AwareDatetime, Message
+
+GENESIS_HASH = b"\x00" * 32
+_EVENT_NAMESPACE = uuid.UUID("6f1c1c53-4a5e-4d0a-9a4e-2d5f0b3b7e11")
+
+
+class RecordedEvent(Message):
+    """One event as stored: envelope plus payload, at a version of its stream."""
+
+    event_id: uuid.UUID
+    stream_id: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    type: str = Field(min_length=1, max_length=200)
+    schema_version: int = Field(ge=1)
+    payload: dict[str, Any]
+    actor: str = Field(min_length=1, max_length=200)
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+
+
+def derive_event_id(command_id: uuid.UUID, index: int) -> uuid.UUID:
+    """The id of the `index`-th event a command produces: the same command, the same ids."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{command_id}:{index}")
+
+
+def canonical_bytes(event: RecordedEvent) -> bytes:
+    """Stable encoding for hashing: sorted keys, no spaces, UTC times, UUIDs as text."""
+    document = event.model_dump(mode="json")
+    for field in ("occurred_at", "recorded_at"):
+        moment: datetime = getattr(event, field)
+        document[field] = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: bytes, event: RecordedEvent) -> bytes:
+    """hash = SHA-256(prev_hash || canonical event)."""
+    return hashlib.sha256(prev_hash + canonical_bytes(event)).digest()

@@ -1,0 +1,181 @@
+"""Postgres event store: expected-version appends, idempotency keys, hash chain, outbox rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from domain.event_chain import GENESIS_HASH, RecordedEvent, chain_hash
+from domain.messages import DomainError
+
+OUTBOX_CHANNEL = "northstar_outbox"
+
+
+class ConcurrencyConflict(DomainError):
+    """The stream moved on since the command read it (HTTP 409)."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        seen = "another writer got there first" if actual is None else f"it is at {actual}"
+        super().__init__(
+            f"stream {stream_id!r} is not at version {expected}: {seen}; reload and retry"
+        )
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+class _AlreadyRecorded(Exception):
+    """The events' ids are in the store already."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    stream_id: str
+    first_version: int
+    last_version: int
+    replayed: bool  # True when the idempotency key had been used: nothing was appended now
+
+
+_INSERT_EVENTS = """
+INSERT INTO event_store (stream_id, version, event_id, event_type, schema_version, payload,
+                         actor, occurred_at, recorded_at, correlation_id, causation_id,
+                         prev_hash, hash)
+SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[],
+                     $7::text[], $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::uuid[],
+                     $12::bytea[], $13::bytea[])
+"""
+_INSERT_OUTBOX = """
+INSERT INTO outbox (event_id, stream_id, version, topic, value)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])
+"""
+_SELECT_STREAM = """
+SELECT event_id, stream_id, version, event_type AS type, schema_version, payload, actor,
+       occurred_at, recorded_at, correlation_id, causation_id
+FROM event_store WHERE stream_id = $1 AND version > $2 ORDER BY version
+"""
+
+
+class EventStore:
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[RecordedEvent],
+        expected_version: int,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        """Append `events` (versions expected+1, expected+2, ...) to their one stream, or raise
+        ConcurrencyConflict; a used idempotency key returns the first result instead."""
+        if not events:
+            raise ValueError("nothing to append")
+        stream_id = events[0].stream_id
+        versions = [e.version for e in events]
+        if {e.stream_id for e in events} != {stream_id} or versions != list(
+            range(expected_version + 1, expected_version + 1 + len(events))
+        ):
+            raise ValueError("events must be consecutive versions of one stream after expected")
+        try:
+            return await self._append(conn, events, expected_version, idempotency_key)
+        except _AlreadyRecorded:
+            # Event ids derive from the command id: these events are a retried command's.
+            return await self._recorded(conn, events)
+
+    async def _append(
+        self,
+        conn: asyncpg.Connection,
+        events: Sequence[RecordedEvent],
+        expected_version: int,
+        idempotency_key: str | None,
+    ) -> AppendResult:
+        stream_id = events[0].stream_id
+        versions = [e.version for e in events]
+        async with conn.transaction():
+            if idempotency_key is not None:
+                first = await conn.fetchrow(
+                    "INSERT INTO command_idempotency (idempotency_key, stream_id, first_version,"
+                    " last_version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                    idempotency_key,
+                    stream_id,
+                    versions[0],
+                    versions[-1],
+                )
+                if first is None:
+                    return await self._replayed(conn, idempotency_key)
+            head = await conn.fetchrow(
+                "SELECT version, hash FROM event_store WHERE stream_id = $1"
+                " ORDER BY version DESC LIMIT 1",
+                stream_id,
+            )
+            current = head["version"] if head else 0
+            if current != expected_version:
+                raise ConcurrencyConflict(stream_id, expected_version, current)
+            prev = head["hash"] if head else GENESIS_HASH
+            prev_hashes, hashes = [], []
+            for event in events:
+                prev_hashes.append(prev)
+                prev = chain_hash(prev, event)
+                hashes.append(prev)
+            try:
+                await conn.execute(_INSERT_EVENTS, *_event_columns(events), prev_hashes, hashes)
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name == "event_store_event_id_key":
+                    raise _AlreadyRecorded from exc
+                if exc.constraint_name == "event_store_stream_id_version_key":
+                    raise ConcurrencyConflict(stream_id, expected_version, None) from exc
+                raise
+            await conn.execute(
+                _INSERT_OUTBOX,
+                [e.event_id for e in events],
+                [stream_id] * len(events),
+                versions,
+                [self.topic] * len(events),
+                [e.model_dump_json().encode() for e in events],
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
+        return AppendResult(stream_id, versions[0], versions[-1], replayed=False)
+
+    async def _recorded(
+        self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]
+    ) -> AppendResult:
+        row = await conn.fetchrow(
+            "SELECT stream_id, min(version) AS first, max(version) AS last FROM event_store"
+            " WHERE event_id = ANY($1::uuid[]) GROUP BY stream_id",
+            [e.event_id for e in events],
+        )
+        return AppendResult(row["stream_id"], row["first"], row["last"], replayed=True)
+
+    async def _replayed(self, conn: asyncpg.Connection, key: str) -> AppendResult:
+        row = await conn.fetchrow(
+            "SELECT stream_id, first_version, last_version FROM command_idempotency"
+            " WHERE idempotency_key = $1",
+            key,
+        )
+        return AppendResult(row["stream_id"], row["first_version"], row["last_version"], True)
+
+    async def load(
+        self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
+    ) -> list[RecordedEvent]:
+        rows = await conn.fetch(_SELECT_STREAM, stream_id, after_version)
+        return [
+            RecordedEvent.model_validate({**dict(r), "payload": json.loads(r["payload"])})
+            for r in rows
+        ]
+
+
+def _event_columns(events: Sequence[RecordedEvent]) -> list[list[object]]:
+    return [
+        [e.stream_id for e in events],
+        [e.version for e in events],
+        [e.event_id for e in events],
+        [e.type for e in events],
+        [e.schema_version for e in events],
+        [json.dumps(e.payload, sort_keys=True) for e in events],
+        [e.actor for e in events],
+        [e.occurred_at for e in events],
+        [e.recorded_at for e in events],
+        [e.correlation_id for e in events],
+        [e.causation_id for e in events],
+    ]
