@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -140,12 +141,34 @@ class EventStore:
     async def _recorded(
         self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]
     ) -> AppendResult:
+        result = await self._by_event_ids(conn, [e.event_id for e in events])
+        assert result is not None
+        return result
+
+    async def _by_event_ids(
+        self, conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]
+    ) -> AppendResult | None:
         row = await conn.fetchrow(
             "SELECT stream_id, min(version) AS first, max(version) AS last FROM event_store"
             " WHERE event_id = ANY($1::uuid[]) GROUP BY stream_id",
-            [e.event_id for e in events],
+            list(event_ids),
         )
-        return AppendResult(row["stream_id"], row["first"], row["last"], replayed=True)
+        return AppendResult(row["stream_id"], row["first"], row["last"], True) if row else None
+
+    async def earlier_result(
+        self, conn: asyncpg.Connection, idempotency_key: str | None, first_event_id: uuid.UUID
+    ) -> AppendResult | None:
+        """What a command already appended, known by its key or its first derived event id;
+        checked before deciding, so a retry is answered instead of refused."""
+        if idempotency_key is not None:
+            row = await conn.fetchrow(
+                "SELECT stream_id, first_version, last_version FROM command_idempotency"
+                " WHERE idempotency_key = $1",
+                idempotency_key,
+            )
+            if row:
+                return AppendResult(row[0], row[1], row[2], replayed=True)
+        return await self._by_event_ids(conn, [first_event_id])
 
     async def _replayed(self, conn: asyncpg.Connection, key: str) -> AppendResult:
         row = await conn.fetchrow(

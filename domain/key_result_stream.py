@@ -1,0 +1,345 @@
+"""A key result's own stream: its definition and the target-adjustment workflow.
+
+decide(state, command, org) -> events and evolve(state, event) -> state are pure; who may
+decide on an adjustment is a rule here, not in the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import reduce
+from typing import Literal
+
+from pydantic import Field
+
+from domain.key_results import KrKind
+from domain.messages import AwareDatetime, DomainError, Message
+from domain.org import OrgTree
+from domain.sales import Identifier
+
+Role = Literal["hq_admin", "manager", "rep", "auditor"]
+
+
+class Actor(Message):
+    """Who issues a command: a person, their role and the org unit they belong to or manage."""
+
+    person_id: Identifier
+    role: Role
+    unit_id: Identifier
+
+
+# ---- refusals -------------------------------------------------------------------------------
+
+
+class NotFound(DomainError):
+    """The key result or the adjustment request does not exist (HTTP 404)."""
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this (HTTP 403)."""
+
+
+class Conflict(DomainError):
+    """The command does not fit the key result's current state (HTTP 409)."""
+
+
+class Invalid(DomainError):
+    """The command's values break a rule (HTTP 422)."""
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+class KrCommand(Message):
+    command_id: uuid.UUID
+    kr_id: Identifier
+    actor: Actor
+    at: AwareDatetime
+
+
+class DefineKeyResult(KrCommand):
+    """Create a KR owned by a person in an org unit."""
+
+    title: str = Field(min_length=1, max_length=300)
+    owner_person_id: Identifier
+    owner_unit_id: Identifier
+    kind: KrKind
+    unit: str = Field(min_length=1, max_length=40)
+    start: Decimal
+    target: Decimal
+
+
+class RequestTargetAdjustment(KrCommand):
+    """Ask to move a KR's target, with a reason and evidence."""
+
+    request_id: Identifier
+    proposed_target: Decimal
+    reason: str = Field(min_length=3, max_length=2000)
+    evidence: tuple[str, ...] = Field(default=(), max_length=20)
+
+
+class ApproveTargetAdjustment(KrCommand):
+    """The owner's manager or HQ agrees to the requested target."""
+
+    request_id: Identifier
+    note: str = Field(default="", max_length=2000)
+
+
+class RejectTargetAdjustment(KrCommand):
+    """The owner's manager or HQ refuses the request, saying why."""
+
+    request_id: Identifier
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ApplyTargetAdjustment(KrCommand):
+    """Put an approved target into effect."""
+
+    request_id: Identifier
+
+
+class CancelTargetAdjustment(KrCommand):
+    """The requester withdraws a request that has not been decided or applied."""
+
+    request_id: Identifier
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+class KrEvent(Message):
+    type: str
+    schema_version: Literal[1] = 1
+
+
+class KeyResultDefined(KrEvent):
+    """A KR now exists with this owner, kind, start and target."""
+
+    type: Literal["okr.kr.defined"] = "okr.kr.defined"
+    title: str
+    owner_person_id: str
+    owner_unit_id: str
+    kind: KrKind
+    unit: str
+    start: Decimal
+    target: Decimal
+
+
+class TargetAdjustmentRequested(KrEvent):
+    """Someone asked for a different target."""
+
+    type: Literal["okr.kr.target_adjustment_requested"] = "okr.kr.target_adjustment_requested"
+    request_id: str
+    current_target: Decimal
+    proposed_target: Decimal
+    reason: str
+    evidence: tuple[str, ...]
+
+
+class TargetAdjustmentApproved(KrEvent):
+    """The request was approved (not yet in effect)."""
+
+    type: Literal["okr.kr.target_adjustment_approved"] = "okr.kr.target_adjustment_approved"
+    request_id: str
+    note: str
+
+
+class TargetAdjustmentRejected(KrEvent):
+    """The request was refused."""
+
+    type: Literal["okr.kr.target_adjustment_rejected"] = "okr.kr.target_adjustment_rejected"
+    request_id: str
+    reason: str
+
+
+class TargetAdjustmentApplied(KrEvent):
+    """The KR's target changed."""
+
+    type: Literal["okr.kr.target_adjustment_applied"] = "okr.kr.target_adjustment_applied"
+    request_id: str
+    previous_target: Decimal
+    new_target: Decimal
+
+
+class TargetAdjustmentCancelled(KrEvent):
+    """The requester withdrew the request."""
+
+    type: Literal["okr.kr.target_adjustment_cancelled"] = "okr.kr.target_adjustment_cancelled"
+    request_id: str
+
+
+KR_EVENT_TYPES: dict[str, type[KrEvent]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        KeyResultDefined,
+        TargetAdjustmentRequested,
+        TargetAdjustmentApproved,
+        TargetAdjustmentRejected,
+        TargetAdjustmentApplied,
+        TargetAdjustmentCancelled,
+    )
+}
+
+
+# ---- state ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingAdjustment:
+    request_id: str
+    proposed_target: Decimal
+    requested_by: str
+    approved: bool = False
+
+
+@dataclass(frozen=True)
+class KeyResultState:
+    """What decide needs to know about one KR, folded from its events."""
+
+    defined: bool = False
+    owner_person_id: str = ""
+    owner_unit_id: str = ""
+    kind: KrKind = "increase"
+    start: Decimal = Decimal(0)
+    target: Decimal = Decimal(0)
+    pending: PendingAdjustment | None = None
+    closed_requests: frozenset[str] = frozenset()
+
+
+def evolve(state: KeyResultState, event: KrEvent, actor_id: str = "") -> KeyResultState:
+    """Apply one recorded event; never raises (unknown events leave the state as it is)."""
+    if isinstance(event, KeyResultDefined):
+        return replace(
+            state,
+            defined=True,
+            owner_person_id=event.owner_person_id,
+            owner_unit_id=event.owner_unit_id,
+            kind=event.kind,
+            start=event.start,
+            target=event.target,
+        )
+    if isinstance(event, TargetAdjustmentRequested):
+        return replace(
+            state, pending=PendingAdjustment(event.request_id, event.proposed_target, actor_id)
+        )
+    if isinstance(event, TargetAdjustmentApproved) and state.pending:
+        return replace(state, pending=replace(state.pending, approved=True))
+    if isinstance(event, TargetAdjustmentApplied):
+        return replace(
+            state,
+            target=event.new_target,
+            pending=None,
+            closed_requests=state.closed_requests | {event.request_id},
+        )
+    if isinstance(event, TargetAdjustmentRejected | TargetAdjustmentCancelled):
+        return replace(
+            state, pending=None, closed_requests=state.closed_requests | {event.request_id}
+        )
+    return state
+
+
+def fold(events: list[tuple[KrEvent, str]]) -> KeyResultState:
+    """State from (event, actor person id) pairs in stream order."""
+    return reduce(lambda s, pair: evolve(s, pair[0], pair[1]), events, KeyResultState())
+
+
+def may_decide(actor: Actor, state: KeyResultState, org: OrgTree) -> str | None:
+    """None if `actor` may approve/reject adjustments of this KR, else the reason why not."""
+    if state.pending and actor.person_id == state.pending.requested_by:
+        return "nobody may decide on their own adjustment request"
+    if actor.person_id == state.owner_person_id:
+        return "the KR's owner may not decide on adjustments of their own KR"
+    if actor.role == "hq_admin":
+        return None
+    if actor.role != "manager":
+        return f"role {actor.role!r} may not decide on target adjustments"
+    above_owner = org.ancestors_and_self(state.owner_unit_id)[1:]
+    if actor.unit_id not in above_owner:
+        return "only a manager above the KR's owner (or HQ) may decide"
+    return None
+
+
+def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrEvent, ...]:
+    """The events a command produces, or a DomainError saying why it is refused."""
+    if isinstance(command, DefineKeyResult):
+        return _define(state, command, org)
+    if not state.defined:
+        raise NotFound(f"key result {command.kr_id!r} does not exist")
+    if isinstance(command, RequestTargetAdjustment):
+        return _request(state, command)
+    request_id = command.request_id  # type: ignore[attr-defined]
+    pending = state.pending
+    if pending is None or pending.request_id != request_id:
+        if request_id in state.closed_requests:
+            raise Conflict(f"adjustment request {request_id!r} is already closed")
+        raise NotFound(f"no open adjustment request {request_id!r} on {command.kr_id!r}")
+    if isinstance(command, ApproveTargetAdjustment | RejectTargetAdjustment):
+        if pending.approved:
+            raise Conflict(f"adjustment request {request_id!r} was already approved")
+        refusal = may_decide(command.actor, state, org)
+        if refusal:
+            raise NotAllowed(refusal)
+        if isinstance(command, ApproveTargetAdjustment):
+            return (TargetAdjustmentApproved(request_id=request_id, note=command.note),)
+        return (TargetAdjustmentRejected(request_id=request_id, reason=command.reason),)
+    if isinstance(command, ApplyTargetAdjustment):
+        if not pending.approved:
+            raise Conflict(f"adjustment request {request_id!r} is not approved yet")
+        return (
+            TargetAdjustmentApplied(
+                request_id=request_id,
+                previous_target=state.target,
+                new_target=pending.proposed_target,
+            ),
+        )
+    if isinstance(command, CancelTargetAdjustment):
+        if command.actor.person_id != pending.requested_by:
+            raise NotAllowed("only the requester may cancel an adjustment request")
+        if pending.approved:
+            raise Conflict(f"adjustment request {request_id!r} was approved; it can't be withdrawn")
+        return (TargetAdjustmentCancelled(request_id=request_id),)
+    raise Invalid(f"unknown command {type(command).__name__}")
+
+
+def _define(state: KeyResultState, command: DefineKeyResult, org: OrgTree) -> tuple[KrEvent, ...]:
+    if state.defined:
+        raise Conflict(f"key result {command.kr_id!r} already exists")
+    if command.owner_unit_id not in org.units:
+        raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
+    if command.actor.role not in ("hq_admin", "manager"):
+        raise NotAllowed(f"role {command.actor.role!r} may not define key results")
+    if command.kind in ("increase", "decrease") and command.start == command.target:
+        raise Invalid("target: must differ from start for an increase/decrease KR")
+    return (
+        KeyResultDefined(
+            title=command.title,
+            owner_person_id=command.owner_person_id,
+            owner_unit_id=command.owner_unit_id,
+            kind=command.kind,
+            unit=command.unit,
+            start=command.start,
+            target=command.target,
+        ),
+    )
+
+
+def _request(state: KeyResultState, command: RequestTargetAdjustment) -> tuple[KrEvent, ...]:
+    if state.pending is not None:
+        raise Conflict(f"adjustment request {state.pending.request_id!r} is still open")
+    if command.request_id in state.closed_requests:
+        raise Conflict(f"request id {command.request_id!r} was used before")
+    if command.proposed_target == state.target:
+        raise Invalid("proposed_target: equals the current target")
+    if command.actor.role == "auditor":
+        raise NotAllowed("auditors read; they do not request changes")
+    return (
+        TargetAdjustmentRequested(
+            request_id=command.request_id,
+            current_target=state.target,
+            proposed_target=command.proposed_target,
+            reason=command.reason,
+            evidence=command.evidence,
+        ),
+    )

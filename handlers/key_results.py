@@ -1,0 +1,71 @@
+"""Command handling for KR streams: load, fold, decide, append with the expected version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+
+from domain.event_chain import RecordedEvent, derive_event_id
+from domain.key_result_stream import KR_EVENT_TYPES, KrCommand, KrEvent, decide, fold
+from domain.org import OrgTree
+from infra.postgres.event_store import AppendResult, EventStore
+
+
+def stream_id_of(kr_id: str) -> str:
+    return f"kr-{kr_id}"
+
+
+def to_domain(recorded: RecordedEvent) -> KrEvent | None:
+    """The domain event a stored one carries (None for types this code does not know)."""
+    event_class = KR_EVENT_TYPES.get(recorded.type)
+    if event_class is None:
+        return None
+    return event_class.model_validate(
+        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
+    )
+
+
+class KeyResultCommandHandler:
+    def __init__(
+        self,
+        store: EventStore,
+        org: Callable[[asyncpg.Connection], object],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.org = org
+        self.clock = clock
+
+    async def handle(
+        self, conn: asyncpg.Connection, command: KrCommand, idempotency_key: str | None = None
+    ) -> AppendResult:
+        """Raises the decider's DomainError, or ConcurrencyConflict when another writer won."""
+        earlier = await self.store.earlier_result(
+            conn, idempotency_key, derive_event_id(command.command_id, 0)
+        )
+        if earlier is not None:
+            return earlier
+        stream_id = stream_id_of(command.kr_id)
+        history = await self.store.load(conn, stream_id)
+        state = fold([(e, r.actor) for r in history if (e := to_domain(r)) is not None])
+        tree: OrgTree = await self.org(conn)  # type: ignore[misc]
+        events = decide(state, command, tree)
+        recorded_at = self.clock()
+        records = [
+            RecordedEvent(
+                event_id=derive_event_id(command.command_id, index),
+                stream_id=stream_id,
+                version=len(history) + 1 + index,
+                type=event.type,
+                schema_version=event.schema_version,
+                payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
+                actor=command.actor.person_id,
+                occurred_at=command.at,
+                recorded_at=recorded_at,
+                correlation_id=command.command_id,
+            )
+            for index, event in enumerate(events)
+        ]
+        return await self.store.append(conn, records, len(history), idempotency_key)

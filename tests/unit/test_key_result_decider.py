@@ -1,0 +1,291 @@
+"""Given events / when command / then events (or the refusal) for the KR stream's decider."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.key_result_stream import (
+    Actor,
+    ApplyTargetAdjustment,
+    ApproveTargetAdjustment,
+    CancelTargetAdjustment,
+    Conflict,
+    DefineKeyResult,
+    Invalid,
+    KeyResultDefined,
+    NotAllowed,
+    NotFound,
+    RejectTargetAdjustment,
+    RequestTargetAdjustment,
+    TargetAdjustmentApplied,
+    TargetAdjustmentApproved,
+    TargetAdjustmentCancelled,
+    TargetAdjustmentRejected,
+    TargetAdjustmentRequested,
+    decide,
+    fold,
+)
+from domain.org import OrgTree, OrgUnit
+
+ORG = OrgTree(
+    [
+        OrgUnit(id="hq", name="HQ", level="hq"),
+        OrgUnit(id="east", name="East", level="region", parent_id="hq"),
+        OrgUnit(id="sh", name="Shanghai", level="city", parent_id="east"),
+        OrgUnit(id="hz", name="Hangzhou", level="city", parent_id="east"),
+        OrgUnit(id="rep-1", name="Rep 1", level="rep", parent_id="sh"),
+    ]
+)
+REP = Actor(person_id="p-rep", role="rep", unit_id="rep-1")
+OTHER_REP = Actor(person_id="p-rep-2", role="rep", unit_id="rep-1")
+CITY_MANAGER = Actor(person_id="p-sh", role="manager", unit_id="sh")
+OTHER_CITY_MANAGER = Actor(person_id="p-hz", role="manager", unit_id="hz")
+REGION_MANAGER = Actor(person_id="p-east", role="manager", unit_id="east")
+HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
+AUDITOR = Actor(person_id="p-audit", role="auditor", unit_id="hq")
+AT = datetime(2026, 11, 27, 9, tzinfo=UTC)
+
+DEFINED = KeyResultDefined(
+    title="Premium share 35%",
+    owner_person_id="p-rep",
+    owner_unit_id="rep-1",
+    kind="increase",
+    unit="%",
+    start=Decimal(28),
+    target=Decimal(35),
+)
+REQUESTED = TargetAdjustmentRequested(
+    request_id="adj-1",
+    current_target=Decimal(35),
+    proposed_target=Decimal(32),
+    reason="new competitor",
+    evidence=("pos-report-w47",),
+)
+APPROVED = TargetAdjustmentApproved(request_id="adj-1", note="ok")
+
+
+def given(*events_and_actors):
+    return fold([(e, a.person_id) for e, a in events_and_actors])
+
+
+def cmd(cls, actor=REP, **fields):
+    return cls(command_id=uuid.uuid4(), kr_id="kr-1", actor=actor, at=AT, **fields)
+
+
+def define(actor=HQ, **overrides):
+    fields = dict(
+        title="Premium share 35%",
+        owner_person_id="p-rep",
+        owner_unit_id="rep-1",
+        kind="increase",
+        unit="%",
+        start=Decimal(28),
+        target=Decimal(35),
+    )
+    return cmd(DefineKeyResult, actor, **{**fields, **overrides})
+
+
+# ---- then events ----------------------------------------------------------------------------
+
+
+def test_define():
+    assert decide(given(), define(), ORG) == (DEFINED,)
+
+
+def test_request():
+    when = cmd(
+        RequestTargetAdjustment,
+        REP,
+        request_id="adj-1",
+        proposed_target=Decimal(32),
+        reason="new competitor",
+        evidence=("pos-report-w47",),
+    )
+    assert decide(given((DEFINED, HQ)), when, ORG) == (REQUESTED,)
+
+
+@pytest.mark.parametrize("approver", [CITY_MANAGER, REGION_MANAGER, HQ])
+def test_approve_by_a_manager_above_the_owner_or_hq(approver):
+    when = cmd(ApproveTargetAdjustment, approver, request_id="adj-1", note="ok")
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (APPROVED,)
+
+
+def test_reject():
+    when = cmd(RejectTargetAdjustment, CITY_MANAGER, request_id="adj-1", reason="hold the line")
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (
+        TargetAdjustmentRejected(request_id="adj-1", reason="hold the line"),
+    )
+
+
+def test_apply_after_approval_changes_the_target():
+    state = given((DEFINED, HQ), (REQUESTED, REP), (APPROVED, CITY_MANAGER))
+    events = decide(state, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), ORG)
+    assert events == (
+        TargetAdjustmentApplied(
+            request_id="adj-1", previous_target=Decimal(35), new_target=Decimal(32)
+        ),
+    )
+    after = given((DEFINED, HQ), (REQUESTED, REP), (APPROVED, CITY_MANAGER), (events[0], HQ))
+    assert (after.target, after.pending) == (Decimal(32), None)
+
+
+def test_cancel_by_the_requester():
+    when = cmd(CancelTargetAdjustment, REP, request_id="adj-1")
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (
+        TargetAdjustmentCancelled(request_id="adj-1"),
+    )
+
+
+# ---- refusals -------------------------------------------------------------------------------
+
+REFUSALS = [
+    ("define twice", [(DEFINED, HQ)], define(), Conflict, "already exists"),
+    ("define by a rep", [], define(actor=REP), NotAllowed, "role 'rep' may not define"),
+    ("define for an unknown unit", [], define(owner_unit_id="mars"), Invalid, "unknown org unit"),
+    ("define with start = target", [], define(target=Decimal(28)), Invalid, "must differ"),
+    (
+        "request on a missing KR",
+        [],
+        cmd(RequestTargetAdjustment, request_id="a", proposed_target=Decimal(1), reason="why not"),
+        NotFound,
+        "does not exist",
+    ),
+    (
+        "request while one is open",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(
+            RequestTargetAdjustment, request_id="adj-2", proposed_target=Decimal(30), reason="again"
+        ),
+        Conflict,
+        "still open",
+    ),
+    (
+        "request the same target",
+        [(DEFINED, HQ)],
+        cmd(RequestTargetAdjustment, request_id="a", proposed_target=Decimal(35), reason="same"),
+        Invalid,
+        "equals the current target",
+    ),
+    (
+        "request by an auditor",
+        [(DEFINED, HQ)],
+        cmd(
+            RequestTargetAdjustment,
+            AUDITOR,
+            request_id="a",
+            proposed_target=Decimal(30),
+            reason="audit",
+        ),
+        NotAllowed,
+        "auditors",
+    ),
+    (
+        "reuse a closed request id",
+        [(DEFINED, HQ), (REQUESTED, REP), (TargetAdjustmentCancelled(request_id="adj-1"), REP)],
+        cmd(
+            RequestTargetAdjustment, request_id="adj-1", proposed_target=Decimal(30), reason="again"
+        ),
+        Conflict,
+        "used before",
+    ),
+    (
+        "a rep approves their own request",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(ApproveTargetAdjustment, REP, request_id="adj-1"),
+        NotAllowed,
+        "their own",
+    ),
+    (
+        "the owner approves a request on their KR",
+        [(DEFINED, HQ), (REQUESTED, CITY_MANAGER)],
+        cmd(ApproveTargetAdjustment, REP, request_id="adj-1"),
+        NotAllowed,
+        "owner may not",
+    ),
+    (
+        "another rep approves",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(ApproveTargetAdjustment, OTHER_REP, request_id="adj-1"),
+        NotAllowed,
+        "role .rep. may not",
+    ),
+    (
+        "a manager of another city approves",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(ApproveTargetAdjustment, OTHER_CITY_MANAGER, request_id="adj-1"),
+        NotAllowed,
+        "above the KR's owner",
+    ),
+    (
+        "an auditor rejects",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(RejectTargetAdjustment, AUDITOR, request_id="adj-1", reason="nope"),
+        NotAllowed,
+        "role 'auditor' may not",
+    ),
+    (
+        "approve an unknown request",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(ApproveTargetAdjustment, HQ, request_id="adj-9"),
+        NotFound,
+        "no open adjustment",
+    ),
+    (
+        "approve twice",
+        [(DEFINED, HQ), (REQUESTED, REP), (APPROVED, HQ)],
+        cmd(ApproveTargetAdjustment, HQ, request_id="adj-1"),
+        Conflict,
+        "already approved",
+    ),
+    (
+        "reject after approval",
+        [(DEFINED, HQ), (REQUESTED, REP), (APPROVED, HQ)],
+        cmd(RejectTargetAdjustment, HQ, request_id="adj-1", reason="changed mind"),
+        Conflict,
+        "already approved",
+    ),
+    (
+        "decide on a closed request",
+        [
+            (DEFINED, HQ),
+            (REQUESTED, REP),
+            (TargetAdjustmentRejected(request_id="adj-1", reason="no"), HQ),
+        ],
+        cmd(ApproveTargetAdjustment, HQ, request_id="adj-1"),
+        Conflict,
+        "already closed",
+    ),
+    (
+        "apply before approval",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(ApplyTargetAdjustment, HQ, request_id="adj-1"),
+        Conflict,
+        "not approved yet",
+    ),
+    (
+        "cancel someone else's request",
+        [(DEFINED, HQ), (REQUESTED, REP)],
+        cmd(CancelTargetAdjustment, CITY_MANAGER, request_id="adj-1"),
+        NotAllowed,
+        "only the requester",
+    ),
+    (
+        "cancel after approval",
+        [(DEFINED, HQ), (REQUESTED, REP), (APPROVED, HQ)],
+        cmd(CancelTargetAdjustment, REP, request_id="adj-1"),
+        Conflict,
+        "can't be withdrawn",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("history", "when", "error", "message"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+def test_refusals(history, when, error, message):
+    with pytest.raises(error, match=message):
+        decide(given(*history), when, ORG)
