@@ -4,57 +4,40 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import structlog
 from aiokafka.errors import KafkaError
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.auth import client_for
+from api import okr_routes
+from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
 from domain.sales import SaleFact, SalesBatch
+from handlers.key_results import KeyResultCommandHandler
 from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
+from infra.postgres.event_store import EventStore
 from infra.settings import Settings
 from projections import queries
+from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
-
-
-def require(*roles: str) -> Any:
-    async def check(request: Request) -> tuple[str, str]:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ProblemError(
-                401, "Authentication required", "send 'Authorization: Bearer <token>'"
-            )
-        async with request.app.state.pool.acquire() as conn:
-            client = await client_for(conn, token.strip())
-        if client is None:
-            raise ProblemError(401, "Unknown or revoked token")
-        name, role = client
-        if role not in roles:
-            log.warning("access_denied", client=name, role=role, path=request.url.path)
-            raise ProblemError(403, "Forbidden", f"role {role!r} may not call this endpoint")
-        return client
-
-    return Depends(check)
-
-
-Client = tuple[str, str]
-IngestClient = Annotated[Client, require("ingest", "admin")]
-ReaderClient = Annotated[Client, require("reader", "admin")]
 
 
 def create_api(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.dsn, size=8)
+        app.state.clock = lambda: datetime.now(UTC)
+        app.state.kr_commands = KeyResultCommandHandler(
+            EventStore(settings.okr_events_topic), OrgDirectory().load, app.state.clock
+        )
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
         try:
@@ -64,6 +47,7 @@ def create_api(settings: Settings) -> FastAPI:
             await app.state.pool.close()
 
     app = FastAPI(title="Northstar", version="0.1.0", lifespan=lifespan)
+    app.include_router(okr_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -101,13 +85,13 @@ def create_api(settings: Settings) -> FastAPI:
         facts = await _parse_batch(request, settings)
         await _require_known_reps(request, facts)
         accepted = await request.app.state.publisher.publish(facts)
-        log.info("sales_batch_accepted", client=client[0], events=accepted)
+        log.info("sales_batch_accepted", client=client.name, events=accepted)
         return {"accepted": accepted}
 
     @app.get("/v1/key-results")
     async def list_key_results(
         request: Request,
-        _: Annotated[tuple[str, str], require("reader", "admin")],
+        _: ReaderClient,
         unit_id: str | None = None,
     ) -> list[dict[str, Any]]:
         async with request.app.state.pool.acquire() as conn:
@@ -117,7 +101,7 @@ def create_api(settings: Settings) -> FastAPI:
     async def get_key_result(
         request: Request,
         kr_id: str,
-        _: Annotated[tuple[str, str], require("reader", "admin")],
+        _: ReaderClient,
     ) -> dict[str, Any]:
         async with request.app.state.pool.acquire() as conn:
             rows = await queries.kr_progress(conn, kr_id=kr_id)

@@ -1,36 +1,61 @@
-"""Per-client bearer tokens, stored as SHA-256 digests, each with one role."""
+"""Per-client bearer tokens, stored as SHA-256 digests, each with one role; people's tokens
+also name the person and the org unit they act for."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 import asyncpg
 
-ROLES = ("ingest", "reader", "admin")
+SYSTEM_ROLES = ("ingest", "reader", "admin")
+PEOPLE_ROLES = ("hq_admin", "manager", "rep", "auditor")
+ROLES = SYSTEM_ROLES + PEOPLE_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    name: str
+    role: str
+    person_id: str | None = None
+    unit_id: str | None = None
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_client(conn: asyncpg.Connection, name: str, role: str) -> str:
+async def create_client(
+    conn: asyncpg.Connection,
+    name: str,
+    role: str,
+    person_id: str | None = None,
+    unit_id: str | None = None,
+) -> str:
     """Create or rotate a client's token; the plain token is returned once and never stored."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if (role in PEOPLE_ROLES) != (person_id is not None and unit_id is not None):
+        raise ValueError(f"roles {', '.join(PEOPLE_ROLES)} need a person and a unit; others none")
     token = "ns_" + secrets.token_urlsafe(32)
     await conn.execute(
-        "INSERT INTO api_client (name, token_hash, role) VALUES ($1, $2, $3)"
-        " ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, role = excluded.role",
+        "INSERT INTO api_client (name, token_hash, role, person_id, unit_id)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET"
+        " token_hash = excluded.token_hash, role = excluded.role,"
+        " person_id = excluded.person_id, unit_id = excluded.unit_id",
         name,
         token_digest(token),
         role,
+        person_id,
+        unit_id,
     )
     return token
 
 
-async def client_for(conn: asyncpg.Connection, token: str) -> tuple[str, str] | None:
+async def client_for(conn: asyncpg.Connection, token: str) -> Client | None:
     row = await conn.fetchrow(
-        "SELECT name, role FROM api_client WHERE token_hash = $1", token_digest(token)
+        "SELECT name, role, person_id, unit_id FROM api_client WHERE token_hash = $1",
+        token_digest(token),
     )
-    return (row["name"], row["role"]) if row else None
+    return Client(**dict(row)) if row else None

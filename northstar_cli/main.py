@@ -127,9 +127,17 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["ingest", "reader", "admin"]), required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["ingest", "reader", "admin", "hq_admin", "manager", "rep", "auditor"]),
+    required=True,
+)
+@click.option("--person", "person_id", help="the person a people role acts as")
+@click.option("--unit", "unit_id", help="the org unit that person belongs to or manages")
 @click.pass_obj
-def tokens_create(settings: Settings, name: str, role: str) -> None:
+def tokens_create(
+    settings: Settings, name: str, role: str, person_id: str | None, unit_id: str | None
+) -> None:
     """Create (or rotate) a client's token and print it once."""
     from api.auth import create_client
     from infra.postgres.db import connect
@@ -137,7 +145,9 @@ def tokens_create(settings: Settings, name: str, role: str) -> None:
     async def run() -> str:
         conn = await connect(settings.dsn)
         try:
-            return await create_client(conn, name, role)
+            return await create_client(conn, name, role, person_id, unit_id)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
         finally:
             await conn.close()
 

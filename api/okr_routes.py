@@ -1,0 +1,224 @@
+"""HTTP commands and reads for key-result streams (define, target-adjustment workflow)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from api.deps import PersonClient
+from api.problems import ProblemError
+from domain.key_result_stream import (
+    Actor,
+    ApplyTargetAdjustment,
+    ApproveTargetAdjustment,
+    CancelTargetAdjustment,
+    Conflict,
+    DefineKeyResult,
+    Invalid,
+    KrCommand,
+    NotAllowed,
+    NotFound,
+    RejectTargetAdjustment,
+    RequestTargetAdjustment,
+)
+from domain.key_results import KrKind
+from domain.messages import DomainError, field_errors
+from handlers.key_results import stream_id_of
+from infra.postgres.event_store import ConcurrencyConflict
+
+router = APIRouter(prefix="/v1/okr", tags=["okr"])
+_COMMAND_NAMESPACE = uuid.UUID("0b6f7d62-18a4-4f8e-9a53-9d3c0f6e4a21")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefineKeyResultBody(Body):
+    kr_id: str
+    title: str
+    owner_person_id: str
+    owner_unit_id: str
+    kind: KrKind
+    unit: str
+    start: Decimal
+    target: Decimal
+
+
+class RequestAdjustmentBody(Body):
+    request_id: str
+    proposed_target: Decimal
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+
+class ApproveBody(Body):
+    note: str = ""
+
+
+class RejectBody(Body):
+    reason: str
+
+
+class EmptyBody(Body):
+    pass
+
+
+_STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, ConcurrencyConflict: 409, Invalid: 422}
+
+
+async def _run(
+    request: Request,
+    client: Any,
+    command_type: type[KrCommand],
+    fields: dict[str, Any],
+    key: str | None,
+) -> dict[str, Any]:
+    # A retried request with the same Idempotency-Key yields the same command id, hence the
+    # same event ids: the store answers it with the first result.
+    command_id = uuid.uuid5(_COMMAND_NAMESPACE, f"{client.name}:{key}") if key else uuid.uuid4()
+    try:
+        command = command_type.model_validate(
+            {
+                **fields,
+                "command_id": command_id,
+                "at": request.app.state.clock(),
+                "actor": Actor(
+                    person_id=client.person_id, role=client.role, unit_id=client.unit_id
+                ),
+            }
+        )
+    except ValidationError as exc:
+        raise ProblemError(
+            422, "Invalid command", errors=field_errors(exc.errors(include_url=False))
+        ) from exc  # type: ignore[arg-type]
+    try:
+        async with request.app.state.pool.acquire() as conn:
+            result = await request.app.state.kr_commands.handle(
+                conn, command, f"{client.name}:{key}" if key else None
+            )
+    except DomainError as exc:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 422)
+        raise ProblemError(status, type(exc).__name__, str(exc)) from exc
+    return {
+        "stream_id": result.stream_id,
+        "first_version": result.first_version,
+        "last_version": result.last_version,
+        "replayed": result.replayed,
+    }
+
+
+@router.post("/key-results", status_code=201)
+async def define_key_result(
+    request: Request,
+    body: DefineKeyResultBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(request, client, DefineKeyResult, body.model_dump(), idempotency_key)
+
+
+@router.post("/key-results/{kr_id}/adjustments", status_code=201)
+async def request_adjustment(
+    request: Request,
+    kr_id: str,
+    body: RequestAdjustmentBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        RequestTargetAdjustment,
+        {**body.model_dump(), "kr_id": kr_id},
+        idempotency_key,
+    )
+
+
+@router.post("/key-results/{kr_id}/adjustments/{request_id}/approve")
+async def approve_adjustment(
+    request: Request,
+    kr_id: str,
+    request_id: str,
+    body: ApproveBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        ApproveTargetAdjustment,
+        {**body.model_dump(), "kr_id": kr_id, "request_id": request_id},
+        idempotency_key,
+    )
+
+
+@router.post("/key-results/{kr_id}/adjustments/{request_id}/reject")
+async def reject_adjustment(
+    request: Request,
+    kr_id: str,
+    request_id: str,
+    body: RejectBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        RejectTargetAdjustment,
+        {**body.model_dump(), "kr_id": kr_id, "request_id": request_id},
+        idempotency_key,
+    )
+
+
+@router.post("/key-results/{kr_id}/adjustments/{request_id}/apply")
+async def apply_adjustment(
+    request: Request,
+    kr_id: str,
+    request_id: str,
+    body: EmptyBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        ApplyTargetAdjustment,
+        {"kr_id": kr_id, "request_id": request_id},
+        idempotency_key,
+    )
+
+
+@router.post("/key-results/{kr_id}/adjustments/{request_id}/cancel")
+async def cancel_adjustment(
+    request: Request,
+    kr_id: str,
+    request_id: str,
+    body: EmptyBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        CancelTargetAdjustment,
+        {"kr_id": kr_id, "request_id": request_id},
+        idempotency_key,
+    )
+
+
+@router.get("/key-results/{kr_id}/events")
+async def key_result_events(
+    request: Request, kr_id: str, client: PersonClient
+) -> list[dict[str, Any]]:
+    """The KR's stream as recorded (every target change with actor and times)."""
+    async with request.app.state.pool.acquire() as conn:
+        events = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
+    if not events:
+        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    return [e.model_dump(mode="json") for e in events]

@@ -1,0 +1,117 @@
+"""The KR target-adjustment workflow over HTTP, with people's tokens and precise refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import httpx
+
+from api.auth import create_client
+from infra.procs import port_open
+from tests.stack import eventually, load_company, small_company
+
+PEOPLE = {
+    "hq": ("hq_admin", "p-hq", "hq"),
+    "rep": ("rep", "p-rep", "rep-east-city1-1"),
+    "city": ("manager", "p-city", "east-city1"),
+    "other_city": ("manager", "p-city-2", "east-city2"),
+    "auditor": ("auditor", "p-audit", "hq"),
+}
+DEFINE = {
+    "kr_id": "kr-rep-q4",
+    "title": "Q4 revenue 500k",
+    "owner_person_id": "p-rep",
+    "owner_unit_id": "rep-east-city1-1",
+    "kind": "increase",
+    "unit": "CNY",
+    "start": "0",
+    "target": "500000",
+}
+
+
+async def test_adjustment_workflow_over_http(env):
+    await load_company(env.settings, small_company())
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        tokens = {
+            who: await create_client(conn, who, role, person, unit)
+            for who, (role, person, unit) in PEOPLE.items()
+        }
+        reader = await create_client(conn, "reader", "reader")
+    finally:
+        await conn.close()
+    env.spawn("api", "api")
+    await eventually(
+        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
+    )
+
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
+    ) as http:
+
+        async def post(who, path, body=None, key=None):
+            headers = {"Authorization": f"Bearer {tokens.get(who, reader)}"}
+            if key:
+                headers["Idempotency-Key"] = key
+            return await http.post(path, json=body or {}, headers=headers)
+
+        adj = "/key-results/kr-rep-q4/adjustments"
+        assert (await post("rep", "/key-results", DEFINE)).status_code == 403
+        created = await post("hq", "/key-results", DEFINE, key="define-1")
+        assert created.status_code == 201, created.text
+        again = await post("hq", "/key-results", DEFINE, key="define-1")
+        assert again.json() == {**created.json(), "replayed": True}
+        assert (await post("hq", "/key-results", DEFINE)).status_code == 409
+
+        missing = await post("rep", adj, {"request_id": "adj-1"})
+        assert missing.status_code == 422
+        assert {e["field"] for e in missing.json()["errors"]} >= {
+            "body.proposed_target",
+            "body.reason",
+        }
+        unknown = await post(
+            "rep",
+            "/key-results/kr-nope/adjustments",
+            {"request_id": "a", "proposed_target": "1", "reason": "why not"},
+        )
+        assert unknown.status_code == 404
+        asked = await post(
+            "rep",
+            adj,
+            {
+                "request_id": "adj-1",
+                "proposed_target": "450000",
+                "reason": "flagship store closed for renovation",
+                "evidence": ["crm://visit/991"],
+            },
+        )
+        assert asked.status_code == 201, asked.text
+
+        own = await post("rep", f"{adj}/adj-1/approve")
+        assert own.status_code == 403
+        assert "their own adjustment request" in own.json()["detail"]
+        assert (await post("auditor", f"{adj}/adj-1/reject", {"reason": "not now"})).status_code == 403
+        assert (await post("other_city", f"{adj}/adj-1/approve")).status_code == 403
+        assert (await post("reader", f"{adj}/adj-1/approve")).status_code == 403
+        assert (await post("city", f"{adj}/adj-1/apply")).status_code == 409
+        assert (await post("city", f"{adj}/adj-1/approve", {"note": "ok"})).status_code == 200
+        assert (await post("hq", f"{adj}/adj-1/reject", {"reason": "late"})).status_code == 409
+        applied = await post("city", f"{adj}/adj-1/apply")
+        assert applied.status_code == 200 and applied.json()["last_version"] == 4
+
+        history = await http.get(
+            "/key-results/kr-rep-q4/events",
+            headers={"Authorization": f"Bearer {tokens['auditor']}"},
+        )
+    assert [(e["type"], e["actor"]) for e in history.json()] == [
+        ("okr.kr.defined", "p-hq"),
+        ("okr.kr.target_adjustment_requested", "p-rep"),
+        ("okr.kr.target_adjustment_approved", "p-city"),
+        ("okr.kr.target_adjustment_applied", "p-city"),
+    ]
+    assert history.json()[3]["payload"] == {
+        "request_id": "adj-1",
+        "previous_target": "500000",
+        "new_target": "450000",
+    }
