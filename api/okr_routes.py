@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.deps import PersonClient
@@ -27,6 +27,7 @@ from domain.key_result_stream import (
 )
 from domain.key_results import KrKind
 from domain.messages import DomainError, field_errors
+from domain.quality_hints import key_result_hints
 from handlers.key_results import stream_id_of
 from infra.postgres.event_store import ConcurrencyConflict
 
@@ -120,7 +121,16 @@ async def define_key_result(
     client: PersonClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    return await _run(request, client, DefineKeyResult, body.model_dump(), idempotency_key)
+    result = await _run(request, client, DefineKeyResult, body.model_dump(), idempotency_key)
+    return {**result, "hints": [h.model_dump() for h in key_result_hints(body.title)]}
+
+
+@router.get("/hints")
+async def hints_for(
+    title: Annotated[str, Query(min_length=1, max_length=300)], client: PersonClient
+) -> list[dict[str, str]]:
+    """Quality hints for a KR title, as it is being typed."""
+    return [h.model_dump() for h in key_result_hints(title)]
 
 
 @router.post("/key-results/{kr_id}/adjustments", status_code=201)

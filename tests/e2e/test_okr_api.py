@@ -60,8 +60,19 @@ async def test_adjustment_workflow_over_http(env):
         assert (await post("rep", "/key-results", DEFINE)).status_code == 403
         created = await post("hq", "/key-results", DEFINE, key="define-1")
         assert created.status_code == 201, created.text
+        assert created.json()["hints"] == []
         again = await post("hq", "/key-results", DEFINE, key="define-1")
         assert again.json() == {**created.json(), "replayed": True}
+        activity = await post(
+            "hq", "/key-results", {**DEFINE, "kr_id": "kr-visits", "title": "完成5次客户拜访"}
+        )
+        assert [h["code"] for h in activity.json()["hints"]] == ["kr_is_activity"]
+        typed = await http.get(
+            "/hints",
+            params={"title": "Improve premium share"},
+            headers={"Authorization": f"Bearer {tokens['rep']}"},
+        )
+        assert [h["code"] for h in typed.json()] == ["kr_without_number"]
         assert (await post("hq", "/key-results", DEFINE)).status_code == 409
 
         missing = await post("rep", adj, {"request_id": "adj-1"})
@@ -91,7 +102,9 @@ async def test_adjustment_workflow_over_http(env):
         own = await post("rep", f"{adj}/adj-1/approve")
         assert own.status_code == 403
         assert "their own adjustment request" in own.json()["detail"]
-        assert (await post("auditor", f"{adj}/adj-1/reject", {"reason": "not now"})).status_code == 403
+        assert (
+            await post("auditor", f"{adj}/adj-1/reject", {"reason": "not now"})
+        ).status_code == 403
         assert (await post("other_city", f"{adj}/adj-1/approve")).status_code == 403
         assert (await post("reader", f"{adj}/adj-1/approve")).status_code == 403
         assert (await post("city", f"{adj}/adj-1/apply")).status_code == 409
