@@ -18,10 +18,12 @@ from domain.key_result_stream import (
     CancelTargetAdjustment,
     Conflict,
     DefineKeyResult,
+    EscalateBlocker,
     Invalid,
     KrCommand,
     NotAllowed,
     NotFound,
+    RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
@@ -68,6 +70,18 @@ class RejectBody(Body):
 
 class EmptyBody(Body):
     pass
+
+
+class CheckInBody(Body):
+    summary: str
+    progress_value: Decimal
+    blocker: str
+
+
+class EscalateBody(Body):
+    to_unit_id: str | None = None
+    to_person_id: str | None = None
+    note: str = ""
 
 
 _STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, ConcurrencyConflict: 409, Invalid: 422}
@@ -219,6 +233,33 @@ async def cancel_adjustment(
         CancelTargetAdjustment,
         {"kr_id": kr_id, "request_id": request_id},
         idempotency_key,
+    )
+
+
+@router.post("/key-results/{kr_id}/check-ins", status_code=201)
+async def check_in(
+    request: Request,
+    kr_id: str,
+    body: CheckInBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Exactly three fields: summary, progress value, blocker (text, or "none")."""
+    return await _run(
+        request, client, RecordCheckIn, {**body.model_dump(), "kr_id": kr_id}, idempotency_key
+    )
+
+
+@router.post("/key-results/{kr_id}/blocker/escalate", status_code=201)
+async def escalate_blocker(
+    request: Request,
+    kr_id: str,
+    body: EscalateBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request, client, EscalateBlocker, {**body.model_dump(), "kr_id": kr_id}, idempotency_key
     )
 
 

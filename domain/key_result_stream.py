@@ -106,6 +106,22 @@ class CancelTargetAdjustment(KrCommand):
     request_id: Identifier
 
 
+class RecordCheckIn(KrCommand):
+    """The three-field check-in: what happened, where the number stands, what blocks it."""
+
+    summary: str = Field(min_length=1, max_length=2000)
+    progress_value: Decimal
+    blocker: str = Field(min_length=1, max_length=2000, description='text, or "none"')
+
+
+class EscalateBlocker(KrCommand):
+    """Ask another level (an org unit or a named person) for help with the open blocker."""
+
+    to_unit_id: Identifier | None = None
+    to_person_id: Identifier | None = None
+    note: str = Field(default="", max_length=2000)
+
+
 # ---- events ---------------------------------------------------------------------------------
 
 
@@ -170,6 +186,25 @@ class TargetAdjustmentCancelled(KrEvent):
     request_id: str
 
 
+class CheckInRecorded(KrEvent):
+    """The owner reported progress; `blocker` is None when they said "none"."""
+
+    type: Literal["okr.kr.check_in_recorded"] = "okr.kr.check_in_recorded"
+    summary: str
+    progress_value: Decimal
+    blocker: str | None
+
+
+class BlockerEscalated(KrEvent):
+    """The open blocker was raised to another level for support."""
+
+    type: Literal["okr.kr.blocker_escalated"] = "okr.kr.blocker_escalated"
+    blocker: str
+    to_unit_id: str | None
+    to_person_id: str | None
+    note: str
+
+
 KR_EVENT_TYPES: dict[str, type[KrEvent]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -179,6 +214,8 @@ KR_EVENT_TYPES: dict[str, type[KrEvent]] = {
         TargetAdjustmentRejected,
         TargetAdjustmentApplied,
         TargetAdjustmentCancelled,
+        CheckInRecorded,
+        BlockerEscalated,
     )
 }
 
@@ -206,6 +243,8 @@ class KeyResultState:
     target: Decimal = Decimal(0)
     pending: PendingAdjustment | None = None
     closed_requests: frozenset[str] = frozenset()
+    open_blocker: str | None = None
+    blocker_escalated: bool = False
 
 
 def evolve(state: KeyResultState, event: KrEvent, actor_id: str = "") -> KeyResultState:
@@ -233,6 +272,13 @@ def evolve(state: KeyResultState, event: KrEvent, actor_id: str = "") -> KeyResu
             pending=None,
             closed_requests=state.closed_requests | {event.request_id},
         )
+    if isinstance(event, CheckInRecorded):
+        same = event.blocker is not None and event.blocker == state.open_blocker
+        return replace(
+            state, open_blocker=event.blocker, blocker_escalated=state.blocker_escalated and same
+        )
+    if isinstance(event, BlockerEscalated):
+        return replace(state, blocker_escalated=True)
     if isinstance(event, TargetAdjustmentRejected | TargetAdjustmentCancelled):
         return replace(
             state, pending=None, closed_requests=state.closed_requests | {event.request_id}
@@ -269,6 +315,10 @@ def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrE
         raise NotFound(f"key result {command.kr_id!r} does not exist")
     if isinstance(command, RequestTargetAdjustment):
         return _request(state, command)
+    if isinstance(command, RecordCheckIn):
+        return _check_in(state, command, org)
+    if isinstance(command, EscalateBlocker):
+        return _escalate(state, command, org)
     request_id = command.request_id  # type: ignore[attr-defined]
     pending = state.pending
     if pending is None or pending.request_id != request_id:
@@ -341,5 +391,48 @@ def _request(state: KeyResultState, command: RequestTargetAdjustment) -> tuple[K
             proposed_target=command.proposed_target,
             reason=command.reason,
             evidence=command.evidence,
+        ),
+    )
+
+
+def _may_report(actor: Actor, state: KeyResultState, org: OrgTree) -> bool:
+    """The owner, a manager above the owner, or HQ may check in on a KR."""
+    if actor.person_id == state.owner_person_id or actor.role == "hq_admin":
+        return True
+    above_owner = org.ancestors_and_self(state.owner_unit_id)[1:]
+    return actor.role == "manager" and actor.unit_id in above_owner
+
+
+def _check_in(state: KeyResultState, command: RecordCheckIn, org: OrgTree) -> tuple[KrEvent, ...]:
+    if not _may_report(command.actor, state, org):
+        raise NotAllowed("only the KR's owner, their managers or HQ may check in")
+    blocker = command.blocker.strip()
+    no_blocker = blocker.lower() in ("none", "无", "没有")
+    return (
+        CheckInRecorded(
+            summary=command.summary,
+            progress_value=command.progress_value,
+            blocker=None if no_blocker else blocker,
+        ),
+    )
+
+
+def _escalate(state: KeyResultState, command: EscalateBlocker, org: OrgTree) -> tuple[KrEvent, ...]:
+    if not _may_report(command.actor, state, org):
+        raise NotAllowed("only the KR's owner, their managers or HQ may escalate its blocker")
+    if state.open_blocker is None:
+        raise Conflict("there is no open blocker to escalate; check in with one first")
+    if state.blocker_escalated:
+        raise Conflict("this blocker was already escalated")
+    if (command.to_unit_id is None) == (command.to_person_id is None):
+        raise Invalid("to_unit_id or to_person_id: name exactly one level or person")
+    if command.to_unit_id is not None and command.to_unit_id not in org.units:
+        raise Invalid(f"to_unit_id: unknown org unit {command.to_unit_id!r}")
+    return (
+        BlockerEscalated(
+            blocker=state.open_blocker,
+            to_unit_id=command.to_unit_id,
+            to_person_id=command.to_person_id,
+            note=command.note,
         ),
     )

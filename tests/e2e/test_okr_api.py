@@ -113,6 +113,24 @@ async def test_adjustment_workflow_over_http(env):
         applied = await post("city", f"{adj}/adj-1/apply")
         assert applied.status_code == 200 and applied.json()["last_version"] == 4
 
+        three = await post("rep", "/key-results/kr-rep-q4/check-ins", {"summary": "slow week"})
+        assert {e["field"] for e in three.json()["errors"]} == {
+            "body.progress_value",
+            "body.blocker",
+        }
+        checked = await post(
+            "rep",
+            "/key-results/kr-rep-q4/check-ins",
+            {"summary": "slow week", "progress_value": "120000", "blocker": "out of stock"},
+        )
+        assert checked.status_code == 201, checked.text
+        raised = await post(
+            "rep",
+            "/key-results/kr-rep-q4/blocker/escalate",
+            {"to_unit_id": "east", "note": "need stock"},
+        )
+        assert raised.status_code == 201, raised.text
+
         history = await http.get(
             "/key-results/kr-rep-q4/events",
             headers={"Authorization": f"Bearer {tokens['auditor']}"},
@@ -122,6 +140,8 @@ async def test_adjustment_workflow_over_http(env):
         ("okr.kr.target_adjustment_requested", "p-rep"),
         ("okr.kr.target_adjustment_approved", "p-city"),
         ("okr.kr.target_adjustment_applied", "p-city"),
+        ("okr.kr.check_in_recorded", "p-rep"),
+        ("okr.kr.blocker_escalated", "p-rep"),
     ]
     assert history.json()[3]["payload"] == {
         "request_id": "adj-1",

@@ -289,3 +289,103 @@ REFUSALS = [
 def test_refusals(history, when, error, message):
     with pytest.raises(error, match=message):
         decide(given(*history), when, ORG)
+
+
+# ---- check-ins and escalations --------------------------------------------------------------
+
+from domain.key_result_stream import (  # noqa: E402
+    BlockerEscalated,
+    CheckInRecorded,
+    EscalateBlocker,
+    RecordCheckIn,
+)
+
+BLOCKED = CheckInRecorded(
+    summary="2 stores closed", progress_value=Decimal(30), blocker="distributor out of stock"
+)
+
+
+@pytest.mark.parametrize(
+    ("blocker", "recorded"), [("none", None), ("无", None), (" out of stock ", "out of stock")]
+)
+def test_check_in_by_the_owner(blocker, recorded):
+    when = cmd(
+        RecordCheckIn, REP, summary="2 stores closed", progress_value=Decimal(30), blocker=blocker
+    )
+    assert decide(given((DEFINED, HQ)), when, ORG) == (
+        CheckInRecorded(summary="2 stores closed", progress_value=Decimal(30), blocker=recorded),
+    )
+
+
+def test_escalate_the_open_blocker_to_another_level():
+    when = cmd(EscalateBlocker, REP, to_unit_id="east", note="need stock from Hangzhou")
+    assert decide(given((DEFINED, HQ), (BLOCKED, REP)), when, ORG) == (
+        BlockerEscalated(
+            blocker="distributor out of stock",
+            to_unit_id="east",
+            to_person_id=None,
+            note="need stock from Hangzhou",
+        ),
+    )
+
+
+CHECK_IN_REFUSALS = [
+    (
+        "a check-in from another rep",
+        [(DEFINED, HQ)],
+        cmd(RecordCheckIn, OTHER_REP, summary="s", progress_value=Decimal(1), blocker="none"),
+        NotAllowed,
+        "only the KR's owner",
+    ),
+    (
+        "escalate without a blocker",
+        [(DEFINED, HQ)],
+        cmd(EscalateBlocker, REP, to_unit_id="east"),
+        Conflict,
+        "no open blocker",
+    ),
+    (
+        "escalate twice",
+        [
+            (DEFINED, HQ),
+            (BLOCKED, REP),
+            (BlockerEscalated(blocker="x", to_unit_id="east", to_person_id=None, note=""), REP),
+        ],
+        cmd(EscalateBlocker, REP, to_unit_id="hq"),
+        Conflict,
+        "already escalated",
+    ),
+    (
+        "escalate to nobody",
+        [(DEFINED, HQ), (BLOCKED, REP)],
+        cmd(EscalateBlocker, REP),
+        Invalid,
+        "exactly one",
+    ),
+    (
+        "escalate to an unknown unit",
+        [(DEFINED, HQ), (BLOCKED, REP)],
+        cmd(EscalateBlocker, REP, to_unit_id="mars"),
+        Invalid,
+        "unknown org unit",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("history", "when", "error", "message"),
+    [r[1:] for r in CHECK_IN_REFUSALS],
+    ids=[r[0] for r in CHECK_IN_REFUSALS],
+)
+def test_check_in_refusals(history, when, error, message):
+    with pytest.raises(error, match=message):
+        decide(given(*history), when, ORG)
+
+
+def test_a_new_blocker_can_be_escalated_again():
+    escalated = BlockerEscalated(
+        blocker="distributor out of stock", to_unit_id="east", to_person_id=None, note=""
+    )
+    new_blocker = CheckInRecorded(summary="s", progress_value=Decimal(40), blocker="price war")
+    state = given((DEFINED, HQ), (BLOCKED, REP), (escalated, REP), (new_blocker, REP))
+    assert (state.open_blocker, state.blocker_escalated) == ("price war", False)
