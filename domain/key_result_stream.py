@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.event_chain import RecordedEvent
 from domain.key_results import KrKind
 from domain.messages import AwareDatetime, DomainError, Message
 from domain.org import OrgTree
@@ -218,6 +219,16 @@ KR_EVENT_TYPES: dict[str, type[KrEvent]] = {
         BlockerEscalated,
     )
 }
+
+
+def kr_event_of(recorded: RecordedEvent) -> KrEvent | None:
+    """The domain event a stored one carries (None for types this code does not know)."""
+    event_class = KR_EVENT_TYPES.get(recorded.type)
+    if event_class is None:
+        return None
+    return event_class.model_validate(
+        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
+    )
 
 
 # ---- state ----------------------------------------------------------------------------------

@@ -8,23 +8,13 @@ from datetime import datetime
 import asyncpg
 
 from domain.event_chain import RecordedEvent, derive_event_id
-from domain.key_result_stream import KR_EVENT_TYPES, KrCommand, KrEvent, decide, fold
+from domain.key_result_stream import KrCommand, decide, fold, kr_event_of
 from domain.org import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
 
 
 def stream_id_of(kr_id: str) -> str:
     return f"kr-{kr_id}"
-
-
-def to_domain(recorded: RecordedEvent) -> KrEvent | None:
-    """The domain event a stored one carries (None for types this code does not know)."""
-    event_class = KR_EVENT_TYPES.get(recorded.type)
-    if event_class is None:
-        return None
-    return event_class.model_validate(
-        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
-    )
 
 
 class KeyResultCommandHandler:
@@ -49,7 +39,7 @@ class KeyResultCommandHandler:
             return earlier
         stream_id = stream_id_of(command.kr_id)
         history = await self.store.load(conn, stream_id)
-        state = fold([(e, r.actor) for r in history if (e := to_domain(r)) is not None])
+        state = fold([(e, r.actor) for r in history if (e := kr_event_of(r)) is not None])
         tree: OrgTree = await self.org(conn)  # type: ignore[misc]
         events = decide(state, command, tree)
         recorded_at = self.clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 import faust
@@ -12,6 +13,7 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.kr_progress import KrProgressProjection
 from streams.dead_letters import DeadLetterPublisher
+from streams.okr_projection import OkrProjectionHandler
 from streams.sales_projection import RawRecord, SalesProjectionHandler
 
 log = structlog.get_logger("northstar.streams")
@@ -41,29 +43,51 @@ def create_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         partitions=settings.topic_partitions,
     )
-    handler = SalesProjectionHandler(
+    dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
+    sales_handler = SalesProjectionHandler(
         topic=settings.sales_topic,
         projection=KrProgressProjection(settings.sales_topic, ZoneInfo(settings.company_timezone)),
-        dead_letters=DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic),
+        dead_letters=dead_letters,
         connect=lambda: connect(settings.dsn),
         max_record_bytes=settings.max_record_bytes,
+    )
+    okr_handler = OkrProjectionHandler(
+        settings.okr_events_topic, dead_letters, lambda: connect(settings.dsn)
+    )
+    okr_events = app.topic(
+        settings.okr_events_topic,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=settings.topic_partitions,
     )
 
     @app.agent(sales, name="kr-progress")
     async def project_kr_progress(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(
-            settings.worker_batch_size, within=settings.worker_batch_within_s
-        ):
-            records = [RawRecord(e.message.partition, e.message.offset, e.value) for e in events]
-            try:
-                await handler.handle(records)
-            except BaseException as exc:
-                # Anything escaping here would be acked with the batch and lost. Die instead:
-                # Kafka redelivers from the committed offset and the checkpoint skips the rest.
-                log.critical("projection_fatal", error=repr(exc), records=len(records))
-                os._exit(EXIT_FATAL)
+        await _batches(stream, sales_handler.handle, settings)
+
+    @app.agent(okr_events, name="okr-read-models")
+    async def project_okr_read_models(stream: faust.StreamT) -> None:
+        await _batches(stream, okr_handler.handle, settings)
 
     return app
+
+
+async def _batches(
+    stream: faust.StreamT,
+    handle: Callable[[list[RawRecord]], Awaitable[None]],
+    settings: Settings,
+) -> None:
+    async for events in stream.take_events(
+        settings.worker_batch_size, within=settings.worker_batch_within_s
+    ):
+        records = [RawRecord(e.message.partition, e.message.offset, e.value) for e in events]
+        try:
+            await handle(records)
+        except BaseException as exc:
+            # Anything escaping here would be acked with the batch and lost. Die instead:
+            # Kafka redelivers from the committed offset and the projection skips the rest.
+            log.critical("projection_fatal", error=repr(exc), records=len(records))
+            os._exit(EXIT_FATAL)
 
 
 def run_worker(settings: Settings) -> None:

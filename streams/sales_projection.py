@@ -3,7 +3,6 @@ unhandled: transient failures are retried in place, poison records are dead-lett
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from infra.kafka.codec import Decoded, Reject, decode_record
 from projections.kr_progress import KrProgressProjection, PositionedFacts
 from projections.org_directory import OrgDirectory
 from streams.dead_letters import DeadLetterPublisher
-from streams.failures import backoff_seconds, is_transient
+from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")
 
@@ -38,40 +37,18 @@ class SalesProjectionHandler:
         self.topic = topic
         self.projection = projection
         self.dead_letters = dead_letters
-        self.connect = connect
+        self.db = RetryingConnection(connect, "kr_progress")
         self.max_record_bytes = max_record_bytes
         self.directory = OrgDirectory()
-        self._conn: asyncpg.Connection | None = None
 
     async def handle(self, records: Sequence[RawRecord]) -> None:
         """Apply the batch exactly once in effect; returns only when it is durably done."""
         decoded = [(r, decode_record(r.value, self.max_record_bytes)) for r in records]
-        attempt = 0
-        while True:
-            try:
-                await self._apply(decoded)
-                return
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                await self._drop_connection()
-                delay = backoff_seconds(attempt)
-                log.warning("projection_retry", error=repr(exc), attempt=attempt, delay_s=delay)
-                attempt += 1
-                await asyncio.sleep(delay)
+        await self.db.run(lambda conn: self._apply(conn, decoded))
 
-    async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await self.connect()
-        return self._conn
-
-    async def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.terminate()
-
-    async def _apply(self, decoded: Sequence[tuple[RawRecord, Decoded]]) -> None:
-        conn = await self._connection()
+    async def _apply(
+        self, conn: asyncpg.Connection, decoded: Sequence[tuple[RawRecord, Decoded]]
+    ) -> None:
         rep_ids = {f.rep_id for _, d in decoded for f in d.facts}
         known = await self.directory.known_reps(conn, rep_ids)
         rejects: list[tuple[Reject, str, int, int]] = []

@@ -18,8 +18,9 @@ from domain.key_result_stream import (
     RejectTargetAdjustment,
     RequestTargetAdjustment,
     fold,
+    kr_event_of,
 )
-from handlers.key_results import KeyResultCommandHandler, stream_id_of, to_domain
+from handlers.key_results import KeyResultCommandHandler, stream_id_of
 from infra.postgres.event_store import ConcurrencyConflict, EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import load_company, small_company
@@ -140,7 +141,7 @@ async def test_the_folded_stream_is_the_state_decide_saw(env, handler):
         history = await handler.store.load(conn, stream_id_of("fold-1"))
     finally:
         await conn.close()
-    pairs = [(to_domain(r), r.actor) for r in history]
+    pairs = [(kr_event_of(r), r.actor) for r in history]
     state = fold(pairs)
     assert state == fold(pairs)  # replaying twice gives the same state
     assert (state.target, state.pending.proposed_target, state.pending.requested_by) == (

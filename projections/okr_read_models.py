@@ -1,0 +1,155 @@
+"""Projection: OKR events (from the relay's topic) -> key-result, adjustment and check-in rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import asyncpg
+
+from domain.event_chain import RecordedEvent
+from domain.key_result_stream import (
+    BlockerEscalated,
+    CheckInRecorded,
+    KeyResultDefined,
+    KrEvent,
+    TargetAdjustmentApplied,
+    TargetAdjustmentApproved,
+    TargetAdjustmentCancelled,
+    TargetAdjustmentRejected,
+    TargetAdjustmentRequested,
+    kr_event_of,
+)
+
+PROJECTION = "okr_read_models"
+
+
+async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> int:
+    """Apply a batch in one transaction; returns how many events were new."""
+    streams = sorted({e.stream_id for e in events})
+    applied = 0
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO okr_stream_position (stream_id, version)"
+            " SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
+            streams,
+        )
+        rows = await conn.fetch(
+            "SELECT stream_id, version FROM okr_stream_position"
+            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE",
+            streams,
+        )
+        position = {r["stream_id"]: r["version"] for r in rows}
+        for recorded in events:
+            if recorded.version <= position[recorded.stream_id]:
+                continue
+            event = kr_event_of(recorded)
+            if event is not None:
+                await _apply(conn, recorded, event)
+            position[recorded.stream_id] = recorded.version
+            applied += 1
+        await conn.execute(
+            "UPDATE okr_stream_position AS p SET version = n.version"
+            " FROM unnest($1::text[], $2::int[]) AS n (stream_id, version)"
+            " WHERE p.stream_id = n.stream_id",
+            list(position),
+            list(position.values()),
+        )
+    return applied
+
+
+async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEvent) -> None:
+    kr_id = recorded.stream_id.removeprefix("kr-")
+    at = recorded.occurred_at
+    if isinstance(event, KeyResultDefined):
+        await conn.execute(
+            "INSERT INTO okr_key_result (kr_id, title, owner_person_id, owner_unit_id, kind,"
+            " unit, start_value, target_value, defined_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            kr_id,
+            event.title,
+            event.owner_person_id,
+            event.owner_unit_id,
+            event.kind,
+            event.unit,
+            event.start,
+            event.target,
+            at,
+        )
+    elif isinstance(event, TargetAdjustmentRequested):
+        await conn.execute(
+            "INSERT INTO okr_adjustment (kr_id, request_id, status, current_target,"
+            " proposed_target, reason, evidence, requested_by, requested_at)"
+            " VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7, $8)",
+            kr_id,
+            event.request_id,
+            event.current_target,
+            event.proposed_target,
+            event.reason,
+            json.dumps(list(event.evidence)),
+            recorded.actor,
+            at,
+        )
+        await _kr(conn, kr_id, at, "open_request_id = $3", event.request_id)
+    elif isinstance(event, TargetAdjustmentApproved | TargetAdjustmentRejected):
+        approved = isinstance(event, TargetAdjustmentApproved)
+        note = event.note if isinstance(event, TargetAdjustmentApproved) else event.reason
+        await _adjustment(
+            conn,
+            kr_id,
+            event.request_id,
+            "status = $3, decided_by = $4, decided_at = $5, decision_note = $6"
+            + ("" if approved else ", closed_at = $5"),
+            "approved" if approved else "rejected",
+            recorded.actor,
+            at,
+            note,
+        )
+        if not approved:
+            await _kr(conn, kr_id, at, "open_request_id = NULL")
+    elif isinstance(event, TargetAdjustmentApplied):
+        await _adjustment(
+            conn, kr_id, event.request_id, "status = 'applied', applied_at = $3, closed_at = $3", at
+        )
+        await _kr(conn, kr_id, at, "target_value = $3, open_request_id = NULL", event.new_target)
+    elif isinstance(event, TargetAdjustmentCancelled):
+        await _adjustment(conn, kr_id, event.request_id, "status = 'cancelled', closed_at = $3", at)
+        await _kr(conn, kr_id, at, "open_request_id = NULL")
+    elif isinstance(event, CheckInRecorded):
+        await conn.execute(
+            "INSERT INTO okr_check_in (event_id, kr_id, summary, progress_value, blocker,"
+            " reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            recorded.event_id,
+            kr_id,
+            event.summary,
+            event.progress_value,
+            event.blocker,
+            recorded.actor,
+            at,
+        )
+        await _kr(conn, kr_id, at, "open_blocker = $3, last_check_in_at = $2", event.blocker)
+    elif isinstance(event, BlockerEscalated):
+        await _kr(conn, kr_id, at, "")
+
+
+async def _kr(
+    conn: asyncpg.Connection, kr_id: str, at: object, assignments: str, *values: object
+) -> None:
+    await conn.execute(
+        f"UPDATE okr_key_result SET updated_at = $2{', ' if assignments else ''}{assignments}"
+        " WHERE kr_id = $1",
+        kr_id,
+        at,
+        *values,
+    )
+
+
+async def _adjustment(
+    conn: asyncpg.Connection, kr_id: str, request_id: str, assignments: str, *values: object
+) -> None:
+    await conn.execute(
+        f"UPDATE okr_adjustment SET {assignments} WHERE kr_id = $1 AND request_id = $2",
+        kr_id,
+        request_id,
+        *values,
+    )

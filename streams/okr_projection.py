@@ -1,0 +1,46 @@
+"""Turns a batch of OKR event records into one read-model transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+import structlog
+from pydantic import ValidationError
+
+from domain.event_chain import RecordedEvent
+from infra.kafka.codec import Reject
+from projections.okr_read_models import PROJECTION, apply_events
+from streams.dead_letters import DeadLetterPublisher
+from streams.retrying import RetryingConnection
+from streams.sales_projection import RawRecord
+
+log = structlog.get_logger("northstar.streams")
+
+
+class OkrProjectionHandler:
+    def __init__(
+        self,
+        topic: str,
+        dead_letters: DeadLetterPublisher,
+        connect: Callable[[], Awaitable[asyncpg.Connection]],
+    ) -> None:
+        self.topic = topic
+        self.dead_letters = dead_letters
+        self.db = RetryingConnection(connect, PROJECTION)
+
+    async def handle(self, records: Sequence[RawRecord]) -> None:
+        events: list[RecordedEvent] = []
+        rejects: list[tuple[Reject, str, int, int]] = []
+        for record in records:
+            try:
+                events.append(RecordedEvent.model_validate_json(record.value or b""))
+            except ValidationError as exc:
+                reject = Reject("schema_invalid", str(exc)[:4000], record.value or b"")
+                rejects.append((reject, self.topic, record.partition, record.offset))
+        if rejects:
+            await self.dead_letters.publish(rejects)
+            log.warning("okr_records_dead_lettered", count=len(rejects))
+        if events:
+            applied = await self.db.run(lambda conn: apply_events(conn, events))
+            log.debug("okr_batch_applied", records=len(records), applied=applied)

@@ -1,0 +1,155 @@
+"""Commands -> event store -> relay -> Kafka -> Faust -> read models equal to a fold of the
+event store (with the relay and the worker each killed -9 on the way)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+
+from domain.key_result_stream import (
+    Actor,
+    ApplyTargetAdjustment,
+    ApproveTargetAdjustment,
+    CancelTargetAdjustment,
+    DefineKeyResult,
+    RecordCheckIn,
+    RejectTargetAdjustment,
+    RequestTargetAdjustment,
+    fold,
+    kr_event_of,
+)
+from domain.messages import DomainError
+from handlers.key_results import KeyResultCommandHandler
+from infra.postgres.event_store import EventStore
+from projections.org_directory import OrgDirectory
+from tests.stack import eventually, kill9, load_company, small_company
+
+HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
+CITY = Actor(person_id="p-city", role="manager", unit_id="east-city1")
+REPS = [Actor(person_id=f"p-rep-{r}", role="rep", unit_id=f"rep-east-city1-{r}") for r in (1, 2, 3)]
+KRS = 8
+
+
+def _command(rng: random.Random, kr: int, step: int, last_request: dict[int, str]):
+    owner = REPS[kr % 3]
+    base = {"command_id": uuid.uuid4(), "kr_id": f"kr-{kr}", "at": datetime.now(UTC)}
+    choice = rng.choice(["request", "approve", "reject", "apply", "apply", "cancel", "check_in"])
+    if choice == "request":
+        request_id = f"adj-{step}"
+        return RequestTargetAdjustment(
+            **base,
+            actor=owner,
+            request_id=request_id,
+            proposed_target=Decimal(rng.randrange(100, 900) * 1000),
+            reason="market moved",
+        )
+    request_id = last_request.get(kr, "adj-none")
+    if choice in ("approve", "reject"):
+        actor = rng.choice([CITY, HQ])
+        if choice == "approve":
+            return ApproveTargetAdjustment(**base, actor=actor, request_id=request_id)
+        return RejectTargetAdjustment(
+            **base, actor=actor, request_id=request_id, reason="hold the line"
+        )
+    if choice == "apply":
+        return ApplyTargetAdjustment(**base, actor=CITY, request_id=request_id)
+    if choice == "cancel":
+        return CancelTargetAdjustment(**base, actor=owner, request_id=request_id)
+    return RecordCheckIn(
+        **base,
+        actor=owner,
+        summary="weekly",
+        progress_value=Decimal(step),
+        blocker=rng.choice(["none", "out of stock", "price war"]),
+    )
+
+
+async def test_read_models_equal_a_fold_of_the_event_store(env):
+    rng = random.Random(5)
+    await load_company(env.settings, small_company())
+    handler = KeyResultCommandHandler(
+        EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
+    )
+    relay, worker = env.spawn("relay-0", "relay"), env.worker("worker-0")
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        for kr in range(KRS):
+            owner = REPS[kr % 3]
+            await handler.handle(
+                conn,
+                DefineKeyResult(
+                    command_id=uuid.uuid4(),
+                    kr_id=f"kr-{kr}",
+                    actor=HQ,
+                    at=datetime.now(UTC),
+                    title="Revenue",
+                    owner_person_id=owner.person_id,
+                    owner_unit_id=owner.unit_id,
+                    kind="increase",
+                    unit="CNY",
+                    start=Decimal(0),
+                    target=Decimal(500_000),
+                ),
+            )
+        accepted, last_request = 0, {}
+        for step in range(900):
+            if step == 300:
+                kill9(relay)
+                relay = env.spawn("relay-1", "relay")
+            if step == 600:
+                kill9(worker)
+                worker = env.worker("worker-1")
+            try:
+                kr = rng.randrange(KRS)
+                command = _command(rng, kr, step, last_request)
+                await handler.handle(conn, command)
+                accepted += 1
+                if isinstance(command, RequestTargetAdjustment):
+                    last_request[kr] = command.request_id
+            except DomainError:
+                pass
+        applied = await conn.fetchval(
+            "SELECT count(*) FROM event_store WHERE event_type = 'okr.kr.target_adjustment_applied'"
+        )
+        assert accepted > 200 and applied > 15, (accepted, applied)
+
+        async def caught_up() -> bool:
+            behind = await conn.fetchval(
+                "SELECT count(*) FROM (SELECT stream_id, max(version) AS v FROM event_store"
+                " GROUP BY stream_id) s LEFT JOIN okr_stream_position p USING (stream_id)"
+                " WHERE p.version IS DISTINCT FROM s.v"
+            )
+            return behind == 0
+
+        await eventually(caught_up, 120, "the read models to catch up with the event store")
+
+        store = handler.store
+        for kr in range(KRS):
+            history = await store.load(conn, f"kr-kr-{kr}")
+            state = fold([(kr_event_of(r), r.actor) for r in history])
+            row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", f"kr-{kr}")
+            assert row["target_value"] == state.target
+            assert row["open_request_id"] == (state.pending.request_id if state.pending else None)
+            assert row["open_blocker"] == state.open_blocker
+            statuses = {
+                r["request_id"]: r["status"]
+                for r in await conn.fetch(
+                    "SELECT request_id, status FROM okr_adjustment WHERE kr_id = $1", f"kr-{kr}"
+                )
+            }
+            expected: dict[str, str] = {}
+            for recorded in history:
+                name = recorded.type.rsplit("_", 1)[-1]
+                if recorded.type.startswith("okr.kr.target_adjustment_"):
+                    expected[recorded.payload["request_id"]] = name
+            assert statuses == expected
+            check_ins = await conn.fetchval(
+                "SELECT count(*) FROM okr_check_in WHERE kr_id = $1", f"kr-{kr}"
+            )
+            assert check_ins == sum(r.type == "okr.kr.check_in_recorded" for r in history)
+    finally:
+        await conn.close()
