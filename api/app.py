@@ -14,11 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api import okr_routes
+from api import objective_routes, okr_routes
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
 from domain.sales import SaleFact, SalesBatch
 from handlers.key_results import KeyResultCommandHandler
+from handlers.objectives import ObjectiveCommandHandler
 from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
@@ -35,8 +36,10 @@ def create_api(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.dsn, size=8)
         app.state.clock = lambda: datetime.now(UTC)
-        app.state.kr_commands = KeyResultCommandHandler(
-            EventStore(settings.okr_events_topic), OrgDirectory().load, app.state.clock
+        store = EventStore(settings.okr_events_topic)
+        app.state.kr_commands = KeyResultCommandHandler(store, OrgDirectory().load, app.state.clock)
+        app.state.objective_commands = ObjectiveCommandHandler(
+            store, OrgDirectory().load, app.state.clock
         )
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
@@ -48,6 +51,7 @@ def create_api(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Northstar", version="0.1.0", lifespan=lifespan)
     app.include_router(okr_routes.router)
+    app.include_router(objective_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import asyncpg
 
-from domain.event_chain import RecordedEvent, derive_event_id
+from domain.event_chain import derive_event_id
 from domain.key_result_stream import KrCommand, decide, fold, kr_event_of
 from domain.org import OrgTree
+from handlers.recording import append_decided
 from infra.postgres.event_store import AppendResult, EventStore
 
 
@@ -42,20 +43,15 @@ class KeyResultCommandHandler:
         state = fold([(e, r.actor) for r in history if (e := kr_event_of(r)) is not None])
         tree: OrgTree = await self.org(conn)  # type: ignore[misc]
         events = decide(state, command, tree)
-        recorded_at = self.clock()
-        records = [
-            RecordedEvent(
-                event_id=derive_event_id(command.command_id, index),
-                stream_id=stream_id,
-                version=len(history) + 1 + index,
-                type=event.type,
-                schema_version=event.schema_version,
-                payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
-                actor=command.actor.person_id,
-                occurred_at=command.at,
-                recorded_at=recorded_at,
-                correlation_id=command.command_id,
-            )
-            for index, event in enumerate(events)
-        ]
-        return await self.store.append(conn, records, len(history), idempotency_key)
+        return await append_decided(
+            self.store,
+            conn,
+            stream_id=stream_id,
+            expected_version=len(history),
+            events=events,
+            command_id=command.command_id,
+            actor_id=command.actor.person_id,
+            occurred_at=command.at,
+            recorded_at=self.clock(),
+            idempotency_key=idempotency_key,
+        )

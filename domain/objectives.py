@@ -1,0 +1,302 @@
+"""A person's objectives in one cycle (their portfolio stream): definition, alignment to
+parents, KR weights, closing; and the focus rule of at most three active objectives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import reduce
+from typing import Literal
+
+from pydantic import Field
+
+from domain.event_chain import RecordedEvent
+from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
+from domain.messages import AwareDatetime, Message
+from domain.org import OrgTree
+from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
+from domain.sales import Identifier
+
+FocusMode = Literal["block", "warn"]
+
+
+def portfolio_stream(owner_person_id: str, cycle_id: str) -> str:
+    return f"portfolio-{owner_person_id}-{cycle_id}"
+
+
+class Contribution(Message):
+    """This objective contributes `weight` percent to a parent objective (or the north star)."""
+
+    parent_id: Identifier
+    weight: Decimal = Field(gt=0, le=100)
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+class PortfolioCommand(Message):
+    command_id: uuid.UUID
+    owner_person_id: Identifier
+    cycle_id: Identifier
+    actor: Actor
+    at: AwareDatetime
+
+
+class DefineObjective(PortfolioCommand):
+    """Give a person a new objective for the cycle."""
+
+    objective_id: Identifier
+    title: str = Field(min_length=1, max_length=300)
+    owner_unit_id: Identifier
+    contributes_to: tuple[Contribution, ...] = Field(default=(), max_length=10)
+
+
+class AlignObjective(PortfolioCommand):
+    """Replace the parents an objective contributes to."""
+
+    objective_id: Identifier
+    contributes_to: tuple[Contribution, ...] = Field(min_length=1, max_length=10)
+
+
+class SetKeyResultWeights(PortfolioCommand):
+    """Set how much each KR counts towards the objective; the weights must total 100."""
+
+    objective_id: Identifier
+    weights: dict[Identifier, Decimal] = Field(min_length=1, max_length=20)
+
+
+class CloseObjective(PortfolioCommand):
+    """The objective is done or dropped; it no longer counts as active."""
+
+    objective_id: Identifier
+    outcome: Literal["achieved", "dropped"]
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+class PortfolioEvent(Message):
+    type: str
+    schema_version: Literal[1] = 1
+
+
+class ObjectiveDefined(PortfolioEvent):
+    """A person has a new objective in the cycle."""
+
+    type: Literal["okr.objective.defined"] = "okr.objective.defined"
+    objective_id: str
+    title: str
+    owner_person_id: str
+    owner_unit_id: str
+    cycle_id: str
+    contributes_to: tuple[Contribution, ...]
+
+
+class ObjectiveAligned(PortfolioEvent):
+    """The objective's contributions to its parents changed."""
+
+    type: Literal["okr.objective.aligned"] = "okr.objective.aligned"
+    objective_id: str
+    contributes_to: tuple[Contribution, ...]
+
+
+class KeyResultWeightsSet(PortfolioEvent):
+    """The objective's KRs now weigh this much each (total 100)."""
+
+    type: Literal["okr.objective.kr_weights_set"] = "okr.objective.kr_weights_set"
+    objective_id: str
+    weights: dict[str, Decimal]
+
+
+class ObjectiveClosed(PortfolioEvent):
+    """The objective was achieved or dropped."""
+
+    type: Literal["okr.objective.closed"] = "okr.objective.closed"
+    objective_id: str
+    outcome: str
+
+
+PORTFOLIO_EVENT_TYPES: dict[str, type[PortfolioEvent]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (ObjectiveDefined, ObjectiveAligned, KeyResultWeightsSet, ObjectiveClosed)
+}
+
+
+def portfolio_event_of(recorded: RecordedEvent) -> PortfolioEvent | None:
+    event_class = PORTFOLIO_EVENT_TYPES.get(recorded.type)
+    if event_class is None:
+        return None
+    return event_class.model_validate(
+        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
+    )
+
+
+# ---- state ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectiveState:
+    objective_id: str
+    owner_unit_id: str
+    active: bool = True
+    weights: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True)
+class PortfolioState:
+    objectives: tuple[ObjectiveState, ...] = ()
+
+    def find(self, objective_id: str) -> ObjectiveState | None:
+        return next((o for o in self.objectives if o.objective_id == objective_id), None)
+
+    @property
+    def active_count(self) -> int:
+        return sum(o.active for o in self.objectives)
+
+
+def _with(state: PortfolioState, objective_id: str, **changes: object) -> PortfolioState:
+    return replace(
+        state,
+        objectives=tuple(
+            replace(o, **changes) if o.objective_id == objective_id else o  # type: ignore[arg-type]
+            for o in state.objectives
+        ),
+    )
+
+
+def evolve(state: PortfolioState, event: PortfolioEvent) -> PortfolioState:
+    if isinstance(event, ObjectiveDefined):
+        added = ObjectiveState(event.objective_id, event.owner_unit_id)
+        return replace(state, objectives=(*state.objectives, added))
+    if isinstance(event, KeyResultWeightsSet):
+        return _with(state, event.objective_id, weights=tuple(sorted(event.weights.items())))
+    if isinstance(event, ObjectiveClosed):
+        return _with(state, event.objective_id, active=False)
+    return state
+
+
+def fold(events: list[PortfolioEvent]) -> PortfolioState:
+    return reduce(evolve, events, PortfolioState())
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The events to record, and hints to show with them."""
+
+    events: tuple[PortfolioEvent, ...]
+    hints: tuple[Hint, ...] = ()
+
+
+def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
+    if actor.role == "hq_admin" or actor.person_id == owner_person_id:
+        return actor.role != "auditor"
+    return actor.role == "manager" and actor.unit_id in org.ancestors_and_self(owner_unit_id)
+
+
+def decide(
+    state: PortfolioState, command: PortfolioCommand, org: OrgTree, focus: FocusMode = "block"
+) -> Decision:
+    """Events for a portfolio command, or a DomainError; `focus` is HQ's current policy."""
+    if isinstance(command, DefineObjective):
+        if command.owner_unit_id not in org.units:
+            raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
+        if not _may_manage(command.actor, command.owner_unit_id, org, command.owner_person_id):
+            raise NotAllowed("objectives are set by their owner, a manager above them, or HQ")
+        if state.find(command.objective_id):
+            raise Conflict(f"objective {command.objective_id!r} already exists")
+        hint = focus_hint(state.active_count + 1)
+        if hint and focus == "block":
+            raise Conflict(
+                f"{command.owner_person_id} already has {state.active_count} active "
+                f"objectives in {command.cycle_id}; at most {MAX_ACTIVE_OBJECTIVES} "
+                "(HQ can switch this policy to 'warn')"
+            )
+        _check_parents(command.contributes_to, command.objective_id)
+        event = ObjectiveDefined(
+            objective_id=command.objective_id,
+            title=command.title,
+            owner_person_id=command.owner_person_id,
+            owner_unit_id=command.owner_unit_id,
+            cycle_id=command.cycle_id,
+            contributes_to=command.contributes_to,
+        )
+        return Decision((event,), (hint,) if hint else ())
+    objective = state.find(command.objective_id)  # type: ignore[attr-defined]
+    if objective is None:
+        raise NotFound(f"objective {command.objective_id!r} does not exist")  # type: ignore[attr-defined]
+    if not _may_manage(command.actor, objective.owner_unit_id, org, command.owner_person_id):
+        raise NotAllowed("objectives are changed by their owner, a manager above them, or HQ")
+    if not objective.active:
+        raise Conflict(f"objective {objective.objective_id!r} is closed")
+    if isinstance(command, AlignObjective):
+        _check_parents(command.contributes_to, objective.objective_id)
+        return Decision(
+            (
+                ObjectiveAligned(
+                    objective_id=objective.objective_id, contributes_to=command.contributes_to
+                ),
+            )
+        )
+    if isinstance(command, SetKeyResultWeights):
+        total = sum(command.weights.values(), Decimal(0))
+        if total != 100:
+            raise Invalid(
+                f"weights: they add up to {total}; KR weights inside an objective "
+                "must add up to 100"
+            )
+        if any(w <= 0 for w in command.weights.values()):
+            raise Invalid("weights: every weight must be above 0")
+        return Decision(
+            (
+                KeyResultWeightsSet(
+                    objective_id=objective.objective_id, weights=dict(command.weights)
+                ),
+            )
+        )
+    if isinstance(command, CloseObjective):
+        return Decision(
+            (ObjectiveClosed(objective_id=objective.objective_id, outcome=command.outcome),)
+        )
+    raise Invalid(f"unknown command {type(command).__name__}")
+
+
+def _check_parents(parents: tuple[Contribution, ...], objective_id: str) -> None:
+    ids = [p.parent_id for p in parents]
+    if objective_id in ids:
+        raise Invalid("contributes_to: an objective cannot contribute to itself")
+    if len(set(ids)) != len(ids):
+        raise Invalid("contributes_to: each parent may appear once")
+
+
+# ---- HQ's focus policy (its own small stream) -----------------------------------------------
+
+FOCUS_POLICY_STREAM = "policy-focus"
+
+
+class SetFocusPolicy(Message):
+    """HQ decides whether a fourth active objective is blocked or only warned about."""
+
+    command_id: uuid.UUID
+    actor: Actor
+    at: AwareDatetime
+    mode: FocusMode
+
+
+class FocusPolicySet(PortfolioEvent):
+    """From now on, more than three active objectives are blocked or warned about."""
+
+    type: Literal["okr.policy.focus_set"] = "okr.policy.focus_set"
+    mode: FocusMode
+
+
+def focus_mode(events: list[RecordedEvent]) -> FocusMode:
+    """The policy in force: the last one HQ set, blocking by default."""
+    modes = [e.payload["mode"] for e in events if e.type == "okr.policy.focus_set"]
+    return modes[-1] if modes else "block"
+
+
+def decide_focus_policy(command: SetFocusPolicy) -> tuple[FocusPolicySet]:
+    if command.actor.role != "hq_admin":
+        raise NotAllowed("only HQ sets the focus policy")
+    return (FocusPolicySet(mode=command.mode),)

@@ -1,0 +1,165 @@
+"""Given events / when command / then events for a person's objective portfolio."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.key_result_stream import Conflict, Invalid, NotAllowed, NotFound
+from domain.objectives import (
+    AlignObjective,
+    CloseObjective,
+    Contribution,
+    DefineObjective,
+    KeyResultWeightsSet,
+    ObjectiveAligned,
+    ObjectiveClosed,
+    ObjectiveDefined,
+    SetKeyResultWeights,
+    decide,
+    fold,
+)
+from tests.unit.test_key_result_decider import AUDITOR, CITY_MANAGER, HQ, ORG, OTHER_REP, REP
+
+AT = datetime(2026, 11, 27, tzinfo=UTC)
+TO_NORTH_STAR = (Contribution(parent_id="north-star", weight=Decimal(40)),)
+
+
+def cmd(cls, actor=REP, **fields):
+    return cls(
+        command_id=uuid.uuid4(),
+        owner_person_id="p-rep",
+        cycle_id="2026-Q4",
+        actor=actor,
+        at=AT,
+        **fields,
+    )
+
+
+def defined(n: int) -> ObjectiveDefined:
+    return ObjectiveDefined(
+        objective_id=f"o-{n}",
+        title=f"Objective {n}",
+        owner_person_id="p-rep",
+        owner_unit_id="rep-1",
+        cycle_id="2026-Q4",
+        contributes_to=(),
+    )
+
+
+def define(n: int, actor=REP, **overrides):
+    fields = dict(objective_id=f"o-{n}", title=f"Objective {n}", owner_unit_id="rep-1")
+    return cmd(DefineObjective, actor, **{**fields, **overrides})
+
+
+def test_define_aligned_to_the_north_star():
+    decision = decide(fold([]), define(1, contributes_to=TO_NORTH_STAR), ORG)
+    assert decision.events == (defined(1).model_copy(update={"contributes_to": TO_NORTH_STAR}),)
+    assert decision.hints == ()
+
+
+def test_a_fourth_active_objective_is_blocked_by_default():
+    with pytest.raises(Conflict, match="already has 3 active objectives in 2026-Q4"):
+        decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG)
+
+
+def test_under_the_warn_policy_it_is_recorded_with_a_hint():
+    decision = decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG, focus="warn")
+    assert decision.events == (defined(4),)
+    assert [h.code for h in decision.hints] == ["too_many_objectives"]
+
+
+def test_closed_objectives_do_not_count():
+    closed = ObjectiveClosed(objective_id="o-1", outcome="dropped")
+    decision = decide(fold([defined(1), defined(2), defined(3), closed]), define(4), ORG)
+    assert decision.events == (defined(4),)
+
+
+def test_weights_totalling_100():
+    when = cmd(
+        SetKeyResultWeights,
+        CITY_MANAGER,
+        objective_id="o-1",
+        weights={"kr-a": Decimal(60), "kr-b": Decimal(40)},
+    )
+    assert decide(fold([defined(1)]), when, ORG).events == (
+        KeyResultWeightsSet(objective_id="o-1", weights={"kr-a": Decimal(60), "kr-b": Decimal(40)}),
+    )
+
+
+def test_align_and_close():
+    parents = (Contribution(parent_id="o-city", weight=Decimal(50)),)
+    assert decide(
+        fold([defined(1)]), cmd(AlignObjective, objective_id="o-1", contributes_to=parents), ORG
+    ).events == (ObjectiveAligned(objective_id="o-1", contributes_to=parents),)
+    assert decide(
+        fold([defined(1)]), cmd(CloseObjective, HQ, objective_id="o-1", outcome="achieved"), ORG
+    ).events == (ObjectiveClosed(objective_id="o-1", outcome="achieved"),)
+
+
+REFUSALS = [
+    (
+        "weights not totalling 100",
+        [defined(1)],
+        cmd(
+            SetKeyResultWeights,
+            objective_id="o-1",
+            weights={"kr-a": Decimal(60), "kr-b": Decimal(30)},
+        ),
+        Invalid,
+        "add up to 90",
+    ),
+    (
+        "a zero weight",
+        [defined(1)],
+        cmd(
+            SetKeyResultWeights,
+            objective_id="o-1",
+            weights={"kr-a": Decimal(100), "kr-b": Decimal(0)},
+        ),
+        Invalid,
+        "above 0",
+    ),
+    ("define twice", [defined(1)], define(1), Conflict, "already exists"),
+    ("define for an unknown unit", [], define(1, owner_unit_id="mars"), Invalid, "unknown org"),
+    ("another rep defines for me", [], define(1, actor=OTHER_REP), NotAllowed, "their owner"),
+    ("an auditor defines", [], define(1, actor=AUDITOR), NotAllowed, "their owner"),
+    (
+        "contribute to itself",
+        [],
+        define(1, contributes_to=(Contribution(parent_id="o-1", weight=Decimal(10)),)),
+        Invalid,
+        "itself",
+    ),
+    ("the same parent twice", [], define(1, contributes_to=TO_NORTH_STAR * 2), Invalid, "once"),
+    (
+        "align a missing objective",
+        [],
+        cmd(AlignObjective, objective_id="o-9", contributes_to=TO_NORTH_STAR),
+        NotFound,
+        "o-9",
+    ),
+    (
+        "change a closed objective",
+        [defined(1), ObjectiveClosed(objective_id="o-1", outcome="achieved")],
+        cmd(AlignObjective, objective_id="o-1", contributes_to=TO_NORTH_STAR),
+        Conflict,
+        "closed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("history", "when", "error", "message"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+def test_refusals(history, when, error, message):
+    with pytest.raises(error, match=message):
+        decide(fold(history), when, ORG)
+
+
+def test_a_weight_above_100_is_refused_at_the_edge():
+    with pytest.raises(ValueError, match="less than or equal to 100"):
+        Contribution(parent_id="x", weight=Decimal(120))
