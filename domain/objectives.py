@@ -117,9 +117,22 @@ class ObjectiveClosed(PortfolioEvent):
     outcome: str
 
 
+class FocusPolicySet(PortfolioEvent):
+    """From now on, more than three active objectives are blocked or warned about."""
+
+    type: Literal["okr.policy.focus_set"] = "okr.policy.focus_set"
+    mode: FocusMode
+
+
 PORTFOLIO_EVENT_TYPES: dict[str, type[PortfolioEvent]] = {
     cls.model_fields["type"].default: cls
-    for cls in (ObjectiveDefined, ObjectiveAligned, KeyResultWeightsSet, ObjectiveClosed)
+    for cls in (
+        ObjectiveDefined,
+        ObjectiveAligned,
+        KeyResultWeightsSet,
+        ObjectiveClosed,
+        FocusPolicySet,
+    )
 }
 
 
@@ -280,13 +293,6 @@ class SetFocusPolicy(Message):
     command_id: uuid.UUID
     actor: Actor
     at: AwareDatetime
-    mode: FocusMode
-
-
-class FocusPolicySet(PortfolioEvent):
-    """From now on, more than three active objectives are blocked or warned about."""
-
-    type: Literal["okr.policy.focus_set"] = "okr.policy.focus_set"
     mode: FocusMode
 
 

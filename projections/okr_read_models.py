@@ -20,6 +20,16 @@ from domain.key_result_stream import (
     TargetAdjustmentRequested,
     kr_event_of,
 )
+from domain.objectives import (
+    Contribution,
+    FocusPolicySet,
+    KeyResultWeightsSet,
+    ObjectiveAligned,
+    ObjectiveClosed,
+    ObjectiveDefined,
+    PortfolioEvent,
+    portfolio_event_of,
+)
 
 PROJECTION = "okr_read_models"
 
@@ -43,9 +53,12 @@ async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]
         for recorded in events:
             if recorded.version <= position[recorded.stream_id]:
                 continue
-            event = kr_event_of(recorded)
-            if event is not None:
-                await _apply(conn, recorded, event)
+            kr_event = kr_event_of(recorded)
+            if kr_event is not None:
+                await _apply(conn, recorded, kr_event)
+            portfolio_event = portfolio_event_of(recorded)
+            if portfolio_event is not None:
+                await _apply_portfolio(conn, recorded, portfolio_event)
             position[recorded.stream_id] = recorded.version
             applied += 1
         await conn.execute(
@@ -130,6 +143,58 @@ async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEve
         await _kr(conn, kr_id, at, "open_blocker = $3, last_check_in_at = $2", event.blocker)
     elif isinstance(event, BlockerEscalated):
         await _kr(conn, kr_id, at, "")
+
+
+async def _apply_portfolio(
+    conn: asyncpg.Connection, recorded: RecordedEvent, event: PortfolioEvent
+) -> None:
+    at = recorded.occurred_at
+    if isinstance(event, ObjectiveDefined):
+        await conn.execute(
+            "INSERT INTO okr_objective (objective_id, title, owner_person_id, owner_unit_id,"
+            " cycle_id, status, defined_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, 'active', $6, $6)",
+            event.objective_id,
+            event.title,
+            event.owner_person_id,
+            event.owner_unit_id,
+            event.cycle_id,
+            at,
+        )
+        await _align(conn, event.objective_id, event.contributes_to)
+    elif isinstance(event, ObjectiveAligned):
+        await _align(conn, event.objective_id, event.contributes_to)
+    elif isinstance(event, KeyResultWeightsSet):
+        await conn.execute("DELETE FROM okr_kr_weight WHERE objective_id = $1", event.objective_id)
+        await conn.executemany(
+            "INSERT INTO okr_kr_weight (objective_id, kr_id, weight) VALUES ($1, $2, $3)",
+            [(event.objective_id, kr_id, w) for kr_id, w in sorted(event.weights.items())],
+        )
+    elif isinstance(event, ObjectiveClosed):
+        await conn.execute(
+            "UPDATE okr_objective SET status = $2, updated_at = $3 WHERE objective_id = $1",
+            event.objective_id,
+            event.outcome,
+            at,
+        )
+    elif isinstance(event, FocusPolicySet):
+        await conn.execute(
+            "INSERT INTO okr_policy (name, value, updated_at) VALUES ('focus', $1, $2)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            event.mode,
+            at,
+        )
+
+
+async def _align(
+    conn: asyncpg.Connection, child_id: str, parents: tuple[Contribution, ...]
+) -> None:
+    await conn.execute("DELETE FROM okr_alignment WHERE child_id = $1", child_id)
+    await conn.executemany(
+        "INSERT INTO okr_alignment (child_id, parent_id, weight) VALUES ($1, $2, $3)",
+        [(child_id, p.parent_id, p.weight) for p in parents],
+    )
 
 
 async def _kr(

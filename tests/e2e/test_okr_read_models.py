@@ -68,6 +68,16 @@ def _command(rng: random.Random, kr: int, step: int, last_request: dict[int, str
     )
 
 
+async def _caught_up(conn: asyncpg.Connection) -> bool:
+    """Every stream's last version has been applied to the read models."""
+    behind = await conn.fetchval(
+        "SELECT count(*) FROM (SELECT stream_id, max(version) AS v FROM event_store"
+        " GROUP BY stream_id) s LEFT JOIN okr_stream_position p USING (stream_id)"
+        " WHERE p.version IS DISTINCT FROM s.v"
+    )
+    return behind == 0
+
+
 async def test_read_models_equal_a_fold_of_the_event_store(env):
     rng = random.Random(5)
     await load_company(env.settings, small_company())
@@ -117,15 +127,7 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
         )
         assert accepted > 200 and applied > 15, (accepted, applied)
 
-        async def caught_up() -> bool:
-            behind = await conn.fetchval(
-                "SELECT count(*) FROM (SELECT stream_id, max(version) AS v FROM event_store"
-                " GROUP BY stream_id) s LEFT JOIN okr_stream_position p USING (stream_id)"
-                " WHERE p.version IS DISTINCT FROM s.v"
-            )
-            return behind == 0
-
-        await eventually(caught_up, 120, "the read models to catch up with the event store")
+        await eventually(lambda: _caught_up(conn), 120, "the read models to catch up")
 
         store = handler.store
         for kr in range(KRS):
@@ -153,3 +155,90 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
             assert check_ins == sum(r.type == "okr.kr.check_in_recorded" for r in history)
     finally:
         await conn.close()
+
+
+async def test_objective_read_models_follow_the_portfolio_streams(env):
+    from domain.objectives import (
+        AlignObjective,
+        CloseObjective,
+        Contribution,
+        DefineObjective,
+        SetFocusPolicy,
+        SetKeyResultWeights,
+    )
+    from handlers.objectives import ObjectiveCommandHandler
+
+    await load_company(env.settings, small_company())
+    handler = ObjectiveCommandHandler(
+        EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
+    )
+    env.spawn("relay", "relay")
+    env.worker()
+    owner = REPS[0]
+    base = {"owner_person_id": owner.person_id, "cycle_id": "2026-Q4", "at": datetime.now(UTC)}
+
+    def cmd(cls, actor=owner, **fields):
+        return cls(command_id=uuid.uuid4(), actor=actor, **base, **fields)
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        for n in (1, 2, 3):
+            await handler.handle(
+                conn,
+                cmd(
+                    DefineObjective,
+                    objective_id=f"o-{n}",
+                    title=f"Objective {n}",
+                    owner_unit_id=owner.unit_id,
+                    contributes_to=(Contribution(parent_id="north-star", weight=Decimal(20)),),
+                ),
+            )
+        await handler.handle(
+            conn,
+            cmd(
+                AlignObjective,
+                CITY,
+                objective_id="o-2",
+                contributes_to=(
+                    Contribution(parent_id="o-city", weight=Decimal(60)),
+                    Contribution(parent_id="north-star", weight=Decimal(10)),
+                ),
+            ),
+        )
+        await handler.handle(
+            conn,
+            cmd(
+                SetKeyResultWeights,
+                objective_id="o-1",
+                weights={"kr-a": Decimal(70), "kr-b": Decimal(30)},
+            ),
+        )
+        await handler.handle(conn, cmd(CloseObjective, objective_id="o-3", outcome="achieved"))
+        await handler.set_focus_policy(
+            conn,
+            SetFocusPolicy(command_id=uuid.uuid4(), actor=HQ, at=datetime.now(UTC), mode="warn"),
+        )
+
+        await eventually(lambda: _caught_up(conn), 60, "the read models to catch up")
+        objectives = {
+            r["objective_id"]: r["status"]
+            for r in await conn.fetch("SELECT objective_id, status FROM okr_objective")
+        }
+        alignment = {
+            (r["child_id"], r["parent_id"]): r["weight"]
+            for r in await conn.fetch("SELECT * FROM okr_alignment")
+        }
+        weights = {
+            r["kr_id"]: r["weight"]
+            for r in await conn.fetch("SELECT * FROM okr_kr_weight WHERE objective_id = 'o-1'")
+        }
+    finally:
+        await conn.close()
+    assert objectives == {"o-1": "active", "o-2": "active", "o-3": "achieved"}
+    assert alignment == {
+        ("o-1", "north-star"): 20,
+        ("o-2", "o-city"): 60,
+        ("o-2", "north-star"): 10,
+        ("o-3", "north-star"): 20,
+    }
+    assert weights == {"kr-a": 70, "kr-b": 30}
