@@ -18,6 +18,7 @@ from infra.services import start_all
 from infra.settings import Settings
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
+from simulator.okr_seed import seed_with_handlers
 
 
 async def _seed(settings: Settings) -> tuple[int, str, str]:
@@ -45,6 +46,7 @@ def run_demo(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _interrupt)  # stop the children on SIGTERM as on Ctrl-C
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
+    okrs = asyncio.run(seed_with_handlers(settings, company_catalog(datetime.now(UTC).date()), 120))
     logs = settings.var_dir / "demo"
     northstar = [sys.executable, "-m", "northstar_cli.main"]
     children: list[subprocess.Popen[bytes]] = []
@@ -61,6 +63,7 @@ def run_demo(settings: Settings) -> None:
             )
 
     spawn("worker", "worker")
+    spawn("relay", "relay")
     spawn("api", "api")
     wait_until(lambda: port_open(settings.api_host, settings.api_port), 60, "API")
     spawn(
@@ -69,14 +72,17 @@ def run_demo(settings: Settings) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     print(
         f"""
-Northstar demo is running ({krs} KRs, 96 reps, sales streaming at ~200 facts/s).
+Northstar demo is running ({krs} metric KRs, 96 reps, sales streaming at ~200 facts/s).
+OKR tree: {"already seeded" if okrs is None else f"{okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
   KR progress (CLI):   .venv/bin/northstar kr show --unit hq
   KR progress (HTTP):  curl -H 'Authorization: Bearer {reader_token}' {base}/v1/key-results?unit_id=hq
   Ingest a batch:      curl -H 'Authorization: Bearer {ingest_token}' -H 'Content-Type: application/json' \\
                             -d @batch.json {base}/v1/sales/batch
   OpenAPI:             {base}/docs
-  Logs:                {logs}/worker.log, api.log, simulator.log
+  OKR events of a KR:  curl -H 'Authorization: Bearer <person token>' {base}/v1/okr/key-results/kr-hq-premium-share-35/events
+                       (person tokens: .venv/bin/northstar tokens create NAME --role hq_admin --person p-mgr-hq --unit hq)
+  Logs:                {logs}/worker.log, relay.log, api.log, simulator.log
 
 Ctrl-C stops the worker, API and simulator; `make stop` stops Kafka and PostgreSQL.
 """,

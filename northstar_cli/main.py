@@ -332,6 +332,27 @@ def simulate_sales(
     click.echo(f"sent {sent} facts")
 
 
+@simulate.command("okrs")
+@click.option(
+    "--company", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
+@click.option("--adjustments", default=120, show_default=True)
+@click.pass_obj
+def simulate_okrs(settings: Settings, company: Path, adjustments: int) -> None:
+    """Create the company's OKR tree through commands, then adjustment requests and decisions."""
+    from domain.catalog import CompanyCatalog
+    from simulator.okr_seed import seed_with_handlers
+
+    catalog_doc = CompanyCatalog.model_validate(yaml.safe_load(company.read_text()))
+    report = asyncio.run(seed_with_handlers(settings, catalog_doc, adjustments))
+    click.echo(
+        "already seeded"
+        if report is None
+        else f"{report.objectives} objectives, {report.key_results} KRs, {report.requests} "
+        f"adjustment requests, {report.decisions} decisions ({report.applied} applied)"
+    )
+
+
 @cli.command("contracts")
 def contracts_cmd() -> None:
     """Regenerate the JSON Schema files of the sales topic contract under contracts/."""

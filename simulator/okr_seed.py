@@ -1,0 +1,363 @@
+"""The beverage company's OKR tree, created through the same commands people use, plus a few
+weeks of realistic target-adjustment requests and decisions."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from domain.catalog import CompanyCatalog
+from domain.key_result_stream import (
+    Actor,
+    ApplyTargetAdjustment,
+    ApproveTargetAdjustment,
+    DefineKeyResult,
+    KrCommand,
+    RecordCheckIn,
+    RejectTargetAdjustment,
+    RequestTargetAdjustment,
+)
+from domain.messages import DomainError
+from domain.objectives import (
+    Contribution,
+    DefineObjective,
+    PortfolioCommand,
+    SetKeyResultWeights,
+    portfolio_stream,
+)
+from handlers.key_results import KeyResultCommandHandler
+from handlers.objectives import ObjectiveCommandHandler
+from infra.settings import Settings
+
+NORTH_STAR = "north-star"
+
+
+def person_for(unit_id: str, level: str) -> Actor:
+    """The demo company's people: one manager per HQ/region/city unit, one person per rep."""
+    if level == "rep":
+        return Actor(person_id=f"p-{unit_id}", role="rep", unit_id=unit_id)
+    role = "hq_admin" if level == "hq" else "manager"
+    return Actor(person_id=f"p-mgr-{unit_id}", role=role, unit_id=unit_id)
+
+
+@dataclass
+class SeedReport:
+    objectives: int = 0
+    key_results: int = 0
+    requests: int = 0
+    decisions: int = 0
+    applied: int = 0
+
+
+class OkrSeeder:
+    def __init__(
+        self,
+        krs: KeyResultCommandHandler,
+        objectives: ObjectiveCommandHandler,
+        conn: asyncpg.Connection,
+        start: datetime,
+        seed: int = 11,
+    ) -> None:
+        self.krs, self.objectives, self.conn = krs, objectives, conn
+        self.now = start
+        self.rng = random.Random(seed)
+        self.report = SeedReport()
+
+    def _tick(self, minutes: float) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+    async def _kr(
+        self, command_type: type[KrCommand], actor: Actor, kr_id: str, **fields: object
+    ) -> None:
+        await self.krs.handle(
+            self.conn,
+            command_type(
+                command_id=uuid.uuid4(), kr_id=kr_id, actor=actor, at=self._tick(1), **fields
+            ),
+        )
+
+    async def _portfolio(
+        self,
+        command_type: type[PortfolioCommand],
+        actor: Actor,
+        owner: Actor,
+        cycle_id: str,
+        **fields: object,
+    ) -> None:
+        await self.objectives.handle(
+            self.conn,
+            command_type(
+                command_id=uuid.uuid4(),
+                owner_person_id=owner.person_id,
+                cycle_id=cycle_id,
+                actor=actor,
+                at=self._tick(1),
+                **fields,
+            ),
+        )
+
+    async def objective_with_krs(
+        self,
+        owner: Actor,
+        author: Actor,
+        cycle_id: str,
+        objective_id: str,
+        title: str,
+        parent: str,
+        krs: list[tuple[str, str, str, Decimal, Decimal, str, Decimal]],
+    ) -> None:
+        await self._portfolio(
+            DefineObjective,
+            author,
+            owner,
+            cycle_id,
+            objective_id=objective_id,
+            title=title,
+            owner_unit_id=owner.unit_id,
+            contributes_to=(Contribution(parent_id=parent, weight=Decimal(100)),),
+        )
+        self.report.objectives += 1
+        weights: dict[str, Decimal] = {}
+        for kr_id, kr_title, kind, start, target, unit, weight in krs:
+            await self._kr(
+                DefineKeyResult,
+                author,
+                kr_id,
+                title=kr_title,
+                owner_person_id=owner.person_id,
+                owner_unit_id=owner.unit_id,
+                kind=kind,
+                unit=unit,
+                start=start,
+                target=target,
+            )
+            weights[kr_id] = weight
+            self.report.key_results += 1
+        await self._portfolio(
+            SetKeyResultWeights, author, owner, cycle_id, objective_id=objective_id, weights=weights
+        )
+
+    async def seed_tree(self, company: CompanyCatalog, cycle_id: str) -> None:
+        """North star at HQ; each region, city and rep aligned to the level above."""
+        levels = {u.id: u for u in company.units}
+        hq = person_for("hq", "hq")
+        d = Decimal
+        await self.objective_with_krs(
+            hq,
+            hq,
+            cycle_id,
+            "o-hq",
+            "高端产品成为增长引擎 Premium drives growth",
+            NORTH_STAR,
+            [
+                (
+                    "kr-hq-repeat-buyers",
+                    "高端产品月复购客户数 ≥ 12000 premium monthly repeat buyers",
+                    "stay_above",
+                    d(0),
+                    d(12000),
+                    "customers",
+                    d(40),
+                ),
+                (
+                    "kr-hq-premium-share-35",
+                    "高端产品收入占比从 28% 提升到 35%",
+                    "increase",
+                    d(28),
+                    d(35),
+                    "%",
+                    d(30),
+                ),
+                (
+                    "kr-hq-conversion",
+                    "新客首单转化率从 18% 提升到 27%",
+                    "increase",
+                    d(18),
+                    d(27),
+                    "%",
+                    d(15),
+                ),
+                (
+                    "kr-hq-collection",
+                    "回款率从 88% 提升到 96%",
+                    "increase",
+                    d(88),
+                    d(96),
+                    "%",
+                    d(15),
+                ),
+            ],
+        )
+        for unit in company.units:
+            if unit.level == "hq" or unit.parent_id is None:
+                continue
+            owner = person_for(unit.id, unit.level)
+            parent_unit = levels[unit.parent_id]
+            manager = person_for(parent_unit.id, parent_unit.level)
+            parent_objective = f"o-{parent_unit.id}"
+            if unit.level == "rep":
+                krs = [
+                    (
+                        f"kr-{unit.id}-premium-revenue",
+                        "Premium revenue 600k CNY",
+                        "increase",
+                        d(0),
+                        d(600_000),
+                        "CNY",
+                        d(60),
+                    ),
+                    (
+                        f"kr-{unit.id}-new-customers",
+                        "12 new customers place a first order",
+                        "increase",
+                        d(0),
+                        d(12),
+                        "customers",
+                        d(40),
+                    ),
+                ]
+            else:
+                krs = [
+                    (
+                        f"kr-{unit.id}-premium-share",
+                        f"{unit.name}: premium share 35%",
+                        "increase",
+                        d(28),
+                        d(35),
+                        "%",
+                        d(50),
+                    ),
+                    (
+                        f"kr-{unit.id}-collection",
+                        f"{unit.name}: collection rate 95%",
+                        "increase",
+                        d(88),
+                        d(95),
+                        "%",
+                        d(50),
+                    ),
+                ]
+            await self.objective_with_krs(
+                owner,
+                manager,
+                cycle_id,
+                f"o-{unit.id}",
+                f"{unit.name}: grow premium",
+                parent_objective,
+                krs,
+            )
+
+    async def adjustments(self, company: CompanyCatalog, count: int) -> None:
+        """Reps ask for target changes; their city managers answer within hours to days."""
+        reps = [u for u in company.units if u.level == "rep"]
+        for n in range(count):
+            unit = self.rng.choice(reps)
+            rep, city = person_for(unit.id, "rep"), person_for(unit.parent_id or "", "city")
+            kr_id = f"kr-{unit.id}-premium-revenue"
+            request_id = f"adj-{n}"
+            try:
+                await self._kr(
+                    RequestTargetAdjustment,
+                    rep,
+                    kr_id,
+                    request_id=request_id,
+                    proposed_target=Decimal(self.rng.randrange(40, 80) * 10_000),
+                    reason=self.rng.choice(
+                        [
+                            "a competitor opened next to our two largest stores",
+                            "distributor stock-out for three weeks",
+                            "new campus accounts beat the plan",
+                        ]
+                    ),
+                    evidence=(f"crm://report/{self.rng.randrange(10_000)}",),
+                )
+            except DomainError:
+                continue  # an earlier request on this KR is still open
+            self.report.requests += 1
+            self._tick(self.rng.uniform(30, 60 * 36))  # the response time being measured
+            if self.rng.random() < 0.75:
+                await self._kr(
+                    ApproveTargetAdjustment,
+                    city,
+                    kr_id,
+                    request_id=request_id,
+                    note="agreed in calibration",
+                )
+                self._tick(self.rng.uniform(5, 120))
+                await self._kr(ApplyTargetAdjustment, city, kr_id, request_id=request_id)
+                self.report.applied += 1
+            else:
+                await self._kr(
+                    RejectTargetAdjustment,
+                    city,
+                    kr_id,
+                    request_id=request_id,
+                    reason="keep the target; we will send support",
+                )
+            self.report.decisions += 1
+            await self._kr(
+                RecordCheckIn,
+                rep,
+                kr_id,
+                summary="weekly check-in",
+                progress_value=Decimal(self.rng.randrange(0, 600_000)),
+                blocker=self.rng.choice(["none", "none", "price war nearby"]),
+            )
+
+
+async def seed_company_okrs(
+    conn: asyncpg.Connection,
+    krs: KeyResultCommandHandler,
+    objectives: ObjectiveCommandHandler,
+    company: CompanyCatalog,
+    cycle_id: str,
+    start: datetime,
+    adjustments: int,
+    progress: Callable[[str], None] = lambda _: None,
+) -> SeedReport:
+    seeder = OkrSeeder(krs, objectives, conn, start)
+    await seeder.seed_tree(company, cycle_id)
+    progress(f"{seeder.report.objectives} objectives, {seeder.report.key_results} KRs")
+    await seeder.adjustments(company, adjustments)
+    return seeder.report
+
+
+async def seed_with_handlers(
+    settings: Settings, company: CompanyCatalog, adjustments: int
+) -> SeedReport | None:
+    """Seed once per database (None when the north-star objective already exists)."""
+    from datetime import UTC
+
+    from infra.postgres.db import connect
+    from infra.postgres.event_store import EventStore
+    from projections.org_directory import OrgDirectory
+    from simulator.company import quarter_of
+
+    store = EventStore(settings.okr_events_topic)
+    conn = await connect(settings.dsn)
+    try:
+        now = datetime.now(UTC)
+        start, _ = quarter_of(now.date())
+        cycle_id = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        hq = person_for("hq", "hq")
+        if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
+            return None
+        clock = lambda: datetime.now(UTC)  # noqa: E731
+        return await seed_company_okrs(
+            conn,
+            KeyResultCommandHandler(store, OrgDirectory().load, clock),
+            ObjectiveCommandHandler(store, OrgDirectory().load, clock),
+            company,
+            cycle_id,
+            datetime(start.year, start.month, start.day, 9, tzinfo=UTC),
+            adjustments,
+        )
+    finally:
+        await conn.close()

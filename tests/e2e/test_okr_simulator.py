@@ -1,0 +1,59 @@
+"""The simulator builds the company's OKR tree through the real command path."""
+
+from __future__ import annotations
+
+import asyncpg
+import yaml
+
+from simulator.company import company_catalog
+from simulator.okr_seed import NORTH_STAR
+from tests.stack import run_cli
+
+
+async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(env, tmp_path):
+    from datetime import UTC, datetime
+
+    from tests.stack import load_company
+
+    company = company_catalog(datetime.now(UTC).date())
+    await load_company(env.settings, company)
+    company_file = tmp_path / "company.yaml"
+    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
+
+    done = await run_cli(
+        env, "simulate", "okrs", "--company", str(company_file), "--adjustments", "40"
+    )
+    assert done.returncode == 0, done.stderr
+    again = await run_cli(env, "simulate", "okrs", "--company", str(company_file))
+    assert "already seeded" in again.stdout
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        objectives = await conn.fetchval(
+            "SELECT count(*) FROM event_store WHERE event_type = 'okr.objective.defined'"
+        )
+        krs = await conn.fetchval(
+            "SELECT count(*) FROM event_store WHERE event_type = 'okr.kr.defined'"
+        )
+        north_star = await conn.fetchval(
+            "SELECT payload FROM event_store WHERE event_type = 'okr.objective.defined'"
+            " AND payload->>'objective_id' = 'o-hq'"
+        )
+        timings = await conn.fetch(
+            "SELECT r.occurred_at AS asked, d.occurred_at AS decided, d.actor AS decider"
+            " FROM event_store r JOIN event_store d ON d.stream_id = r.stream_id"
+            " AND d.payload->>'request_id' = r.payload->>'request_id'"
+            " AND d.event_type IN ('okr.kr.target_adjustment_approved',"
+            "                      'okr.kr.target_adjustment_rejected')"
+            " WHERE r.event_type = 'okr.kr.target_adjustment_requested'"
+        )
+    finally:
+        await conn.close()
+    units = len(company.units)
+    assert objectives == units
+    assert krs == 4 + 2 * (units - 1)
+    assert NORTH_STAR in north_star
+    assert len(timings) >= 20
+    assert all(t["decided"] > t["asked"] for t in timings)
+    assert all(t["decider"].startswith("p-mgr-") for t in timings)
+    assert f"{len(timings)} decisions" in done.stdout
