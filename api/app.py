@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api import objective_routes, okr_routes
+from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
 from domain.sales import SaleFact, SalesBatch
@@ -35,12 +36,12 @@ def create_api(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.dsn, size=8)
+        app.state.tokens = TokenCache()
         app.state.clock = lambda: datetime.now(UTC)
         store = EventStore(settings.okr_events_topic)
-        app.state.kr_commands = KeyResultCommandHandler(store, OrgDirectory().load, app.state.clock)
-        app.state.objective_commands = ObjectiveCommandHandler(
-            store, OrgDirectory().load, app.state.clock
-        )
+        org = OrgDirectory()
+        app.state.kr_commands = KeyResultCommandHandler(store, org.current, app.state.clock)
+        app.state.objective_commands = ObjectiveCommandHandler(store, org.current, app.state.clock)
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
         try:

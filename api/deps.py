@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request
 
-from api.auth import PEOPLE_ROLES, Client, client_for
+from api.auth import PEOPLE_ROLES, Client
 from api.problems import ProblemError
 
 log = structlog.get_logger("northstar.api")
@@ -21,8 +21,7 @@ def require(*roles: str) -> Any:
             raise ProblemError(
                 401, "Authentication required", "send 'Authorization: Bearer <token>'"
             )
-        async with request.app.state.pool.acquire() as conn:
-            client = await client_for(conn, token.strip())
+        client = await request.app.state.tokens.lookup(request.app.state.pool, token.strip())
         if client is None:
             raise ProblemError(401, "Unknown or revoked token")
         if client.role not in roles:

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import asyncpg
 
 from domain.org import OrgTree, OrgUnit
 
 
 class OrgDirectory:
-    def __init__(self) -> None:
+    def __init__(self, max_age_s: float = 2.0) -> None:
         self.tree: OrgTree | None = None
+        self.max_age_s = max_age_s
+        self._loaded_at = -math.inf
 
     async def load(self, conn: asyncpg.Connection) -> OrgTree:
         rows = await conn.fetch("SELECT id, name, level, parent_id FROM org_unit")
         self.tree = OrgTree(OrgUnit(**dict(r)) for r in rows) if rows else None
+        self._loaded_at = time.monotonic()
         return self.tree  # type: ignore[return-value]
+
+    async def current(self, conn: asyncpg.Connection) -> OrgTree:
+        """The tree, reloaded when older than `max_age_s` (building it costs ~0.4 ms, a large
+        share of a command's time; org changes show up within that many seconds)."""
+        if self.tree is None or time.monotonic() - self._loaded_at > self.max_age_s:
+            return await self.load(conn)
+        return self.tree
 
     async def known_reps(self, conn: asyncpg.Connection, rep_ids: set[str]) -> set[str]:
         """Which of `rep_ids` are reps of the tree, reloading it once if any is unknown."""
