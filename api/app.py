@@ -14,13 +14,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api import objective_routes, okr_routes
+from api import calibration_routes, objective_routes, okr_routes, practice_routes
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
 from domain.sales import SaleFact, SalesBatch
+from handlers.calibration import CalibrationCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
+from handlers.practices import PracticeCommandHandler
 from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
@@ -39,7 +41,11 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.tokens = TokenCache()
         app.state.clock = lambda: datetime.now(UTC)
         store = EventStore(settings.okr_events_topic)
-        org = OrgDirectory()
+        org = app.state.org = OrgDirectory()
+        app.state.practice_commands = PracticeCommandHandler(store, org.current, app.state.clock)
+        app.state.calibration_commands = CalibrationCommandHandler(
+            store, org.current, app.state.clock
+        )
         app.state.kr_commands = KeyResultCommandHandler(store, org.current, app.state.clock)
         app.state.objective_commands = ObjectiveCommandHandler(store, org.current, app.state.clock)
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
@@ -53,6 +59,8 @@ def create_api(settings: Settings) -> FastAPI:
     app = FastAPI(title="Northstar", version="0.1.0", lifespan=lifespan)
     app.include_router(okr_routes.router)
     app.include_router(objective_routes.router)
+    app.include_router(calibration_routes.router)
+    app.include_router(practice_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-
 import asyncpg
 
-from domain.event_chain import derive_event_id
+from domain.event_chain import RecordedEvent
 from domain.objectives import (
     FOCUS_POLICY_STREAM,
     Decision,
     PortfolioCommand,
+    PortfolioEvent,
     SetFocusPolicy,
     decide,
     decide_focus_policy,
@@ -21,21 +19,11 @@ from domain.objectives import (
     portfolio_stream,
 )
 from domain.org import OrgTree
-from handlers.recording import append_decided
-from infra.postgres.event_store import AppendResult, EventStore
+from handlers.recording import StreamCommands
+from infra.postgres.event_store import AppendResult
 
 
-class ObjectiveCommandHandler:
-    def __init__(
-        self,
-        store: EventStore,
-        org: Callable[[asyncpg.Connection], Awaitable[OrgTree]],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.store = store
-        self.org = org
-        self.clock = clock
-
+class ObjectiveCommandHandler(StreamCommands):
     async def handle(
         self,
         conn: asyncpg.Connection,
@@ -43,29 +31,24 @@ class ObjectiveCommandHandler:
         idempotency_key: str | None = None,
     ) -> tuple[AppendResult, Decision | None]:
         """The append's result and the decision (None when a retry was answered)."""
-        earlier = await self.store.earlier_result(
-            conn, idempotency_key, derive_event_id(command.command_id, 0)
-        )
-        if earlier is not None:
-            return earlier, None
-        stream_id = portfolio_stream(command.owner_person_id, command.cycle_id)
-        history = await self.store.load(conn, stream_id)
-        state = fold([e for r in history if (e := portfolio_event_of(r)) is not None])
         policy = focus_mode(await self.store.load(conn, FOCUS_POLICY_STREAM))
-        decision = decide(state, command, await self.org(conn), policy)
-        result = await append_decided(
-            self.store,
+        decisions: list[Decision] = []
+
+        def decide_now(history: list[RecordedEvent], org: OrgTree) -> tuple[PortfolioEvent, ...]:
+            state = fold([e for r in history if (e := portfolio_event_of(r)) is not None])
+            decisions.append(decide(state, command, org, policy))
+            return decisions[0].events
+
+        result = await self.run(
             conn,
-            stream_id=stream_id,
-            expected_version=len(history),
-            events=decision.events,
+            stream_id=portfolio_stream(command.owner_person_id, command.cycle_id),
             command_id=command.command_id,
             actor_id=command.actor.person_id,
             occurred_at=command.at,
-            recorded_at=self.clock(),
             idempotency_key=idempotency_key,
+            decide=decide_now,
         )
-        return result, decision
+        return result, (decisions[0] if decisions else None)
 
     async def set_focus_policy(
         self,
@@ -73,22 +56,12 @@ class ObjectiveCommandHandler:
         command: SetFocusPolicy,
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        earlier = await self.store.earlier_result(
-            conn, idempotency_key, derive_event_id(command.command_id, 0)
-        )
-        if earlier is not None:
-            return earlier
-        events = decide_focus_policy(command)
-        history = await self.store.load(conn, FOCUS_POLICY_STREAM)
-        return await append_decided(
-            self.store,
+        return await self.run(
             conn,
             stream_id=FOCUS_POLICY_STREAM,
-            expected_version=len(history),
-            events=events,
             command_id=command.command_id,
             actor_id=command.actor.person_id,
             occurred_at=command.at,
-            recorded_at=self.clock(),
             idempotency_key=idempotency_key,
+            decide=lambda history, org: decide_focus_policy(command),
         )

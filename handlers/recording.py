@@ -1,44 +1,64 @@
-"""Turning decided domain events into recorded, hash-chained, outboxed ones."""
+"""The command path every stream shares: answer retries, load the stream, decide, and append
+the decided events (recorded, hash-chained, outboxed) at the version that was read."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import asyncpg
 from pydantic import BaseModel
 
 from domain.event_chain import RecordedEvent, derive_event_id
+from domain.org import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
 
+OrgSource = Callable[[asyncpg.Connection], Awaitable[OrgTree]]
 
-async def append_decided(
-    store: EventStore,
-    conn: asyncpg.Connection,
-    *,
-    stream_id: str,
-    expected_version: int,
-    events: Sequence[BaseModel],
-    command_id: uuid.UUID,
-    actor_id: str,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    idempotency_key: str | None,
-) -> AppendResult:
-    records = [
-        RecordedEvent(
-            event_id=derive_event_id(command_id, index),
-            stream_id=stream_id,
-            version=expected_version + 1 + index,
-            type=event.type,  # type: ignore[attr-defined]
-            schema_version=event.schema_version,  # type: ignore[attr-defined]
-            payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
-            actor=actor_id,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            correlation_id=command_id,
+
+class StreamCommands:
+    """Base of the per-stream handlers: holds the store, the org tree source and the clock."""
+
+    def __init__(self, store: EventStore, org: OrgSource, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.org = org
+        self.clock = clock
+
+    async def run(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        stream_id: str,
+        command_id: uuid.UUID,
+        actor_id: str,
+        occurred_at: datetime,
+        idempotency_key: str | None,
+        decide: Callable[[list[RecordedEvent], OrgTree], Sequence[BaseModel]],
+    ) -> AppendResult:
+        """The append's result (`replayed` when this command, known by its key or its derived
+        event ids, was recorded before: then nothing is decided again); raises the decider's
+        DomainError, or ConcurrencyConflict when another writer won."""
+        earlier = await self.store.earlier_result(
+            conn, idempotency_key, derive_event_id(command_id, 0)
         )
-        for index, event in enumerate(events)
-    ]
-    return await store.append(conn, records, expected_version, idempotency_key)
+        if earlier is not None:
+            return earlier
+        history = await self.store.load(conn, stream_id)
+        events = decide(history, await self.org(conn))
+        records = [
+            RecordedEvent(
+                event_id=derive_event_id(command_id, index),
+                stream_id=stream_id,
+                version=len(history) + 1 + index,
+                type=event.type,  # type: ignore[attr-defined]
+                schema_version=event.schema_version,  # type: ignore[attr-defined]
+                payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
+                actor=actor_id,
+                occurred_at=occurred_at,
+                recorded_at=self.clock(),
+                correlation_id=command_id,
+            )
+            for index, event in enumerate(events)
+        ]
+        return await self.store.append(conn, records, len(history), idempotency_key)

@@ -353,6 +353,65 @@ def simulate_okrs(settings: Settings, company: Path, adjustments: int) -> None:
     )
 
 
+@cli.group()
+def calibration() -> None:
+    """Calibration meetings."""
+
+
+@calibration.command("agenda")
+@click.option("--unit", "unit_id", required=True, help="the org unit whose subtree is discussed")
+@click.option("--cycle-start", type=click.DateTime(["%Y-%m-%d"]), help="default: this quarter")
+@click.option("--cycle-end", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def calibration_agenda_cmd(
+    settings: Settings,
+    unit_id: str,
+    cycle_start: datetime | None,
+    cycle_end: datetime | None,
+    as_json: bool,
+) -> None:
+    """Red/amber KRs, open blockers, pending adjustments and KRs without a check-in."""
+    from dataclasses import asdict
+
+    from domain.calibration import calibration_agenda
+    from infra.postgres.db import connect
+    from projections.okr_queries import kr_snapshots
+    from projections.org_directory import OrgDirectory
+    from simulator.company import quarter_of
+
+    now = datetime.now(UTC)
+    start, end = quarter_of(now.date())
+    window = (cycle_start.date() if cycle_start else start, cycle_end.date() if cycle_end else end)
+
+    async def run() -> list[dict[str, object]]:
+        conn = await connect(settings.dsn)
+        try:
+            org = await OrgDirectory().load(conn)
+            if org is None or unit_id not in org.units:
+                raise click.ClickException(f"unknown org unit {unit_id!r}")
+            snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
+        finally:
+            await conn.close()
+        return [asdict(i) for i in calibration_agenda(snapshots, window, now)]
+
+    items = asyncio.run(run())
+    if as_json:
+        click.echo(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(
+        f"Calibration agenda for {unit_id}, cycle {window[0]} .. {window[1]}: {len(items)} items"
+    )
+    for section in ("off_track", "blockers", "pending_adjustments", "no_check_in"):
+        rows = [i for i in items if i["section"] == section]
+        click.echo(f"\n{section.replace('_', ' ')} ({len(rows)})")
+        for item in rows[:25]:
+            colour = f"[{item['health']}] " if item["health"] else ""
+            click.echo(f"  {colour}{item['kr_id']}  {item['owner_person_id']}: {item['detail']}")
+        if len(rows) > 25:
+            click.echo(f"  ... {len(rows) - 25} more (use --json)")
+
+
 @cli.command("contracts")
 def contracts_cmd() -> None:
     """Regenerate the JSON Schema files of the sales topic contract under contracts/."""

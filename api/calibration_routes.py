@@ -1,0 +1,99 @@
+"""HTTP: the calibration agenda (generated from the read models) and the meeting's commands."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.deps import PersonClient
+from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
+from api.problems import ProblemError
+from domain.calibration import (
+    Escalation,
+    RecordCalibrationOutcomes,
+    ScheduleCalibration,
+    Verdict,
+    WeightChange,
+    calibration_agenda,
+)
+from projections.okr_queries import kr_snapshots
+
+router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
+
+
+class ScheduleBody(Body):
+    meeting_id: str
+    unit_id: str
+    cycle_id: str
+    starts_at: datetime
+    duration_minutes: int = 45
+
+
+class OutcomesBody(Body):
+    verdicts: tuple[Verdict, ...] = ()
+    weight_changes: tuple[WeightChange, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    decisions: tuple[str, ...] = ()
+
+
+@router.get("/agenda")
+async def agenda(
+    request: Request, unit_id: str, cycle_start: date, cycle_end: date, client: PersonClient
+) -> list[dict[str, Any]]:
+    """Red/amber KRs, open blockers, pending adjustments and silent KRs under `unit_id`."""
+    if cycle_end < cycle_start:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            errors=[{"field": "query.cycle_end", "message": "must not be before cycle_start"}],
+        )
+    async with request.app.state.pool.acquire() as conn:
+        org = await request.app.state.org.current(conn)
+        if unit_id not in org.units:
+            raise ProblemError(404, "NotFound", f"unknown org unit {unit_id!r}")
+        snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
+    items = calibration_agenda(snapshots, (cycle_start, cycle_end), request.app.state.clock())
+    return [asdict(item) for item in items]
+
+
+@router.post("/meetings", status_code=201)
+async def schedule(
+    request: Request,
+    body: ScheduleBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    command = build_command(
+        request, client, ScheduleCalibration, body.model_dump(), idempotency_key
+    )
+    return appended(await _handle(request, client, command, idempotency_key))
+
+
+@router.post("/meetings/{meeting_id}/outcomes", status_code=201)
+async def outcomes(
+    request: Request,
+    meeting_id: str,
+    body: OutcomesBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Health verdicts, weight changes, escalations and decisions, recorded in one command."""
+    command = build_command(
+        request,
+        client,
+        RecordCalibrationOutcomes,
+        {**body.model_dump(), "meeting_id": meeting_id},
+        idempotency_key,
+    )
+    return appended(await _handle(request, client, command, idempotency_key))
+
+
+async def _handle(request: Request, client: Any, command: Any, key: str | None) -> Any:
+    idempotency = f"{client.name}:{key}" if key else None
+    return await execute(
+        request,
+        lambda conn: request.app.state.calibration_commands.handle(conn, command, idempotency),
+    )

@@ -1,0 +1,72 @@
+"""HTTP: experience sharing between units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.deps import PersonClient
+from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
+from domain.practices import AdoptPractice, PracticeCommand, PublishPractice
+
+router = APIRouter(prefix="/v1/okr/practices", tags=["practices"])
+
+
+class PublishBody(Body):
+    practice_id: str
+    kr_id: str
+    unit_id: str
+    title: str
+    description: str
+    evidence: str
+
+
+class AdoptBody(Body):
+    unit_id: str
+    note: str = ""
+
+
+@router.post("", status_code=201)
+async def publish(
+    request: Request,
+    body: PublishBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """A unit shares a practice that moved one of its KRs, with the evidence."""
+    return await _run(request, client, PublishPractice, body.model_dump(), idempotency_key)
+
+
+@router.post("/{practice_id}/adopt", status_code=201)
+async def adopt(
+    request: Request,
+    practice_id: str,
+    body: AdoptBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await _run(
+        request,
+        client,
+        AdoptPractice,
+        {**body.model_dump(), "practice_id": practice_id},
+        idempotency_key,
+    )
+
+
+async def _run(
+    request: Request,
+    client: Any,
+    command_type: type[PracticeCommand],
+    fields: dict[str, Any],
+    key: str | None,
+) -> dict[str, Any]:
+    command = build_command(request, client, command_type, fields, key)
+    idempotency = f"{client.name}:{key}" if key else None
+    return appended(
+        await execute(
+            request,
+            lambda conn: request.app.state.practice_commands.handle(conn, command, idempotency),
+        )
+    )

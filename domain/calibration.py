@@ -1,0 +1,254 @@
+"""The bi-weekly calibration meeting: an agenda generated from the data, and its outcomes
+(health verdicts, weight changes, escalations, decisions) recorded in one command."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from domain.event_chain import RecordedEvent
+from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
+from domain.key_result_stream import Actor, Conflict, NotAllowed, NotFound
+from domain.key_results import KrKind, progress_percent
+from domain.messages import AwareDatetime, Message
+from domain.org import OrgTree
+from domain.sales import Identifier
+
+DEFAULT_CADENCE = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class KrSnapshot:
+    """What the agenda needs to know about one KR, from the read models."""
+
+    kr_id: str
+    title: str
+    owner_person_id: str
+    owner_unit_id: str
+    kind: KrKind
+    start: Decimal
+    target: Decimal
+    current: Decimal | None
+    last_check_in_at: datetime | None
+    open_blocker: str | None
+    open_request_id: str | None
+    request_waiting_since: datetime | None
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    section: Literal["off_track", "blockers", "pending_adjustments", "no_check_in"]
+    kr_id: str
+    title: str
+    owner_person_id: str
+    detail: str
+    health: Health | None = None
+
+
+def calibration_agenda(
+    krs: list[KrSnapshot], window: tuple[date, date], now: datetime
+) -> list[AgendaItem]:
+    """Red and amber KRs first (worst gap first), then open blockers, pending adjustments
+    (longest waiting first) and KRs nobody has checked in on for 14 days."""
+    expected = expected_progress(window[0], window[1], now.date())
+    verdicts: list[tuple[KrSnapshot, HealthVerdict]] = []
+    for kr in krs:
+        progress = (
+            progress_percent(kr.kind, kr.start, kr.target, kr.current)
+            if kr.current is not None
+            else Decimal(0)
+        )
+        verdicts.append(
+            (kr, kr_health(progress, expected, kr.last_check_in_at, now, kr.open_blocker))
+        )
+    items = [
+        AgendaItem(
+            "off_track", kr.kr_id, kr.title, kr.owner_person_id, "; ".join(v.reasons), v.health
+        )
+        for kr, v in sorted(verdicts, key=lambda p: -p[1].gap)
+        if v.health != "green"
+    ]
+    items += [
+        AgendaItem("blockers", kr.kr_id, kr.title, kr.owner_person_id, kr.open_blocker)
+        for kr in krs
+        if kr.open_blocker
+    ]
+    waiting = sorted(
+        (
+            (kr.request_waiting_since, kr)
+            for kr in krs
+            if kr.open_request_id and kr.request_waiting_since is not None
+        ),
+        key=lambda pair: pair[0],
+    )
+    items += [
+        AgendaItem(
+            "pending_adjustments",
+            kr.kr_id,
+            kr.title,
+            kr.owner_person_id,
+            f"request {kr.open_request_id} waiting {_days(now - since)}",
+        )
+        for since, kr in waiting
+    ]
+    items += [
+        AgendaItem(
+            "no_check_in",
+            kr.kr_id,
+            kr.title,
+            kr.owner_person_id,
+            "never checked in"
+            if kr.last_check_in_at is None
+            else f"last check-in {_days(now - kr.last_check_in_at)} ago",
+        )
+        for kr in krs
+        if kr.last_check_in_at is None or now - kr.last_check_in_at > STALE_AFTER
+    ]
+    return items
+
+
+def _days(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 86400:.1f} days"
+
+
+# ---- the meeting's stream -------------------------------------------------------------------
+
+
+def meeting_stream(meeting_id: str) -> str:
+    return f"calibration-{meeting_id}"
+
+
+class Verdict(Message):
+    kr_id: Identifier
+    health: Health
+    note: str = Field(default="", max_length=1000)
+
+
+class WeightChange(Message):
+    objective_id: Identifier
+    weights: dict[Identifier, Decimal]
+
+
+class Escalation(Message):
+    kr_id: Identifier
+    to_unit_id: Identifier
+    note: str = Field(default="", max_length=1000)
+
+
+class CalibrationCommand(Message):
+    command_id: uuid.UUID
+    meeting_id: Identifier
+    actor: Actor
+    at: AwareDatetime
+
+
+class ScheduleCalibration(CalibrationCommand):
+    """Put a calibration meeting for an org unit's subtree in the calendar."""
+
+    unit_id: Identifier
+    cycle_id: Identifier
+    starts_at: AwareDatetime
+    duration_minutes: int = Field(default=45, ge=15, le=240)
+
+
+class RecordCalibrationOutcomes(CalibrationCommand):
+    """Everything the meeting decided, in one go."""
+
+    verdicts: tuple[Verdict, ...] = ()
+    weight_changes: tuple[WeightChange, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    decisions: tuple[str, ...] = ()
+
+
+class CalibrationEvent(Message):
+    type: str
+    schema_version: Literal[1] = 1
+
+
+class CalibrationScheduled(CalibrationEvent):
+    """A calibration meeting was scheduled."""
+
+    type: Literal["okr.calibration.scheduled"] = "okr.calibration.scheduled"
+    unit_id: str
+    cycle_id: str
+    starts_at: datetime
+    duration_minutes: int
+
+
+class CalibrationOutcomesRecorded(CalibrationEvent):
+    """What the meeting concluded."""
+
+    type: Literal["okr.calibration.outcomes_recorded"] = "okr.calibration.outcomes_recorded"
+    verdicts: tuple[Verdict, ...]
+    weight_changes: tuple[WeightChange, ...]
+    escalations: tuple[Escalation, ...]
+    decisions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    unit_id: str | None = None
+    concluded: bool = False
+
+
+def meeting_state(events: list[RecordedEvent]) -> MeetingState:
+    state = MeetingState()
+    for event in events:
+        if event.type == "okr.calibration.scheduled":
+            state = MeetingState(unit_id=str(event.payload["unit_id"]))
+        elif event.type == "okr.calibration.outcomes_recorded":
+            state = MeetingState(unit_id=state.unit_id, concluded=True)
+    return state
+
+
+def _chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
+    if actor.role == "hq_admin":
+        return True
+    return actor.role == "manager" and actor.unit_id in org.ancestors_and_self(unit_id)
+
+
+def decide_calibration(
+    state: MeetingState, command: CalibrationCommand, org: OrgTree
+) -> tuple[CalibrationEvent, ...]:
+    if isinstance(command, ScheduleCalibration):
+        if state.unit_id is not None:
+            raise Conflict(f"meeting {command.meeting_id!r} is already scheduled")
+        if command.unit_id not in org.units:
+            raise NotFound(f"unknown org unit {command.unit_id!r}")
+        if not _chairs(command.actor, command.unit_id, org):
+            raise NotAllowed("a calibration is scheduled by a manager of the unit or by HQ")
+        return (
+            CalibrationScheduled(
+                unit_id=command.unit_id,
+                cycle_id=command.cycle_id,
+                starts_at=command.starts_at,
+                duration_minutes=command.duration_minutes,
+            ),
+        )
+    if isinstance(command, RecordCalibrationOutcomes):
+        if state.unit_id is None:
+            raise NotFound(f"no calibration meeting {command.meeting_id!r}")
+        if not _chairs(command.actor, state.unit_id, org):
+            raise NotAllowed("outcomes are recorded by a manager of the unit or by HQ")
+        if state.concluded:
+            raise Conflict(f"outcomes of meeting {command.meeting_id!r} are already recorded")
+        for change in command.weight_changes:
+            total = sum(change.weights.values(), Decimal(0))
+            if total != 100:
+                raise Conflict(
+                    f"weight change for {change.objective_id}: weights add up to {total}, not 100"
+                )
+        return (
+            CalibrationOutcomesRecorded(
+                verdicts=command.verdicts,
+                weight_changes=command.weight_changes,
+                escalations=command.escalations,
+                decisions=command.decisions,
+            ),
+        )
+    raise NotFound(f"unknown command {type(command).__name__}")

@@ -1,0 +1,65 @@
+"""KR health: progress against a pacing line, with staleness and blockers as floors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+Health = Literal["green", "amber", "red"]
+_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
+STALE_AFTER = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gap E - A in points: <= green_max is green, <= amber_max amber, above that red."""
+
+    green_max: Decimal = Decimal(0)
+    amber_max: Decimal = Decimal(25)
+
+
+def expected_progress(window_start: date, window_end: date, today: date) -> Decimal:
+    """Linear pacing: the share of the window elapsed by the end of `today`, in percent."""
+    total = (window_end - window_start).days + 1
+    elapsed = min(max((today - window_start).days + 1, 0), total)
+    return (Decimal(elapsed) * 100 / Decimal(total)).quantize(Decimal("0.01"))
+
+
+def worst(*colours: Health) -> Health:
+    return max(colours, key=lambda c: _ORDER[c])
+
+
+@dataclass(frozen=True)
+class HealthVerdict:
+    health: Health
+    expected: Decimal
+    gap: Decimal
+    reasons: tuple[str, ...]
+
+
+def kr_health(
+    progress: Decimal,
+    expected: Decimal,
+    last_update_at: datetime | None,
+    now: datetime,
+    open_blocker: str | None,
+    thresholds: Thresholds = Thresholds(),
+) -> HealthVerdict:
+    """Green/amber/red from the gap; stale (14 days) or blocked is at least amber."""
+    gap = expected - progress
+    if gap <= thresholds.green_max:
+        colour: Health = "green"
+    elif gap <= thresholds.amber_max:
+        colour = "amber"
+    else:
+        colour = "red"
+    reasons = [f"{gap:.1f} points behind the pacing line" if gap > 0 else "on or ahead of pace"]
+    if last_update_at is None or now - last_update_at > STALE_AFTER:
+        colour = worst(colour, "amber")
+        reasons.append("no update for 14 days")
+    if open_blocker:
+        colour = worst(colour, "amber")
+        reasons.append(f"open blocker: {open_blocker}")
+    return HealthVerdict(colour, expected, gap, tuple(reasons))

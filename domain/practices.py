@@ -1,0 +1,101 @@
+"""Experience sharing: a unit publishes a practice that moved a KR; other units adopt it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from domain.event_chain import RecordedEvent
+from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
+from domain.messages import AwareDatetime, Message
+from domain.org import OrgTree
+from domain.sales import Identifier
+
+
+def practice_stream(practice_id: str) -> str:
+    return f"practice-{practice_id}"
+
+
+class PracticeCommand(Message):
+    command_id: uuid.UUID
+    practice_id: Identifier
+    unit_id: Identifier = Field(description="the unit publishing or adopting")
+    actor: Actor
+    at: AwareDatetime
+
+
+class PublishPractice(PracticeCommand):
+    """Share what worked, linked to the KR it moved, with its evidence."""
+
+    kr_id: Identifier
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=10, max_length=5000)
+    evidence: str = Field(min_length=3, max_length=1000)
+
+
+class AdoptPractice(PracticeCommand):
+    """Another unit takes the practice up."""
+
+    note: str = Field(default="", max_length=1000)
+
+
+class PracticeEvent(Message):
+    type: str
+    schema_version: Literal[1] = 1
+
+
+class PracticePublished(PracticeEvent):
+    """A practice is available for others to copy."""
+
+    type: Literal["okr.practice.published"] = "okr.practice.published"
+    kr_id: str
+    unit_id: str
+    title: str
+    description: str
+    evidence: str
+
+
+class PracticeAdopted(PracticeEvent):
+    """A unit adopted the practice."""
+
+    type: Literal["okr.practice.adopted"] = "okr.practice.adopted"
+    unit_id: str
+    note: str
+
+
+def decide_practice(
+    history: list[RecordedEvent], command: PracticeCommand, org: OrgTree
+) -> tuple[PracticeEvent, ...]:
+    published = next((e for e in history if e.type == "okr.practice.published"), None)
+    adopters = {e.payload["unit_id"] for e in history if e.type == "okr.practice.adopted"}
+    if command.unit_id not in org.units:
+        raise Invalid(f"unit_id: unknown org unit {command.unit_id!r}")
+    if command.actor.role == "auditor":
+        raise NotAllowed("auditors read; they do not publish or adopt practices")
+    if command.actor.role != "hq_admin" and command.actor.unit_id not in org.ancestors_and_self(
+        command.unit_id
+    ):
+        raise NotAllowed("people act for their own unit (or one below it)")
+    if isinstance(command, PublishPractice):
+        if published is not None:
+            raise Conflict(f"practice {command.practice_id!r} is already published")
+        return (
+            PracticePublished(
+                kr_id=command.kr_id,
+                unit_id=command.unit_id,
+                title=command.title,
+                description=command.description,
+                evidence=command.evidence,
+            ),
+        )
+    if isinstance(command, AdoptPractice):
+        if published is None:
+            raise NotFound(f"no practice {command.practice_id!r}")
+        if command.unit_id == published.payload["unit_id"]:
+            raise Conflict("a unit does not adopt its own practice")
+        if command.unit_id in adopters:
+            raise Conflict(f"{command.unit_id} already adopted this practice")
+        return (PracticeAdopted(unit_id=command.unit_id, note=command.note),)
+    raise Invalid(f"unknown command {type(command).__name__}")

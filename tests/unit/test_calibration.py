@@ -1,0 +1,153 @@
+"""Calibration agenda from data, and the meeting's decider."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain.calibration import (
+    CalibrationOutcomesRecorded,
+    CalibrationScheduled,
+    KrSnapshot,
+    MeetingState,
+    RecordCalibrationOutcomes,
+    ScheduleCalibration,
+    Verdict,
+    WeightChange,
+    calibration_agenda,
+    decide_calibration,
+)
+from domain.key_result_stream import Conflict, NotAllowed, NotFound
+from tests.unit.test_key_result_decider import CITY_MANAGER, HQ, ORG, OTHER_CITY_MANAGER, REP
+
+NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)  # half-way through Q4
+Q4 = (date(2026, 10, 1), date(2026, 12, 31))
+
+
+def kr(kr_id, current, checked_days_ago=1, blocker=None, request_days_ago=None):
+    return KrSnapshot(
+        kr_id=kr_id,
+        title=kr_id,
+        owner_person_id="p-rep",
+        owner_unit_id="rep-1",
+        kind="increase",
+        start=Decimal(0),
+        target=Decimal(100),
+        current=None if current is None else Decimal(current),
+        last_check_in_at=None
+        if checked_days_ago is None
+        else NOW - timedelta(days=checked_days_ago),
+        open_blocker=blocker,
+        open_request_id=None if request_days_ago is None else "adj-1",
+        request_waiting_since=None
+        if request_days_ago is None
+        else NOW - timedelta(days=request_days_ago),
+    )
+
+
+def test_agenda_sections_in_order():
+    agenda = calibration_agenda(
+        [
+            kr("on-track", 60),
+            kr("behind", 40),  # expected ~51%: amber
+            kr("far-behind", 5),  # red
+            kr("blocked", 70, blocker="out of stock"),
+            kr("waiting", 60, request_days_ago=3),
+            kr("silent", 70, checked_days_ago=20),
+            kr("never", None, checked_days_ago=None),
+        ],
+        Q4,
+        NOW,
+    )
+    sections = [(i.section, i.kr_id) for i in agenda]
+    assert sections[:5] == [
+        ("off_track", "never"),
+        ("off_track", "far-behind"),
+        ("off_track", "behind"),
+        ("off_track", "blocked"),
+        ("off_track", "silent"),
+    ]
+    assert ("blockers", "blocked") in sections
+    assert ("pending_adjustments", "waiting") in sections
+    assert ("no_check_in", "silent") in sections and ("no_check_in", "never") in sections
+    assert ("off_track", "on-track") not in sections
+    waiting = next(i for i in agenda if i.section == "pending_adjustments")
+    assert "waiting 3.0 days" in waiting.detail
+    assert next(i for i in agenda if i.kr_id == "far-behind").health == "red"
+
+
+def cmd(cls, actor, **fields):
+    return cls(command_id=uuid.uuid4(), meeting_id="cal-1", actor=actor, at=NOW, **fields)
+
+
+SCHEDULE = dict(unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1))
+
+
+def test_schedule_and_record_outcomes():
+    (scheduled,) = decide_calibration(
+        MeetingState(), cmd(ScheduleCalibration, CITY_MANAGER, **SCHEDULE), ORG
+    )
+    assert scheduled == CalibrationScheduled(
+        unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1), duration_minutes=45
+    )
+    outcome = cmd(
+        RecordCalibrationOutcomes,
+        HQ,
+        verdicts=(Verdict(kr_id="kr-1", health="red", note="needs support"),),
+        weight_changes=(
+            WeightChange(objective_id="o-1", weights={"kr-1": Decimal(70), "kr-2": Decimal(30)}),
+        ),
+        decisions=("east region lends two merchandisers",),
+    )
+    (recorded,) = decide_calibration(MeetingState(unit_id="sh"), outcome, ORG)
+    assert isinstance(recorded, CalibrationOutcomesRecorded)
+    assert recorded.decisions == ("east region lends two merchandisers",)
+
+
+@pytest.mark.parametrize(
+    ("state", "command", "error", "message"),
+    [
+        (
+            MeetingState(unit_id="sh"),
+            cmd(ScheduleCalibration, HQ, **SCHEDULE),
+            Conflict,
+            "already scheduled",
+        ),
+        (MeetingState(), cmd(ScheduleCalibration, REP, **SCHEDULE), NotAllowed, "manager"),
+        (
+            MeetingState(),
+            cmd(ScheduleCalibration, OTHER_CITY_MANAGER, **SCHEDULE),
+            NotAllowed,
+            "manager",
+        ),
+        (
+            MeetingState(),
+            cmd(ScheduleCalibration, HQ, **{**SCHEDULE, "unit_id": "mars"}),
+            NotFound,
+            "unknown org unit",
+        ),
+        (MeetingState(), cmd(RecordCalibrationOutcomes, HQ), NotFound, "no calibration meeting"),
+        (
+            MeetingState(unit_id="sh", concluded=True),
+            cmd(RecordCalibrationOutcomes, HQ),
+            Conflict,
+            "already recorded",
+        ),
+        (
+            MeetingState(unit_id="sh"),
+            cmd(
+                RecordCalibrationOutcomes,
+                HQ,
+                weight_changes=(WeightChange(objective_id="o-1", weights={"kr-1": Decimal(50)}),),
+            ),
+            Conflict,
+            "add up to 50",
+        ),
+    ],
+)
+def test_refusals(state, command, error, message):
+    with pytest.raises(error, match=message):
+        decide_calibration(state, command, ORG)

@@ -1,0 +1,41 @@
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.health import expected_progress, kr_health, worst
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+FRESH = NOW - timedelta(days=1)
+
+
+def test_linear_pacing_over_a_quarter():
+    q_start, q_end = date(2026, 10, 1), date(2026, 12, 31)
+    assert expected_progress(q_start, q_end, date(2026, 9, 1)) == 0
+    assert expected_progress(q_start, q_end, date(2026, 10, 1)) == Decimal("1.09")
+    assert expected_progress(q_start, q_end, date(2026, 12, 31)) == 100
+    assert expected_progress(q_start, q_end, date(2027, 2, 1)) == 100
+
+
+def test_thresholds_are_exact():
+    assert kr_health(Decimal(50), Decimal(50), FRESH, NOW, None).health == "green"
+    assert kr_health(Decimal("49.99"), Decimal(50), FRESH, NOW, None).health == "amber"
+    assert kr_health(Decimal(25), Decimal(50), FRESH, NOW, None).health == "amber"
+    assert kr_health(Decimal("24.99"), Decimal(50), FRESH, NOW, None).health == "red"
+
+
+def test_stale_or_blocked_is_at_least_amber():
+    stale = kr_health(Decimal(90), Decimal(50), NOW - timedelta(days=15), NOW, None)
+    assert stale.health == "amber" and "no update for 14 days" in stale.reasons
+    blocked = kr_health(Decimal(90), Decimal(50), FRESH, NOW, "out of stock")
+    assert blocked.health == "amber"
+    assert kr_health(Decimal(0), Decimal(50), None, NOW, "x").health == "red"
+
+
+@given(st.decimals(-50, 200, places=2), st.decimals(0, 100, places=2))
+def test_health_follows_the_gap(progress, expected):
+    verdict = kr_health(progress, expected, FRESH, NOW, None)
+    gap = expected - progress
+    assert verdict.health == ("green" if gap <= 0 else "amber" if gap <= 25 else "red")
+    assert worst(verdict.health, "green") == verdict.health
