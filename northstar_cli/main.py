@@ -354,6 +354,42 @@ def simulate_okrs(settings: Settings, company: Path, adjustments: int) -> None:
 
 
 @cli.group()
+def org() -> None:
+    """The organisation: units and people, as events."""
+
+
+@org.command("import")
+@click.option(
+    "--units",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: id,name,level,parent_id",
+)
+@click.option(
+    "--people",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: id,name,role,unit_id",
+)
+@click.option("--quiet", is_flag=True)
+@click.pass_obj
+def org_import(settings: Settings, units: Path | None, people: Path | None, quiet: bool) -> None:
+    """Create missing units and register or move people; bad rows are named and skipped."""
+    from northstar_cli.org_import import import_org
+
+    if units is None and people is None:
+        raise click.UsageError("give --units, --people or both")
+    report = asyncio.run(import_org(settings, units, people, quiet))
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(
+        f"{report.units_created} units created, {report.people_registered} people "
+        f"registered, {report.people_changed} changed, {report.unchanged} unchanged, "
+        f"{len(report.errors)} rejected"
+    )
+    if report.errors:
+        sys.exit(2)
+
+
+@cli.group()
 def calibration() -> None:
     """Calibration meetings."""
 

@@ -30,6 +30,13 @@ from domain.objectives import (
     PortfolioEvent,
     portfolio_event_of,
 )
+from domain.organisation import (
+    OrgEvent,
+    OrgUnitCreated,
+    PersonRegistered,
+    PersonRoleChanged,
+    org_event_of,
+)
 
 PROJECTION = "okr_read_models"
 
@@ -59,6 +66,9 @@ async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]
             portfolio_event = portfolio_event_of(recorded)
             if portfolio_event is not None:
                 await _apply_portfolio(conn, recorded, portfolio_event)
+            org_event = org_event_of(recorded)
+            if org_event is not None:
+                await _apply_org(conn, recorded, org_event)
             position[recorded.stream_id] = recorded.version
             applied += 1
         await conn.execute(
@@ -184,6 +194,37 @@ async def _apply_portfolio(
             " updated_at = excluded.updated_at",
             event.mode,
             at,
+        )
+
+
+async def _apply_org(conn: asyncpg.Connection, recorded: RecordedEvent, event: OrgEvent) -> None:
+    if isinstance(event, OrgUnitCreated):
+        await conn.execute(
+            "INSERT INTO org_unit (id, name, level, parent_id) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,"
+            " parent_id = excluded.parent_id",
+            event.unit_id,
+            event.name,
+            event.level,
+            event.parent_id,
+        )
+    elif isinstance(event, PersonRegistered):
+        await conn.execute(
+            "INSERT INTO person (person_id, name, role, unit_id, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            event.person_id,
+            event.name,
+            event.role,
+            event.unit_id,
+            recorded.occurred_at,
+        )
+    elif isinstance(event, PersonRoleChanged):
+        await conn.execute(
+            "UPDATE person SET role = $2, unit_id = $3, updated_at = $4 WHERE person_id = $1",
+            event.person_id,
+            event.role,
+            event.unit_id,
+            recorded.occurred_at,
         )
 
 
