@@ -14,12 +14,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api import calibration_routes, objective_routes, okr_routes, practice_routes
+from api import calibration_routes, hq_routes, objective_routes, okr_routes, practice_routes
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
 from domain.sales import SaleFact, SalesBatch
 from handlers.calibration import CalibrationCommandHandler
+from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from handlers.practices import PracticeCommandHandler
@@ -42,6 +43,7 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.clock = lambda: datetime.now(UTC)
         store = EventStore(settings.okr_events_topic)
         org = app.state.org = OrgDirectory()
+        app.state.hq_commands = HqCommandHandler(store, org.current, app.state.clock)
         app.state.practice_commands = PracticeCommandHandler(store, org.current, app.state.clock)
         app.state.calibration_commands = CalibrationCommandHandler(
             store, org.current, app.state.clock
@@ -61,6 +63,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(objective_routes.router)
     app.include_router(calibration_routes.router)
     app.include_router(practice_routes.router)
+    app.include_router(hq_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
@@ -108,7 +111,7 @@ def create_api(settings: Settings) -> FastAPI:
         unit_id: str | None = None,
     ) -> list[dict[str, Any]]:
         async with request.app.state.pool.acquire() as conn:
-            return _jsonable(await queries.kr_progress(conn, unit_id=unit_id))
+            return queries.rows_json(await queries.kr_progress(conn, unit_id=unit_id))
 
     @app.get("/v1/key-results/{kr_id}")
     async def get_key_result(
@@ -120,13 +123,9 @@ def create_api(settings: Settings) -> FastAPI:
             rows = await queries.kr_progress(conn, kr_id=kr_id)
         if not rows:
             raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
-        return _jsonable(rows)[0]
+        return queries.rows_json(rows)[0]
 
     return app
-
-
-def _jsonable(rows: list[dict[str, Any]]) -> Any:
-    return orjson.loads(orjson.dumps(rows, default=queries.json_default))
 
 
 async def _parse_batch(request: Request, settings: Settings) -> list[SaleFact]:

@@ -33,6 +33,7 @@ from domain.messages import DomainError, field_errors
 from domain.quality_hints import key_result_hints
 from handlers.key_results import stream_id_of
 from infra.postgres.event_store import AppendResult, ConcurrencyConflict
+from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
 _COMMAND_NAMESPACE = uuid.UUID("0b6f7d62-18a4-4f8e-9a53-9d3c0f6e4a21")
@@ -276,6 +277,16 @@ async def escalate_blocker(
     return await _run(
         request, client, EscalateBlocker, {**body.model_dump(), "kr_id": kr_id}, idempotency_key
     )
+
+
+@router.get("/key-results/{kr_id}")
+async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict[str, Any]:
+    """The KR as the read models have it: target, open request, blocker, last check-in."""
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
+    if row is None:
+        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
 
 
 @router.get("/key-results/{kr_id}/events")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from domain.cycles import CycleDefined, NorthStarSet
 from domain.event_chain import RecordedEvent
 from domain.key_result_stream import (
     BlockerEscalated,
@@ -69,6 +70,8 @@ async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]
             org_event = org_event_of(recorded)
             if org_event is not None:
                 await _apply_org(conn, recorded, org_event)
+            if recorded.type in (CYCLE_DEFINED, NORTH_STAR_SET):
+                await _apply_hq(conn, recorded)
             position[recorded.stream_id] = recorded.version
             applied += 1
         await conn.execute(
@@ -224,6 +227,35 @@ async def _apply_org(conn: asyncpg.Connection, recorded: RecordedEvent, event: O
             event.person_id,
             event.role,
             event.unit_id,
+            recorded.occurred_at,
+        )
+
+
+CYCLE_DEFINED = CycleDefined.model_fields["type"].default
+NORTH_STAR_SET = NorthStarSet.model_fields["type"].default
+
+
+async def _apply_hq(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+    if recorded.type == CYCLE_DEFINED:
+        cycle = CycleDefined.model_validate(recorded.payload)
+        await conn.execute(
+            "INSERT INTO okr_cycle (cycle_id, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4)",
+            cycle.cycle_id,
+            cycle.kind,
+            cycle.starts_on,
+            cycle.ends_on,
+        )
+    else:
+        star = NorthStarSet.model_validate(recorded.payload)
+        await conn.execute(
+            "INSERT INTO okr_north_star (event_id, metric, target, unit, comparison,"
+            " owner_person_id, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            recorded.event_id,
+            star.metric,
+            star.target,
+            star.unit,
+            star.comparison,
+            star.owner_person_id,
             recorded.occurred_at,
         )
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 
 _PROGRESS = """
 SELECT k.id, k.title, k.owner_unit_id, u.name AS owner_name, u.level AS owner_level,
@@ -39,3 +40,8 @@ async def unit_totals(conn: asyncpg.Connection) -> dict[str, dict[str, int]]:
 def json_default(value: object) -> str:
     """Decimals as plain digits (asyncpg hands back 2E+8 for 200000000), others as text."""
     return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def rows_json(rows: list[dict[str, Any]]) -> Any:
+    """Rows as JSON values: decimals as plain digit strings, times as ISO 8601."""
+    return orjson.loads(orjson.dumps(rows, default=json_default))

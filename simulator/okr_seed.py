@@ -13,6 +13,7 @@ from decimal import Decimal
 import asyncpg
 
 from domain.catalog import CompanyCatalog
+from domain.cycles import DefineCycle, SetNorthStar
 from domain.key_result_stream import (
     Actor,
     ApplyTargetAdjustment,
@@ -31,9 +32,11 @@ from domain.objectives import (
     SetKeyResultWeights,
     portfolio_stream,
 )
+from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.settings import Settings
+from simulator.company import quarter_of
 
 NORTH_STAR = "north-star"
 
@@ -323,6 +326,33 @@ async def seed_company_okrs(
     progress: Callable[[str], None] = lambda _: None,
 ) -> SeedReport:
     seeder = OkrSeeder(krs, objectives, conn, start)
+    hq = person_for("hq", "hq")
+    hq_commands = HqCommandHandler(krs.store, krs.org, krs.clock)
+    quarter_start, quarter_end = quarter_of(start.date())
+    await hq_commands.define_cycle(
+        conn,
+        DefineCycle(
+            command_id=uuid.uuid4(),
+            actor=hq,
+            at=start,
+            cycle_id=cycle_id,
+            kind="quarter",
+            starts_on=quarter_start,
+            ends_on=quarter_end,
+        ),
+    )
+    await hq_commands.set_north_star(
+        conn,
+        SetNorthStar(
+            command_id=uuid.uuid4(),
+            actor=hq,
+            at=start,
+            metric="高端产品月复购客户数 premium-product monthly repeat buyers",
+            target=Decimal(12000),
+            unit="customers",
+            owner_person_id=hq.person_id,
+        ),
+    )
     await seeder.seed_tree(company, cycle_id)
     progress(f"{seeder.report.objectives} objectives, {seeder.report.key_results} KRs")
     await seeder.adjustments(company, adjustments)
@@ -338,7 +368,6 @@ async def seed_with_handlers(
     from infra.postgres.db import connect
     from infra.postgres.event_store import EventStore
     from projections.org_directory import OrgDirectory
-    from simulator.company import quarter_of
 
     store = EventStore(settings.okr_events_topic)
     conn = await connect(settings.dsn)

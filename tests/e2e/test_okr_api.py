@@ -148,3 +148,47 @@ async def test_adjustment_workflow_over_http(env):
         "previous_target": "500000",
         "new_target": "450000",
     }
+
+
+async def test_every_okr_command_names_missing_and_unknown_fields(env):
+    """Walks the OpenAPI document: every command endpoint answers 422 naming each missing
+    required field and any unknown one; with nothing required, unknown ids answer 404."""
+    await load_company(env.settings, small_company())
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        token = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
+    finally:
+        await conn.close()
+    env.spawn("api", "api")
+    await eventually(
+        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
+    )
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ) as http:
+        spec = (await http.get("/openapi.json")).json()
+        schemas = spec["components"]["schemas"]
+        checked = 0
+        for path, operations in spec["paths"].items():
+            if not path.startswith("/v1/okr"):
+                continue
+            for method, operation in operations.items():
+                if method not in ("post", "put") or "requestBody" not in operation:
+                    continue
+                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                required = schemas[ref.rsplit("/", 1)[1]].get("required", [])
+                url = path.replace("{", "").replace("}", "")  # ids that do not exist
+                empty = await http.request(method, url, json={})
+                unknown = await http.request(method, url, json={"zzz": 1})
+                if required:
+                    assert empty.status_code == 422, (path, empty.text)
+                    named = {e["field"] for e in empty.json()["errors"]}
+                    assert {f"body.{f}" for f in required} <= named, (path, named)
+                else:
+                    assert empty.status_code == 404, (path, empty.text)
+                assert unknown.status_code == 422, (path, unknown.text)
+                assert "body.zzz" in {e["field"] for e in unknown.json()["errors"]}, path
+                checked += 1
+    assert checked >= 15

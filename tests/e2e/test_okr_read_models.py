@@ -3,13 +3,16 @@ event store (with the relay and the worker each killed -9 on the way)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import asyncpg
+import httpx
 
+from api.auth import create_client
 from domain.key_result_stream import (
     Actor,
     ApplyTargetAdjustment,
@@ -25,6 +28,7 @@ from domain.key_result_stream import (
 from domain.messages import DomainError
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
+from infra.procs import port_open
 from projections.org_directory import OrgDirectory
 from tests.stack import eventually, kill9, load_company, small_company
 
@@ -130,6 +134,8 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
         await eventually(lambda: _caught_up(conn), 120, "the read models to catch up")
 
         store = handler.store
+        folded = {}
+        reader = await create_client(conn, "auditor", "auditor", "p-audit", "hq")
         for kr in range(KRS):
             history = await store.load(conn, f"kr-kr-{kr}")
             state = fold([(kr_event_of(r), r.actor) for r in history])
@@ -153,8 +159,26 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
                 "SELECT count(*) FROM okr_check_in WHERE kr_id = $1", f"kr-{kr}"
             )
             assert check_ins == sum(r.type == "okr.kr.check_in_recorded" for r in history)
+            folded[f"kr-{kr}"] = state
     finally:
         await conn.close()
+
+    # The state the API reports is the fold too.
+    env.spawn("api", "api")
+    await eventually(
+        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
+    )
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr",
+        headers={"Authorization": f"Bearer {reader}"},
+    ) as http:
+        for kr_id, state in folded.items():
+            reported = (await http.get(f"/key-results/{kr_id}")).json()
+            assert Decimal(reported["target_value"]) == state.target
+            assert reported["open_request_id"] == (
+                state.pending.request_id if state.pending else None
+            )
+            assert reported["open_blocker"] == state.open_blocker
 
 
 async def test_objective_read_models_follow_the_portfolio_streams(env):

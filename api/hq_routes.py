@@ -1,0 +1,80 @@
+"""HTTP: planning cycles and the north star (HQ's), and reads of them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+
+from api.deps import PersonClient
+from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
+from api.problems import ProblemError
+from domain.cycles import DefineCycle, SetNorthStar
+from projections.queries import rows_json
+
+router = APIRouter(prefix="/v1/okr", tags=["cycles"])
+
+
+class CycleBody(Body):
+    cycle_id: str
+    kind: Literal["quarter", "month"]
+    starts_on: date
+    ends_on: date
+
+
+class NorthStarBody(Body):
+    metric: str
+    target: Decimal
+    unit: str
+    comparison: Literal[">=", "<="] = ">="
+    owner_person_id: str
+
+
+@router.post("/cycles", status_code=201)
+async def define_cycle(
+    request: Request, body: CycleBody, client: PersonClient, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = build_command(request, client, DefineCycle, body.model_dump(), idempotency_key)
+    key = f"{client.name}:{idempotency_key}" if idempotency_key else None
+    return appended(
+        await execute(
+            request, lambda conn: request.app.state.hq_commands.define_cycle(conn, command, key)
+        )
+    )
+
+
+@router.put("/north-star")
+async def set_north_star(
+    request: Request,
+    body: NorthStarBody,
+    client: PersonClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    command = build_command(request, client, SetNorthStar, body.model_dump(), idempotency_key)
+    key = f"{client.name}:{idempotency_key}" if idempotency_key else None
+    return appended(
+        await execute(
+            request, lambda conn: request.app.state.hq_commands.set_north_star(conn, command, key)
+        )
+    )
+
+
+@router.get("/north-star")
+async def north_star(request: Request, client: PersonClient) -> dict[str, Any]:
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT metric, target, unit, comparison, owner_person_id, set_at"
+            " FROM okr_north_star ORDER BY set_at DESC LIMIT 1"
+        )
+    if row is None:
+        raise ProblemError(404, "NotFound", "HQ has not set a north star yet")
+    return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
+
+
+@router.get("/cycles")
+async def cycles(request: Request, client: PersonClient) -> list[dict[str, Any]]:
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT * FROM okr_cycle ORDER BY starts_on, kind")
+    return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]

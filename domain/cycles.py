@@ -1,0 +1,119 @@
+"""Planning cycles (quarters, months) and the north-star metric HQ owns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from domain.event_chain import RecordedEvent
+from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed
+from domain.messages import AwareDatetime, Message
+from domain.sales import Identifier
+
+CYCLES_STREAM = "cycles"
+NORTH_STAR_STREAM = "north-star"
+
+
+class HqCommand(Message):
+    command_id: uuid.UUID
+    actor: Actor
+    at: AwareDatetime
+
+
+class DefineCycle(HqCommand):
+    """A quarter or a month that objectives and KRs are set for."""
+
+    cycle_id: Identifier
+    kind: Literal["quarter", "month"]
+    starts_on: date
+    ends_on: date
+
+
+class SetNorthStar(HqCommand):
+    """The one measurable metric the whole company steers by (owned by HQ)."""
+
+    metric: str = Field(min_length=3, max_length=300)
+    target: Decimal
+    unit: str = Field(min_length=1, max_length=40)
+    comparison: Literal[">=", "<="] = ">="
+    owner_person_id: Identifier
+
+
+class CycleDefined(Message):
+    """A planning cycle exists."""
+
+    type: Literal["okr.cycle.defined"] = "okr.cycle.defined"
+    schema_version: Literal[1] = 1
+    cycle_id: str
+    kind: str
+    starts_on: date
+    ends_on: date
+
+
+class NorthStarSet(Message):
+    """The north star is now this metric and target (earlier values stay in the history)."""
+
+    type: Literal["okr.north_star.set"] = "okr.north_star.set"
+    schema_version: Literal[1] = 1
+    metric: str
+    target: Decimal
+    unit: str
+    comparison: str
+    owner_person_id: str
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[CycleDefined]:
+    if command.actor.role != "hq_admin":
+        raise NotAllowed("only HQ defines planning cycles")
+    if any(e.payload.get("cycle_id") == command.cycle_id for e in history):
+        raise Conflict(f"cycle {command.cycle_id!r} already exists")
+    if command.starts_on.day != 1:
+        raise Invalid("starts_on: a cycle starts on the first day of a month")
+    months = 3 if command.kind == "quarter" else 1
+    if command.kind == "quarter" and command.starts_on.month % 3 != 1:
+        raise Invalid("starts_on: a quarter starts in January, April, July or October")
+    end = command.starts_on
+    for _ in range(months):
+        end = _month_end(end) + timedelta(days=1)
+    if command.ends_on != end - timedelta(days=1):
+        raise Invalid(
+            f"ends_on: a {command.kind} starting {command.starts_on} ends on "
+            f"{end - timedelta(days=1)}"
+        )
+    for event in history:
+        if (
+            date.fromisoformat(event.payload["starts_on"]) <= command.ends_on
+            and date.fromisoformat(event.payload["ends_on"]) >= command.starts_on
+            and event.payload["kind"] == command.kind
+        ):
+            raise Conflict(f"overlaps {command.kind} {event.payload['cycle_id']}")
+    return (
+        CycleDefined(
+            cycle_id=command.cycle_id,
+            kind=command.kind,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+        ),
+    )
+
+
+def decide_north_star(command: SetNorthStar) -> tuple[NorthStarSet]:
+    if command.actor.role != "hq_admin":
+        raise NotAllowed("the north star is set by HQ")
+    return (
+        NorthStarSet(
+            metric=command.metric,
+            target=command.target,
+            unit=command.unit,
+            comparison=command.comparison,
+            owner_person_id=command.owner_person_id,
+        ),
+    )
