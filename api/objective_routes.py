@@ -3,6 +3,7 @@ policy."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import PersonClient
 from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
+from api.problems import ProblemError
 from domain.objectives import (
     AlignObjective,
     CloseObjective,
@@ -19,6 +21,7 @@ from domain.objectives import (
     SetFocusPolicy,
     SetKeyResultWeights,
 )
+from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
 
@@ -129,6 +132,61 @@ async def close_objective(
         {**body.model_dump(), "objective_id": objective_id},
         idempotency_key,
     )
+
+
+@router.get("/objectives")
+async def objectives(
+    request: Request,
+    client: PersonClient,
+    owner_person_id: str | None = None,
+    cycle_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Objectives with their parents (contribution weights) and KR weights."""
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT o.*, coalesce((SELECT json_agg(json_build_object('parent_id', a.parent_id,"
+            " 'weight', a.weight) ORDER BY a.parent_id) FROM okr_alignment a"
+            " WHERE a.child_id = o.objective_id), '[]') AS contributes_to,"
+            " coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w"
+            " WHERE w.objective_id = o.objective_id), '{}') AS kr_weights"
+            " FROM okr_objective o WHERE ($1::text IS NULL OR o.owner_person_id = $1)"
+            " AND ($2::text IS NULL OR o.cycle_id = $2) ORDER BY o.objective_id",
+            owner_person_id,
+            cycle_id,
+        )
+    out = rows_json([dict(r) for r in rows])
+    for row in out:
+        row["contributes_to"] = json.loads(row["contributes_to"])
+        row["kr_weights"] = json.loads(row["kr_weights"])
+    return out  # type: ignore[no-any-return]
+
+
+@router.get("/objectives/{objective_id}/chain")
+async def alignment_chain(
+    request: Request, objective_id: str, client: PersonClient
+) -> list[dict[str, Any]]:
+    """The objective and every parent it contributes to, up to the north star."""
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "WITH RECURSIVE up (child_id, parent_id, weight, depth) AS ("
+            " SELECT child_id, parent_id, weight, 1 FROM okr_alignment WHERE child_id = $1"
+            " UNION SELECT a.child_id, a.parent_id, a.weight, up.depth + 1"
+            " FROM okr_alignment a JOIN up ON a.child_id = up.parent_id WHERE up.depth < 20)"
+            " SELECT up.*, o.title AS parent_title FROM up"
+            " LEFT JOIN okr_objective o ON o.objective_id = up.parent_id"
+            " ORDER BY depth, parent_id",
+            objective_id,
+        )
+    if not rows and not await _exists(request, objective_id):
+        raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+    return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
+
+
+async def _exists(request: Request, objective_id: str) -> bool:
+    async with request.app.state.pool.acquire() as conn:
+        return bool(
+            await conn.fetchval("SELECT 1 FROM okr_objective WHERE objective_id = $1", objective_id)
+        )
 
 
 @router.put("/policy/focus")

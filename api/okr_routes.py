@@ -22,6 +22,7 @@ from domain.key_result_stream import (
     EscalateBlocker,
     Invalid,
     KrCommand,
+    MetricBinding,
     NotAllowed,
     NotFound,
     RecordCheckIn,
@@ -53,6 +54,7 @@ class DefineKeyResultBody(Body):
     unit: str
     start: Decimal
     target: Decimal
+    binding: MetricBinding | None = None
 
 
 class RequestAdjustmentBody(Body):

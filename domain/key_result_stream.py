@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from functools import reduce
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from domain.event_chain import RecordedEvent
-from domain.key_results import KrKind
+from domain.key_results import KrKind, Metric
 from domain.messages import AwareDatetime, DomainError, Message
 from domain.org import OrgTree
 from domain.sales import Identifier
@@ -60,8 +61,24 @@ class KrCommand(Message):
     at: AwareDatetime
 
 
+class MetricBinding(Message):
+    """Binds a KR to a sales metric over the owner's org subtree: its value updates itself."""
+
+    metric: Metric
+    window_start: date
+    window_end: date
+    category: Identifier | None = None
+    channel: Literal["retail", "wholesale", "ecommerce", "horeca"] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> MetricBinding:
+        if self.window_end < self.window_start:
+            raise ValueError("window_end is before window_start")
+        return self
+
+
 class DefineKeyResult(KrCommand):
-    """Create a KR owned by a person in an org unit."""
+    """Create a KR owned by a person in an org unit (manual, or bound to a sales metric)."""
 
     title: str = Field(min_length=1, max_length=300)
     owner_person_id: Identifier
@@ -70,6 +87,7 @@ class DefineKeyResult(KrCommand):
     unit: str = Field(min_length=1, max_length=40)
     start: Decimal
     target: Decimal
+    binding: MetricBinding | None = None
 
 
 class RequestTargetAdjustment(KrCommand):
@@ -142,6 +160,7 @@ class KeyResultDefined(KrEvent):
     unit: str
     start: Decimal
     target: Decimal
+    binding: MetricBinding | None = None
 
 
 class TargetAdjustmentRequested(KrEvent):
@@ -382,6 +401,7 @@ def _define(state: KeyResultState, command: DefineKeyResult, org: OrgTree) -> tu
             unit=command.unit,
             start=command.start,
             target=command.target,
+            binding=command.binding,
         ),
     )
 

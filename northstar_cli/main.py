@@ -7,7 +7,9 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -387,6 +389,62 @@ def org_import(settings: Settings, units: Path | None, people: Path | None, quie
     )
     if report.errors:
         sys.exit(2)
+
+
+@cli.group()
+def okr() -> None:
+    """HQ's admin commands (cycles, north star, focus policy), with the API's rules."""
+
+
+def _admin(run: Any) -> None:
+    from domain.messages import DomainError
+
+    try:
+        result = asyncio.run(run)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{result.stream_id} v{result.last_version}"
+        + (" (already recorded)" if result.replayed else "")
+    )
+
+
+@okr.command("define-cycle")
+@click.argument("cycle_id")
+@click.option("--kind", type=click.Choice(["quarter", "month"]), required=True)
+@click.option("--start", "starts_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--end", "ends_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.pass_obj
+def okr_define_cycle(
+    settings: Settings, cycle_id: str, kind: str, starts_on: datetime, ends_on: datetime
+) -> None:
+    from northstar_cli.okr_admin import define_cycle
+
+    _admin(define_cycle(settings, cycle_id, kind, starts_on.date(), ends_on.date()))
+
+
+@okr.command("set-north-star")
+@click.option("--metric", required=True)
+@click.option("--target", type=Decimal, required=True)
+@click.option("--unit", required=True)
+@click.option("--owner", "owner_person_id", required=True)
+@click.pass_obj
+def okr_set_north_star(
+    settings: Settings, metric: str, target: Decimal, unit: str, owner_person_id: str
+) -> None:
+    from northstar_cli.okr_admin import set_north_star
+
+    _admin(set_north_star(settings, metric, target, unit, owner_person_id))
+
+
+@okr.command("focus-policy")
+@click.argument("mode", type=click.Choice(["block", "warn"]))
+@click.pass_obj
+def okr_focus_policy(settings: Settings, mode: str) -> None:
+    """'block' refuses a fourth active objective per owner and cycle; 'warn' records a hint."""
+    from northstar_cli.okr_admin import set_focus_policy
+
+    _admin(set_focus_policy(settings, mode))  # type: ignore[arg-type]
 
 
 @cli.group()

@@ -38,6 +38,7 @@ from domain.organisation import (
     PersonRoleChanged,
     org_event_of,
 )
+from projections.kr_progress import refresh_progress
 
 PROJECTION = "okr_read_models"
 
@@ -102,6 +103,8 @@ async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEve
             event.target,
             at,
         )
+        if event.binding is not None:
+            await _bind_to_sales(conn, kr_id, event)
     elif isinstance(event, TargetAdjustmentRequested):
         await conn.execute(
             "INSERT INTO okr_adjustment (kr_id, request_id, status, current_target,"
@@ -138,6 +141,11 @@ async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEve
             conn, kr_id, event.request_id, "status = 'applied', applied_at = $3, closed_at = $3", at
         )
         await _kr(conn, kr_id, at, "target_value = $3, open_request_id = NULL", event.new_target)
+        await conn.execute(
+            "UPDATE key_result SET target_value = $2, needs_refresh = true WHERE id = $1",
+            kr_id,
+            event.new_target,
+        )
     elif isinstance(event, TargetAdjustmentCancelled):
         await _adjustment(conn, kr_id, event.request_id, "status = 'cancelled', closed_at = $3", at)
         await _kr(conn, kr_id, at, "open_request_id = NULL")
@@ -268,6 +276,53 @@ async def _align(
         "INSERT INTO okr_alignment (child_id, parent_id, weight) VALUES ($1, $2, $3)",
         [(child_id, p.parent_id, p.weight) for p in parents],
     )
+
+
+async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultDefined) -> None:
+    """A metric-bound KR joins the sales projection's KRs; its progress is computed after this
+    transaction commits (see refresh_bound_krs)."""
+    binding = event.binding
+    assert binding is not None
+    await conn.execute(
+        "INSERT INTO key_result (id, title, owner_unit_id, metric, kind, start_value,"
+        " target_value, window_start, window_end, category, channel, needs_refresh)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, true)"
+        " ON CONFLICT (id) DO NOTHING",
+        kr_id,
+        event.title,
+        event.owner_unit_id,
+        binding.metric,
+        event.kind,
+        event.start,
+        event.target,
+        binding.window_start,
+        binding.window_end,
+        binding.category,
+        binding.channel,
+    )
+    await conn.execute(
+        "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
+        " VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING",
+        kr_id,
+    )
+
+
+async def refresh_bound_krs(conn: asyncpg.Connection) -> int:
+    """Recompute progress of KRs marked by the OKR projection, in a transaction of its own:
+    a sales batch committing meanwhile locks these rows too, so none is missed."""
+    async with conn.transaction():
+        rows = await conn.fetch(
+            "SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id"
+            " WHERE k.needs_refresh ORDER BY p.kr_id FOR UPDATE OF p"
+        )
+        if not rows:
+            return 0
+        ids = [r["kr_id"] for r in rows]
+        await refresh_progress(conn, ids, None)
+        await conn.execute(
+            "UPDATE key_result SET needs_refresh = false WHERE id = ANY($1::text[])", ids
+        )
+    return len(ids)
 
 
 async def _kr(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from domain.event_chain import RecordedEvent
 from infra.kafka.codec import Reject
-from projections.okr_read_models import PROJECTION, apply_events
+from projections.okr_read_models import PROJECTION, apply_events, refresh_bound_krs
 from streams.dead_letters import DeadLetterPublisher
 from streams.retrying import RetryingConnection
 from streams.sales_projection import RawRecord
@@ -44,3 +44,5 @@ class OkrProjectionHandler:
         if events:
             applied = await self.db.run(lambda conn: apply_events(conn, events))
             log.debug("okr_batch_applied", records=len(records), applied=applied)
+        # Also after a restart: a mark left by a batch whose refresh never ran is picked up.
+        await self.db.run(refresh_bound_krs)

@@ -73,3 +73,53 @@ async def test_cycles_and_north_star(env):
             "ends_on": "2026-12-31",
         }
     ]
+
+
+async def test_admin_cli_uses_the_same_rules(env):
+    from tests.stack import run_cli
+
+    await load_company(env.settings, small_company())
+    month = [
+        "okr",
+        "define-cycle",
+        "2026-11",
+        "--kind",
+        "month",
+        "--start",
+        "2026-11-01",
+        "--end",
+        "2026-11-30",
+    ]
+    first = await run_cli(env, *month)
+    assert first.returncode == 0 and "cycles v1" in first.stdout, first.stderr
+    again = await run_cli(env, *month)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    short = await run_cli(
+        env,
+        "okr",
+        "define-cycle",
+        "2026-12",
+        "--kind",
+        "month",
+        "--start",
+        "2026-12-01",
+        "--end",
+        "2026-12-30",
+    )
+    assert short.returncode == 1 and "ends on 2026-12-31" in short.stderr
+    policy = await run_cli(env, "okr", "focus-policy", "warn")
+    assert "policy-focus v1" in policy.stdout
+    star = await run_cli(
+        env,
+        "okr",
+        "set-north-star",
+        "--metric",
+        "premium repeat buyers",
+        "--target",
+        "12000",
+        "--unit",
+        "customers",
+        "--owner",
+        "p-ceo",
+    )
+    assert "north-star v1" in star.stdout

@@ -219,6 +219,20 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
             )
         await handler.handle(
             conn,
+            DefineObjective(
+                command_id=uuid.uuid4(),
+                actor=CITY,
+                owner_person_id=CITY.person_id,
+                cycle_id="2026-Q4",
+                at=datetime.now(UTC),
+                objective_id="o-city",
+                title="Shanghai premium",
+                owner_unit_id=CITY.unit_id,
+                contributes_to=(Contribution(parent_id="north-star", weight=Decimal(50)),),
+            ),
+        )
+        await handler.handle(
+            conn,
             cmd(
                 AlignObjective,
                 CITY,
@@ -256,13 +270,39 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
             r["kr_id"]: r["weight"]
             for r in await conn.fetch("SELECT * FROM okr_kr_weight WHERE objective_id = 'o-1'")
         }
+        token = await create_client(conn, "rep", "rep", owner.person_id, owner.unit_id)
     finally:
         await conn.close()
-    assert objectives == {"o-1": "active", "o-2": "active", "o-3": "achieved"}
+    assert objectives == {"o-1": "active", "o-2": "active", "o-3": "achieved", "o-city": "active"}
     assert alignment == {
         ("o-1", "north-star"): 20,
         ("o-2", "o-city"): 60,
         ("o-2", "north-star"): 10,
         ("o-3", "north-star"): 20,
+        ("o-city", "north-star"): 50,
     }
     assert weights == {"kr-a": 70, "kr-b": 30}
+
+    env.spawn("api", "api")
+    await eventually(
+        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
+    )
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as http:
+        mine = (
+            await http.get(
+                "/objectives", params={"owner_person_id": owner.person_id, "cycle_id": "2026-Q4"}
+            )
+        ).json()
+        chain = (await http.get("/objectives/o-2/chain")).json()
+        missing = await http.get("/objectives/o-none/chain")
+    assert [o["objective_id"] for o in mine] == ["o-1", "o-2", "o-3"]
+    assert mine[0]["kr_weights"] == {"kr-a": 70, "kr-b": 30}
+    assert [(c["parent_id"], c["depth"]) for c in chain] == [
+        ("north-star", 1),
+        ("o-city", 1),
+        ("north-star", 2),
+    ]
+    assert missing.status_code == 404

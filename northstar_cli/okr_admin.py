@@ -1,0 +1,95 @@
+"""Admin commands from the CLI: they act as HQ (person `cli-admin`), through the same handlers
+and rules as the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from domain.cycles import DefineCycle, SetNorthStar
+from domain.key_result_stream import Actor
+from domain.objectives import FocusMode, SetFocusPolicy
+from handlers.cycles import HqCommandHandler
+from handlers.objectives import ObjectiveCommandHandler
+from infra.postgres.db import connect
+from infra.postgres.event_store import AppendResult, EventStore
+from infra.settings import Settings
+from projections.org_directory import OrgDirectory
+
+CLI_ADMIN = "cli-admin"
+
+
+async def _as_hq(
+    settings: Settings,
+    act: Callable[[asyncpg.Connection, Actor, Any, Any], Awaitable[AppendResult]],
+) -> AppendResult:
+    conn = await connect(settings.dsn)
+    try:
+        hq = await conn.fetchval("SELECT id FROM org_unit WHERE level = 'hq'") or "hq"
+        actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
+        store = EventStore(settings.okr_events_topic)
+        clock = lambda: datetime.now(UTC)  # noqa: E731
+        org = OrgDirectory().load
+        return await act(
+            conn,
+            actor,
+            HqCommandHandler(store, org, clock),  # type: ignore[arg-type]
+            ObjectiveCommandHandler(store, org, clock),
+        )  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
+async def define_cycle(
+    settings: Settings, cycle_id: str, kind: str, starts_on: date, ends_on: date
+) -> AppendResult:
+    return await _as_hq(
+        settings,
+        lambda conn, actor, hq, _: hq.define_cycle(
+            conn,
+            DefineCycle(
+                command_id=uuid.uuid4(),
+                actor=actor,
+                at=datetime.now(UTC),
+                cycle_id=cycle_id,
+                kind=kind,
+                starts_on=starts_on,
+                ends_on=ends_on,
+            ),
+        ),
+    )
+
+
+async def set_north_star(
+    settings: Settings, metric: str, target: Decimal, unit: str, owner_person_id: str
+) -> AppendResult:
+    return await _as_hq(
+        settings,
+        lambda conn, actor, hq, _: hq.set_north_star(
+            conn,
+            SetNorthStar(
+                command_id=uuid.uuid4(),
+                actor=actor,
+                at=datetime.now(UTC),
+                metric=metric,
+                target=target,
+                unit=unit,
+                owner_person_id=owner_person_id,
+            ),
+        ),
+    )
+
+
+async def set_focus_policy(settings: Settings, mode: FocusMode) -> AppendResult:
+    return await _as_hq(
+        settings,
+        lambda conn, actor, _, objectives: objectives.set_focus_policy(
+            conn,
+            SetFocusPolicy(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), mode=mode),
+        ),
+    )

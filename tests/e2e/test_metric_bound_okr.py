@@ -1,0 +1,122 @@
+"""A KR defined through OKR commands with a metric binding updates itself from sales, and a
+target applied through the adjustment workflow changes its progress."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+
+from domain.key_result_stream import (
+    Actor,
+    ApplyTargetAdjustment,
+    ApproveTargetAdjustment,
+    DefineKeyResult,
+    MetricBinding,
+    RequestTargetAdjustment,
+)
+from handlers.key_results import KeyResultCommandHandler
+from infra.postgres.event_store import EventStore
+from projections.org_directory import OrgDirectory
+from tests.stack import (
+    QUARTER,
+    eventually,
+    expected_unit_totals,
+    load_company,
+    produce_singles,
+    simulated_facts,
+    small_company,
+)
+
+HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
+EAST = Actor(person_id="p-east", role="manager", unit_id="east")
+CEO = Actor(person_id="p-ceo", role="hq_admin", unit_id="hq")
+
+
+async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
+    company = small_company()
+    await load_company(env.settings, company)
+    handler = KeyResultCommandHandler(
+        EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
+    )
+    env.spawn("relay", "relay")
+    env.worker()
+    now = datetime.now(UTC)
+    facts = simulated_facts(company, 800, seed=8)
+    expected_revenue = Decimal(expected_unit_totals(company, facts)["east"]["revenue_minor"]) / 100
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        await handler.handle(
+            conn,
+            DefineKeyResult(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-q4-revenue",
+                actor=HQ,
+                at=now,
+                title="East Q4 revenue",
+                owner_person_id="p-east",
+                owner_unit_id="east",
+                kind="increase",
+                unit="CNY",
+                start=Decimal(0),
+                target=Decimal(1_000_000),
+                binding=MetricBinding(
+                    metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]
+                ),
+            ),
+        )
+        await produce_singles(env.settings, facts)
+
+        async def progress() -> tuple[Decimal, Decimal] | None:
+            row = await conn.fetchrow(
+                "SELECT actual, progress_pct FROM kr_progress WHERE kr_id = 'kr-east-q4-revenue'"
+            )
+            return (row["actual"], row["progress_pct"]) if row else None
+
+        async def reached(value: Decimal, target: Decimal) -> bool:
+            current = await progress()
+            pct = (value * 100 / target).quantize(Decimal("0.01"))
+            return current == (value, pct)
+
+        await eventually(
+            lambda: reached(expected_revenue, Decimal(1_000_000)),
+            60,
+            "the bound KR to reach the east region's revenue",
+        )
+
+        for command in (
+            RequestTargetAdjustment(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-q4-revenue",
+                actor=EAST,
+                at=now,
+                request_id="adj-1",
+                proposed_target=Decimal(800_000),
+                reason="typhoon week",
+            ),
+            ApproveTargetAdjustment(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-q4-revenue",
+                actor=CEO,
+                at=now,
+                request_id="adj-1",
+            ),
+            ApplyTargetAdjustment(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-q4-revenue",
+                actor=CEO,
+                at=now,
+                request_id="adj-1",
+            ),
+        ):
+            await handler.handle(conn, command)
+        await eventually(
+            lambda: reached(expected_revenue, Decimal(800_000)),
+            60,
+            "progress against the applied target",
+        )
+    finally:
+        await conn.close()
