@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from domain.key_result_stream import (
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
+    adjustment_timings,
 )
 from domain.key_results import KrKind
 from domain.messages import DomainError, field_errors
@@ -289,6 +291,33 @@ async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict
     if row is None:
         raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
     return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
+
+
+@router.get("/key-results/{kr_id}/adjustments")
+async def adjustment_history(
+    request: Request, kr_id: str, client: PersonClient
+) -> list[dict[str, Any]]:
+    """Every target-adjustment request with its response times, derived from the stream."""
+    async with request.app.state.pool.acquire() as conn:
+        history = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
+    if not history:
+        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    return [
+        {
+            "request_id": t.request_id,
+            "requested_at": t.requested_at.isoformat(),
+            "decision": t.decision,
+            "decided_at": t.decided_at.isoformat() if t.decided_at else None,
+            "applied_at": t.applied_at.isoformat() if t.applied_at else None,
+            "hours_to_decision": _hours(t.to_decision),
+            "hours_to_applied": _hours(t.to_applied),
+        }
+        for t in adjustment_timings(history)
+    ]
+
+
+def _hours(delta: timedelta | None) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 3600, 3)
 
 
 @router.get("/key-results/{kr_id}/events")

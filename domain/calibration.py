@@ -19,8 +19,6 @@ from domain.messages import AwareDatetime, Message
 from domain.org import OrgTree
 from domain.sales import Identifier
 
-DEFAULT_CADENCE = timedelta(days=14)
-
 
 @dataclass(frozen=True)
 class KrSnapshot:

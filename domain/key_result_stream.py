@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Literal
@@ -467,3 +467,43 @@ def _escalate(state: KeyResultState, command: EscalateBlocker, org: OrgTree) -> 
             note=command.note,
         ),
     )
+
+
+@dataclass(frozen=True)
+class AdjustmentTiming:
+    """How long one target-adjustment request took, derived from the stream alone."""
+
+    request_id: str
+    requested_at: datetime
+    decision: Literal["approved", "rejected", "cancelled"] | None
+    decided_at: datetime | None
+    applied_at: datetime | None
+
+    @property
+    def to_decision(self) -> timedelta | None:
+        return None if self.decided_at is None else self.decided_at - self.requested_at
+
+    @property
+    def to_applied(self) -> timedelta | None:
+        return None if self.applied_at is None else self.applied_at - self.requested_at
+
+
+def adjustment_timings(history: list[RecordedEvent]) -> list[AdjustmentTiming]:
+    """Request -> decision and request -> applied for every request in a KR's stream."""
+    timings: dict[str, AdjustmentTiming] = {}
+    outcome: dict[str, Literal["approved", "rejected", "cancelled"]] = {
+        "okr.kr.target_adjustment_approved": "approved",
+        "okr.kr.target_adjustment_rejected": "rejected",
+        "okr.kr.target_adjustment_cancelled": "cancelled",
+    }
+    for event in history:
+        request_id = str(event.payload.get("request_id"))
+        if event.type == "okr.kr.target_adjustment_requested":
+            timings[request_id] = AdjustmentTiming(request_id, event.occurred_at, None, None, None)
+        elif request_id in timings and event.type in outcome:
+            timings[request_id] = replace(
+                timings[request_id], decision=outcome[event.type], decided_at=event.occurred_at
+            )
+        elif request_id in timings and event.type == "okr.kr.target_adjustment_applied":
+            timings[request_id] = replace(timings[request_id], applied_at=event.occurred_at)
+    return list(timings.values())

@@ -131,6 +131,10 @@ async def test_adjustment_workflow_over_http(env):
         )
         assert raised.status_code == 201, raised.text
 
+        timings = await http.get(
+            "/key-results/kr-rep-q4/adjustments",
+            headers={"Authorization": f"Bearer {tokens['auditor']}"},
+        )
         history = await http.get(
             "/key-results/kr-rep-q4/events",
             headers={"Authorization": f"Bearer {tokens['auditor']}"},
@@ -143,6 +147,8 @@ async def test_adjustment_workflow_over_http(env):
         ("okr.kr.check_in_recorded", "p-rep"),
         ("okr.kr.blocker_escalated", "p-rep"),
     ]
+    assert [(t["request_id"], t["decision"]) for t in timings.json()] == [("adj-1", "approved")]
+    assert timings.json()[0]["hours_to_applied"] >= timings.json()[0]["hours_to_decision"] >= 0
     assert history.json()[3]["payload"] == {
         "request_id": "adj-1",
         "previous_target": "500000",

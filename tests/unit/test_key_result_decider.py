@@ -389,3 +389,43 @@ def test_a_new_blocker_can_be_escalated_again():
     new_blocker = CheckInRecorded(summary="s", progress_value=Decimal(40), blocker="price war")
     state = given((DEFINED, HQ), (BLOCKED, REP), (escalated, REP), (new_blocker, REP))
     assert (state.open_blocker, state.blocker_escalated) == ("price war", False)
+
+
+def test_response_times_are_derived_from_the_stream_alone():
+    from datetime import timedelta
+
+    from domain.event_chain import RecordedEvent
+    from domain.key_result_stream import adjustment_timings
+
+    def at(hours, event, version):
+        return RecordedEvent(
+            event_id=uuid.uuid4(),
+            stream_id="kr-1",
+            version=version,
+            type=event.type,
+            schema_version=1,
+            payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
+            actor="x",
+            occurred_at=AT + timedelta(hours=hours),
+            recorded_at=AT,
+            correlation_id=uuid.uuid4(),
+        )
+
+    applied = TargetAdjustmentApplied(
+        request_id="adj-1", previous_target=Decimal(35), new_target=Decimal(32)
+    )
+    second = REQUESTED.model_copy(update={"request_id": "adj-2"})
+    history = [
+        at(0, DEFINED, 1),
+        at(1, REQUESTED, 2),
+        at(32, APPROVED, 3),
+        at(33, applied, 4),
+        at(40, second, 5),
+    ]
+    first, pending = adjustment_timings(history)
+    assert (first.decision, first.to_decision, first.to_applied) == (
+        "approved",
+        timedelta(hours=31),
+        timedelta(hours=32),
+    )
+    assert (pending.request_id, pending.decision, pending.to_decision) == ("adj-2", None, None)
