@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient
-from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
 from api.problems import ProblemError
 from domain.calibration import (
     Escalation,
@@ -66,10 +66,16 @@ async def schedule(
     client: PersonClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    command = build_command(
-        request, client, ScheduleCalibration, body.model_dump(), idempotency_key
+    return appended(
+        await run_command(
+            request,
+            client,
+            ScheduleCalibration,
+            body.model_dump(),
+            idempotency_key,
+            request.app.state.calibration_commands.handle,
+        )
     )
-    return appended(await _handle(request, client, command, idempotency_key))
 
 
 @router.post("/meetings/{meeting_id}/outcomes", status_code=201)
@@ -81,19 +87,13 @@ async def outcomes(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Health verdicts, weight changes, escalations and decisions, recorded in one command."""
-    command = build_command(
-        request,
-        client,
-        RecordCalibrationOutcomes,
-        {**body.model_dump(), "meeting_id": meeting_id},
-        idempotency_key,
-    )
-    return appended(await _handle(request, client, command, idempotency_key))
-
-
-async def _handle(request: Request, client: Any, command: Any, key: str | None) -> Any:
-    idempotency = f"{client.name}:{key}" if key else None
-    return await execute(
-        request,
-        lambda conn: request.app.state.calibration_commands.handle(conn, command, idempotency),
+    return appended(
+        await run_command(
+            request,
+            client,
+            RecordCalibrationOutcomes,
+            {**body.model_dump(), "meeting_id": meeting_id},
+            idempotency_key,
+            request.app.state.calibration_commands.handle,
+        )
     )

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
+from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient
-from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
 from api.problems import ProblemError
 from domain.cycles import DefineCycle, SetNorthStar
 from projections.queries import rows_json
@@ -36,11 +36,14 @@ class NorthStarBody(Body):
 async def define_cycle(
     request: Request, body: CycleBody, client: PersonClient, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
-    command = build_command(request, client, DefineCycle, body.model_dump(), idempotency_key)
-    key = f"{client.name}:{idempotency_key}" if idempotency_key else None
     return appended(
-        await execute(
-            request, lambda conn: request.app.state.hq_commands.define_cycle(conn, command, key)
+        await run_command(
+            request,
+            client,
+            DefineCycle,
+            body.model_dump(),
+            idempotency_key,
+            request.app.state.hq_commands.define_cycle,
         )
     )
 
@@ -52,11 +55,14 @@ async def set_north_star(
     client: PersonClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    command = build_command(request, client, SetNorthStar, body.model_dump(), idempotency_key)
-    key = f"{client.name}:{idempotency_key}" if idempotency_key else None
     return appended(
-        await execute(
-            request, lambda conn: request.app.state.hq_commands.set_north_star(conn, command, key)
+        await run_command(
+            request,
+            client,
+            SetNorthStar,
+            body.model_dump(),
+            idempotency_key,
+            request.app.state.hq_commands.set_north_star,
         )
     )
 

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
+from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient
-from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
 from api.problems import ProblemError
 from domain.objectives import (
     AlignObjective,
@@ -61,11 +61,8 @@ async def _portfolio(
     fields: dict[str, Any],
     key: str | None,
 ) -> dict[str, Any]:
-    command = build_command(request, client, command_type, fields, key)
-    idempotency = f"{client.name}:{key}" if key else None
-    result, decision = await execute(
-        request,
-        lambda conn: request.app.state.objective_commands.handle(conn, command, idempotency),
+    result, decision = await run_command(
+        request, client, command_type, fields, key, request.app.state.objective_commands.handle
     )
     hints = [h.model_dump() for h in decision.hints] if decision else []
     return {**appended(result), "hints": hints}
@@ -197,12 +194,13 @@ async def set_focus_policy(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """HQ only: 'block' refuses a fourth active objective, 'warn' records it with a hint."""
-    command = build_command(request, client, SetFocusPolicy, body.model_dump(), idempotency_key)
-    idempotency = f"{client.name}:{idempotency_key}" if idempotency_key else None
-    result = await execute(
-        request,
-        lambda conn: request.app.state.objective_commands.set_focus_policy(
-            conn, command, idempotency
-        ),
+    return appended(
+        await run_command(
+            request,
+            client,
+            SetFocusPolicy,
+            body.model_dump(),
+            idempotency_key,
+            request.app.state.objective_commands.set_focus_policy,
+        )
     )
-    return appended(result)

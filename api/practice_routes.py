@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient
-from api.okr_routes import Body, IdempotencyKey, appended, build_command, execute
 from domain.practices import AdoptPractice, PracticeCommand, PublishPractice
 
 router = APIRouter(prefix="/v1/okr/practices", tags=["practices"])
@@ -62,11 +62,8 @@ async def _run(
     fields: dict[str, Any],
     key: str | None,
 ) -> dict[str, Any]:
-    command = build_command(request, client, command_type, fields, key)
-    idempotency = f"{client.name}:{key}" if key else None
     return appended(
-        await execute(
-            request,
-            lambda conn: request.app.state.practice_commands.handle(conn, command, idempotency),
+        await run_command(
+            request, client, command_type, fields, key, request.app.state.practice_commands.handle
         )
     )

@@ -6,9 +6,9 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from domain.messages import AwareDatetime, Message
 
@@ -49,3 +49,22 @@ def canonical_bytes(event: RecordedEvent) -> bytes:
 def chain_hash(prev_hash: bytes, event: RecordedEvent) -> bytes:
     """hash = SHA-256(prev_hash || canonical event)."""
     return hashlib.sha256(prev_hash + canonical_bytes(event)).digest()
+
+
+E = TypeVar("E", bound=BaseModel)
+
+
+class EventTypes(Generic[E]):
+    """One family of events by wire name; turns stored events of the family back into them."""
+
+    def __init__(self, *classes: type[E]) -> None:
+        self.by_name: dict[str, type[E]] = {c.model_fields["type"].default: c for c in classes}
+
+    def decode(self, recorded: RecordedEvent) -> E | None:
+        """The domain event a stored one carries (None for types this family does not know)."""
+        event_class = self.by_name.get(recorded.type)
+        if event_class is None:
+            return None
+        return event_class.model_validate(
+            {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
+        )

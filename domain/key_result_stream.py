@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from domain.event_chain import RecordedEvent
+from domain.event_chain import EventTypes, RecordedEvent
 from domain.key_results import KrKind, Metric
 from domain.messages import AwareDatetime, DomainError, Message
 from domain.org import OrgTree
@@ -225,29 +225,19 @@ class BlockerEscalated(KrEvent):
     note: str
 
 
-KR_EVENT_TYPES: dict[str, type[KrEvent]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        KeyResultDefined,
-        TargetAdjustmentRequested,
-        TargetAdjustmentApproved,
-        TargetAdjustmentRejected,
-        TargetAdjustmentApplied,
-        TargetAdjustmentCancelled,
-        CheckInRecorded,
-        BlockerEscalated,
-    )
-}
+KR_EVENTS: EventTypes[KrEvent] = EventTypes(
+    KeyResultDefined,
+    TargetAdjustmentRequested,
+    TargetAdjustmentApproved,
+    TargetAdjustmentRejected,
+    TargetAdjustmentApplied,
+    TargetAdjustmentCancelled,
+    CheckInRecorded,
+    BlockerEscalated,
+)
 
 
-def kr_event_of(recorded: RecordedEvent) -> KrEvent | None:
-    """The domain event a stored one carries (None for types this code does not know)."""
-    event_class = KR_EVENT_TYPES.get(recorded.type)
-    if event_class is None:
-        return None
-    return event_class.model_validate(
-        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
-    )
+kr_event_of = KR_EVENTS.decode
 
 
 # ---- state ----------------------------------------------------------------------------------

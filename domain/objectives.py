@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.event_chain import RecordedEvent
+from domain.event_chain import EventTypes, RecordedEvent
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.messages import AwareDatetime, Message
 from domain.org import OrgTree
@@ -124,25 +124,16 @@ class FocusPolicySet(PortfolioEvent):
     mode: FocusMode
 
 
-PORTFOLIO_EVENT_TYPES: dict[str, type[PortfolioEvent]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        ObjectiveDefined,
-        ObjectiveAligned,
-        KeyResultWeightsSet,
-        ObjectiveClosed,
-        FocusPolicySet,
-    )
-}
+PORTFOLIO_EVENTS: EventTypes[PortfolioEvent] = EventTypes(
+    ObjectiveDefined,
+    ObjectiveAligned,
+    KeyResultWeightsSet,
+    ObjectiveClosed,
+    FocusPolicySet,
+)
 
 
-def portfolio_event_of(recorded: RecordedEvent) -> PortfolioEvent | None:
-    event_class = PORTFOLIO_EVENT_TYPES.get(recorded.type)
-    if event_class is None:
-        return None
-    return event_class.model_validate(
-        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
-    )
+portfolio_event_of = PORTFOLIO_EVENTS.decode
 
 
 # ---- state ----------------------------------------------------------------------------------

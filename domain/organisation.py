@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.event_chain import RecordedEvent
+from domain.event_chain import EventTypes, RecordedEvent
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound, Role
 from domain.messages import AwareDatetime, Message
 from domain.org import LEVEL_ORDER, Level
@@ -83,19 +83,14 @@ class PersonRoleChanged(OrgEvent):
     unit_id: str
 
 
-ORG_EVENT_TYPES: dict[str, type[OrgEvent]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (OrgUnitCreated, PersonRegistered, PersonRoleChanged)
-}
+ORG_EVENTS: EventTypes[OrgEvent] = EventTypes(
+    OrgUnitCreated,
+    PersonRegistered,
+    PersonRoleChanged,
+)
 
 
-def org_event_of(recorded: RecordedEvent) -> OrgEvent | None:
-    event_class = ORG_EVENT_TYPES.get(recorded.type)
-    if event_class is None:
-        return None
-    return event_class.model_validate(
-        {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
-    )
+org_event_of = ORG_EVENTS.decode
 
 
 @dataclass

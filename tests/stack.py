@@ -314,3 +314,14 @@ async def run_cli(env: TestEnv, *args: str, timeout: float = 300) -> subprocess.
         text=True,
         timeout=timeout,
     )
+
+
+async def start_api(env: TestEnv) -> str:
+    """Start `northstar api` for this test and return its base URL once it listens."""
+    from infra.procs import port_open
+
+    env.spawn("api", "api")
+    await eventually(
+        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
+    )
+    return f"http://127.0.0.1:{env.settings.api_port}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,9 +18,8 @@ from domain.key_result_stream import (
 )
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
-from infra.procs import port_open
 from projections.org_directory import OrgDirectory
-from tests.stack import eventually, load_company, run_cli, small_company
+from tests.stack import eventually, load_company, run_cli, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
 REP = Actor(person_id="p-rep", role="rep", unit_id="rep-east-city1-1")
@@ -100,10 +98,7 @@ async def test_agenda_from_live_data_and_outcomes_in_one_command(env):
 
     done = await run_cli(env, "calibration", "agenda", "--unit", "east", "--json")
     assert done.returncode == 0, done.stderr
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     start = (now - timedelta(days=45)).date().isoformat()
     end = (now + timedelta(days=45)).date().isoformat()
     async with httpx.AsyncClient(
@@ -161,10 +156,7 @@ async def test_a_practice_published_in_one_city_is_adopted_by_another(env):
         city2 = await create_client(conn, "c2", "manager", "p-c2", "east-city2")
     finally:
         await conn.close()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
     ) as http:

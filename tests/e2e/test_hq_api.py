@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import httpx
 
 from api.auth import create_client
-from infra.procs import port_open
-from tests.stack import eventually, load_company, small_company
+from tests.stack import eventually, load_company, small_company, start_api
 
 
 async def test_cycles_and_north_star(env):
@@ -22,10 +19,7 @@ async def test_cycles_and_north_star(env):
         await conn.close()
     env.spawn("relay", "relay")
     env.worker()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     q4 = {
         "cycle_id": "2026-Q4",
         "kind": "quarter",

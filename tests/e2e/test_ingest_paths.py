@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
-from infra.procs import port_open
 from tests.stack import (
     assert_projection_exact,
-    eventually,
     load_company,
     produce_singles,
     run_cli,
     simulated_facts,
     small_company,
+    start_api,
     write_jsonl,
 )
 
@@ -39,10 +36,7 @@ async def test_kafka_http_and_file_sales_project_exactly(env, tmp_path):
     duplicates = facts[:25] + facts[700:720]  # resent through another path: counted once
 
     env.worker()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     ingest_token = await _token(env, "ingest")
 
     await produce_singles(env.settings, via_kafka)

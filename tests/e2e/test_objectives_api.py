@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import httpx
 
 from api.auth import create_client
-from infra.procs import port_open
-from tests.stack import eventually, load_company, small_company
+from tests.stack import load_company, small_company, start_api
 
 
 async def test_objective_portfolio_over_http(env):
@@ -21,10 +18,7 @@ async def test_objective_portfolio_over_http(env):
         hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
     finally:
         await conn.close()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     portfolio = {"owner_person_id": "p-rep", "cycle_id": "2026-Q4"}
 
     async with httpx.AsyncClient(

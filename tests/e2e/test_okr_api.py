@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import httpx
 
 from api.auth import create_client
-from infra.procs import port_open
-from tests.stack import eventually, load_company, small_company
+from tests.stack import load_company, small_company, start_api
 
 PEOPLE = {
     "hq": ("hq_admin", "p-hq", "hq"),
@@ -41,10 +38,7 @@ async def test_adjustment_workflow_over_http(env):
         reader = await create_client(conn, "reader", "reader")
     finally:
         await conn.close()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
 
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
@@ -165,10 +159,7 @@ async def test_every_okr_command_names_missing_and_unknown_fields(env):
         token = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
     finally:
         await conn.close()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}",
         headers={"Authorization": f"Bearer {token}"},

@@ -3,7 +3,6 @@ event store (with the relay and the worker each killed -9 on the way)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from datetime import UTC, datetime
@@ -28,9 +27,8 @@ from domain.key_result_stream import (
 from domain.messages import DomainError
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
-from infra.procs import port_open
 from projections.org_directory import OrgDirectory
-from tests.stack import eventually, kill9, load_company, small_company
+from tests.stack import eventually, kill9, load_company, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
 CITY = Actor(person_id="p-city", role="manager", unit_id="east-city1")
@@ -164,10 +162,7 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
         await conn.close()
 
     # The state the API reports is the fold too.
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr",
         headers={"Authorization": f"Bearer {reader}"},
@@ -283,10 +278,7 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
     }
     assert weights == {"kr-a": 70, "kr-b": 30}
 
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr",
         headers={"Authorization": f"Bearer {token}"},

@@ -3,7 +3,6 @@ the HTTP endpoint answers bad input with 4xx and field-level messages, never 5xx
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import asyncpg
@@ -12,14 +11,13 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from api.auth import create_client
-from infra.procs import port_open
 from tests.stack import (
     assert_projection_exact,
-    eventually,
     load_company,
     produce_singles,
     simulated_facts,
     small_company,
+    start_api,
 )
 
 
@@ -114,10 +112,7 @@ async def test_http_ingest_answers_bad_input_with_precise_4xx(env):
         reader = await create_client(conn, "reader-client", "reader")
     finally:
         await conn.close()
-    env.spawn("api", "api")
-    await eventually(
-        lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
-    )
+    await start_api(env)
 
     def body(*events) -> bytes:
         return orjson.dumps({"events": list(events)})
