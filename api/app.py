@@ -111,7 +111,8 @@ def create_api(settings: Settings) -> FastAPI:
         unit_id: str | None = None,
     ) -> list[dict[str, Any]]:
         async with request.app.state.pool.acquire() as conn:
-            return queries.rows_json(await queries.kr_progress(conn, unit_id=unit_id))
+            rows = await queries.kr_progress(conn, unit_id=unit_id)
+        return queries.rows_json(queries.with_health(rows, request.app.state.clock()))
 
     @app.get("/v1/key-results/{kr_id}")
     async def get_key_result(
@@ -123,7 +124,7 @@ def create_api(settings: Settings) -> FastAPI:
             rows = await queries.kr_progress(conn, kr_id=kr_id)
         if not rows:
             raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
-        return queries.rows_json(rows)[0]
+        return queries.rows_json(queries.with_health(rows, request.app.state.clock()))[0]
 
     return app
 

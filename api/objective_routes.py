@@ -21,6 +21,7 @@ from domain.objectives import (
     SetFocusPolicy,
     SetKeyResultWeights,
 )
+from projections.okr_queries import objective_progress_view
 from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
@@ -177,6 +178,19 @@ async def alignment_chain(
     if not rows and not await _exists(request, objective_id):
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
     return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
+
+
+@router.get("/objectives/{objective_id}/progress")
+async def progress_of_objective(
+    request: Request, objective_id: str, client: PersonClient
+) -> dict[str, Any]:
+    """Weighted progress of the objective's KRs, its health (the weakest KR's) and provenance."""
+    async with request.app.state.pool.acquire() as conn:
+        view = await objective_progress_view(conn, objective_id, request.app.state.clock())
+    if view is None:
+        raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+    krs = rows_json(view.pop("krs"))
+    return {**rows_json([view])[0], "krs": krs}
 
 
 async def _exists(request: Request, objective_id: str) -> bool:

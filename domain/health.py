@@ -63,3 +63,22 @@ def kr_health(
         colour = worst(colour, "amber")
         reasons.append(f"open blocker: {open_blocker}")
     return HealthVerdict(colour, expected, gap, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class WeightedKr:
+    """One KR's share in an objective: its weight (out of 100), progress and health."""
+
+    kr_id: str
+    weight: Decimal
+    progress: Decimal
+    health: Health
+
+
+def objective_progress(krs: list[WeightedKr]) -> tuple[Decimal, Health | None]:
+    """Weighted mean of the KRs' progress; an objective is as healthy as its weakest KR."""
+    total_weight = sum((k.weight for k in krs), Decimal(0))
+    if not krs or total_weight == 0:
+        return Decimal(0), None
+    mean = sum((k.weight * k.progress for k in krs), Decimal(0)) / total_weight
+    return mean.quantize(Decimal("0.01")), worst(*(k.health for k in krs))

@@ -245,12 +245,14 @@ def kr() -> None:
 def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json: bool) -> None:
     """Show live progress of metric-bound KRs."""
     from infra.postgres.db import connect
-    from projections.queries import kr_progress
+    from projections.queries import kr_progress, with_health
 
     async def run() -> list[dict[str, object]]:
         conn = await connect(settings.dsn)
         try:
-            return await kr_progress(conn, kr_id=kr_id, unit_id=unit_id)
+            return with_health(
+                await kr_progress(conn, kr_id=kr_id, unit_id=unit_id), datetime.now(UTC)
+            )
         finally:
             await conn.close()
 
@@ -263,14 +265,16 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
         click.echo(orjson.dumps(rows, default=json_default, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(
-        f"{'KR':34} {'owner':10} {'metric':14} {'actual':>16} {'target':>16} {'progress':>9}  as of"
+        f"{'KR':34} {'owner':10} {'metric':14} {'actual':>16} {'target':>16} {'progress':>9}"
+        f" {'expected':>9}  health  as of"
     )
     for row in rows:
         actual, pct = row["actual"], row["progress_display"]
         click.echo(
             f"{row['id']:34} {row['owner_unit_id']:10} {row['metric']:14} "
             f"{'-' if actual is None else f'{actual:,.2f}':>16} {row['target_value']:>16,.2f} "
-            f"{'-' if pct is None else f'{pct:.1f}%':>9}  {row['as_of'] or '-'}"
+            f"{'-' if pct is None else f'{pct:.1f}%':>9} {row['expected_pct']:>8.1f}%"
+            f"  {row['health']:6}  {row['as_of'] or '-'}"
         )
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
 import asyncpg
 
 from domain.calibration import KrSnapshot
+from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
+from domain.key_results import progress_percent
 
 _SNAPSHOTS = """
 SELECT k.kr_id, k.title, k.owner_person_id, k.owner_unit_id, k.kind, k.start_value,
@@ -39,3 +45,66 @@ async def kr_snapshots(conn: asyncpg.Connection, unit_ids: list[str]) -> list[Kr
         )
         for r in await conn.fetch(_SNAPSHOTS, unit_ids)
     ]
+
+
+_OBJECTIVE_KRS = """
+SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
+       k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
+       b.window_start, b.window_end, o.cycle_id, cy.starts_on, cy.ends_on
+FROM okr_kr_weight w
+JOIN okr_objective o ON o.objective_id = w.objective_id
+LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
+LEFT JOIN LATERAL (
+    SELECT progress_value FROM okr_check_in
+    WHERE kr_id = w.kr_id ORDER BY reported_at DESC LIMIT 1
+) c ON true
+LEFT JOIN kr_progress p ON p.kr_id = w.kr_id
+LEFT JOIN key_result b ON b.id = w.kr_id
+LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
+WHERE w.objective_id = $1
+ORDER BY w.kr_id
+"""
+
+
+async def objective_progress_view(
+    conn: asyncpg.Connection, objective_id: str, now: datetime
+) -> dict[str, Any] | None:
+    """The objective's progress (weighted mean of its KRs) and health (its weakest KR), with
+    each KR's provenance: auto (from sales), manual (last check-in) or none yet."""
+    if not await conn.fetchval("SELECT 1 FROM okr_objective WHERE objective_id = $1", objective_id):
+        return None
+    items: list[dict[str, Any]] = []
+    weighted: list[WeightedKr] = []
+    for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
+        if r["auto_pct"] is not None:
+            progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
+        elif r["progress_value"] is not None and r["kind"] is not None:
+            progress = progress_percent(
+                r["kind"], r["start_value"], r["target_value"], r["progress_value"]
+            )
+            provenance, updated = "manual", r["last_check_in_at"]
+        else:
+            progress, provenance, updated = Decimal(0), "none", None
+        window_start = r["window_start"] or r["starts_on"]
+        window_end = r["window_end"] or r["ends_on"]
+        expected = (
+            expected_progress(window_start, window_end, now.date())
+            if window_start and window_end
+            else Decimal(0)
+        )
+        verdict = kr_health(progress, expected, updated, now, r["open_blocker"])
+        weighted.append(WeightedKr(r["kr_id"], r["weight"], progress, verdict.health))
+        items.append(
+            {
+                "kr_id": r["kr_id"],
+                "weight": r["weight"],
+                "progress": progress,
+                "provenance": provenance,
+                "as_of": updated,
+                "expected": expected,
+                "health": verdict.health,
+                "reasons": list(verdict.reasons),
+            }
+        )
+    progress, health = objective_progress(weighted)
+    return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}

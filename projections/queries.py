@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import orjson
+
+from domain.health import expected_progress, kr_health
 
 _PROGRESS = """
 SELECT k.id, k.title, k.owner_unit_id, u.name AS owner_name, u.level AS owner_level,
@@ -45,3 +48,15 @@ def json_default(value: object) -> str:
 def rows_json(rows: list[dict[str, Any]]) -> Any:
     """Rows as JSON values: decimals as plain digit strings, times as ISO 8601."""
     return orjson.loads(orjson.dumps(rows, default=json_default))
+
+
+def with_health(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Adds expected progress (linear pacing over the KR's window), health and its reasons."""
+    for row in rows:
+        expected = expected_progress(row["window_start"], row["window_end"], now.date())
+        progress = row["progress_pct"] if row["progress_pct"] is not None else Decimal(0)
+        verdict = kr_health(progress, expected, row["as_of"], now, None)
+        row.update(
+            expected_pct=expected, health=verdict.health, health_reasons=list(verdict.reasons)
+        )
+    return rows

@@ -8,16 +8,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import asyncpg
+import httpx
 
+from api.auth import create_client
 from domain.key_result_stream import (
     Actor,
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     DefineKeyResult,
     MetricBinding,
+    RecordCheckIn,
     RequestTargetAdjustment,
 )
+from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.key_results import KeyResultCommandHandler
+from handlers.objectives import ObjectiveCommandHandler
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import (
@@ -28,6 +33,7 @@ from tests.stack import (
     produce_singles,
     simulated_facts,
     small_company,
+    start_api,
 )
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
@@ -118,5 +124,86 @@ async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
             60,
             "progress against the applied target",
         )
+
+        # An objective weighing the bound KR (60) and a manual one (40).
+        await handler.handle(
+            conn,
+            DefineKeyResult(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-stores",
+                actor=HQ,
+                at=now,
+                title="40 new stores",
+                owner_person_id="p-east",
+                owner_unit_id="east",
+                kind="increase",
+                unit="stores",
+                start=Decimal(0),
+                target=Decimal(40),
+            ),
+        )
+        await handler.handle(
+            conn,
+            RecordCheckIn(
+                command_id=uuid.uuid4(),
+                kr_id="kr-east-stores",
+                actor=EAST,
+                at=now,
+                summary="20 opened",
+                progress_value=Decimal(20),
+                blocker="none",
+            ),
+        )
+        objectives = ObjectiveCommandHandler(
+            handler.store, OrgDirectory().load, lambda: datetime.now(UTC)
+        )
+        portfolio = {"owner_person_id": "p-east", "cycle_id": "2026-Q4", "actor": EAST, "at": now}
+        await objectives.handle(
+            conn,
+            DefineObjective(
+                command_id=uuid.uuid4(),
+                **portfolio,
+                objective_id="o-east",
+                title="East grows premium",
+                owner_unit_id="east",
+            ),
+        )
+        await objectives.handle(
+            conn,
+            SetKeyResultWeights(
+                command_id=uuid.uuid4(),
+                **portfolio,
+                objective_id="o-east",
+                weights={"kr-east-q4-revenue": Decimal(60), "kr-east-stores": Decimal(40)},
+            ),
+        )
+        token = await create_client(conn, "east", "manager", "p-east", "east")
+
+        async def weights_projected() -> bool:
+            return await conn.fetchval(
+                "SELECT count(*) FROM okr_kr_weight WHERE objective_id = 'o-east'"
+            ) == 2 and (await conn.fetchval("SELECT count(*) FROM okr_check_in") == 1)
+
+        await eventually(weights_projected, 60, "the objective's read models")
     finally:
         await conn.close()
+
+    base = await start_api(env)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+        view = (await http.get("/v1/okr/objectives/o-east/progress")).json()
+    auto_pct = (expected_revenue * 100 / Decimal(800_000)).quantize(Decimal("0.01"))
+    krs = {k["kr_id"]: k for k in view["krs"]}
+    assert (
+        krs["kr-east-q4-revenue"]["provenance"],
+        Decimal(krs["kr-east-q4-revenue"]["progress"]),
+    ) == ("auto", auto_pct)
+    assert (krs["kr-east-stores"]["provenance"], Decimal(krs["kr-east-stores"]["progress"])) == (
+        "manual",
+        Decimal(50),
+    )
+    expected = ((60 * auto_pct + 40 * Decimal(50)) / 100).quantize(Decimal("0.01"))
+    assert Decimal(view["progress"]) == expected
+    colours = {"green": 0, "amber": 1, "red": 2}
+    assert view["health"] == max((k["health"] for k in krs.values()), key=colours.get)

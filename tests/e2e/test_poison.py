@@ -149,6 +149,9 @@ async def test_http_ingest_answers_bad_input_with_precise_4xx(env):
         )
         assert reply.status_code == 200
         assert reply.json()["actual"] == "0"
+        # No sales yet: the health floor for a KR without updates applies, whatever the date.
+        assert reply.json()["health"] in ("amber", "red")
+        assert "no update for 14 days" in reply.json()["health_reasons"]
         missing = await http.get(
             "/v1/key-results/kr-nope", headers={"Authorization": f"Bearer {reader}"}
         )

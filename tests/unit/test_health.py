@@ -39,3 +39,16 @@ def test_health_follows_the_gap(progress, expected):
     gap = expected - progress
     assert verdict.health == ("green" if gap <= 0 else "amber" if gap <= 25 else "red")
     assert worst(verdict.health, "green") == verdict.health
+
+
+def test_objective_progress_is_the_weighted_mean_and_its_health_the_weakest():
+    from domain.health import WeightedKr, objective_progress
+
+    krs = [
+        WeightedKr("a", Decimal(60), Decimal(50), "green"),
+        WeightedKr("b", Decimal(40), Decimal(100), "amber"),
+    ]
+    assert objective_progress(krs) == (Decimal("70.00"), "amber")
+    assert objective_progress([]) == (Decimal(0), None)
+    red = WeightedKr("c", Decimal(1), Decimal(0), "red")
+    assert objective_progress([*krs, red])[1] == "red"
