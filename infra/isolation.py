@@ -26,6 +26,7 @@ async def isolated_settings(base: Settings, label: str, **overrides: object) -> 
             "sales_topic": f"{label}.{suffix}.sales",
             "dead_letter_topic": f"{label}.{suffix}.dead-letter",
             "okr_events_topic": f"{label}.{suffix}.okr-events",
+            "alerts_topic": f"{label}.{suffix}.alerts",
             "relay_transactional_id": f"ns-{suffix}-relay",
             **overrides,
         }
@@ -52,6 +53,7 @@ def environ_for(settings: Settings) -> dict[str, str]:
         "NORTHSTAR_SALES_TOPIC": settings.sales_topic,
         "NORTHSTAR_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
         "NORTHSTAR_OKR_EVENTS_TOPIC": settings.okr_events_topic,
+        "NORTHSTAR_ALERTS_TOPIC": settings.alerts_topic,
         "NORTHSTAR_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
         "NORTHSTAR_BROKER_SESSION_TIMEOUT_S": str(settings.broker_session_timeout_s),
         "NORTHSTAR_API_PORT": str(settings.api_port),

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     sales_topic: str = "northstar.sales.v1"
     dead_letter_topic: str = "northstar.sales.dead-letter.v1"
     okr_events_topic: str = "northstar.okr.events.v1"
+    alerts_topic: str = "northstar.alerts.v1"
     relay_transactional_id: str = "northstar-outbox-relay"
     topic_partitions: int = 4
     worker_batch_size: int = Field(default=2000, ge=1)

@@ -65,4 +65,4 @@ async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int
             "SELECT kr_id FROM kr_progress WHERE kr_id = ANY($1::text[]) ORDER BY kr_id FOR UPDATE",
             kr_ids,
         )
-        return await refresh_progress(conn, kr_ids, None)
+        return len(await refresh_progress(conn, kr_ids, None))

@@ -12,6 +12,7 @@ import orjson
 from domain.key_results import MetricTotals, display_percent, metric_value, progress_percent
 from domain.rollup import fold_sales
 from domain.sales import SaleFact
+from projections.kr_health import ProgressRow, record_health
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
@@ -41,9 +42,10 @@ class BatchOutcome:
 
 async def refresh_progress(
     conn: asyncpg.Connection, kr_ids: Sequence[str], as_of: datetime | None
-) -> int:
+) -> list[ProgressRow]:
     """Recompute the progress rows of `kr_ids` from the roll-ups (call inside a transaction)."""
     rows = await conn.fetch(SQL["kr_totals"], list(kr_ids))
+    computed: list[ProgressRow] = []
     ids, actuals, pcts, displays, as_ofs = [], [], [], [], []
     for row in rows:
         totals = MetricTotals(
@@ -58,16 +60,28 @@ async def refresh_progress(
         pcts.append(pct)
         displays.append(display_percent(pct))
         as_ofs.append(as_of)
+        computed.append(
+            ProgressRow(
+                row["id"],
+                row["owner_unit_id"],
+                row["window_start"],
+                row["window_end"],
+                actual,
+                pct,
+                row["target_value"],
+            )
+        )
     await conn.execute(SQL["upsert_progress"], ids, actuals, pcts, displays, as_ofs)
-    return len(ids)
+    return computed
 
 
 class KrProgressProjection:
     """Applies a batch in ONE transaction that also advances the per-partition checkpoint."""
 
-    def __init__(self, topic: str, zone: tzinfo) -> None:
+    def __init__(self, topic: str, zone: tzinfo, alerts_topic: str | None = None) -> None:
         self.topic = topic
         self.zone = zone
+        self.alerts_topic = alerts_topic
 
     async def apply(
         self, conn: asyncpg.Connection, chain_of: ChainOf, records: Sequence[PositionedFacts]
@@ -148,4 +162,7 @@ class KrProgressProjection:
         if not locked:
             return 0
         as_of = max(f.occurred_at for f in facts)
-        return await refresh_progress(conn, [r["kr_id"] for r in locked], as_of)
+        refreshed = await refresh_progress(conn, [r["kr_id"] for r in locked], as_of)
+        if self.alerts_topic is not None:
+            await record_health(conn, refreshed, as_of, self.alerts_topic)
+        return len(refreshed)

@@ -46,7 +46,9 @@ def create_app(settings: Settings) -> faust.App:
     dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
     sales_handler = SalesProjectionHandler(
         topic=settings.sales_topic,
-        projection=KrProgressProjection(settings.sales_topic, ZoneInfo(settings.company_timezone)),
+        projection=KrProgressProjection(
+            settings.sales_topic, ZoneInfo(settings.company_timezone), settings.alerts_topic
+        ),
         dead_letters=dead_letters,
         connect=lambda: connect(settings.dsn),
         max_record_bytes=settings.max_record_bytes,

@@ -63,9 +63,8 @@ class OutboxRelay:
             )
             await producer.start()  # fences a predecessor and aborts its open transaction
             try:
-                await self.reconcile(
-                    conn, await producer.partitions_for(self.settings.okr_events_topic)
-                )
+                for topic in (self.settings.okr_events_topic, self.settings.alerts_topic):
+                    await self.reconcile(conn, topic, await producer.partitions_for(topic))
                 while not stop.is_set():
                     published = await self.publish_batch(conn, producer)
                     if published == 0:
@@ -117,9 +116,8 @@ class OutboxRelay:
                 _ADVANCE, [t for t, _ in ends], [p for _, p in ends], list(ends.values())
             )
 
-    async def reconcile(self, conn: asyncpg.Connection, partition_ids: set[int]) -> int:
+    async def reconcile(self, conn: asyncpg.Connection, topic: str, partition_ids: set[int]) -> int:
         """Mark as published what a predecessor committed to Kafka but did not get to mark."""
-        topic = self.settings.okr_events_topic
         positions = {
             r["partition"]: r["next_offset"]
             for r in await conn.fetch(
@@ -152,7 +150,7 @@ class OutboxRelay:
             await consumer.stop()
         if found or ends:
             await self._mark(conn, found, ends)
-        log.info("relay_reconciled", events_marked=len(found))
+        log.info("relay_reconciled", topic=topic, events_marked=len(found))
         return len(found)
 
 

@@ -26,6 +26,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             {**forever, "max.message.bytes": str(16 * 1024 * 1024)},
         ),
         TopicSpec(settings.okr_events_topic, settings.topic_partitions, forever),
+        TopicSpec(settings.alerts_topic, settings.topic_partitions, forever),
         TopicSpec(
             settings.dead_letter_topic, 1, {**forever, "max.message.bytes": str(16 * 1024 * 1024)}
         ),

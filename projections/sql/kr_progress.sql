@@ -40,7 +40,8 @@ WHERE k.owner_unit_id = ANY($1::text[]) AND k.window_start <= $3 AND k.window_en
 ORDER BY p.kr_id
 FOR UPDATE OF p;
 -- name: kr_totals
-SELECT k.id, k.metric, k.kind, k.start_value, k.target_value,
+SELECT k.id, k.metric, k.kind, k.start_value, k.target_value, k.owner_unit_id,
+       k.window_start, k.window_end,
        COALESCE(sum(r.revenue_minor), 0)::bigint AS revenue_minor,
        COALESCE(sum(r.units), 0)::bigint AS units,
        COALESCE(sum(r.premium_revenue_minor), 0)::bigint AS premium_revenue_minor

@@ -48,3 +48,12 @@ def test_the_schema_refuses_what_the_worker_would_dead_letter(field):
     document.pop(field)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, contract_documents()["sales.sale_recorded.v1.schema.json"])
+
+
+def test_committed_alert_contracts_match_the_models():
+    from infra.kafka.contracts import CONTRACTS_ROOT
+
+    on_disk = {
+        p.name: json.loads(p.read_text()) for p in (CONTRACTS_ROOT / "alerts").glob("*.json")
+    }
+    assert on_disk == contract_documents("alerts"), "run `northstar contracts` and commit"
