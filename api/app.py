@@ -14,7 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api import calibration_routes, hq_routes, objective_routes, okr_routes, practice_routes
+from api import (
+    alert_routes,
+    calibration_routes,
+    hq_routes,
+    objective_routes,
+    okr_routes,
+    practice_routes,
+)
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, problem
@@ -38,6 +45,7 @@ log = structlog.get_logger("northstar.api")
 def create_api(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
         app.state.pool = await create_pool(settings.dsn, size=8)
         app.state.tokens = TokenCache()
         app.state.clock = lambda: datetime.now(UTC)
@@ -64,6 +72,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(calibration_routes.router)
     app.include_router(practice_routes.router)
     app.include_router(hq_routes.router)
+    app.include_router(alert_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

@@ -37,3 +37,4 @@ def require(*roles: str) -> Any:
 IngestClient = Annotated[Client, require("ingest", "admin")]
 ReaderClient = Annotated[Client, require("reader", "admin")]
 PersonClient = Annotated[Client, require(*PEOPLE_ROLES)]
+AlertClient = Annotated[Client, require("reader", "admin", *PEOPLE_ROLES)]

@@ -15,6 +15,8 @@ from domain.alerts import KrHealthChanged, health_alert_id
 from domain.health import expected_progress, kr_health
 from infra.postgres.event_store import OUTBOX_CHANNEL
 
+ALERT_CHANNEL = "northstar_alerts"  # payload: the alert id, delivered at commit
+
 
 @dataclass(frozen=True, slots=True)
 class ProgressRow:
@@ -107,4 +109,6 @@ async def record_health(
         ],
     )
     await conn.execute("SELECT pg_notify($1, 'alerts')", OUTBOX_CHANNEL)
+    for alert in alerts:
+        await conn.execute("SELECT pg_notify($1, $2)", ALERT_CHANNEL, str(alert.alert_id))
     return len(alerts)

@@ -132,3 +132,89 @@ async def produce_slowly(settings, facts, chunks: int = 40) -> None:
     for start in range(0, len(facts), size):
         await produce_singles(settings, facts[start : start + size])
         await asyncio.sleep(0.15)
+
+
+async def _read_events(response, want: int, timeout: float) -> list[dict]:
+    events, current = [], {}
+
+    async def read() -> None:
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+            elif line.startswith("id: "):
+                current["id"] = line[4:]
+            elif line == "" and "data" in current:
+                events.append(dict(current))
+                current.clear()
+                if len(events) >= want:
+                    return
+
+    try:
+        await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        pass
+    return events
+
+
+async def test_sse_subscribers_get_the_same_alerts(env):
+    import httpx
+
+    from api.auth import create_client
+    from tests.stack import start_api
+
+    base = small_company()
+    facts = simulated_facts(base, 1200, seed=17)
+    east_revenue = Decimal(expected_unit_totals(base, facts)["east"]["revenue_minor"]) / 100
+    company = CompanyCatalog(
+        units=base.units,
+        key_results=(
+            *base.key_results,
+            window_kr(
+                "kr-east-watch",
+                "East revenue",
+                "east",
+                "revenue",
+                int(east_revenue / Decimal("0.6")),
+                QUARTER,
+            ),
+        ),
+    )
+    await load_company(env.settings, company)
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        token = await create_client(conn, "subscriber", "reader")
+    finally:
+        await conn.close()
+    env.worker()
+    url = await start_api(env)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=None) as http:
+        async with http.stream(
+            "GET", "/v1/alerts/stream", params={"kr_id": "kr-east-watch"}
+        ) as live:
+            assert live.headers["content-type"].startswith("text/event-stream")
+            producing = asyncio.create_task(produce_slowly(env.settings, facts, chunks=20))
+            received = await _read_events(live, want=2, timeout=60)
+            await producing
+        await assert_projection_exact(env.settings, company, facts)
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:
+            history = [
+                str(r["alert_id"])
+                for r in await conn.fetch(
+                    "SELECT alert_id FROM kr_health_history WHERE kr_id = 'kr-east-watch'"
+                    " ORDER BY transition"
+                )
+            ]
+        finally:
+            await conn.close()
+        async with http.stream(
+            "GET",
+            "/v1/alerts/stream",
+            params={"kr_id": "kr-east-watch", "since": "2000-01-01T00:00:00Z"},
+        ) as replay:
+            replayed = await _read_events(replay, want=len(history), timeout=30)
+    assert len(received) >= 2
+    assert [e["id"] for e in received] == history[: len(received)]
+    assert received[0]["data"]["old_health"] is None
+    assert [e["id"] for e in replayed] == history

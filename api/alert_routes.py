@@ -1,0 +1,80 @@
+"""Server-sent events: KR-health alerts for subscribers without Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+import asyncpg
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import AlertClient
+from infra.postgres.db import connect
+from projections.kr_health import ALERT_CHANNEL
+from projections.queries import json_default
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+HEARTBEAT_S = 15.0
+_ALERT_BY_ID = """
+SELECT h.alert_id, h.kr_id, k.owner_unit_id, h.transition, h.old_health, h.new_health,
+       h.progress_pct, h.expected_pct, h.reasons, h.occurred_at
+FROM kr_health_history h JOIN key_result k ON k.id = h.kr_id
+WHERE h.alert_id = $1::uuid
+"""
+_BACKLOG = """
+SELECT h.alert_id::text FROM kr_health_history h
+WHERE h.occurred_at >= $1 ORDER BY h.occurred_at, h.kr_id, h.transition LIMIT 1000
+"""
+
+
+def _frame(row: asyncpg.Record) -> str:
+    body = {**dict(row), "reasons": orjson.loads(row["reasons"])}
+    data = orjson.dumps(body, default=json_default).decode()
+    return f"id: {row['alert_id']}\nevent: kr.health_changed\ndata: {data}\n\n"
+
+
+@router.get("/stream")
+async def stream(
+    request: Request,
+    client: AlertClient,
+    since: Annotated[datetime | None, Query(description="also send alerts since then")] = None,
+    kr_id: str | None = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Alerts as they are recorded (at least once: deduplicate on the event id)."""
+    settings = request.app.state.settings
+    conn = await connect(settings.dsn)
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    await conn.add_listener(ALERT_CHANNEL, lambda *args: queue.put_nowait(args[3]))
+    if since is None and last_event_id:
+        since = await conn.fetchval(
+            "SELECT occurred_at FROM kr_health_history WHERE alert_id::text = $1", last_event_id
+        )
+    backlog = [r[0] for r in await conn.fetch(_BACKLOG, since)] if since else []
+
+    async def frames() -> AsyncIterator[str]:
+        try:
+            yield ": subscribed\n\n"
+            for alert_id in backlog:
+                queue.put_nowait(alert_id)
+            while not await request.is_disconnected():
+                try:
+                    alert_id = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                row = await conn.fetchrow(_ALERT_BY_ID, alert_id)
+                if row is not None and kr_id in (None, row["kr_id"]):
+                    yield _frame(row)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    return StreamingResponse(
+        frames(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
