@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     broker_session_timeout_s: float = 10.0
     max_record_bytes: int = 1_048_576
 
+    webhook_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_first_delay_s: float = Field(default=0.5, gt=0)
+
     api_host: str = "127.0.0.1"
     api_port: int = 8400
     api_max_batch: int = 5000

@@ -89,6 +89,47 @@ def relay(settings: Settings) -> None:
     run_relay(settings)
 
 
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def webhooks(ctx: click.Context) -> None:
+    """Signed webhooks: run the dispatcher (no subcommand), or manage subscriptions."""
+    if ctx.invoked_subcommand is None:
+        from streams.webhooks import run_webhooks
+
+        run_webhooks(ctx.obj)
+
+
+@webhooks.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--secret", required=True, help="shared secret for the HMAC-SHA256 signature")
+@click.pass_obj
+def webhooks_add(settings: Settings, name: str, url: str, secret: str) -> None:
+    """Subscribe URL to every alert (signed with --secret)."""
+    from infra.postgres.db import connect
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("the URL must start with http:// or https://")
+    if len(secret) < 16:
+        raise click.BadParameter("use a secret of at least 16 characters")
+
+    async def run() -> None:
+        conn = await connect(settings.dsn)
+        try:
+            await conn.execute(
+                "INSERT INTO webhook_subscription (name, url, secret) VALUES ($1, $2, $3)"
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+                name,
+                url,
+                secret,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    click.echo(f"subscribed {name} -> {url}")
+
+
 @cli.group()
 def catalog() -> None:
     """The org tree and metric-bound KRs."""

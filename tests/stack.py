@@ -38,10 +38,16 @@ class TestEnv:
     settings: Settings
     name: str
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    environ_extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def environ(self) -> dict[str, str]:
-        return {**os.environ, **environ_for(self.settings), "NORTHSTAR_LOG_LEVEL": "info"}
+        return {
+            **os.environ,
+            **environ_for(self.settings),
+            "NORTHSTAR_LOG_LEVEL": "info",
+            **self.environ_extra,
+        }
 
     def spawn(self, label: str, *args: str) -> subprocess.Popen[bytes]:
         folder = ARTIFACTS / self.name
