@@ -1,0 +1,44 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from domain.alert_rules import certification_suggested, lagging_regions, overdue_adjustments
+
+D = Decimal
+WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48"]
+
+
+def test_lagging_fires_on_the_third_consecutive_week_and_not_earlier():
+    conversion = {
+        "east": dict(zip(WEEKS, [D(20), D(20), D(21), D(22), D(20)], strict=True)),
+        "south": dict(zip(WEEKS, [D(22), D(21), D(22), D(20), D(21)], strict=True)),
+        "west": dict(zip(WEEKS, [D(10), D(12), D(30), D(11), D(12)], strict=True)),
+    }
+    fired = lagging_regions(conversion, WEEKS)
+    # west lags W44, W45, recovers W46, lags W47, W48: no three in a row -> nothing.
+    assert fired == []
+    conversion["west"] = dict(zip(WEEKS, [D(10), D(12), D(11), D(11), D(30)], strict=True))
+    (alert,) = lagging_regions(conversion, WEEKS)
+    assert (alert.region_id, alert.iso_week) == ("west", "2026-W46")
+    assert lagging_regions(conversion, WEEKS[:2]) == []  # a week earlier: nothing yet
+
+
+def test_a_region_alone_has_no_peers():
+    assert lagging_regions({"east": {w: D(1) for w in WEEKS}}, WEEKS) == []
+
+
+def test_certification_after_two_achieved_cycles_in_a_row():
+    assert certification_suggested([("Q1", D(100)), ("Q2", D(120))]) == ["Q2"]
+    assert certification_suggested([("Q1", D(100)), ("Q2", D(99)), ("Q3", D(101))]) == []
+    assert certification_suggested(
+        [("Q1", D(100)), ("Q2", D(100)), ("Q3", D(100)), ("Q4", D(100))]
+    ) == ["Q2", "Q4"]
+
+
+def test_overdue_adjustments_longest_waiting_first():
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    pending = {
+        "a": now - timedelta(hours=30),
+        "b": now - timedelta(hours=50),
+        "c": now - timedelta(hours=2),
+    }
+    assert overdue_adjustments(pending, now, timedelta(hours=24)) == ["b", "a"]
