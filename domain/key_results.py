@@ -11,9 +11,26 @@ from pydantic import Field, model_validator
 from domain.messages import DomainError, Message
 from domain.sales import Identifier
 
-Metric = Literal["revenue", "units", "premium_share"]
+Metric = Literal[
+    "revenue",
+    "units",
+    "premium_share",
+    "collection_rate",
+    "distinct_customers",
+    "monthly_repeat_buyers",
+    "premium_monthly_repeat_buyers",
+]
+CUSTOMER_METRICS = ("distinct_customers", "monthly_repeat_buyers", "premium_monthly_repeat_buyers")
 KrKind = Literal["increase", "decrease", "stay_above", "stay_below", "milestone"]
-METRIC_UNITS: dict[str, str] = {"revenue": "CNY", "units": "units", "premium_share": "%"}
+METRIC_UNITS: dict[str, str] = {
+    "revenue": "CNY",
+    "units": "units",
+    "premium_share": "%",
+    "collection_rate": "%",
+    "distinct_customers": "customers",
+    "monthly_repeat_buyers": "customers",
+    "premium_monthly_repeat_buyers": "customers",
+}
 
 
 class MetricKeyResult(Message):
@@ -50,18 +67,30 @@ class MetricTotals(Message):
     revenue_minor: int = 0
     units: int = 0
     premium_revenue_minor: int = 0
+    payments_minor: int = 0
+    distinct_customers: int = 0
+    repeat_buyers: int = 0
+    premium_repeat_buyers: int = 0
 
 
 def metric_value(metric: Metric, totals: MetricTotals) -> Decimal:
-    """The KR's actual value: revenue in CNY, units, or premium share of revenue in percent."""
+    """The KR's actual value: revenue in CNY; units; premium share of revenue and collection
+    rate (payments / revenue) in percent; distinct customers in the window; customers buying
+    at least twice (premium products, for the premium variant) in the window's latest month."""
     if metric == "revenue":
         return Decimal(totals.revenue_minor) / 100
     if metric == "units":
         return Decimal(totals.units)
+    if metric == "distinct_customers":
+        return Decimal(totals.distinct_customers)
+    if metric == "monthly_repeat_buyers":
+        return Decimal(totals.repeat_buyers)
+    if metric == "premium_monthly_repeat_buyers":
+        return Decimal(totals.premium_repeat_buyers)
     if totals.revenue_minor <= 0:
         return Decimal(0)
-    share = Decimal(totals.premium_revenue_minor) * 100 / Decimal(totals.revenue_minor)
-    return share.quantize(Decimal("0.0001"))
+    part = totals.premium_revenue_minor if metric == "premium_share" else totals.payments_minor
+    return (Decimal(part) * 100 / Decimal(totals.revenue_minor)).quantize(Decimal("0.0001"))
 
 
 def progress_percent(kind: KrKind, start: Decimal, target: Decimal, actual: Decimal) -> Decimal:

@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 
 from domain.key_results import MetricTotals, display_percent, metric_value, progress_percent
-from domain.rollup import fold_sales
+from domain.rollup import fold_customer_months, fold_sales
 from domain.sales import SaleFact
 from projections.kr_health import ProgressRow, record_health
 from projections.sql_files import load_queries
@@ -52,6 +52,10 @@ async def refresh_progress(
             revenue_minor=row["revenue_minor"],
             units=row["units"],
             premium_revenue_minor=row["premium_revenue_minor"],
+            payments_minor=row["payments_minor"],
+            distinct_customers=row["distinct_customers"],
+            repeat_buyers=row["repeat_buyers"],
+            premium_repeat_buyers=row["premium_repeat_buyers"],
         )
         actual = metric_value(row["metric"], totals)
         pct = progress_percent(row["kind"], row["start_value"], row["target_value"], actual)
@@ -153,7 +157,19 @@ class KrProgressProjection:
             [deltas[k].units for k in keys],
             [deltas[k].premium_revenue_minor for k in keys],
             [deltas[k].premium_units for k in keys],
+            [deltas[k].payments_minor for k in keys],
         )
+        customers = fold_customer_months(facts, chain_of, self.zone)
+        if customers:
+            ckeys = sorted(customers)
+            await conn.execute(
+                SQL["upsert_customer_months"],
+                [k[0] for k in ckeys],
+                [k[1] for k in ckeys],
+                [k[2] for k in ckeys],
+                [customers[k][0] for k in ckeys],
+                [customers[k][1] for k in ckeys],
+            )
         days = [k.day for k in keys]
         units = sorted({k.unit_id for k in keys})
         # Lock before summing: a concurrent batch on another partition then recomputes after us

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.catalog import CompanyCatalog
 from domain.org import OrgUnit
-from domain.sales import SaleFact, SaleRecorded, SaleRefunded
+from domain.sales import PaymentCollected, SaleFact, SaleRecorded, SaleRefunded
 from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import window_kr
@@ -111,6 +112,28 @@ def small_company() -> CompanyCatalog:
         window_kr(
             "kr-hq-premium", "HQ premium share", "hq", "premium_share", 35, QUARTER, start=20
         ),
+        window_kr(
+            "kr-hq-collection", "HQ collection rate", "hq", "collection_rate", 95, QUARTER, start=80
+        ),
+        window_kr(
+            "kr-hq-repeat", "HQ monthly repeat buyers", "hq", "monthly_repeat_buyers", 500, QUARTER
+        ),
+        window_kr(
+            "kr-hq-premium-repeat",
+            "Premium monthly repeat buyers",
+            "hq",
+            "premium_monthly_repeat_buyers",
+            120,
+            QUARTER,
+        ),
+        window_kr(
+            "kr-east-customers",
+            "East distinct customers",
+            "east",
+            "distinct_customers",
+            400,
+            QUARTER,
+        ),
     ]
     for region in ("east", "west"):
         units.append(OrgUnit(id=region, name=region, level="region", parent_id="hq"))
@@ -182,10 +205,25 @@ def expected_unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> 
 
 
 def expected_kr_actuals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, Decimal]:
-    """Each KR's value from the sales credited to its unit (and category), computed plainly."""
+    """Each KR's value from the facts credited to its unit (and category), computed plainly."""
+    facts = list(facts)
     sums = {kr.id: [0, 0, 0] for kr in company.key_results}
+    payments: dict[str, int] = defaultdict(int)
+    purchases: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    seen_payments: set[tuple[str, str]] = set()
+    for fact in facts:
+        identity = (fact.source_system, fact.source_id)
+        if isinstance(fact, PaymentCollected) and identity not in seen_payments:
+            seen_payments.add(identity)
+            for unit in _chain(company, fact.rep_id):
+                payments[unit] += fact.amount_minor
     for sign, fact in _unique_sales(facts):
         chain = _chain(company, fact.rep_id)
+        month = fact.occurred_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+        for unit in chain:
+            if sign > 0:
+                purchases[(unit, month, fact.customer_id)][0] += 1
+                purchases[(unit, month, fact.customer_id)][1] += int(fact.premium)
         for kr in company.key_results:
             if kr.owner_unit_id in chain and kr.category in (None, fact.category):
                 sums[kr.id][0] += sign * fact.amount_minor
@@ -194,12 +232,23 @@ def expected_kr_actuals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> d
     out: dict[str, Decimal] = {}
     for kr in company.key_results:
         revenue, units, premium = sums[kr.id]
+        mine = {k: v for k, v in purchases.items() if k[0] == kr.owner_unit_id}
+        latest = max((k[1] for k in mine), default=None)
         if kr.metric == "revenue":
             out[kr.id] = Decimal(revenue) / 100
         elif kr.metric == "units":
             out[kr.id] = Decimal(units)
-        else:
+        elif kr.metric == "premium_share":
             out[kr.id] = (Decimal(premium) * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
+        elif kr.metric == "collection_rate":
+            paid = Decimal(payments[kr.owner_unit_id])
+            out[kr.id] = (paid * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
+        elif kr.metric == "distinct_customers":
+            out[kr.id] = Decimal(len({k[2] for k in mine}))
+        elif kr.metric == "monthly_repeat_buyers":
+            out[kr.id] = Decimal(sum(1 for k, v in mine.items() if k[1] == latest and v[0] >= 2))
+        else:
+            out[kr.id] = Decimal(sum(1 for k, v in mine.items() if k[1] == latest and v[1] >= 2))
     return out
 
 

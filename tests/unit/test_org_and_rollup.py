@@ -110,3 +110,46 @@ def test_business_day_is_the_companys_local_day():
         [sale("s1", 100, 1, False, late_utc)], OrgTree(UNITS).ancestors_and_self, SHANGHAI
     )
     assert {k.day.day for k in deltas} == {4}
+
+
+def test_payments_and_customer_months_fold_along_the_chain():
+    from domain.rollup import fold_customer_months
+
+    when = datetime(2026, 11, 3, 10, tzinfo=UTC)
+    facts = [
+        sale("s1", 1000, 2, True, when),
+        sale("s2", 500, 1, True, when),
+        sale("r1", 400, 1, True, when, cls=SaleRefunded, sale_source_id="s1"),
+        PaymentCollected(
+            source_system="pos",
+            source_id="p1",
+            occurred_at=when,
+            rep_id="rep-1",
+            customer_id="c-1",
+            amount_minor=1500,
+        ),
+    ]
+    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    assert deltas[RollupKey("hq", when.date(), "", "")].payments_minor == 1500
+    months = fold_customer_months(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    assert months[("east", when.date().replace(day=1), "c-1")] == (2, 2)  # refunds don't undo
+    assert len(months) == 4
+
+
+def test_new_metric_values():
+    from decimal import Decimal
+
+    from domain.key_results import MetricTotals, metric_value
+
+    totals = MetricTotals(
+        revenue_minor=200_000,
+        payments_minor=150_000,
+        distinct_customers=7,
+        repeat_buyers=3,
+        premium_repeat_buyers=1,
+    )
+    assert metric_value("collection_rate", totals) == Decimal("75.0000")
+    assert metric_value("distinct_customers", totals) == 7
+    assert metric_value("monthly_repeat_buyers", totals) == 3
+    assert metric_value("premium_monthly_repeat_buyers", totals) == 1
+    assert metric_value("collection_rate", MetricTotals()) == 0
