@@ -55,20 +55,24 @@ SELECT k.id, k.metric, k.kind, k.start_value, k.target_value, k.owner_unit_id,
        COALESCE(sum(r.units), 0)::bigint AS units,
        COALESCE(sum(r.premium_revenue_minor), 0)::bigint AS premium_revenue_minor,
        COALESCE(sum(r.payments_minor), 0)::bigint AS payments_minor,
+       -- Customer counts only for the KRs that need them (CASE skips the sub-plans).
+       CASE WHEN k.metric = 'distinct_customers' THEN
        (SELECT count(DISTINCT c.customer_id) FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id
-          AND c.month BETWEEN date_trunc('month', k.window_start) AND k.window_end
-       )::int AS distinct_customers,
+          AND c.month BETWEEN date_trunc('month', k.window_start) AND k.window_end)
+       ELSE 0 END::int AS distinct_customers,
+       CASE WHEN k.metric = 'monthly_repeat_buyers' THEN
        (SELECT count(*) FILTER (WHERE c.purchases >= 2) FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id AND c.month = (
             SELECT max(m.month) FROM sales_customer_month m WHERE m.unit_id = k.owner_unit_id
-              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end)
-       )::int AS repeat_buyers,
+              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end))
+       ELSE 0 END::int AS repeat_buyers,
+       CASE WHEN k.metric = 'premium_monthly_repeat_buyers' THEN
        (SELECT count(*) FILTER (WHERE c.premium_purchases >= 2) FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id AND c.month = (
             SELECT max(m.month) FROM sales_customer_month m WHERE m.unit_id = k.owner_unit_id
-              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end)
-       )::int AS premium_repeat_buyers
+              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end))
+       ELSE 0 END::int AS premium_repeat_buyers
 FROM key_result k
 LEFT JOIN sales_rollup_daily r
   ON r.unit_id = k.owner_unit_id
