@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-import asyncpg
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -16,26 +15,19 @@ from fastapi.responses import StreamingResponse
 from api.deps import AlertClient
 from infra.postgres.db import connect
 from projections.kr_health import ALERT_CHANNEL
-from projections.queries import json_default
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0
-_ALERT_BY_ID = """
-SELECT h.alert_id, h.kr_id, k.owner_unit_id, h.transition, h.old_health, h.new_health,
-       h.progress_pct, h.expected_pct, h.reasons, h.occurred_at
-FROM kr_health_history h JOIN key_result k ON k.id = h.kr_id
-WHERE h.alert_id = $1::uuid
-"""
+# The very bytes the alerts topic carries (the outbox keeps them), so every channel is alike.
+_ALERT_BY_ID = "SELECT value FROM outbox WHERE event_id = $1::uuid"
 _BACKLOG = """
 SELECT h.alert_id::text FROM kr_health_history h
 WHERE h.occurred_at >= $1 ORDER BY h.occurred_at, h.kr_id, h.transition LIMIT 1000
 """
 
 
-def _frame(row: asyncpg.Record) -> str:
-    body = {**dict(row), "reasons": orjson.loads(row["reasons"])}
-    data = orjson.dumps(body, default=json_default).decode()
-    return f"id: {row['alert_id']}\nevent: kr.health_changed\ndata: {data}\n\n"
+def _frame(alert_id: str, value: bytes) -> str:
+    return f"id: {alert_id}\nevent: kr.health_changed\ndata: {value.decode()}\n\n"
 
 
 @router.get("/stream")
@@ -68,9 +60,9 @@ async def stream(
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                row = await conn.fetchrow(_ALERT_BY_ID, alert_id)
-                if row is not None and kr_id in (None, row["kr_id"]):
-                    yield _frame(row)
+                value = await conn.fetchval(_ALERT_BY_ID, alert_id)
+                if value is not None and kr_id in (None, orjson.loads(value)["kr_id"]):
+                    yield _frame(alert_id, value)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()

@@ -88,8 +88,21 @@ async def _batches(
         except BaseException as exc:
             # Anything escaping here would be acked with the batch and lost. Die instead:
             # Kafka redelivers from the committed offset and the projection skips the rest.
-            log.critical("projection_fatal", error=repr(exc), records=len(records))
+            log.critical(
+                "projection_fatal",
+                error=repr(exc),
+                records=len(records),
+                causes=[repr(c) for c in _causes(exc)],
+            )
             os._exit(EXIT_FATAL)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain, current = [], exc.__cause__ or exc.__context__
+    while current is not None and len(chain) < 5:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def run_worker(settings: Settings) -> None:

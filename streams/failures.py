@@ -16,6 +16,9 @@ _TRANSIENT_PG = (
     asyncpg.OperatorInterventionError,  # admin shutdown, crash shutdown
     asyncpg.InsufficientResourcesError,
     asyncpg.ConnectionDoesNotExistError,
+    # Client-side protocol state broken by a server going away mid-query (e.g. "cannot switch
+    # to state 15; another operation is in progress"): a new connection cures it.
+    asyncpg.InternalClientError,
 )
 _TRANSIENT_KAFKA = (
     kafka_errors.KafkaConnectionError,
@@ -28,8 +31,17 @@ _TRANSIENT_KAFKA = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for outages that end by themselves (database restart, broker hiccup, deadlock)."""
-    return isinstance(exc, (*_TRANSIENT_PG, *_TRANSIENT_KAFKA, OSError, asyncio.TimeoutError))
+    """True for outages that end by themselves (database restart, broker hiccup, deadlock),
+    also when they surface wrapped: a server shutdown in the middle of a query makes the
+    transaction's ROLLBACK fail with an InternalClientError whose context is the shutdown."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (*_TRANSIENT_PG, *_TRANSIENT_KAFKA, OSError, asyncio.TimeoutError)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def backoff_seconds(attempt: int, first: float = 0.1, cap: float = 5.0) -> float:

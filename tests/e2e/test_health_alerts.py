@@ -217,4 +217,6 @@ async def test_sse_subscribers_get_the_same_alerts(env):
     assert len(received) >= 2
     assert [e["id"] for e in received] == history[: len(received)]
     assert received[0]["data"]["old_health"] is None
+    for event in received:  # the same alert document as on the topic
+        jsonschema.validate(event["data"], SCHEMA)
     assert [e["id"] for e in replayed] == history
