@@ -125,6 +125,10 @@ class KafkaBroker:
             try:
                 await admin.start()
                 await admin.list_topics()
+                # Consumer groups and the relay's transactions need their coordinators, which
+                # answer only once the internal topics exist and are loaded.
+                await admin.find_coordinator("northstar-readiness", 0)
+                await admin.find_coordinator("northstar-readiness", 1)
                 return True
             except Exception:
                 return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -57,6 +58,26 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
                 created.append(spec.name)
             except TopicAlreadyExistsError:
                 pass
+        await _visible(admin, specs or topic_specs(settings))
     finally:
         await admin.close()
     return created
+
+
+async def _visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float = 30) -> None:
+    """Wait until the broker's metadata shows every topic with all its partitions: a consumer
+    that joins its group before that gets no partitions and keeps none for minutes."""
+    wanted = {spec.name: spec.partitions for spec in specs}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(list(wanted))
+        ready = {
+            t["topic"]
+            for t in described
+            if t["error_code"] == 0 and len(t["partitions"]) >= wanted[t["topic"]]
+        }
+        if ready >= set(wanted):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics not visible in metadata: {sorted(set(wanted) - ready)}")
+        await asyncio.sleep(0.1)
