@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, run_command
+from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient
 from api.problems import ProblemError
 from domain.calibration import (
@@ -66,15 +66,13 @@ async def schedule(
     client: PersonClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    return appended(
-        await run_command(
-            request,
-            client,
-            ScheduleCalibration,
-            body.model_dump(),
-            idempotency_key,
-            request.app.state.calibration_commands.handle,
-        )
+    return await record(
+        request,
+        client,
+        ScheduleCalibration,
+        body.model_dump(),
+        idempotency_key,
+        handler="calibration_commands",
     )
 
 
@@ -87,13 +85,11 @@ async def outcomes(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Health verdicts, weight changes, escalations and decisions, recorded in one command."""
-    return appended(
-        await run_command(
-            request,
-            client,
-            RecordCalibrationOutcomes,
-            {**body.model_dump(), "meeting_id": meeting_id},
-            idempotency_key,
-            request.app.state.calibration_commands.handle,
-        )
+    return await record(
+        request,
+        client,
+        RecordCalibrationOutcomes,
+        {**body.model_dump(), "meeting_id": meeting_id},
+        idempotency_key,
+        handler="calibration_commands",
     )

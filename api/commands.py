@@ -78,3 +78,17 @@ def appended(result: AppendResult) -> dict[str, Any]:
         "last_version": result.last_version,
         "replayed": result.replayed,
     }
+
+
+async def record(
+    request: Request,
+    client: Any,
+    command_type: type[BaseModel],
+    fields: dict[str, Any],
+    key: str | None,
+    *,
+    handler: str,
+) -> dict[str, Any]:
+    """Run the command through `request.app.state.<handler>.handle`; answer with the versions."""
+    handle = getattr(request.app.state, handler).handle
+    return appended(await run_command(request, client, command_type, fields, key, handle))

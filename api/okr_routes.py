@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.commands import Body, IdempotencyKey, appended, run_command
+from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient
 from api.problems import ProblemError
 from domain.key_result_stream import (
@@ -17,7 +18,6 @@ from domain.key_result_stream import (
     CancelTargetAdjustment,
     DefineKeyResult,
     EscalateBlocker,
-    KrCommand,
     MetricBinding,
     RecordCheckIn,
     RejectTargetAdjustment,
@@ -75,18 +75,7 @@ class EscalateBody(Body):
     note: str = ""
 
 
-async def _run(
-    request: Request,
-    client: Any,
-    command_type: type[KrCommand],
-    fields: dict[str, Any],
-    key: str | None,
-) -> dict[str, Any]:
-    return appended(
-        await run_command(
-            request, client, command_type, fields, key, request.app.state.kr_commands.handle
-        )
-    )
+_run = partial(record, handler="kr_commands")
 
 
 @router.post("/key-results", status_code=201)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, run_command
+from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient
-from domain.practices import AdoptPractice, PracticeCommand, PublishPractice
+from domain.practices import AdoptPractice, PublishPractice
 
 router = APIRouter(prefix="/v1/okr/practices", tags=["practices"])
 
@@ -55,15 +56,4 @@ async def adopt(
     )
 
 
-async def _run(
-    request: Request,
-    client: Any,
-    command_type: type[PracticeCommand],
-    fields: dict[str, Any],
-    key: str | None,
-) -> dict[str, Any]:
-    return appended(
-        await run_command(
-            request, client, command_type, fields, key, request.app.state.practice_commands.handle
-        )
-    )
+_run = partial(record, handler="practice_commands")
