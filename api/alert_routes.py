@@ -1,4 +1,5 @@
-"""Server-sent events: KR-health alerts for subscribers without Kafka."""
+"""Server-sent events: the alerts (KR health, region lagging, overdue adjustments,
+certification) for subscribers without Kafka; the event name is the alert type."""
 
 from __future__ import annotations
 
@@ -14,28 +15,32 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import AlertClient
 from infra.postgres.db import connect
-from projections.kr_health import ALERT_CHANNEL
+from projections.alert_outbox import ALERT_CHANNEL
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0
 # The very bytes the alerts topic carries (the outbox keeps them), so every channel is alike.
 _ALERT_BY_ID = "SELECT value FROM outbox WHERE event_id = $1::uuid"
 _BACKLOG = """
-SELECT h.alert_id::text FROM kr_health_history h
-WHERE h.occurred_at >= $1 ORDER BY h.occurred_at, h.kr_id, h.transition LIMIT 1000
+SELECT event_id::text FROM outbox
+WHERE topic = $2 AND created_at >= $1 ORDER BY created_at, stream_id, version LIMIT 1000
 """
+_RECORDED_AT = "SELECT created_at FROM outbox WHERE event_id::text = $1 AND topic = $2"
 
 
 def _frame(alert_id: str, value: bytes) -> str:
-    return f"id: {alert_id}\nevent: kr.health_changed\ndata: {value.decode()}\n\n"
+    kind = orjson.loads(value)["type"].removeprefix("alert.")
+    return f"id: {alert_id}\nevent: {kind}\ndata: {value.decode()}\n\n"
 
 
 @router.get("/stream")
 async def stream(
     request: Request,
     client: AlertClient,
-    since: Annotated[datetime | None, Query(description="also send alerts since then")] = None,
-    kr_id: str | None = None,
+    since: Annotated[
+        datetime | None, Query(description="also send the alerts recorded since then")
+    ] = None,
+    kr_id: Annotated[str | None, Query(description="only alerts about this KR")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Alerts as they are recorded (at least once: deduplicate on the event id)."""
@@ -43,11 +48,10 @@ async def stream(
     conn = await connect(settings.dsn)
     queue: asyncio.Queue[str] = asyncio.Queue()
     await conn.add_listener(ALERT_CHANNEL, lambda *args: queue.put_nowait(args[3]))
+    topic = settings.alerts_topic
     if since is None and last_event_id:
-        since = await conn.fetchval(
-            "SELECT occurred_at FROM kr_health_history WHERE alert_id::text = $1", last_event_id
-        )
-    backlog = [r[0] for r in await conn.fetch(_BACKLOG, since)] if since else []
+        since = await conn.fetchval(_RECORDED_AT, last_event_id, topic)
+    backlog = [r[0] for r in await conn.fetch(_BACKLOG, since, topic)] if since else []
 
     async def frames() -> AsyncIterator[str]:
         try:
@@ -61,7 +65,7 @@ async def stream(
                     yield ": keep-alive\n\n"
                     continue
                 value = await conn.fetchval(_ALERT_BY_ID, alert_id)
-                if value is not None and kr_id in (None, orjson.loads(value)["kr_id"]):
+                if value is not None and kr_id in (None, orjson.loads(value).get("kr_id")):
                     yield _frame(alert_id, value)
         finally:
             with contextlib.suppress(Exception):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import structlog
@@ -113,6 +114,8 @@ def create_api(settings: Settings) -> FastAPI:
         log.info("sales_batch_accepted", client=client.name, events=accepted)
         return {"accepted": accepted}
 
+    zone = ZoneInfo(settings.company_timezone)
+
     @app.get("/v1/key-results")
     async def list_key_results(
         request: Request,
@@ -121,7 +124,7 @@ def create_api(settings: Settings) -> FastAPI:
     ) -> list[dict[str, Any]]:
         async with request.app.state.pool.acquire() as conn:
             rows = await queries.kr_progress(conn, unit_id=unit_id)
-        return queries.rows_json(queries.with_health(rows, request.app.state.clock()))
+        return queries.rows_json(queries.with_health(rows, request.app.state.clock(), zone))
 
     @app.get("/v1/key-results/{kr_id}")
     async def get_key_result(
@@ -131,9 +134,11 @@ def create_api(settings: Settings) -> FastAPI:
     ) -> dict[str, Any]:
         async with request.app.state.pool.acquire() as conn:
             rows = await queries.kr_progress(conn, kr_id=kr_id)
+            history = await queries.health_history(conn, kr_id)
         if not rows:
             raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
-        return queries.rows_json(queries.with_health(rows, request.app.state.clock()))[0]
+        (row,) = queries.with_health(rows, request.app.state.clock(), zone)
+        return queries.rows_json([{**row, "health_history": history}])[0]
 
     return app
 

@@ -4,42 +4,63 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 LAGGING_WEEKS = 3
 
 
 @dataclass(frozen=True)
-class RegionLagging:
+class LaggingStreak:
     region_id: str
-    iso_week: str  # e.g. "2026-W47": the week the third consecutive lag was observed
-    conversion: Decimal
-    peer_mean: Decimal
+    iso_weeks: tuple[str, ...]  # oldest first; the last one is the week it fired
+    conversion: tuple[Decimal, ...]
+    peer_mean: tuple[Decimal, ...]
+
+    @property
+    def iso_week(self) -> str:
+        return self.iso_weeks[-1]
 
 
 def lagging_regions(
     weekly_conversion: Mapping[str, Mapping[str, Decimal]], weeks: Sequence[str]
-) -> list[RegionLagging]:
+) -> list[LaggingStreak]:
     """Regions whose new-customer conversion stayed below the mean of their peer regions for
     three consecutive ISO weeks; reported on that third week (and again after each further
-    three-week streak), never earlier."""
-    streak: dict[str, int] = {region: 0 for region in weekly_conversion}
-    fired: list[RegionLagging] = []
+    three-week streak), never earlier. A week in which a region has no figure breaks its
+    streak."""
+    streak: dict[str, list[tuple[str, Decimal, Decimal]]] = {r: [] for r in weekly_conversion}
+    fired: list[LaggingStreak] = []
     for week in weeks:
         values = {r: by_week[week] for r, by_week in weekly_conversion.items() if week in by_week}
-        for region, value in values.items():
+        for region in weekly_conversion:
+            value = values.get(region)
             peers = [v for r, v in values.items() if r != region]
-            if not peers:
+            if value is None or not peers:
+                streak[region] = []
                 continue
-            peer_mean = sum(peers, Decimal(0)) / len(peers)
-            streak[region] = streak[region] + 1 if value < peer_mean else 0
-            if streak[region] == LAGGING_WEEKS:
+            peer_mean = (sum(peers, Decimal(0)) / len(peers)).quantize(Decimal("0.01"))
+            if value < peer_mean:
+                streak[region].append((week, value, peer_mean))
+            else:
+                streak[region] = []
+            if len(streak[region]) == LAGGING_WEEKS:
+                run = streak[region]
                 fired.append(
-                    RegionLagging(region, week, value, peer_mean.quantize(Decimal("0.01")))
+                    LaggingStreak(
+                        region,
+                        tuple(w for w, _, _ in run),
+                        tuple(v for _, v, _ in run),
+                        tuple(m for _, _, m in run),
+                    )
                 )
-                streak[region] = 0
+                streak[region] = []
     return fired
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def certification_suggested(results: Sequence[tuple[str, Decimal]]) -> list[str]:

@@ -36,3 +36,55 @@ class KrHealthChanged(Message):
     actual: Decimal
     target: Decimal
     occurred_at: datetime
+
+
+def rule_alert_id(rule: str, *subject: str) -> uuid.UUID:
+    """A rule fires once per subject (region and week, request, person and cycles): however
+    often it is evaluated, the alert keeps this id."""
+    return uuid.uuid5(_ALERT_NAMESPACE, ":".join((rule, *subject)))
+
+
+class RegionLagging(Message):
+    """A region's new-customer first-order conversion stayed below the mean of its peer
+    regions for three consecutive ISO weeks (sent on the third week)."""
+
+    type: Literal["alert.region.lagging"] = "alert.region.lagging"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    region_id: str
+    iso_weeks: tuple[str, ...]  # the three weeks, oldest first, e.g. "2026-W45"
+    conversion_pct: tuple[Decimal, ...]  # the region's conversion in each of those weeks
+    peer_mean_pct: tuple[Decimal, ...]  # the mean of the peer regions in each of those weeks
+    occurred_at: datetime
+
+
+class AdjustmentOverdue(Message):
+    """A target-adjustment request has waited longer than the agreed response time."""
+
+    type: Literal["alert.adjustment.overdue"] = "alert.adjustment.overdue"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    kr_id: str
+    request_id: str
+    owner_unit_id: str
+    requested_by: str
+    requested_at: datetime
+    waiting_hours: Decimal
+    response_time_hours: Decimal
+    occurred_at: datetime
+
+
+class CertificationSuggested(Message):
+    """A person's KR reached 100% or more in two consecutive cycles."""
+
+    type: Literal["alert.person.certification_suggested"] = "alert.person.certification_suggested"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    person_id: str
+    cycle_ids: tuple[str, str]
+    kr_ids: tuple[str, str]
+    progress_pct: tuple[Decimal, Decimal]
+    occurred_at: datetime
+
+
+Alert = KrHealthChanged | RegionLagging | AdjustmentOverdue | CertificationSuggested

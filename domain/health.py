@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,11 +21,30 @@ class Thresholds:
     amber_max: Decimal = Decimal(25)
 
 
-def expected_progress(window_start: date, window_end: date, today: date) -> Decimal:
-    """Linear pacing: the share of the window elapsed by the end of `today`, in percent."""
-    total = (window_end - window_start).days + 1
-    elapsed = min(max((today - window_start).days + 1, 0), total)
-    return (Decimal(elapsed) * 100 / Decimal(total)).quantize(Decimal("0.01"))
+def expected_progress(
+    window_start: date,
+    window_end: date,
+    today: date,
+    monthly_weights: Sequence[Decimal] | None = None,
+) -> Decimal:
+    """Where progress should stand by the end of `today`, in percent: linear over the window's
+    days, or, with a phased plan, each calendar month of the window contributing its weight
+    spread evenly over its days in the window."""
+    if not monthly_weights:
+        total = (window_end - window_start).days + 1
+        elapsed = min(max((today - window_start).days + 1, 0), total)
+        return (Decimal(elapsed) * 100 / Decimal(total)).quantize(Decimal("0.01"))
+    total_weight = sum(monthly_weights, Decimal(0))
+    earned = Decimal(0)
+    month = window_start.replace(day=1)
+    for weight in monthly_weights:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        first, last = max(month, window_start), min(following - timedelta(days=1), window_end)
+        days = (last - first).days + 1
+        elapsed = min(max((today - first).days + 1, 0), days)
+        earned += weight * elapsed / days
+        month = following
+    return (earned * 100 / total_weight).quantize(Decimal("0.01"))
 
 
 def worst(*colours: Health) -> Health:

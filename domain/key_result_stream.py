@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from domain.event_chain import EventTypes, RecordedEvent
-from domain.key_results import KrKind, Metric
+from domain.key_results import KrKind, MetricScope
 from domain.messages import AwareDatetime, DomainError, Message
 from domain.org import OrgTree
 from domain.sales import Identifier
@@ -61,20 +61,8 @@ class KrCommand(Message):
     at: AwareDatetime
 
 
-class MetricBinding(Message):
-    """Binds a KR to a sales metric over the owner's org subtree: its value updates itself."""
-
-    metric: Metric
-    window_start: date
-    window_end: date
-    category: Identifier | None = None
-    channel: Literal["retail", "wholesale", "ecommerce", "horeca"] | None = None
-
-    @model_validator(mode="after")
-    def _window(self) -> MetricBinding:
-        if self.window_end < self.window_start:
-            raise ValueError("window_end is before window_start")
-        return self
+# Binds a KR to a sales metric over the owner's org subtree: its value updates itself.
+MetricBinding = MetricScope
 
 
 class DefineKeyResult(KrCommand):

@@ -11,16 +11,19 @@ from domain.sales import SaleFact, SaleRecorded, SaleRefunded
 
 _SIGN = {"sales.sale_recorded": 1, "sales.sale_refunded": -1}
 _PAYMENT = "sales.payment_collected"
-NO_DIMENSION = ""  # payments carry no category or channel
+_FIRST_ORDER = "sales.customer_first_order"
+_LEAD = "sales.lead_registered"
+NO_DIMENSION = ""  # payments, leads and first orders carry no category, SKU or channel
 
 
 class RollupKey(NamedTuple):
-    """One bucket: an org unit's sales on one business day for a category and channel
+    """One bucket: an org unit's sales on one business day for a SKU (of a category) and channel
     (a tuple, so hashing it on the hot path stays in C)."""
 
     unit_id: str
     day: date
     category: str
+    sku: str
     channel: str
 
 
@@ -33,6 +36,8 @@ class RollupDelta:
     premium_revenue_minor: int = 0
     premium_units: int = 0
     payments_minor: int = 0
+    leads: int = 0
+    first_orders: int = 0
 
 
 def business_day(fact: SaleFact, zone: tzinfo) -> date:
@@ -45,23 +50,24 @@ def fold_sales(
     chain_of: Callable[[str], tuple[str, ...]],
     zone: tzinfo,
 ) -> dict[RollupKey, RollupDelta]:
-    """Sum sales and refunds into every unit from the rep up to HQ; other facts add nothing."""
-    deltas: dict[tuple[str, date, str, str], RollupDelta] = {}
+    """Sum sales and refunds (and payments, leads, first orders) into every unit from the rep up
+    to HQ."""
+    deltas: dict[tuple[str, date, str, str, str], RollupDelta] = {}
     chains: dict[str, tuple[str, ...]] = {}
     for fact in facts:
         # Compared by wire name: isinstance on pydantic models is slow on this hot path.
-        sign = _SIGN.get(fact.type)  # type: ignore[attr-defined]
-        if sign is None:
-            if fact.type == _PAYMENT:  # type: ignore[attr-defined]
-                _add_payment(deltas, fact, chain_of, zone)
-            continue
-        sale: SaleRecorded | SaleRefunded = fact  # type: ignore[assignment]
+        kind: str = fact.type  # type: ignore[attr-defined]
+        sign = _SIGN.get(kind)
         day = business_day(fact, zone)
         chain = chains.get(fact.rep_id)
         if chain is None:
             chain = chains[fact.rep_id] = chain_of(fact.rep_id)
+        if sign is None:
+            _add_undimensioned(deltas, fact, kind, chain, day)
+            continue
+        sale: SaleRecorded | SaleRefunded = fact  # type: ignore[assignment]
         for unit_id in chain:
-            key = (unit_id, day, sale.category, sale.channel)
+            key = (unit_id, day, sale.category, sale.sku, sale.channel)
             delta = deltas.get(key)
             if delta is None:
                 delta = deltas[key] = RollupDelta()
@@ -73,36 +79,87 @@ def fold_sales(
     return {RollupKey(*key): delta for key, delta in deltas.items()}
 
 
-def _add_payment(
-    deltas: dict[tuple[str, date, str, str], RollupDelta],
+def _add_undimensioned(
+    deltas: dict[tuple[str, date, str, str, str], RollupDelta],
     fact: SaleFact,
-    chain_of: Callable[[str], tuple[str, ...]],
-    zone: tzinfo,
+    kind: str,
+    chain: tuple[str, ...],
+    day: date,
 ) -> None:
-    day = business_day(fact, zone)
-    for unit_id in chain_of(fact.rep_id):
-        key = (unit_id, day, NO_DIMENSION, NO_DIMENSION)
+    for unit_id in chain:
+        key = (unit_id, day, NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)
         delta = deltas.get(key)
         if delta is None:
             delta = deltas[key] = RollupDelta()
-        delta.payments_minor += fact.amount_minor  # type: ignore[attr-defined]
+        if kind == _PAYMENT:
+            delta.payments_minor += fact.amount_minor  # type: ignore[attr-defined]
+        elif kind == _FIRST_ORDER:
+            delta.first_orders += 1
+        elif kind == _LEAD:
+            delta.leads += 1
 
 
 def fold_customer_months(
     facts: Iterable[SaleFact],
     chain_of: Callable[[str], tuple[str, ...]],
     zone: tzinfo,
-) -> dict[tuple[str, date, str], tuple[int, int]]:
-    """(unit, first day of month, customer) -> (purchases, premium purchases) added by these
-    sales, for every unit from the rep up to HQ (refunds do not undo a purchase)."""
-    counts: dict[tuple[str, date, str], tuple[int, int]] = {}
+) -> dict[CustomerMonthKey, list[int]]:
+    """(unit, first day of month, customer) -> [purchases, premium purchases] added by these
+    sales, for every unit from the rep up to HQ."""
+    counts: dict[CustomerMonthKey, list[int]] = {}
     for fact in facts:
         if fact.type != "sales.sale_recorded":  # type: ignore[attr-defined]
             continue
         month = business_day(fact, zone).replace(day=1)
         premium = 1 if fact.premium else 0  # type: ignore[attr-defined]
         for unit_id in chain_of(fact.rep_id):
-            key = (unit_id, month, fact.customer_id)
-            purchases, premium_purchases = counts.get(key, (0, 0))
-            counts[key] = (purchases + 1, premium_purchases + premium)
+            _add_purchase(counts, (unit_id, month, fact.customer_id), 1, premium)
     return counts
+
+
+CustomerMonthKey = tuple[str, date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """What is remembered of each sale so that a later refund can take the purchase back."""
+
+    rep_id: str
+    customer_id: str
+    month: date
+    premium: bool
+    quantity: int
+    refunded: int  # quantity refunded before this batch
+
+
+def undo_refunded_purchases(
+    purchases: dict[str, Purchase],
+    refunds: Iterable[tuple[str, int]],
+    chain_of: Callable[[str], tuple[str, ...]],
+    into: dict[CustomerMonthKey, list[int]],
+) -> dict[str, int]:
+    """Apply refunds (sale key, quantity) to the sales they name: a purchase stops counting for
+    its customer, in the month of the sale, once its whole quantity has been refunded (partial
+    refunds add up). Adds the -1s to `into`; returns the new refunded quantity per sale key."""
+    refunded: dict[str, int] = {}
+    for sale_key, quantity in refunds:
+        purchase = purchases[sale_key]
+        before = refunded.get(sale_key, purchase.refunded)
+        after = before + quantity
+        refunded[sale_key] = after
+        if before < purchase.quantity <= after:
+            premium = -1 if purchase.premium else 0
+            for unit_id in chain_of(purchase.rep_id):
+                _add_purchase(into, (unit_id, purchase.month, purchase.customer_id), -1, premium)
+    return refunded
+
+
+def _add_purchase(
+    counts: dict[CustomerMonthKey, list[int]], key: CustomerMonthKey, n: int, premium: int
+) -> None:
+    current = counts.get(key)
+    if current is None:
+        counts[key] = [n, premium]
+    else:
+        current[0] += n
+        current[1] += premium

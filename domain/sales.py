@@ -67,8 +67,15 @@ class CustomerFirstOrder(SaleFact):
     type: Literal["sales.customer_first_order"] = "sales.customer_first_order"
 
 
+class LeadRegistered(SaleFact):
+    """A prospective customer was registered in the CRM for a rep: the denominator of
+    new-customer first-order conversion (first orders / new leads in the same window)."""
+
+    type: Literal["sales.lead_registered"] = "sales.lead_registered"
+
+
 SalesEvent = Annotated[
-    SaleRecorded | SaleRefunded | PaymentCollected | CustomerFirstOrder,
+    SaleRecorded | SaleRefunded | PaymentCollected | CustomerFirstOrder | LeadRegistered,
     Field(discriminator="type"),
 ]
 SALES_EVENT_TYPES: tuple[type[SaleFact], ...] = (
@@ -76,6 +83,7 @@ SALES_EVENT_TYPES: tuple[type[SaleFact], ...] = (
     SaleRefunded,
     PaymentCollected,
     CustomerFirstOrder,
+    LeadRegistered,
 )
 
 

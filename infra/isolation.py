@@ -57,4 +57,5 @@ def environ_for(settings: Settings) -> dict[str, str]:
         "NORTHSTAR_RELAY_TRANSACTIONAL_ID": settings.relay_transactional_id,
         "NORTHSTAR_BROKER_SESSION_TIMEOUT_S": str(settings.broker_session_timeout_s),
         "NORTHSTAR_API_PORT": str(settings.api_port),
+        "NORTHSTAR_EVALUATION_INTERVAL_S": str(settings.evaluation_interval_s),
     }

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     broker_session_timeout_s: float = 10.0
     max_record_bytes: int = 1_048_576
 
+    evaluation_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="how often the worker re-evaluates KRs as time passes"
+        " (calendar-month and rolling windows, pacing, the alert rules); 0 turns it off",
+    )
+    adjustment_response_hours: float = Field(
+        default=48.0, gt=0, description="the agreed response time for target adjustments"
+    )
+
     webhook_attempts: int = Field(default=5, ge=1, le=20)
     webhook_first_delay_s: float = Field(default=0.5, gt=0)
 

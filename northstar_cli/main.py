@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -273,6 +273,47 @@ async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
     return count
 
 
+@cli.command()
+@click.option(
+    "--at",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="business time to evaluate at (ISO 8601; without an offset: the company's time"
+    " zone); default now. The business clock never moves back.",
+)
+@click.option("--quiet-alerts", is_flag=True, help="evaluate without emitting alerts")
+@click.pass_obj
+def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> None:
+    """Re-evaluate KR values, health and the alert rules as time passes (the worker does this
+    every NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
+    from zoneinfo import ZoneInfo
+
+    from infra.postgres.db import connect
+    from projections.evaluation import evaluate as run_evaluation
+
+    zone = ZoneInfo(settings.company_timezone)
+    when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)
+
+    async def run() -> str:
+        conn = await connect(settings.dsn)
+        try:
+            outcome = await run_evaluation(
+                conn,
+                when,
+                zone,
+                None if quiet_alerts else settings.alerts_topic,
+                timedelta(hours=settings.adjustment_response_hours),
+            )
+        finally:
+            await conn.close()
+        return (
+            f"evaluated at {outcome.business_time.isoformat()}: {outcome.krs_recomputed} KRs"
+            f" recomputed, {outcome.health_transitions} health changes,"
+            f" {outcome.rule_alerts} rule alerts"
+        )
+
+    click.echo(asyncio.run(run()))
+
+
 @cli.group()
 def kr() -> None:
     """Key results."""
@@ -285,24 +326,31 @@ def kr() -> None:
 @click.pass_obj
 def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json: bool) -> None:
     """Show live progress of metric-bound KRs."""
-    from infra.postgres.db import connect
-    from projections.queries import kr_progress, with_health
+    from zoneinfo import ZoneInfo
 
-    async def run() -> list[dict[str, object]]:
+    from infra.postgres.db import connect
+    from projections.queries import health_history, kr_progress, with_health
+
+    async def run() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         conn = await connect(settings.dsn)
         try:
-            return with_health(
-                await kr_progress(conn, kr_id=kr_id, unit_id=unit_id), datetime.now(UTC)
+            rows = with_health(
+                await kr_progress(conn, kr_id=kr_id, unit_id=unit_id),
+                datetime.now(UTC),
+                ZoneInfo(settings.company_timezone),
             )
+            return rows, await health_history(conn, kr_id) if kr_id else []
         finally:
             await conn.close()
 
-    rows = asyncio.run(run())
+    rows, history = asyncio.run(run())
     if kr_id and not rows:
         raise click.ClickException(f"no key result {kr_id!r}")
     if as_json:
         from projections.queries import json_default
 
+        if kr_id:
+            rows[0]["health_history"] = history
         click.echo(orjson.dumps(rows, default=json_default, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(
@@ -317,6 +365,15 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
             f"{'-' if pct is None else f'{pct:.1f}%':>9} {row['expected_pct']:>8.1f}%"
             f"  {row['health']:6}  {row['as_of'] or '-'}"
         )
+    if kr_id:
+        click.echo(f"why {rows[0]['health']}: {'; '.join(rows[0]['health_reasons'])}")
+        click.echo("health history:" if history else "health history: none yet")
+        for h in history:
+            click.echo(
+                f"  #{h['transition']} {h['occurred_at']}  {h['old_health'] or '-'} ->"
+                f" {h['new_health']}  progress {h['progress_pct']:.1f}% vs expected"
+                f" {h['expected_pct']:.1f}%  ({'; '.join(h['reasons'])})"
+            )
 
 
 @cli.group()
@@ -489,7 +546,7 @@ def okr_focus_policy(settings: Settings, mode: str) -> None:
     """'block' refuses a fourth active objective per owner and cycle; 'warn' records a hint."""
     from northstar_cli.okr_admin import set_focus_policy
 
-    _admin(set_focus_policy(settings, mode))  # type: ignore[arg-type]
+    _admin(set_focus_policy(settings, mode))
 
 
 @cli.group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import asyncpg
 
 from domain.catalog import CompanyCatalog
@@ -14,12 +16,15 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
 """
 _UPSERT_KR = """
 INSERT INTO key_result (id, title, owner_unit_id, metric, kind, start_value, target_value,
-                        window_start, window_end, category, channel)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                        window_start, window_end, category, channel, window_kind, rolling_days,
+                        skus, monthly_pacing)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (id) DO UPDATE SET title = excluded.title, owner_unit_id = excluded.owner_unit_id,
     metric = excluded.metric, kind = excluded.kind, start_value = excluded.start_value,
     target_value = excluded.target_value, window_start = excluded.window_start,
-    window_end = excluded.window_end, category = excluded.category, channel = excluded.channel
+    window_end = excluded.window_end, category = excluded.category, channel = excluded.channel,
+    window_kind = excluded.window_kind, rolling_days = excluded.rolling_days,
+    skus = excluded.skus, monthly_pacing = excluded.monthly_pacing
 """
 
 
@@ -48,6 +53,10 @@ async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int
                     kr.window_end,
                     kr.category,
                     kr.channel,
+                    kr.window,
+                    kr.rolling_days,
+                    kr.skus,
+                    kr.monthly_pacing,
                 )
                 for kr in catalog.key_results
             ],
@@ -65,4 +74,4 @@ async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int
             "SELECT kr_id FROM kr_progress WHERE kr_id = ANY($1::text[]) ORDER BY kr_id FOR UPDATE",
             kr_ids,
         )
-        return len(await refresh_progress(conn, kr_ids, None))
+        return len(await refresh_progress(conn, kr_ids, None, ZoneInfo(catalog.timezone)))

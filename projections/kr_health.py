@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 import asyncpg
 
 from domain.alerts import KrHealthChanged, health_alert_id
 from domain.health import expected_progress, kr_health
-from infra.postgres.event_store import OUTBOX_CHANNEL
-
-ALERT_CHANNEL = "northstar_alerts"  # payload: the alert id, delivered at commit
+from projections.alert_outbox import enqueue_alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,27 +25,45 @@ class ProgressRow:
     actual: Decimal
     progress_pct: Decimal
     target: Decimal
+    monthly_pacing: tuple[Decimal, ...] = ()
+    last_data_at: datetime | None = None  # the latest business time of facts that moved it
+
+
+_CURRENT = """
+SELECT p.kr_id, h.health, COALESCE(h.transitions, 0) AS transitions, o.last_check_in_at,
+       o.open_blocker
+FROM unnest($1::text[]) AS p (kr_id)
+LEFT JOIN kr_health h ON h.kr_id = p.kr_id
+LEFT JOIN okr_key_result o ON o.kr_id = p.kr_id
+"""
 
 
 async def record_health(
-    conn: asyncpg.Connection, rows: Sequence[ProgressRow], at: datetime, alerts_topic: str
+    conn: asyncpg.Connection,
+    rows: Sequence[ProgressRow],
+    at: datetime,
+    topic: str,
+    zone: tzinfo,
 ) -> int:
-    """Evaluate health at business time `at` (the batch's latest fact); returns the number of
+    """Evaluate health at business time `at` (the projection's clock); returns the number of
     transitions. The KR rows are locked by the caller, so transitions are numbered safely."""
     if not rows:
         return 0
-    current = {
-        r["kr_id"]: (r["health"], r["transitions"])
-        for r in await conn.fetch(
-            "SELECT kr_id, health, transitions FROM kr_health WHERE kr_id = ANY($1::text[])",
-            [r.kr_id for r in rows],
-        )
-    }
+    current = {r["kr_id"]: r for r in await conn.fetch(_CURRENT, [r.kr_id for r in rows])}
     alerts: list[KrHealthChanged] = []
+    # (KR rows locked by the caller)
     for row in rows:
-        expected = expected_progress(row.window_start, row.window_end, at.date())
-        verdict = kr_health(row.progress_pct, expected, at, at, None)
-        old, transitions = current.get(row.kr_id, (None, 0))
+        expected = expected_progress(
+            row.window_start, row.window_end, at.astimezone(zone).date(), row.monthly_pacing
+        )
+        now = current.get(row.kr_id)
+        old, transitions = (now["health"], now["transitions"]) if now else (None, 0)
+        last_update = max(
+            (t for t in (row.last_data_at, now and now["last_check_in_at"]) if t), default=None
+        )
+        verdict = kr_health(
+            row.progress_pct, expected, last_update, at, now and now["open_blocker"]
+        )
         if verdict.health == old:
             continue
         alerts.append(
@@ -94,21 +110,5 @@ async def record_health(
             for a in alerts
         ],
     )
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, stream_id, version, topic, value)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        [
-            (
-                a.alert_id,
-                f"alerts-kr-{a.kr_id}",
-                a.transition,
-                alerts_topic,
-                a.model_dump_json().encode(),
-            )
-            for a in alerts
-        ],
-    )
-    await conn.execute("SELECT pg_notify($1, 'alerts')", OUTBOX_CHANNEL)
-    for alert in alerts:
-        await conn.execute("SELECT pg_notify($1, $2)", ALERT_CHANNEL, str(alert.alert_id))
+    await enqueue_alerts(conn, [(a, f"alerts-kr-{a.kr_id}", a.transition) for a in alerts], topic)
     return len(alerts)

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 
 import asyncpg
 import orjson
 
-from domain.key_results import MetricTotals, display_percent, metric_value, progress_percent
-from domain.rollup import fold_customer_months, fold_sales
+from domain.key_results import (
+    MetricTotals,
+    WindowSpec,
+    display_percent,
+    metric_value,
+    progress_percent,
+)
+from domain.rollup import (
+    CustomerMonthKey,
+    Purchase,
+    business_day,
+    fold_customer_months,
+    fold_sales,
+    undo_refunded_purchases,
+)
 from domain.sales import SaleFact
 from projections.kr_health import ProgressRow, record_health
 from projections.sql_files import load_queries
@@ -40,43 +53,68 @@ class BatchOutcome:
     krs_updated: int
 
 
+async def business_now(conn: asyncpg.Connection) -> datetime:
+    """The sales projection's clock: the latest business time seen, else the wall clock."""
+    clock = await conn.fetchval(SQL["read_clock"])
+    return clock if clock is not None else datetime.now(UTC)
+
+
 async def refresh_progress(
-    conn: asyncpg.Connection, kr_ids: Sequence[str], as_of: datetime | None
+    conn: asyncpg.Connection,
+    kr_ids: Sequence[str],
+    as_of: datetime | None,
+    zone: tzinfo,
+    now: datetime | None = None,
 ) -> list[ProgressRow]:
-    """Recompute the progress rows of `kr_ids` from the roll-ups (call inside a transaction)."""
-    rows = await conn.fetch(SQL["kr_totals"], list(kr_ids))
+    """Recompute the progress rows of `kr_ids` from the roll-ups as of business time `now`
+    (the projection's clock when not given) and store them with `as_of` (call inside a
+    transaction, the KR rows locked)."""
+    now = now or await business_now(conn)
+    today = now.astimezone(zone).date()
+    definitions = await conn.fetch(SQL["kr_definitions"], list(kr_ids))
+    spans = []
+    for kr in definitions:
+        spec = WindowSpec(
+            kr["window_kind"], kr["window_start"], kr["window_end"], kr["rolling_days"]
+        )
+        spans.append((kr["id"], *spec.effective(today), spec.repeat_month(today)))
+    totals_by_id = {
+        row["id"]: row
+        for row in await conn.fetch(
+            SQL["kr_totals"],
+            [s[0] for s in spans],
+            [s[1] for s in spans],
+            [s[2] for s in spans],
+            [s[3] for s in spans],
+        )
+    }
     computed: list[ProgressRow] = []
     ids, actuals, pcts, displays, as_ofs = [], [], [], [], []
-    for row in rows:
-        totals = MetricTotals(
-            revenue_minor=row["revenue_minor"],
-            units=row["units"],
-            premium_revenue_minor=row["premium_revenue_minor"],
-            payments_minor=row["payments_minor"],
-            distinct_customers=row["distinct_customers"],
-            repeat_buyers=row["repeat_buyers"],
-            premium_repeat_buyers=row["premium_repeat_buyers"],
-        )
-        actual = metric_value(row["metric"], totals)
-        pct = progress_percent(row["kind"], row["start_value"], row["target_value"], actual)
-        ids.append(row["id"])
+    for kr in definitions:
+        row = totals_by_id[kr["id"]]
+        totals = MetricTotals(**{name: row[name] for name in MetricTotals.model_fields})
+        actual = metric_value(kr["metric"], totals)
+        pct = progress_percent(kr["kind"], kr["start_value"], kr["target_value"], actual)
+        ids.append(kr["id"])
         actuals.append(actual)
         pcts.append(pct)
         displays.append(display_percent(pct))
         as_ofs.append(as_of)
         computed.append(
             ProgressRow(
-                row["id"],
-                row["owner_unit_id"],
-                row["window_start"],
-                row["window_end"],
+                kr["id"],
+                kr["owner_unit_id"],
+                kr["window_start"],
+                kr["window_end"],
                 actual,
                 pct,
-                row["target_value"],
+                kr["target_value"],
+                tuple(kr["monthly_pacing"] or ()),
             )
         )
-    await conn.execute(SQL["upsert_progress"], ids, actuals, pcts, displays, as_ofs)
-    return computed
+    stored = await conn.fetch(SQL["upsert_progress"], ids, actuals, pcts, displays, as_ofs)
+    last_data = {r["kr_id"]: r["as_of"] for r in stored}
+    return [replace(row, last_data_at=last_data[row.kr_id]) for row in computed]
 
 
 class KrProgressProjection:
@@ -146,20 +184,24 @@ class KrProgressProjection:
         deltas = fold_sales(facts, chain_of, self.zone)
         if not deltas:
             return 0
-        keys = sorted(deltas, key=lambda k: (k.unit_id, k.day, k.category, k.channel))
+        keys = sorted(deltas)
         await conn.execute(
             SQL["upsert_rollup"],
             [k.unit_id for k in keys],
             [k.day for k in keys],
             [k.category for k in keys],
+            [k.sku for k in keys],
             [k.channel for k in keys],
             [deltas[k].revenue_minor for k in keys],
             [deltas[k].units for k in keys],
             [deltas[k].premium_revenue_minor for k in keys],
             [deltas[k].premium_units for k in keys],
             [deltas[k].payments_minor for k in keys],
+            [deltas[k].leads for k in keys],
+            [deltas[k].first_orders for k in keys],
         )
         customers = fold_customer_months(facts, chain_of, self.zone)
+        await self._purchases(conn, chain_of, facts, customers)
         if customers:
             ckeys = sorted(customers)
             await conn.execute(
@@ -170,15 +212,70 @@ class KrProgressProjection:
                 [customers[k][0] for k in ckeys],
                 [customers[k][1] for k in ckeys],
             )
-        days = [k.day for k in keys]
-        units = sorted({k.unit_id for k in keys})
+        days = [k.day for k in keys] + [k[1] for k in customers]
+        units = sorted({k.unit_id for k in keys} | {k[0] for k in customers})
+        now = await conn.fetchval(SQL["advance_clock"], max(f.occurred_at for f in facts))
         # Lock before summing: a concurrent batch on another partition then recomputes after us
         # and sees our roll-ups, so the last write of a KR row always includes every batch.
         locked = await conn.fetch(SQL["lock_affected_krs"], units, min(days), max(days))
         if not locked:
             return 0
-        as_of = max(f.occurred_at for f in facts)
-        refreshed = await refresh_progress(conn, [r["kr_id"] for r in locked], as_of)
+        refreshed = await refresh_progress(conn, [r["kr_id"] for r in locked], now, self.zone, now)
         if self.alerts_topic is not None:
-            await record_health(conn, refreshed, as_of, self.alerts_topic)
+            await record_health(conn, refreshed, now, self.alerts_topic, self.zone)
         return len(refreshed)
+
+    async def _purchases(
+        self,
+        conn: asyncpg.Connection,
+        chain_of: ChainOf,
+        facts: list[SaleFact],
+        customers: dict[CustomerMonthKey, list[int]],
+    ) -> None:
+        """Remember each new sale; apply refunds (and refunds that arrived before their sale)
+        to the purchases they name, taking fully refunded ones out of the customer counts."""
+        sales = [f for f in facts if f.type == "sales.sale_recorded"]  # type: ignore[attr-defined]
+        if sales:
+            await conn.execute(
+                SQL["insert_purchases"],
+                [f"{f.source_system}|{f.source_id}" for f in sales],
+                [f.rep_id for f in sales],
+                [f.customer_id for f in sales],
+                [business_day(f, self.zone).replace(day=1) for f in sales],
+                [f.premium for f in sales],  # type: ignore[attr-defined]
+                [f.quantity for f in sales],  # type: ignore[attr-defined]
+            )
+        refunds = [
+            (f"{f.source_system}|{f.sale_source_id}", f.quantity)  # type: ignore[attr-defined]
+            for f in facts
+            if f.type == "sales.sale_refunded"  # type: ignore[attr-defined]
+        ]
+        if sales and await conn.fetchval(SQL["any_pending_refunds"]):
+            taken = await conn.fetch(
+                SQL["take_pending_refunds"], [f"{f.source_system}|{f.source_id}" for f in sales]
+            )
+            refunds.extend((r["sale_key"], r["quantity"]) for r in taken)
+        if not refunds:
+            return
+        purchases = {
+            r["sale_key"]: Purchase(
+                r["rep_id"],
+                r["customer_id"],
+                r["month"],
+                r["premium"],
+                r["quantity"],
+                r["refunded"],
+            )
+            for r in await conn.fetch(SQL["read_purchases"], sorted({k for k, _ in refunds}))
+        }
+        orphans: dict[str, int] = {}
+        for key, quantity in refunds:
+            if key not in purchases:
+                orphans[key] = orphans.get(key, 0) + quantity
+        if orphans:
+            await conn.execute(SQL["add_pending_refunds"], list(orphans), list(orphans.values()))
+        refunded = undo_refunded_purchases(
+            purchases, [(k, q) for k, q in refunds if k in purchases], chain_of, customers
+        )
+        if refunded:
+            await conn.execute(SQL["update_refunded"], list(refunded), list(refunded.values()))

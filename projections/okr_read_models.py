@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import tzinfo
 
 import asyncpg
 
@@ -285,8 +286,9 @@ async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultD
     assert binding is not None
     await conn.execute(
         "INSERT INTO key_result (id, title, owner_unit_id, metric, kind, start_value,"
-        " target_value, window_start, window_end, category, channel, needs_refresh)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, true)"
+        " target_value, window_start, window_end, category, channel, window_kind,"
+        " rolling_days, skus, monthly_pacing, needs_refresh)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, true)"
         " ON CONFLICT (id) DO NOTHING",
         kr_id,
         event.title,
@@ -299,6 +301,10 @@ async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultD
         binding.window_end,
         binding.category,
         binding.channel,
+        binding.window,
+        binding.rolling_days,
+        binding.skus,
+        binding.monthly_pacing,
     )
     await conn.execute(
         "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
@@ -307,7 +313,7 @@ async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultD
     )
 
 
-async def refresh_bound_krs(conn: asyncpg.Connection) -> int:
+async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo) -> int:
     """Recompute progress of KRs marked by the OKR projection, in a transaction of its own:
     a sales batch committing meanwhile locks these rows too, so none is missed."""
     async with conn.transaction():
@@ -318,7 +324,7 @@ async def refresh_bound_krs(conn: asyncpg.Connection) -> int:
         if not rows:
             return 0
         ids = [r["kr_id"] for r in rows]
-        await refresh_progress(conn, ids, None)
+        await refresh_progress(conn, ids, None, zone)
         await conn.execute(
             "UPDATE key_result SET needs_refresh = false WHERE id = ANY($1::text[])", ids
         )

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from domain.catalog import CompanyCatalog
-from domain.sales import CustomerFirstOrder, PaymentCollected, SaleFact, SaleRecorded, SaleRefunded
+from domain.sales import (
+    CustomerFirstOrder,
+    LeadRegistered,
+    PaymentCollected,
+    SaleFact,
+    SaleRecorded,
+    SaleRefunded,
+)
 from simulator.company import PRODUCTS
 
 CHANNEL_WEIGHTS = (("retail", 55), ("wholesale", 15), ("ecommerce", 20), ("horeca", 10))
@@ -15,7 +22,9 @@ QUANTITY = {"retail": (6, 48), "wholesale": (120, 600), "ecommerce": (1, 12), "h
 
 
 class SalesSimulator:
-    """Each rep serves ~40 customers; 2% of sales are later refunded, payments follow sales."""
+    """Each rep serves ~40 customers, each registered as a lead before the first order (and
+    prospects who never order come in with 5% of sales); 2% of sales are later refunded,
+    payments follow sales."""
 
     def __init__(self, catalog: CompanyCatalog, seed: int = 7, source: str = "pos-sim") -> None:
         self.rng = random.Random(seed)
@@ -61,7 +70,10 @@ class SalesSimulator:
             amount_minor=quantity * product.unit_price_minor,
         )
         out: list[SaleFact] = [sale]
+        if self.rng.random() < 0.05:
+            out.append(self._lead(rep_id, f"prospect-{self._next_id('L')}", when))
         if first:
+            out.append(self._lead(rep_id, customer_id, when))
             out.append(
                 CustomerFirstOrder(
                     source_system=self.source,
@@ -105,6 +117,15 @@ class SalesSimulator:
                 )
             )
         return out
+
+    def _lead(self, rep_id: str, customer_id: str, when: datetime) -> LeadRegistered:
+        return LeadRegistered(
+            source_system=self.source,
+            source_id=self._next_id("L"),
+            occurred_at=when,
+            rep_id=rep_id,
+            customer_id=customer_id,
+        )
 
     def stream(self, start: datetime, count: int, spacing: timedelta) -> Iterator[SaleFact]:
         for i in range(count):

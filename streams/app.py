@@ -13,6 +13,7 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.kr_progress import KrProgressProjection
 from streams.dead_letters import DeadLetterPublisher
+from streams.evaluation import TimedEvaluation
 from streams.okr_projection import OkrProjectionHandler
 from streams.sales_projection import RawRecord, SalesProjectionHandler
 
@@ -54,7 +55,10 @@ def create_app(settings: Settings) -> faust.App:
         max_record_bytes=settings.max_record_bytes,
     )
     okr_handler = OkrProjectionHandler(
-        settings.okr_events_topic, dead_letters, lambda: connect(settings.dsn)
+        settings.okr_events_topic,
+        dead_letters,
+        lambda: connect(settings.dsn),
+        ZoneInfo(settings.company_timezone),
     )
     okr_events = app.topic(
         settings.okr_events_topic,
@@ -70,6 +74,13 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(okr_events, name="okr-read-models")
     async def project_okr_read_models(stream: faust.StreamT) -> None:
         await _batches(stream, okr_handler.handle, settings)
+
+    if settings.evaluation_interval_s > 0:
+        evaluator = TimedEvaluation(settings)
+
+        @app.timer(settings.evaluation_interval_s)
+        async def evaluate_as_time_passes() -> None:
+            await evaluator.tick()
 
     return app
 

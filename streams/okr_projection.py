@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import tzinfo
 
 import asyncpg
 import structlog
@@ -24,8 +25,10 @@ class OkrProjectionHandler:
         topic: str,
         dead_letters: DeadLetterPublisher,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
+        zone: tzinfo,
     ) -> None:
         self.topic = topic
+        self.zone = zone
         self.dead_letters = dead_letters
         self.db = RetryingConnection(connect, PROJECTION)
 
@@ -45,4 +48,4 @@ class OkrProjectionHandler:
             applied = await self.db.run(lambda conn: apply_events(conn, events))
             log.debug("okr_batch_applied", records=len(records), applied=applied)
         # Also after a restart: a mark left by a batch whose refresh never ran is picked up.
-        await self.db.run(refresh_bound_krs)
+        await self.db.run(lambda conn: refresh_bound_krs(conn, self.zone))

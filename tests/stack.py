@@ -8,24 +8,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.catalog import CompanyCatalog
 from domain.org import OrgUnit
-from domain.sales import PaymentCollected, SaleFact, SaleRecorded, SaleRefunded
+from domain.sales import SaleFact
 from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import window_kr
 from simulator.sales import SalesSimulator
+from tests import expected
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 QUARTER = (date(2026, 10, 1), date(2026, 12, 31))
@@ -86,8 +85,14 @@ def kill9(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def create_env(base: Settings, name: str) -> TestEnv:
+    # The worker's wall-clock evaluation timer is off: tests script business time themselves
+    # (`northstar evaluate --at`) or turn the timer on (see test_time_driven_evaluation).
     settings = await isolated_settings(
-        base, "test", broker_session_timeout_s=4.0, api_port=free_port()
+        base,
+        "test",
+        broker_session_timeout_s=4.0,
+        api_port=free_port(),
+        evaluation_interval_s=0.0,
     )
     return TestEnv(settings, name)
 
@@ -170,86 +175,14 @@ def simulated_facts(company: CompanyCatalog, sales: int, seed: int) -> list[Sale
     return list(simulator.stream(SALE_DAY, sales, timedelta(seconds=7)))
 
 
-def _unique_sales(facts: Iterable[SaleFact]) -> Iterator[tuple[int, SaleRecorded | SaleRefunded]]:
-    """(+1 or -1, fact) for each sale or refund, first copy only."""
-    seen: set[tuple[str, str, str]] = set()
-    for fact in facts:
-        identity = (fact.type, fact.source_system, fact.source_id)
-        if identity in seen or not isinstance(fact, SaleRecorded | SaleRefunded):
-            continue
-        seen.add(identity)
-        yield (1 if isinstance(fact, SaleRecorded) else -1), fact
-
-
-def _chain(company: CompanyCatalog, rep_id: str) -> list[str]:
-    parent = {u.id: u.parent_id for u in company.units}
-    chain: list[str] = []
-    unit: str | None = rep_id
-    while unit is not None:
-        chain.append(unit)
-        unit = parent[unit]
-    return chain
-
-
 def expected_unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, dict]:
     """Totals per org unit computed the plain way, independent of the projection's code."""
-    totals: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}
-    )
-    for sign, fact in _unique_sales(facts):
-        for unit in _chain(company, fact.rep_id):
-            totals[unit]["revenue_minor"] += sign * fact.amount_minor
-            totals[unit]["units"] += sign * fact.quantity
-            totals[unit]["premium_revenue_minor"] += sign * fact.amount_minor * fact.premium
-    return dict(totals)
+    return expected.unit_totals(company, facts)
 
 
 def expected_kr_actuals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, Decimal]:
-    """Each KR's value from the facts credited to its unit (and category), computed plainly."""
-    facts = list(facts)
-    sums = {kr.id: [0, 0, 0] for kr in company.key_results}
-    payments: dict[str, int] = defaultdict(int)
-    purchases: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    seen_payments: set[tuple[str, str]] = set()
-    for fact in facts:
-        identity = (fact.source_system, fact.source_id)
-        if isinstance(fact, PaymentCollected) and identity not in seen_payments:
-            seen_payments.add(identity)
-            for unit in _chain(company, fact.rep_id):
-                payments[unit] += fact.amount_minor
-    for sign, fact in _unique_sales(facts):
-        chain = _chain(company, fact.rep_id)
-        month = fact.occurred_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
-        for unit in chain:
-            if sign > 0:
-                purchases[(unit, month, fact.customer_id)][0] += 1
-                purchases[(unit, month, fact.customer_id)][1] += int(fact.premium)
-        for kr in company.key_results:
-            if kr.owner_unit_id in chain and kr.category in (None, fact.category):
-                sums[kr.id][0] += sign * fact.amount_minor
-                sums[kr.id][1] += sign * fact.quantity
-                sums[kr.id][2] += sign * fact.amount_minor * fact.premium
-    out: dict[str, Decimal] = {}
-    for kr in company.key_results:
-        revenue, units, premium = sums[kr.id]
-        mine = {k: v for k, v in purchases.items() if k[0] == kr.owner_unit_id}
-        latest = max((k[1] for k in mine), default=None)
-        if kr.metric == "revenue":
-            out[kr.id] = Decimal(revenue) / 100
-        elif kr.metric == "units":
-            out[kr.id] = Decimal(units)
-        elif kr.metric == "premium_share":
-            out[kr.id] = (Decimal(premium) * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
-        elif kr.metric == "collection_rate":
-            paid = Decimal(payments[kr.owner_unit_id])
-            out[kr.id] = (paid * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
-        elif kr.metric == "distinct_customers":
-            out[kr.id] = Decimal(len({k[2] for k in mine}))
-        elif kr.metric == "monthly_repeat_buyers":
-            out[kr.id] = Decimal(sum(1 for k, v in mine.items() if k[1] == latest and v[0] >= 2))
-        else:
-            out[kr.id] = Decimal(sum(1 for k, v in mine.items() if k[1] == latest and v[1] >= 2))
-    return out
+    """Each KR's value from the facts credited to its unit, computed plainly."""
+    return expected.kr_actuals(company, facts)
 
 
 async def end_offsets(settings: Settings) -> dict[int, int]:
@@ -380,3 +313,39 @@ async def start_api(env: TestEnv) -> str:
         lambda: asyncio.to_thread(port_open, "127.0.0.1", env.settings.api_port), 30, "API port"
     )
     return f"http://127.0.0.1:{env.settings.api_port}"
+
+
+async def published_alerts(settings: Settings) -> list[dict]:
+    """Every alert on the alerts topic, read by a plain consumer that knows only the published
+    contract: each one is validated against the JSON Schema of its type."""
+    import json
+
+    import jsonschema
+
+    from infra.kafka.contracts import CONTRACTS_ROOT
+    from streams.outbox_relay import lagging
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found = []
+    try:
+        partitions = [
+            TopicPartition(settings.alerts_topic, p) for p in range(settings.topic_partitions)
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while await lagging(consumer, ends):
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                for message in messages:
+                    alert = json.loads(message.value)
+                    schema = CONTRACTS_ROOT / "alerts" / f"{alert['type']}.v1.schema.json"
+                    jsonschema.validate(alert, json.loads(schema.read_text()))
+                    found.append(alert)
+    finally:
+        await consumer.stop()
+    return found

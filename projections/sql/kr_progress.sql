@@ -24,17 +24,21 @@ SELECT k AS dedup_key FROM unnest($1::text[]) AS k
 EXCEPT
 SELECT dedup_key FROM inserted;
 -- name: upsert_rollup
-INSERT INTO sales_rollup_daily AS r (unit_id, day, category, channel, revenue_minor, units,
-                                     premium_revenue_minor, premium_units, payments_minor)
-SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[],
-                     $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (unit_id, day, category, channel) DO UPDATE SET
+INSERT INTO sales_rollup_daily AS r (unit_id, day, category, sku, channel, revenue_minor, units,
+                                     premium_revenue_minor, premium_units, payments_minor,
+                                     leads, first_orders)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+                     $12::bigint[])
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (unit_id, day, category, sku, channel) DO UPDATE SET
     revenue_minor = r.revenue_minor + excluded.revenue_minor,
     units = r.units + excluded.units,
     premium_revenue_minor = r.premium_revenue_minor + excluded.premium_revenue_minor,
     premium_units = r.premium_units + excluded.premium_units,
-    payments_minor = r.payments_minor + excluded.payments_minor;
+    payments_minor = r.payments_minor + excluded.payments_minor,
+    leads = r.leads + excluded.leads,
+    first_orders = r.first_orders + excluded.first_orders;
 -- name: upsert_customer_months
 INSERT INTO sales_customer_month AS c (unit_id, month, customer_id, purchases,
                                        premium_purchases)
@@ -43,45 +47,79 @@ ORDER BY 1, 2, 3
 ON CONFLICT (unit_id, month, customer_id) DO UPDATE SET
     purchases = c.purchases + excluded.purchases,
     premium_purchases = c.premium_purchases + excluded.premium_purchases;
+-- name: insert_purchases
+INSERT INTO sales_purchase (sale_key, rep_id, customer_id, month, premium, quantity)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::int[])
+ON CONFLICT (sale_key) DO NOTHING;
+-- name: any_pending_refunds
+SELECT EXISTS (SELECT 1 FROM sales_refund_pending);
+-- name: take_pending_refunds
+DELETE FROM sales_refund_pending WHERE sale_key = ANY($1::text[]) RETURNING sale_key, quantity;
+-- name: read_purchases
+SELECT sale_key, rep_id, customer_id, month, premium, quantity, refunded FROM sales_purchase
+WHERE sale_key = ANY($1::text[])
+ORDER BY sale_key
+FOR UPDATE;
+-- name: update_refunded
+UPDATE sales_purchase AS s SET refunded = u.refunded
+FROM unnest($1::text[], $2::int[]) AS u (sale_key, refunded)
+WHERE s.sale_key = u.sale_key;
+-- name: add_pending_refunds
+INSERT INTO sales_refund_pending AS p (sale_key, quantity)
+SELECT * FROM unnest($1::text[], $2::int[])
+ORDER BY 1
+ON CONFLICT (sale_key) DO UPDATE SET quantity = p.quantity + excluded.quantity;
+-- name: advance_clock
+INSERT INTO sales_clock AS c (business_time) VALUES ($1)
+ON CONFLICT (id) DO UPDATE SET business_time = GREATEST(c.business_time, excluded.business_time)
+RETURNING business_time;
+-- name: read_clock
+SELECT business_time FROM sales_clock;
 -- name: lock_affected_krs
+-- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
 SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
-WHERE k.owner_unit_id = ANY($1::text[]) AND k.window_start <= $3 AND k.window_end >= $2
+WHERE k.owner_unit_id = ANY($1::text[])
+  AND k.window_start - COALESCE(k.rolling_days, 0) <= $3 AND k.window_end >= $2
 ORDER BY p.kr_id
 FOR UPDATE OF p;
+-- name: kr_definitions
+SELECT id, title, owner_unit_id, metric, kind, start_value, target_value, window_start,
+       window_end, window_kind, rolling_days, category, skus, channel, monthly_pacing
+FROM key_result WHERE id = ANY($1::text[])
+ORDER BY id;
 -- name: kr_totals
-SELECT k.id, k.metric, k.kind, k.start_value, k.target_value, k.owner_unit_id,
-       k.window_start, k.window_end,
+-- One row per KR over its effective window ($2..$3) and repeat-buyer month ($4).
+SELECT w.id,
        COALESCE(sum(r.revenue_minor), 0)::bigint AS revenue_minor,
        COALESCE(sum(r.units), 0)::bigint AS units,
        COALESCE(sum(r.premium_revenue_minor), 0)::bigint AS premium_revenue_minor,
        COALESCE(sum(r.payments_minor), 0)::bigint AS payments_minor,
+       COALESCE(sum(r.leads), 0)::bigint AS leads,
+       COALESCE(sum(r.first_orders), 0)::bigint AS first_orders,
        -- Customer counts only for the KRs that need them (CASE skips the sub-plans).
        CASE WHEN k.metric = 'distinct_customers' THEN
        (SELECT count(DISTINCT c.customer_id) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id
-          AND c.month BETWEEN date_trunc('month', k.window_start) AND k.window_end)
+        WHERE c.unit_id = k.owner_unit_id AND c.purchases > 0
+          AND c.month BETWEEN date_trunc('month', w.d_from) AND w.d_to)
        ELSE 0 END::int AS distinct_customers,
        CASE WHEN k.metric = 'monthly_repeat_buyers' THEN
-       (SELECT count(*) FILTER (WHERE c.purchases >= 2) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id AND c.month = (
-            SELECT max(m.month) FROM sales_customer_month m WHERE m.unit_id = k.owner_unit_id
-              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end))
+       (SELECT count(*) FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month AND c.purchases >= 2)
        ELSE 0 END::int AS repeat_buyers,
        CASE WHEN k.metric = 'premium_monthly_repeat_buyers' THEN
-       (SELECT count(*) FILTER (WHERE c.premium_purchases >= 2) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id AND c.month = (
-            SELECT max(m.month) FROM sales_customer_month m WHERE m.unit_id = k.owner_unit_id
-              AND m.month BETWEEN date_trunc('month', k.window_start) AND k.window_end))
+       (SELECT count(*) FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month AND c.premium_purchases >= 2)
        ELSE 0 END::int AS premium_repeat_buyers
-FROM key_result k
+FROM unnest($1::text[], $2::date[], $3::date[], $4::date[]) AS w (id, d_from, d_to, month)
+JOIN key_result k ON k.id = w.id
 LEFT JOIN sales_rollup_daily r
   ON r.unit_id = k.owner_unit_id
- AND r.day BETWEEN k.window_start AND k.window_end
+ AND r.day BETWEEN w.d_from AND w.d_to
  AND (k.category IS NULL OR r.category = k.category OR r.category = '')
+ AND (k.skus IS NULL OR r.sku = ANY(k.skus) OR r.sku = '')
  AND (k.channel IS NULL OR r.channel = k.channel OR r.channel = '')
-WHERE k.id = ANY($1::text[])
-GROUP BY k.id
-ORDER BY k.id;
+GROUP BY w.id, w.d_from, w.d_to, w.month, k.id
+ORDER BY w.id;
 -- name: upsert_progress
 INSERT INTO kr_progress AS p (kr_id, actual, progress_pct, progress_display, provenance,
                               as_of, updated_at)
@@ -92,4 +130,5 @@ ORDER BY kr_id
 ON CONFLICT (kr_id) DO UPDATE SET
     actual = excluded.actual, progress_pct = excluded.progress_pct,
     progress_display = excluded.progress_display, provenance = excluded.provenance,
-    as_of = GREATEST(p.as_of, excluded.as_of), updated_at = excluded.updated_at;
+    as_of = GREATEST(p.as_of, excluded.as_of), updated_at = excluded.updated_at
+RETURNING kr_id, as_of;

@@ -11,13 +11,11 @@ from itertools import pairwise
 
 import asyncpg
 import jsonschema
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.alerts import health_alert_id
 from domain.catalog import CompanyCatalog
 from infra.kafka.contracts import CONTRACTS_ROOT
 from simulator.company import window_kr
-from streams.outbox_relay import lagging
 from tests.stack import (
     QUARTER,
     assert_projection_exact,
@@ -26,39 +24,14 @@ from tests.stack import (
     kill9,
     load_company,
     produce_singles,
+    published_alerts,
     simulated_facts,
     small_company,
 )
 
-SCHEMA = json.loads(
+HEALTH_SCHEMA = json.loads(
     (CONTRACTS_ROOT / "alerts" / "alert.kr.health_changed.v1.schema.json").read_text()
 )
-
-
-async def _alerts(settings) -> list[dict]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found = []
-    try:
-        partitions = [
-            TopicPartition(settings.alerts_topic, p) for p in range(settings.topic_partitions)
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while await lagging(consumer, ends):
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                for message in messages:
-                    alert = json.loads(message.value)
-                    jsonschema.validate(alert, SCHEMA)
-                    found.append(alert)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_health_transitions_are_alerted_once_per_id_across_kills(env):
@@ -105,7 +78,7 @@ async def test_health_transitions_are_alerted_once_per_id_across_kills(env):
     finally:
         await conn.close()
 
-    alerts = await _alerts(env.settings)
+    alerts = await published_alerts(env.settings)
     ids_per_transition: dict[tuple[str, int], set[str]] = defaultdict(set)
     for alert in alerts:
         ids_per_transition[(alert["kr_id"], alert["transition"])].add(alert["alert_id"])
@@ -218,5 +191,5 @@ async def test_sse_subscribers_get_the_same_alerts(env):
     assert [e["id"] for e in received] == history[: len(received)]
     assert received[0]["data"]["old_health"] is None
     for event in received:  # the same alert document as on the topic
-        jsonschema.validate(event["data"], SCHEMA)
+        jsonschema.validate(event["data"], HEALTH_SCHEMA)
     assert [e["id"] for e in replayed] == history

@@ -20,6 +20,27 @@ def test_lagging_fires_on_the_third_consecutive_week_and_not_earlier():
     (alert,) = lagging_regions(conversion, WEEKS)
     assert (alert.region_id, alert.iso_week) == ("west", "2026-W46")
     assert lagging_regions(conversion, WEEKS[:2]) == []  # a week earlier: nothing yet
+    assert lagging_regions(conversion, WEEKS[:3]) == [alert]  # ... and on that very week
+    assert alert.iso_weeks == ("2026-W44", "2026-W45", "2026-W46")
+    assert alert.conversion == (D(10), D(12), D(11))
+    assert alert.peer_mean == (D(21), D("20.50"), D("21.50"))
+
+
+def test_a_week_without_figures_breaks_the_streak():
+    conversion = {
+        "east": {w: D(20) for w in WEEKS},
+        "west": {"2026-W44": D(1), "2026-W45": D(1), "2026-W47": D(1), "2026-W48": D(1)},
+    }
+    assert lagging_regions(conversion, WEEKS) == []
+
+
+def test_iso_weeks_follow_the_iso_calendar():
+    from datetime import date
+
+    from domain.alert_rules import iso_week
+
+    assert iso_week(date(2026, 11, 27)) == "2026-W48"
+    assert iso_week(date(2027, 1, 1)) == "2026-W53"
 
 
 def test_a_region_alone_has_no_peers():

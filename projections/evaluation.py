@@ -1,0 +1,186 @@
+"""Evaluation as time passes: values of calendar-month and rolling windows, health against
+the moving pacing line, and the rules that look across KRs (region lagging, overdue target
+adjustments, certification). Run by the worker's timer and by `northstar evaluate --at`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+
+import asyncpg
+
+from domain.alert_rules import (
+    certification_suggested,
+    iso_week,
+    lagging_regions,
+    overdue_adjustments,
+)
+from domain.alerts import (
+    AdjustmentOverdue,
+    Alert,
+    CertificationSuggested,
+    RegionLagging,
+    rule_alert_id,
+)
+from domain.key_results import progress_percent
+from projections.alert_outbox import enqueue_alerts
+from projections.kr_health import ProgressRow, record_health
+from projections.kr_progress import SQL as PROGRESS_SQL
+from projections.kr_progress import refresh_progress
+from projections.sql_files import load_queries
+
+SQL = load_queries("evaluation")
+LAGGING_LOOKBACK_WEEKS = 13
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    business_time: datetime
+    krs_recomputed: int
+    health_transitions: int
+    rule_alerts: int
+
+
+async def evaluate(
+    conn: asyncpg.Connection,
+    at: datetime,
+    zone: tzinfo,
+    alerts_topic: str | None,
+    response_time: timedelta,
+) -> Evaluation:
+    """Move the business clock to `at` (never back) and re-evaluate everything that depends
+    on it, in one transaction; alerts only when `alerts_topic` is given (not while rebuilding)."""
+    async with conn.transaction():
+        # Same lock order as a sales batch: the clock row, then the KR rows.
+        now = await conn.fetchval(PROGRESS_SQL["advance_clock"], at)
+        all_ids = [r["kr_id"] for r in await conn.fetch(SQL["lock_all_krs"])]
+        moving = [r["id"] for r in await conn.fetch(SQL["time_dependent_krs"])]
+        refreshed = await refresh_progress(conn, moving, None, zone, now)
+        still = sorted(set(all_ids) - set(moving))
+        rows = refreshed + [
+            ProgressRow(
+                r["kr_id"],
+                r["owner_unit_id"],
+                r["window_start"],
+                r["window_end"],
+                r["actual"],
+                r["progress_pct"],
+                r["target_value"],
+                tuple(r["monthly_pacing"] or ()),
+                r["as_of"],
+            )
+            for r in await conn.fetch(SQL["stored_progress"], still)
+        ]
+        if alerts_topic is None:
+            return Evaluation(now, len(refreshed), 0, 0)
+        transitions = await record_health(conn, rows, now, alerts_topic, zone)
+        today = now.astimezone(zone).date()
+        alerts = (
+            await _lagging(conn, today, now)
+            + await _overdue(conn, now, response_time)
+            + await _certifications(conn, today, now)
+        )
+        new = await enqueue_alerts(conn, alerts, alerts_topic)
+        return Evaluation(now, len(refreshed), transitions, new)
+
+
+async def _lagging(
+    conn: asyncpg.Connection, today: date, now: datetime
+) -> list[tuple[Alert, str, int]]:
+    """Weekly conversion per region over the completed ISO weeks of the last quarter."""
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(weeks=LAGGING_LOOKBACK_WEEKS)
+    weeks = [iso_week(first_monday + timedelta(weeks=n)) for n in range(LAGGING_LOOKBACK_WEEKS)]
+    conversion: dict[str, dict[str, Decimal]] = {
+        r["id"]: {} for r in await conn.fetch(SQL["regions"])
+    }
+    rows = await conn.fetch(
+        SQL["weekly_region_conversion"], first_monday, this_monday - timedelta(days=1)
+    )
+    for row in rows:
+        if row["leads"] > 0:
+            value = Decimal(row["first_orders"]) * 100 / Decimal(row["leads"])
+            conversion[row["region_id"]][iso_week(row["week_start"])] = value.quantize(
+                Decimal("0.01")
+            )
+    alerts: list[tuple[Alert, str, int]] = []
+    for streak in lagging_regions(conversion, weeks):
+        alert = RegionLagging(
+            alert_id=rule_alert_id("region-lagging", streak.region_id, streak.iso_week),
+            region_id=streak.region_id,
+            iso_weeks=streak.iso_weeks,
+            conversion_pct=streak.conversion,
+            peer_mean_pct=streak.peer_mean,
+            occurred_at=now,
+        )
+        alerts.append((alert, f"alerts-lagging-{streak.region_id}-{streak.iso_week}", 1))
+    return alerts
+
+
+async def _overdue(
+    conn: asyncpg.Connection, now: datetime, response_time: timedelta
+) -> list[tuple[Alert, str, int]]:
+    rows = {
+        (r["kr_id"], r["request_id"]): r
+        for r in await conn.fetch(SQL["pending_adjustments"], now - response_time)
+    }
+    late = overdue_adjustments(
+        {f"{k}|{q}": r["requested_at"] for (k, q), r in rows.items()}, now, response_time
+    )
+    alerts: list[tuple[Alert, str, int]] = []
+    for key in late:
+        kr_id, request_id = key.split("|", 1)
+        row = rows[(kr_id, request_id)]
+        waited = (now - row["requested_at"]).total_seconds() / 3600
+        alert = AdjustmentOverdue(
+            alert_id=rule_alert_id("adjustment-overdue", kr_id, request_id),
+            kr_id=kr_id,
+            request_id=request_id,
+            owner_unit_id=row["owner_unit_id"],
+            requested_by=row["requested_by"],
+            requested_at=row["requested_at"],
+            waiting_hours=Decimal(waited).quantize(Decimal("0.1")),
+            response_time_hours=Decimal(response_time.total_seconds() / 3600).quantize(
+                Decimal("0.1")
+            ),
+            occurred_at=now,
+        )
+        alerts.append((alert, f"alerts-overdue-{kr_id}-{request_id}", 1))
+    return alerts
+
+
+async def _certifications(
+    conn: asyncpg.Connection, today: date, now: datetime
+) -> list[tuple[Alert, str, int]]:
+    """A person's best KR per ended cycle; two cycles in a row at >= 100% suggest a
+    certification."""
+    best: dict[str, dict[str, tuple[Decimal, str]]] = defaultdict(dict)
+    for row in await conn.fetch(SQL["person_cycle_results"], today):
+        if row["auto_pct"] is not None:
+            progress = row["auto_pct"]
+        elif row["progress_value"] is not None:
+            progress = progress_percent(
+                row["kind"], row["start_value"], row["target_value"], row["progress_value"]
+            )
+        else:
+            continue
+        cycles = best[row["person_id"]]
+        if row["cycle_id"] not in cycles or progress > cycles[row["cycle_id"]][0]:
+            cycles[row["cycle_id"]] = (progress, row["kr_id"])
+    alerts: list[tuple[Alert, str, int]] = []
+    for person_id, cycles in best.items():
+        order = list(cycles)  # rows come in cycle start order
+        for cycle_id in certification_suggested([(c, cycles[c][0]) for c in order]):
+            previous = order[order.index(cycle_id) - 1]
+            alert = CertificationSuggested(
+                alert_id=rule_alert_id("certification", person_id, cycle_id),
+                person_id=person_id,
+                cycle_ids=(previous, cycle_id),
+                kr_ids=(cycles[previous][1], cycles[cycle_id][1]),
+                progress_pct=(cycles[previous][0], cycles[cycle_id][0]),
+                occurred_at=now,
+            )
+            alerts.append((alert, f"alerts-certification-{person_id}-{cycle_id}", 1))
+    return alerts

@@ -1,0 +1,48 @@
+"""The worker's timer: re-evaluates KRs and the alert rules at wall-clock time, so a KR turns
+red as the pacing line moves on even when no sale arrives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from infra.postgres.db import connect
+from infra.settings import Settings
+from projections.evaluation import evaluate
+from streams.retrying import RetryingConnection
+
+log = structlog.get_logger("northstar.streams")
+
+
+class TimedEvaluation:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.zone = ZoneInfo(settings.company_timezone)
+        self.response_time = timedelta(hours=settings.adjustment_response_hours)
+        self.db = RetryingConnection(lambda: connect(settings.dsn), "evaluation")
+
+    async def tick(self) -> None:
+        """One evaluation; a failure is logged and the next tick tries again (it changes
+        nothing that a later evaluation would not redo), so nothing escapes into Faust."""
+        try:
+            outcome = await self.db.run(
+                lambda conn: evaluate(
+                    conn,
+                    datetime.now(UTC),
+                    self.zone,
+                    self.settings.alerts_topic,
+                    self.response_time,
+                )
+            )
+        except Exception as exc:
+            log.error("evaluation_failed", error=repr(exc))
+            return
+        log.info(
+            "evaluated",
+            business_time=outcome.business_time.isoformat(),
+            krs_recomputed=outcome.krs_recomputed,
+            health_transitions=outcome.health_transitions,
+            rule_alerts=outcome.rule_alerts,
+        )

@@ -1,0 +1,152 @@
+"""The answers a projection must give, computed the plain way from the facts themselves: no
+roll-ups, no SQL, none of the projection's code (a second, independent implementation)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from domain.catalog import CompanyCatalog
+from domain.key_results import MetricKeyResult
+from domain.sales import (
+    CustomerFirstOrder,
+    LeadRegistered,
+    PaymentCollected,
+    SaleFact,
+    SaleRecorded,
+    SaleRefunded,
+)
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def first_copies(facts: Iterable[SaleFact]) -> list[SaleFact]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for fact in facts:
+        identity = (fact.type, fact.source_system, fact.source_id)  # type: ignore[attr-defined]
+        if identity not in seen:
+            seen.add(identity)
+            out.append(fact)
+    return out
+
+
+def chain(company: CompanyCatalog, rep_id: str) -> list[str]:
+    parent = {u.id: u.parent_id for u in company.units}
+    out: list[str] = []
+    unit: str | None = rep_id
+    while unit is not None:
+        out.append(unit)
+        unit = parent[unit]
+    return out
+
+
+def day_of(fact: SaleFact) -> date:
+    return fact.occurred_at.astimezone(ZONE).date()
+
+
+def counted_days(kr: MetricKeyResult, today: date) -> tuple[date, date]:
+    held = min(max(today, kr.window_start), kr.window_end)
+    if kr.window == "cycle":
+        return kr.window_start, kr.window_end
+    if kr.window == "calendar_month":
+        first = held.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return max(first, kr.window_start), min(last, kr.window_end)
+    assert kr.rolling_days
+    return held - timedelta(days=kr.rolling_days - 1), held
+
+
+def unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, dict]:
+    totals: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}
+    )
+    for fact in first_copies(facts):
+        if not isinstance(fact, SaleRecorded | SaleRefunded):
+            continue
+        sign = 1 if isinstance(fact, SaleRecorded) else -1
+        for unit in chain(company, fact.rep_id):
+            totals[unit]["revenue_minor"] += sign * fact.amount_minor
+            totals[unit]["units"] += sign * fact.quantity
+            totals[unit]["premium_revenue_minor"] += sign * fact.amount_minor * fact.premium
+    return dict(totals)
+
+
+def kr_actuals(
+    company: CompanyCatalog, facts: Iterable[SaleFact], today: date | None = None
+) -> dict[str, Decimal]:
+    """Every KR's value on business day `today` (default: the day of the latest fact)."""
+    facts = first_copies(facts)
+    if today is None:
+        today = max(f.occurred_at for f in facts).astimezone(ZONE).date()
+    sales = {f"{f.source_system}|{f.source_id}": f for f in facts if isinstance(f, SaleRecorded)}
+    refunded: dict[str, int] = defaultdict(int)
+    for fact in facts:
+        if isinstance(fact, SaleRefunded):
+            refunded[f"{fact.source_system}|{fact.sale_source_id}"] += fact.quantity
+    still_bought = [s for key, s in sales.items() if refunded[key] < s.quantity]
+    return {kr.id: _value(company, kr, facts, still_bought, today) for kr in company.key_results}
+
+
+def _value(
+    company: CompanyCatalog,
+    kr: MetricKeyResult,
+    facts: list[SaleFact],
+    still_bought: list[SaleRecorded],
+    today: date,
+) -> Decimal:
+    first, last = counted_days(kr, today)
+
+    def mine(fact: SaleFact) -> bool:
+        return kr.owner_unit_id in chain(company, fact.rep_id)
+
+    def counted(fact: SaleFact) -> bool:
+        return mine(fact) and first <= day_of(fact) <= last
+
+    def product(fact: SaleRecorded | SaleRefunded) -> bool:
+        return (
+            kr.category in (None, fact.category)
+            and (kr.skus is None or fact.sku in kr.skus)
+            and kr.channel in (None, fact.channel)
+        )
+
+    revenue = units = premium = 0
+    for fact in facts:
+        if isinstance(fact, SaleRecorded | SaleRefunded) and counted(fact) and product(fact):
+            sign = 1 if isinstance(fact, SaleRecorded) else -1
+            revenue += sign * fact.amount_minor
+            units += sign * fact.quantity
+            premium += sign * fact.amount_minor * fact.premium
+    if kr.metric == "revenue":
+        return Decimal(revenue) / 100
+    if kr.metric == "units":
+        return Decimal(units)
+    if kr.metric in ("premium_share", "collection_rate"):
+        if revenue <= 0:
+            return Decimal(0)
+        part = premium
+        if kr.metric == "collection_rate":
+            paid = [f for f in facts if isinstance(f, PaymentCollected) and counted(f)]
+            part = sum(f.amount_minor for f in paid)
+        return (Decimal(part) * 100 / Decimal(revenue)).quantize(Decimal("0.0001"))
+    if kr.metric == "first_order_conversion":
+        leads = sum(1 for f in facts if isinstance(f, LeadRegistered) and counted(f))
+        orders = sum(1 for f in facts if isinstance(f, CustomerFirstOrder) and counted(f))
+        if not leads:
+            return Decimal(0)
+        return (Decimal(orders) * 100 / Decimal(leads)).quantize(Decimal("0.0001"))
+    bought = [s for s in still_bought if mine(s)]
+    if kr.metric == "distinct_customers":
+        in_months = [s for s in bought if first.replace(day=1) <= day_of(s).replace(day=1) <= last]
+        return Decimal(len({s.customer_id for s in in_months}))
+    month = min(max(today, kr.window_start), kr.window_end).replace(day=1)
+    per_customer: dict[str, int] = defaultdict(int)
+    for sale in bought:
+        if day_of(sale).replace(day=1) == month and (
+            kr.metric == "monthly_repeat_buyers" or sale.premium
+        ):
+            per_customer[sale.customer_id] += 1
+    return Decimal(sum(1 for n in per_customer.values() if n >= 2))
