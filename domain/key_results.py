@@ -158,8 +158,10 @@ class MetricKeyResult(MetricScope):
         return self
 
 
-class MetricTotals(Message):
-    """Sums of sales figures over some slice of org, time, category and channel."""
+@dataclass(slots=True)
+class MetricTotals:
+    """Sums of sales figures over some slice of org, time, product and channel (the first six
+    add up across days; the customer counts do not)."""
 
     revenue_minor: int = 0
     units: int = 0
@@ -170,6 +172,20 @@ class MetricTotals(Message):
     distinct_customers: int = 0
     repeat_buyers: int = 0
     premium_repeat_buyers: int = 0
+
+    def plus(self, other: MetricTotals) -> MetricTotals:
+        """These sums and `other`'s (additive fields only)."""
+        return MetricTotals(*(getattr(self, f) + getattr(other, f) for f in ADDITIVE_TOTALS))
+
+
+ADDITIVE_TOTALS = (
+    "revenue_minor",
+    "units",
+    "premium_revenue_minor",
+    "payments_minor",
+    "leads",
+    "first_orders",
+)
 
 
 def metric_value(metric: Metric, totals: MetricTotals) -> Decimal:

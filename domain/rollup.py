@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import NamedTuple
 
+from domain.key_results import MetricTotals
 from domain.sales import SaleFact, SaleRecorded, SaleRefunded
 
 _SIGN = {"sales.sale_recorded": 1, "sales.sale_refunded": -1}
@@ -163,3 +164,40 @@ def _add_purchase(
     else:
         current[0] += n
         current[1] += premium
+
+
+@dataclass(frozen=True, slots=True)
+class SalesScope:
+    """The roll-up rows a KR counts: its owner's, on the days of its window, for its product
+    and channel filters (rows without a product, i.e. payments, leads and first orders,
+    always count)."""
+
+    unit_id: str
+    first_day: date
+    last_day: date
+    category: str | None = None
+    skus: frozenset[str] | None = None
+    channel: str | None = None
+
+
+def scope_totals(
+    deltas: Iterable[tuple[RollupKey, RollupDelta]], scope: SalesScope
+) -> MetricTotals:
+    """What `deltas` (of the scope's unit) add to the scope's sums."""
+    out = MetricTotals()
+    for key, delta in deltas:
+        if not scope.first_day <= key.day <= scope.last_day:
+            continue
+        if key.sku != NO_DIMENSION and (
+            (scope.category is not None and key.category != scope.category)
+            or (scope.skus is not None and key.sku not in scope.skus)
+            or (scope.channel is not None and key.channel != scope.channel)
+        ):
+            continue
+        out.revenue_minor += delta.revenue_minor
+        out.units += delta.units
+        out.premium_revenue_minor += delta.premium_revenue_minor
+        out.payments_minor += delta.payments_minor
+        out.leads += delta.leads
+        out.first_orders += delta.first_orders
+    return out

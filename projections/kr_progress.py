@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
 
 import asyncpg
 import orjson
 
 from domain.key_results import (
+    ADDITIVE_TOTALS,
+    CUSTOMER_METRICS,
     MetricTotals,
     WindowSpec,
     display_percent,
@@ -19,9 +22,13 @@ from domain.key_results import (
 from domain.rollup import (
     CustomerMonthKey,
     Purchase,
+    RollupDelta,
+    RollupKey,
+    SalesScope,
     business_day,
     fold_customer_months,
     fold_sales,
+    scope_totals,
     undo_refunded_purchases,
 )
 from domain.sales import SaleFact
@@ -70,51 +77,113 @@ async def refresh_progress(
     (the projection's clock when not given) and store them with `as_of` (call inside a
     transaction, the KR rows locked)."""
     now = now or await business_now(conn)
-    today = now.astimezone(zone).date()
-    definitions = await conn.fetch(SQL["kr_definitions"], list(kr_ids))
-    spans = []
-    for kr in definitions:
+    krs = await conn.fetch(SQL["kr_state"], list(kr_ids))
+    return await recompute(conn, krs, as_of, now.astimezone(zone).date(), None)
+
+
+DeltasByUnit = dict[str, list[tuple[RollupKey, RollupDelta]]]
+
+
+async def recompute(
+    conn: asyncpg.Connection,
+    krs: Sequence[asyncpg.Record],
+    as_of: datetime | None,
+    today: date,
+    deltas: DeltasByUnit | None,
+) -> list[ProgressRow]:
+    """New values of `krs` (rows of `kr_state`, locked) on business day `today`: a KR whose
+    counted days did not move adds this batch's `deltas` to its stored sums; the others (and
+    every KR when `deltas` is None) are summed afresh; customer counts are always counted."""
+    windows: dict[str, tuple[date, date]] = {}
+    totals: dict[str, MetricTotals] = {}
+    fresh: list[str] = []
+    customers: list[tuple[str, date, date, date]] = []
+    memo: dict[SalesScope, MetricTotals] = {}
+    for kr in krs:
         spec = WindowSpec(
             kr["window_kind"], kr["window_start"], kr["window_end"], kr["rolling_days"]
         )
-        spans.append((kr["id"], *spec.effective(today), spec.repeat_month(today)))
-    totals_by_id = {
-        row["id"]: row
-        for row in await conn.fetch(
-            SQL["kr_totals"],
-            [s[0] for s in spans],
-            [s[1] for s in spans],
-            [s[2] for s in spans],
-            [s[3] for s in spans],
-        )
-    }
-    computed: list[ProgressRow] = []
-    ids, actuals, pcts, displays, as_ofs = [], [], [], [], []
-    for kr in definitions:
-        row = totals_by_id[kr["id"]]
-        totals = MetricTotals(**{name: row[name] for name in MetricTotals.model_fields})
-        actual = metric_value(kr["metric"], totals)
-        pct = progress_percent(kr["kind"], kr["start_value"], kr["target_value"], actual)
-        ids.append(kr["id"])
-        actuals.append(actual)
-        pcts.append(pct)
-        displays.append(display_percent(pct))
-        as_ofs.append(as_of)
-        computed.append(
-            ProgressRow(
-                kr["id"],
+        window = windows[kr["id"]] = spec.effective(today)
+        if kr["metric"] in CUSTOMER_METRICS:
+            customers.append((kr["id"], *window, spec.repeat_month(today)))
+            totals[kr["id"]] = MetricTotals()
+        elif deltas is None or (kr["counted_from"], kr["counted_to"]) != window:
+            fresh.append(kr["id"])
+        else:
+            scope = SalesScope(
                 kr["owner_unit_id"],
-                kr["window_start"],
-                kr["window_end"],
-                actual,
-                pct,
-                kr["target_value"],
-                tuple(kr["monthly_pacing"] or ()),
+                *window,
+                kr["category"],
+                frozenset(kr["skus"]) if kr["skus"] else None,
+                kr["channel"],
             )
+            added = memo.get(scope)
+            if added is None:
+                added = memo[scope] = scope_totals(deltas.get(scope.unit_id, ()), scope)
+            stored = MetricTotals(*(kr[name] for name in ADDITIVE_TOTALS))
+            totals[kr["id"]] = stored.plus(added)
+    if fresh:
+        for row in await conn.fetch(
+            SQL["window_sums"],
+            fresh,
+            [windows[i][0] for i in fresh],
+            [windows[i][1] for i in fresh],
+        ):
+            totals[row["id"]] = MetricTotals(*(row[name] for name in ADDITIVE_TOTALS))
+    if customers:
+        columns = [list(column) for column in zip(*customers, strict=True)]
+        for row in await conn.fetch(SQL["customer_counts"], *columns):
+            counted = totals[row["id"]]
+            counted.distinct_customers = row["distinct_customers"]
+            counted.repeat_buyers = row["repeat_buyers"]
+            counted.premium_repeat_buyers = row["premium_repeat_buyers"]
+    return await _store(conn, krs, totals, windows, as_of)
+
+
+async def _store(
+    conn: asyncpg.Connection,
+    krs: Sequence[asyncpg.Record],
+    totals: dict[str, MetricTotals],
+    windows: dict[str, tuple[date, date]],
+    as_of: datetime | None,
+) -> list[ProgressRow]:
+    values: list[tuple[asyncpg.Record, Decimal, Decimal]] = []
+    rows: list[dict[str, object]] = []
+    stamp = as_of.isoformat() if as_of else None
+    for kr in krs:
+        counted = totals[kr["id"]]
+        actual = metric_value(kr["metric"], counted)
+        pct = progress_percent(kr["kind"], kr["start_value"], kr["target_value"], actual)
+        values.append((kr, actual, pct))
+        first, last = windows[kr["id"]]
+        rows.append(
+            {
+                "kr_id": kr["id"],
+                "actual": str(actual),
+                "pct": str(pct),
+                "display": str(display_percent(pct)),
+                "as_of": stamp,
+                "d_from": first.isoformat(),
+                "d_to": last.isoformat(),
+                **{name: getattr(counted, name) for name in ADDITIVE_TOTALS},
+            }
         )
-    stored = await conn.fetch(SQL["upsert_progress"], ids, actuals, pcts, displays, as_ofs)
+    stored = await conn.fetch(SQL["store_progress"], orjson.dumps(rows).decode())
     last_data = {r["kr_id"]: r["as_of"] for r in stored}
-    return [replace(row, last_data_at=last_data[row.kr_id]) for row in computed]
+    return [
+        ProgressRow(
+            kr["id"],
+            kr["owner_unit_id"],
+            kr["window_start"],
+            kr["window_end"],
+            actual,
+            pct,
+            kr["target_value"],
+            tuple(kr["monthly_pacing"] or ()),
+            last_data[kr["id"]],
+        )
+        for kr, actual, pct in values
+    ]
 
 
 class KrProgressProjection:
@@ -220,7 +289,10 @@ class KrProgressProjection:
         locked = await conn.fetch(SQL["lock_affected_krs"], units, min(days), max(days))
         if not locked:
             return 0
-        refreshed = await refresh_progress(conn, [r["kr_id"] for r in locked], now, self.zone, now)
+        by_unit: DeltasByUnit = {}
+        for key, delta in deltas.items():
+            by_unit.setdefault(key.unit_id, []).append((key, delta))
+        refreshed = await recompute(conn, locked, now, now.astimezone(self.zone).date(), by_unit)
         if self.alerts_topic is not None:
             await record_health(conn, refreshed, now, self.alerts_topic, self.zone)
         return len(refreshed)

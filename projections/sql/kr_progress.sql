@@ -76,27 +76,48 @@ RETURNING business_time;
 -- name: read_clock
 SELECT business_time FROM sales_clock;
 -- name: lock_affected_krs
+-- The KRs a batch moves, locked, with their definition and the sums they were computed from.
 -- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
-SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
+SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
+       k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
+       k.monthly_pacing, p.counted_from, p.counted_to, p.revenue_minor, p.units,
+       p.premium_revenue_minor, p.payments_minor, p.leads, p.first_orders
+FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
 WHERE k.owner_unit_id = ANY($1::text[])
   AND k.window_start - COALESCE(k.rolling_days, 0) <= $3 AND k.window_end >= $2
 ORDER BY p.kr_id
 FOR UPDATE OF p;
--- name: kr_definitions
-SELECT id, title, owner_unit_id, metric, kind, start_value, target_value, window_start,
-       window_end, window_kind, rolling_days, category, skus, channel, monthly_pacing
-FROM key_result WHERE id = ANY($1::text[])
-ORDER BY id;
--- name: kr_totals
--- One row per KR over its effective window ($2..$3) and repeat-buyer month ($4).
+-- name: kr_state
+SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
+       k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
+       k.monthly_pacing, p.counted_from, p.counted_to, p.revenue_minor, p.units,
+       p.premium_revenue_minor, p.payments_minor, p.leads, p.first_orders
+FROM key_result k JOIN kr_progress p ON p.kr_id = k.id
+WHERE k.id = ANY($1::text[])
+ORDER BY k.id;
+-- name: window_sums
+-- The additive sums of each KR over the days $2..$3 (summed afresh: its window moved).
 SELECT w.id,
        COALESCE(sum(r.revenue_minor), 0)::bigint AS revenue_minor,
        COALESCE(sum(r.units), 0)::bigint AS units,
        COALESCE(sum(r.premium_revenue_minor), 0)::bigint AS premium_revenue_minor,
        COALESCE(sum(r.payments_minor), 0)::bigint AS payments_minor,
        COALESCE(sum(r.leads), 0)::bigint AS leads,
-       COALESCE(sum(r.first_orders), 0)::bigint AS first_orders,
-       -- Customer counts only for the KRs that need them (CASE skips the sub-plans).
+       COALESCE(sum(r.first_orders), 0)::bigint AS first_orders
+FROM unnest($1::text[], $2::date[], $3::date[]) AS w (id, d_from, d_to)
+JOIN key_result k ON k.id = w.id
+LEFT JOIN sales_rollup_daily r
+  ON r.unit_id = k.owner_unit_id
+ AND r.day BETWEEN w.d_from AND w.d_to
+ AND (k.category IS NULL OR r.category = k.category OR r.category = '')
+ AND (k.skus IS NULL OR r.sku = ANY(k.skus) OR r.sku = '')
+ AND (k.channel IS NULL OR r.channel = k.channel OR r.channel = '')
+GROUP BY w.id
+ORDER BY w.id;
+-- name: customer_counts
+-- Customer metrics over the counted days $2..$3 (distinct) or in the month $4 (repeat buyers);
+-- a purchase refunded in full no longer counts (purchases = 0).
+SELECT w.id,
        CASE WHEN k.metric = 'distinct_customers' THEN
        (SELECT count(DISTINCT c.customer_id) FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id AND c.purchases > 0
@@ -112,23 +133,18 @@ SELECT w.id,
        ELSE 0 END::int AS premium_repeat_buyers
 FROM unnest($1::text[], $2::date[], $3::date[], $4::date[]) AS w (id, d_from, d_to, month)
 JOIN key_result k ON k.id = w.id
-LEFT JOIN sales_rollup_daily r
-  ON r.unit_id = k.owner_unit_id
- AND r.day BETWEEN w.d_from AND w.d_to
- AND (k.category IS NULL OR r.category = k.category OR r.category = '')
- AND (k.skus IS NULL OR r.sku = ANY(k.skus) OR r.sku = '')
- AND (k.channel IS NULL OR r.channel = k.channel OR r.channel = '')
-GROUP BY w.id, w.d_from, w.d_to, w.month, k.id
 ORDER BY w.id;
--- name: upsert_progress
-INSERT INTO kr_progress AS p (kr_id, actual, progress_pct, progress_display, provenance,
-                              as_of, updated_at)
-SELECT kr_id, actual, pct, display, 'auto', as_of, now()
-FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::timestamptz[])
-     AS u (kr_id, actual, pct, display, as_of)
-ORDER BY kr_id
-ON CONFLICT (kr_id) DO UPDATE SET
-    actual = excluded.actual, progress_pct = excluded.progress_pct,
-    progress_display = excluded.progress_display, provenance = excluded.provenance,
-    as_of = GREATEST(p.as_of, excluded.as_of), updated_at = excluded.updated_at
-RETURNING kr_id, as_of;
+-- name: store_progress
+-- One JSON document for all rows: cheaper to send than 13 arrays of per-element values.
+UPDATE kr_progress AS p SET
+    actual = u.actual, progress_pct = u.pct, progress_display = u.display, provenance = 'auto',
+    as_of = GREATEST(p.as_of, u.as_of), updated_at = now(), counted_from = u.d_from,
+    counted_to = u.d_to, revenue_minor = u.revenue_minor, units = u.units,
+    premium_revenue_minor = u.premium_revenue_minor, payments_minor = u.payments_minor,
+    leads = u.leads, first_orders = u.first_orders
+FROM jsonb_to_recordset($1::jsonb) AS u (kr_id text, actual numeric, pct numeric,
+     display numeric, as_of timestamptz, d_from date, d_to date, revenue_minor bigint,
+     units bigint, premium_revenue_minor bigint, payments_minor bigint, leads bigint,
+     first_orders bigint)
+WHERE p.kr_id = u.kr_id
+RETURNING p.kr_id, p.as_of;

@@ -160,3 +160,32 @@ def test_refunding_more_than_once_undoes_the_purchase_only_once():
     refunded = undo_refunded_purchases(purchases, [("pos|s1", 1), ("pos|s1", 1)], CHAIN, counts)
     assert refunded == {"pos|s1": 4}
     assert counts[("hq", october, "c1")] == [-1, 0]
+
+
+def test_scope_totals_count_only_the_scopes_days_products_and_channels():
+    from domain.rollup import RollupDelta, SalesScope, scope_totals
+
+    day = date(2026, 11, 5)
+    deltas = [
+        (RollupKey("east", day, "tea", "oolong", "retail"), RollupDelta(100, 1)),
+        (RollupKey("east", day, "tea", "pu-erh", "retail"), RollupDelta(1000, 2, 1000, 2)),
+        (RollupKey("east", day, "tea", "pu-erh", "horeca"), RollupDelta(5000, 5, 5000, 5)),
+        (RollupKey("east", date(2026, 11, 9), "tea", "oolong", "retail"), RollupDelta(7, 7)),
+        (RollupKey("east", day, "", "", ""), RollupDelta(payments_minor=300, leads=2)),
+    ]
+    whole = scope_totals(deltas, SalesScope("east", day, day))
+    assert (whole.revenue_minor, whole.units, whole.payments_minor, whole.leads) == (
+        6100,
+        8,
+        300,
+        2,
+    )
+    premium_retail = scope_totals(
+        deltas, SalesScope("east", day, day, "tea", frozenset({"pu-erh"}), "retail")
+    )
+    assert (premium_retail.revenue_minor, premium_retail.premium_revenue_minor) == (1000, 1000)
+    assert premium_retail.payments_minor == 300  # rows without a product always count
+    week = scope_totals(
+        deltas, SalesScope("east", day, date(2026, 11, 11), skus=frozenset({"oolong"}))
+    )
+    assert week.units == 8
