@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.event_chain import RecordedEvent
+from domain.health import DEFAULT_THRESHOLDS
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed
 from domain.messages import AwareDatetime, Message
 from domain.sales import Identifier
@@ -31,6 +32,18 @@ class DefineCycle(HqCommand):
     kind: Literal["quarter", "month"]
     starts_on: date
     ends_on: date
+    green_max_gap: Decimal = Field(
+        default=DEFAULT_THRESHOLDS.green_max,
+        ge=0,
+        le=100,
+        description="a KR this many points behind its pacing line or less is green",
+    )
+    amber_max_gap: Decimal = Field(
+        default=DEFAULT_THRESHOLDS.amber_max,
+        ge=0,
+        le=100,
+        description="... this many or less is amber; further behind is red",
+    )
 
 
 class SetNorthStar(HqCommand):
@@ -52,6 +65,8 @@ class CycleDefined(Message):
     kind: str
     starts_on: date
     ends_on: date
+    green_max_gap: Decimal = DEFAULT_THRESHOLDS.green_max
+    amber_max_gap: Decimal = DEFAULT_THRESHOLDS.amber_max
 
 
 class NorthStarSet(Message):
@@ -75,6 +90,8 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
         raise NotAllowed("only HQ defines planning cycles")
     if any(e.payload.get("cycle_id") == command.cycle_id for e in history):
         raise Conflict(f"cycle {command.cycle_id!r} already exists")
+    if command.amber_max_gap < command.green_max_gap:
+        raise Invalid("amber_max_gap: must be at least green_max_gap")
     if command.starts_on.day != 1:
         raise Invalid("starts_on: a cycle starts on the first day of a month")
     months = 3 if command.kind == "quarter" else 1
@@ -101,6 +118,8 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
             kind=command.kind,
             starts_on=command.starts_on,
             ends_on=command.ends_on,
+            green_max_gap=command.green_max_gap,
+            amber_max_gap=command.amber_max_gap,
         ),
     )
 

@@ -21,6 +21,9 @@ class Thresholds:
     amber_max: Decimal = Decimal(25)
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 def expected_progress(
     window_start: date,
     window_end: date,
@@ -65,7 +68,7 @@ def kr_health(
     last_update_at: datetime | None,
     now: datetime,
     open_blocker: str | None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> HealthVerdict:
     """Green/amber/red from the gap; stale (14 days) or blocked is at least amber."""
     gap = expected - progress

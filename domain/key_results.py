@@ -175,7 +175,14 @@ class MetricTotals:
 
     def plus(self, other: MetricTotals) -> MetricTotals:
         """These sums and `other`'s (additive fields only)."""
-        return MetricTotals(*(getattr(self, f) + getattr(other, f) for f in ADDITIVE_TOTALS))
+        return MetricTotals(
+            self.revenue_minor + other.revenue_minor,
+            self.units + other.units,
+            self.premium_revenue_minor + other.premium_revenue_minor,
+            self.payments_minor + other.payments_minor,
+            self.leads + other.leads,
+            self.first_orders + other.first_orders,
+        )
 
 
 ADDITIVE_TOTALS = (

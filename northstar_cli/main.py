@@ -516,13 +516,38 @@ def _admin(run: Any) -> None:
 @click.option("--kind", type=click.Choice(["quarter", "month"]), required=True)
 @click.option("--start", "starts_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--end", "ends_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option(
+    "--green-max",
+    type=Decimal,
+    default=Decimal(0),
+    show_default=True,
+    help="points behind the pacing line still green",
+)
+@click.option(
+    "--amber-max",
+    type=Decimal,
+    default=Decimal(25),
+    show_default=True,
+    help="points behind the pacing line still amber (further behind: red)",
+)
 @click.pass_obj
 def okr_define_cycle(
-    settings: Settings, cycle_id: str, kind: str, starts_on: datetime, ends_on: datetime
+    settings: Settings,
+    cycle_id: str,
+    kind: str,
+    starts_on: datetime,
+    ends_on: datetime,
+    green_max: Decimal,
+    amber_max: Decimal,
 ) -> None:
+    """Define a planning cycle, with its health thresholds."""
     from northstar_cli.okr_admin import define_cycle
 
-    _admin(define_cycle(settings, cycle_id, kind, starts_on.date(), ends_on.date()))
+    _admin(
+        define_cycle(
+            settings, cycle_id, kind, starts_on.date(), ends_on.date(), (green_max, amber_max)
+        )
+    )
 
 
 @okr.command("set-north-star")

@@ -46,7 +46,12 @@ async def _as_hq(
 
 
 async def define_cycle(
-    settings: Settings, cycle_id: str, kind: str, starts_on: date, ends_on: date
+    settings: Settings,
+    cycle_id: str,
+    kind: str,
+    starts_on: date,
+    ends_on: date,
+    thresholds: tuple[Decimal, Decimal] = (Decimal(0), Decimal(25)),
 ) -> AppendResult:
     return await _as_hq(
         settings,
@@ -60,6 +65,8 @@ async def define_cycle(
                 kind=kind,
                 starts_on=starts_on,
                 ends_on=ends_on,
+                green_max_gap=thresholds[0],
+                amber_max_gap=thresholds[1],
             ),
         ),
     )

@@ -4,15 +4,16 @@ as history and written to the outbox as an alert with a deterministic id."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
 from domain.alerts import KrHealthChanged, health_alert_id
-from domain.health import expected_progress, kr_health
+from domain.health import DEFAULT_THRESHOLDS, Thresholds, expected_progress, kr_health
 from projections.alert_outbox import enqueue_alerts
 
 
@@ -29,13 +30,33 @@ class ProgressRow:
     last_data_at: datetime | None = None  # the latest business time of facts that moved it
 
 
-_CURRENT = """
+# The thresholds of the shortest planning cycle containing the KR's window (needs `k`).
+CYCLE_THRESHOLDS = """
+SELECT c.green_max_gap, c.amber_max_gap FROM okr_cycle c
+WHERE c.starts_on <= k.window_start AND c.ends_on >= k.window_end
+ORDER BY c.ends_on - c.starts_on LIMIT 1
+"""
+
+
+def cycle_thresholds(row: Mapping[str, Any]) -> Thresholds:
+    if row["green_max_gap"] is None:
+        return DEFAULT_THRESHOLDS
+    return Thresholds(row["green_max_gap"], row["amber_max_gap"])
+
+
+_CURRENT = (
+    """
 SELECT p.kr_id, h.health, COALESCE(h.transitions, 0) AS transitions, o.last_check_in_at,
-       o.open_blocker
+       o.open_blocker, t.green_max_gap, t.amber_max_gap
 FROM unnest($1::text[]) AS p (kr_id)
+JOIN key_result k ON k.id = p.kr_id
 LEFT JOIN kr_health h ON h.kr_id = p.kr_id
 LEFT JOIN okr_key_result o ON o.kr_id = p.kr_id
+LEFT JOIN LATERAL ("""
+    + CYCLE_THRESHOLDS
+    + """) t ON true
 """
+)
 
 
 async def record_health(
@@ -62,7 +83,12 @@ async def record_health(
             (t for t in (row.last_data_at, now and now["last_check_in_at"]) if t), default=None
         )
         verdict = kr_health(
-            row.progress_pct, expected, last_update, at, now and now["open_blocker"]
+            row.progress_pct,
+            expected,
+            last_update,
+            at,
+            now["open_blocker"],
+            cycle_thresholds(now),
         )
         if verdict.health == old:
             continue

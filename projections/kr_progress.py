@@ -165,7 +165,12 @@ async def _store(
                 "as_of": stamp,
                 "d_from": first.isoformat(),
                 "d_to": last.isoformat(),
-                **{name: getattr(counted, name) for name in ADDITIVE_TOTALS},
+                "revenue_minor": counted.revenue_minor,
+                "units": counted.units,
+                "premium_revenue_minor": counted.premium_revenue_minor,
+                "payments_minor": counted.payments_minor,
+                "leads": counted.leads,
+                "first_orders": counted.first_orders,
             }
         )
     stored = await conn.fetch(SQL["store_progress"], orjson.dumps(rows).decode())

@@ -248,11 +248,14 @@ async def _apply_hq(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     if recorded.type == CYCLE_DEFINED:
         cycle = CycleDefined.model_validate(recorded.payload)
         await conn.execute(
-            "INSERT INTO okr_cycle (cycle_id, kind, starts_on, ends_on) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO okr_cycle (cycle_id, kind, starts_on, ends_on, green_max_gap,"
+            " amber_max_gap) VALUES ($1, $2, $3, $4, $5, $6)",
             cycle.cycle_id,
             cycle.kind,
             cycle.starts_on,
             cycle.ends_on,
+            cycle.green_max_gap,
+            cycle.amber_max_gap,
         )
     else:
         star = NorthStarSet.model_validate(recorded.payload)

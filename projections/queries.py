@@ -10,20 +10,27 @@ import asyncpg
 import orjson
 
 from domain.health import expected_progress, kr_health
+from projections.kr_health import CYCLE_THRESHOLDS, cycle_thresholds
 
-_PROGRESS = """
+_PROGRESS = (
+    """
 SELECT k.id, k.title, k.owner_unit_id, u.name AS owner_name, u.level AS owner_level,
        k.metric, k.kind, k.start_value, k.target_value, k.window_start, k.window_end,
        k.window_kind, k.rolling_days, k.category, k.skus, k.channel, k.monthly_pacing,
        p.actual, p.progress_pct, p.progress_display, p.provenance, p.as_of, p.updated_at,
-       h.health AS recorded_health, h.changed_at AS recorded_health_at
+       h.health AS recorded_health, h.changed_at AS recorded_health_at, t.green_max_gap,
+       t.amber_max_gap
 FROM key_result k
 JOIN org_unit u ON u.id = k.owner_unit_id
 LEFT JOIN kr_progress p ON p.kr_id = k.id
 LEFT JOIN kr_health h ON h.kr_id = k.id
+LEFT JOIN LATERAL ("""
+    + CYCLE_THRESHOLDS
+    + """) t ON true
 WHERE ($1::text IS NULL OR k.id = $1) AND ($2::text IS NULL OR k.owner_unit_id = $2)
 ORDER BY CASE u.level WHEN 'hq' THEN 0 WHEN 'region' THEN 1 WHEN 'city' THEN 2 ELSE 3 END, k.id
 """
+)
 
 
 async def kr_progress(
@@ -61,7 +68,7 @@ def with_health(rows: list[dict[str, Any]], now: datetime, zone: tzinfo) -> list
             row["window_start"], row["window_end"], today, row["monthly_pacing"]
         )
         progress = row["progress_pct"] if row["progress_pct"] is not None else Decimal(0)
-        verdict = kr_health(progress, expected, row["as_of"], now, None)
+        verdict = kr_health(progress, expected, row["as_of"], now, None, cycle_thresholds(row))
         row.update(
             expected_pct=expected, health=verdict.health, health_reasons=list(verdict.reasons)
         )

@@ -65,6 +65,8 @@ async def test_cycles_and_north_star(env):
             "kind": "quarter",
             "starts_on": "2026-10-01",
             "ends_on": "2026-12-31",
+            "green_max_gap": "0",
+            "amber_max_gap": "25",
         }
     ]
 

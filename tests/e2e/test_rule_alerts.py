@@ -228,3 +228,67 @@ async def test_an_adjustment_waiting_past_the_response_time_is_alerted_once(env)
     assert alert["owner_unit_id"] == "rep-east-city1-1"
     assert Decimal(alert["response_time_hours"]) == 48
     assert Decimal(alert["waiting_hours"]) >= 49
+
+
+async def test_the_cycles_thresholds_decide_the_colour(env):
+    """35% progress where 50% is expected: 15 points behind is amber by default, red in a
+    cycle whose thresholds are 5 and 10 points."""
+    base = small_company()
+    quarter = (date(2026, 10, 1), date(2026, 12, 31))
+    company = CompanyCatalog(
+        units=base.units,
+        key_results=(
+            window_kr("kr-q4-units", "q4 units", "east", "units", 1000, quarter),
+            window_kr("kr-nov-units", "november units", "east", "units", 1000, NOVEMBER),
+        ),
+    )
+    await load_company(env.settings, company)
+    env.spawn("relay", "relay")
+    env.worker()
+    defined = await run_cli(
+        env,
+        *("okr", "define-cycle", "2026-Q4", "--kind", "quarter"),
+        *("--start", "2026-10-01", "--end", "2026-12-31", "--green-max", "5", "--amber-max", "10"),
+    )
+    assert defined.returncode == 0, defined.stderr
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+
+        async def projected() -> bool:
+            return await conn.fetchval("SELECT amber_max_gap FROM okr_cycle") == 10
+
+        await eventually(projected, 60, "the cycle in the read model")
+        when = datetime(2026, 11, 15, 12, tzinfo=SHANGHAI)  # day 46 of 92: 50% expected
+        await produce_singles(env.settings, [_units_sale("s-1", when, 350)])
+        await wait_caught_up(env.settings)
+        colours = dict(await conn.fetch("SELECT kr_id, health FROM kr_health"))
+    finally:
+        await conn.close()
+    # the November KR (15 of 30 days: 50% expected) lies inside the quarter too: the shortest
+    # containing cycle is the quarter, so both are judged by its thresholds
+    assert colours == {"kr-q4-units": "red", "kr-nov-units": "red"}
+    refused = await run_cli(
+        env,
+        *("okr", "define-cycle", "2027-Q1", "--kind", "quarter"),
+        *("--start", "2027-01-01", "--end", "2027-03-31", "--green-max", "20", "--amber-max", "10"),
+    )
+    assert refused.returncode != 0 and "amber_max_gap" in refused.stderr
+
+
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+def _units_sale(source_id: str, when: datetime, quantity: int) -> SaleRecorded:
+    return SaleRecorded(
+        source_system="pos",
+        source_id=source_id,
+        occurred_at=when,
+        rep_id="rep-east-city1-1",
+        customer_id="c-1",
+        sku="green-tea-500ml",
+        category="tea",
+        premium=False,
+        channel="retail",
+        quantity=quantity,
+        amount_minor=quantity * 350,
+    )
