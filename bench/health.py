@@ -161,7 +161,9 @@ async def steady(
     }
 
 
-async def run(base: Settings, rate: int, seconds: float, rates: list[int]) -> dict[str, object]:
+async def run(
+    base: Settings, rate: int, seconds: float, rates: list[int], workers: int
+) -> dict[str, object]:
     company = thousand_krs()
     templates = SaleTemplates(company)
     async with Stack(base, "health") as stack:
@@ -171,7 +173,7 @@ async def run(base: Settings, rate: int, seconds: float, rates: list[int]) -> di
             krs = await conn.fetchval("SELECT count(*) FROM key_result")
         finally:
             await conn.close()
-        stack.start_workers(1)
+        stack.start_workers(workers)
         await steady(stack, templates, 50, 3, 0)  # group join and first batches: not timed
         fresh = await steady(stack, templates, rate, seconds, 0)
         sustained = []
@@ -196,6 +198,7 @@ async def run(base: Settings, rate: int, seconds: float, rates: list[int]) -> di
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count()},
         "metric_bound_krs": krs,
+        "workers": workers,
         "freshness": fresh,
         "sustained_steps": sustained,
         "sustained_sales_per_s_with_p99_under_1s": max(held, default=0),
@@ -207,10 +210,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=2000, help="sales/s for the freshness run")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--rates", default="5000,10000,20000,30000,40000")
+    parser.add_argument("--rates", default="5000,10000,15000,20000,30000")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
-    results = asyncio.run(run(Settings(), args.rate, args.seconds, rates))
+    results = asyncio.run(run(Settings(), args.rate, args.seconds, rates, args.workers))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"health-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(results, indent=2, default=str))

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     relay_transactional_id: str = "northstar-outbox-relay"
     topic_partitions: int = 4
     worker_batch_size: int = Field(default=2000, ge=1)
-    worker_batch_within_s: float = Field(default=0.05, gt=0)
+    worker_batch_within_s: float = Field(default=0.04, gt=0)
     broker_session_timeout_s: float = 10.0
     max_record_bytes: int = 1_048_576
 

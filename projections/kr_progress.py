@@ -120,8 +120,7 @@ async def recompute(
             added = memo.get(scope)
             if added is None:
                 added = memo[scope] = scope_totals(deltas.get(scope.unit_id, ()), scope)
-            stored = MetricTotals(*(kr[name] for name in ADDITIVE_TOTALS))
-            totals[kr["id"]] = stored.plus(added)
+            totals[kr["id"]] = MetricTotals(*kr["sums"]).plus(added)
     if fresh:
         for row in await conn.fetch(
             SQL["window_sums"],

@@ -80,8 +80,9 @@ SELECT business_time FROM sales_clock;
 -- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
-       k.monthly_pacing, p.counted_from, p.counted_to, p.revenue_minor, p.units,
-       p.premium_revenue_minor, p.payments_minor, p.leads, p.first_orders
+       k.monthly_pacing, p.counted_from, p.counted_to,
+       ARRAY[p.revenue_minor, p.units, p.premium_revenue_minor, p.payments_minor, p.leads,
+             p.first_orders] AS sums
 FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
 WHERE k.owner_unit_id = ANY($1::text[])
   AND k.window_start - COALESCE(k.rolling_days, 0) <= $3 AND k.window_end >= $2
@@ -90,8 +91,9 @@ FOR UPDATE OF p;
 -- name: kr_state
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
-       k.monthly_pacing, p.counted_from, p.counted_to, p.revenue_minor, p.units,
-       p.premium_revenue_minor, p.payments_minor, p.leads, p.first_orders
+       k.monthly_pacing, p.counted_from, p.counted_to,
+       ARRAY[p.revenue_minor, p.units, p.premium_revenue_minor, p.payments_minor, p.leads,
+             p.first_orders] AS sums
 FROM key_result k JOIN kr_progress p ON p.kr_id = k.id
 WHERE k.id = ANY($1::text[])
 ORDER BY k.id;
