@@ -27,7 +27,7 @@ from domain.key_results import MetricKeyResult
 from infra.settings import Settings
 from projections.catalog import load_catalog
 from projections.kr_progress import NOTIFY_CHANNEL
-from simulator.company import PRODUCTS, company_catalog, quarter_of
+from simulator.company import PREMIUM_SKUS, company_catalog, quarter_of
 from simulator.sales import SalesSimulator
 
 KR_COUNT = 1000
@@ -40,11 +40,10 @@ def thousand_krs() -> CompanyCatalog:
     channels, customers, conversion, collection)."""
     base = company_catalog(TODAY.date())
     quarter = quarter_of(TODAY.date())
-    premium = tuple(p.sku for p in PRODUCTS if p.premium)
     variants: list[dict[str, object]] = [
         {"metric": "units", "window": "calendar_month"},
         {"metric": "revenue", "window": "rolling_days", "rolling_days": 7},
-        {"metric": "units", "skus": premium},
+        {"metric": "units", "skus": PREMIUM_SKUS},
         {"metric": "revenue", "channel": "retail", "window": "rolling_days", "rolling_days": 30},
         {"metric": "premium_share"},
         {"metric": "collection_rate", "window": "calendar_month"},

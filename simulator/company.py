@@ -30,6 +30,7 @@ PRODUCTS: tuple[Product, ...] = (
     Product("mineral-water-550ml", "water", False, 200),
     Product("glacier-water-500ml", "water", True, 800),
 )
+PREMIUM_SKUS = tuple(p.sku for p in PRODUCTS if p.premium)
 
 REGIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "east": ("华东 East", (("shanghai", "上海"), ("hangzhou", "杭州"), ("nanjing", "南京"))),

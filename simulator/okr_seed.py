@@ -7,7 +7,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -20,6 +20,7 @@ from domain.key_result_stream import (
     ApproveTargetAdjustment,
     DefineKeyResult,
     KrCommand,
+    MetricBinding,
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
@@ -36,7 +37,7 @@ from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.settings import Settings
-from simulator.company import quarter_of
+from simulator.company import PREMIUM_SKUS, quarter_of
 
 NORTH_STAR = "north-star"
 
@@ -114,8 +115,11 @@ class OkrSeeder:
         objective_id: str,
         title: str,
         parent: str,
-        krs: list[tuple[str, str, str, Decimal, Decimal, str, Decimal]],
+        krs: list[tuple[object, ...]],
+        window: tuple[date, date] | None = None,
     ) -> None:
+        """`krs`: (id, title, kind, start, target, unit, weight[, sales binding fields]); a KR
+        with binding fields updates itself from sales over `window`."""
         await self._portfolio(
             DefineObjective,
             author,
@@ -128,7 +132,10 @@ class OkrSeeder:
         )
         self.report.objectives += 1
         weights: dict[str, Decimal] = {}
-        for kr_id, kr_title, kind, start, target, unit, weight in krs:
+        for kr_id, kr_title, kind, start, target, unit, weight, *bound in krs:
+            binding = None
+            if bound and window:
+                binding = MetricBinding(window_start=window[0], window_end=window[1], **bound[0])
             await self._kr(
                 DefineKeyResult,
                 author,
@@ -140,15 +147,19 @@ class OkrSeeder:
                 unit=unit,
                 start=start,
                 target=target,
+                binding=binding,
             )
-            weights[kr_id] = weight
+            weights[str(kr_id)] = weight
             self.report.key_results += 1
         await self._portfolio(
             SetKeyResultWeights, author, owner, cycle_id, objective_id=objective_id, weights=weights
         )
 
-    async def seed_tree(self, company: CompanyCatalog, cycle_id: str) -> None:
-        """North star at HQ; each region, city and rep aligned to the level above."""
+    async def seed_tree(
+        self, company: CompanyCatalog, cycle_id: str, window: tuple[date, date]
+    ) -> None:
+        """North star at HQ; each region, city and rep aligned to the level above; most KRs
+        bound to the sales metric they name, so their progress updates itself."""
         levels = {u.id: u for u in company.units}
         hq = person_for("hq", "hq")
         d = Decimal
@@ -168,6 +179,7 @@ class OkrSeeder:
                     d(12000),
                     "customers",
                     d(40),
+                    {"metric": "premium_monthly_repeat_buyers", "window": "calendar_month"},
                 ),
                 (
                     "kr-hq-premium-share-35",
@@ -177,6 +189,7 @@ class OkrSeeder:
                     d(35),
                     "%",
                     d(30),
+                    {"metric": "premium_share"},
                 ),
                 (
                     "kr-hq-conversion",
@@ -186,6 +199,7 @@ class OkrSeeder:
                     d(27),
                     "%",
                     d(15),
+                    {"metric": "first_order_conversion"},
                 ),
                 (
                     "kr-hq-collection",
@@ -195,8 +209,10 @@ class OkrSeeder:
                     d(96),
                     "%",
                     d(15),
+                    {"metric": "collection_rate"},
                 ),
             ],
+            window,
         )
         for unit in company.units:
             if unit.level == "hq" or unit.parent_id is None:
@@ -215,6 +231,7 @@ class OkrSeeder:
                         d(600_000),
                         "CNY",
                         d(60),
+                        {"metric": "revenue", "skus": PREMIUM_SKUS},
                     ),
                     (
                         f"kr-{unit.id}-new-customers",
@@ -236,6 +253,7 @@ class OkrSeeder:
                         d(35),
                         "%",
                         d(50),
+                        {"metric": "premium_share"},
                     ),
                     (
                         f"kr-{unit.id}-collection",
@@ -245,6 +263,7 @@ class OkrSeeder:
                         d(95),
                         "%",
                         d(50),
+                        {"metric": "collection_rate"},
                     ),
                 ]
             await self.objective_with_krs(
@@ -255,6 +274,7 @@ class OkrSeeder:
                 f"{unit.name}: grow premium",
                 parent_objective,
                 krs,
+                window,
             )
 
     async def adjustments(self, company: CompanyCatalog, count: int) -> None:
@@ -353,7 +373,7 @@ async def seed_company_okrs(
             owner_person_id=hq.person_id,
         ),
     )
-    await seeder.seed_tree(company, cycle_id)
+    await seeder.seed_tree(company, cycle_id, (quarter_start, quarter_end))
     progress(f"{seeder.report.objectives} objectives, {seeder.report.key_results} KRs")
     await seeder.adjustments(company, adjustments)
     return seeder.report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import yaml
 
+from handlers.key_results import stream_id_of
 from simulator.company import company_catalog
 from simulator.okr_seed import NORTH_STAR
 from tests.stack import run_cli
@@ -39,6 +40,13 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
             "SELECT payload FROM event_store WHERE event_type = 'okr.objective.defined'"
             " AND payload->>'objective_id' = 'o-hq'"
         )
+        bound = dict(
+            await conn.fetch(
+                "SELECT stream_id, payload->'binding'->>'metric' FROM event_store"
+                " WHERE event_type = 'okr.kr.defined' AND payload->'binding' IS NOT NULL"
+                " AND payload->'binding' <> 'null'::jsonb"
+            )
+        )
         timings = await conn.fetch(
             "SELECT r.occurred_at AS asked, d.occurred_at AS decided, d.actor AS decider"
             " FROM event_store r JOIN event_store d ON d.stream_id = r.stream_id"
@@ -53,6 +61,13 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
     assert objectives == units
     assert krs == 4 + 2 * (units - 1)
     assert NORTH_STAR in north_star
+    # the KRs that name a sales metric are bound to it (their progress updates itself)
+    assert bound[stream_id_of("kr-hq-repeat-buyers")] == "premium_monthly_repeat_buyers"
+    assert bound[stream_id_of("kr-hq-conversion")] == "first_order_conversion"
+    assert bound[stream_id_of("kr-east-collection")] == "collection_rate"
+    reps = sum(1 for u in company.units if u.level == "rep")
+    managers = units - reps - 1
+    assert len(bound) == 4 + reps + 2 * managers  # reps' new-customer KRs stay manual
     assert len(timings) >= 20
     assert all(t["decided"] > t["asked"] for t in timings)
     assert all(t["decider"].startswith("p-mgr-") for t in timings)
