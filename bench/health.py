@@ -12,21 +12,17 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import asyncpg
 import orjson
-from aiokafka import AIOKafkaProducer
 
-from bench.slice import RESULTS, TODAY, Stack, raw_ceiling
+from bench.slice import RESULTS, TODAY, Records, Stack, raw_ceiling, steady_send
 from domain.catalog import CompanyCatalog
 from domain.key_results import MetricKeyResult
 from infra.settings import Settings
 from projections.catalog import load_catalog
-from projections.kr_progress import NOTIFY_CHANNEL
 from simulator.company import PREMIUM_SKUS, company_catalog, quarter_of
 from simulator.sales import SalesSimulator
 
@@ -101,62 +97,25 @@ class SaleTemplates:
 async def steady(
     stack: Stack, templates: SaleTemplates, rate: int, seconds: float, sales_per_record: int
 ) -> dict[str, object]:
-    """Send `rate` sales/s for `seconds`; one Kafka record per fact (`sales_per_record` 0) or
-    one `sales.batch` record per `sales_per_record` sales; latency = send -> commit NOTIFY."""
-    listener = await asyncpg.connect(stack.settings.dsn)
-    committed: list[tuple[float, dict[int, int]]] = []
+    """`rate` sales/s for `seconds`: one Kafka record per fact (`sales_per_record` 0) or one
+    `sales.batch` record per `sales_per_record` sales."""
 
-    def on_notify(*args: object) -> None:
-        payload = orjson.loads(args[3])  # type: ignore[arg-type]
-        committed.append((time.monotonic(), {int(k): v for k, v in payload.items()}))
-
-    await listener.add_listener(NOTIFY_CHANNEL, on_notify)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.settings.kafka_bootstrap, acks="all", linger_ms=2
-    )
-    await producer.start()
-    sent: list[tuple[float, asyncio.Future]] = []
-    tick = 0.01
-    started = time.monotonic()
-    budget = 0.0
-    sales = 0
-    while time.monotonic() - started < seconds:
-        budget += rate * tick
+    def next_records() -> tuple[Records, int]:
         now = datetime.now(UTC).isoformat()
-        while budget >= max(1, sales_per_record):
-            if sales_per_record:
-                events = [f for _ in range(sales_per_record) for f in templates.next_sale(now)]
-                records = [(orjson.dumps({"type": "sales.batch", "events": events}), None)]
-                budget -= sales_per_record
-                sales += sales_per_record
-            else:
-                facts = templates.next_sale(now)
-                records = [(orjson.dumps(f), str(f["customer_id"]).encode()) for f in facts]
-                budget -= 1
-                sales += 1
-            for value, key in records:
-                at = time.monotonic()
-                sent.append((at, await producer.send(stack.settings.sales_topic, value, key=key)))
-        next_tick = started + tick * (1 + int((time.monotonic() - started) / tick))
-        await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
-    achieved = sales / (time.monotonic() - started)
-    await producer.flush()
-    metadata = [(at, await future) for at, future in sent]
-    await producer.stop()
-    await stack.wait_caught_up()
-    await asyncio.sleep(0.2)
-    await listener.close()
-    from bench.slice import _latencies
+        if sales_per_record:
+            events = [f for _ in range(sales_per_record) for f in templates.next_sale(now)]
+            return [(orjson.dumps({"type": "sales.batch", "events": events}), None)], (
+                sales_per_record
+            )
+        facts = templates.next_sale(now)
+        return [(orjson.dumps(f), str(f["customer_id"]).encode()) for f in facts], 1
 
-    latencies = sorted(_latencies(metadata, committed))
+    measured = await steady_send(stack, rate, seconds, next_records)
     return {
         "target_sales_per_s": rate,
-        "achieved_sales_per_s": achieved,
-        "records": len(metadata),
+        "achieved_sales_per_s": measured.pop("achieved_rate"),
         "sales_per_record": sales_per_record or "one record per fact",
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
-        "max_ms": 1000 * latencies[-1],
+        **measured,
     }
 
 

@@ -78,13 +78,7 @@ async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env
     assert "0 rule alerts" in await evaluate_at(env, "2026-11-24T09:00:00+08:00")
 
     env.spawn("relay", "relay")
-    want = str(rule_alert_id("region-lagging", "west", "2026-W47"))
-
-    async def relayed() -> list[dict]:
-        return [a for a in await published_alerts(env.settings) if a["alert_id"] == want]
-
-    await eventually(lambda: _non_empty(relayed), 60, "the lagging alert on the topic")
-    (alert,) = await relayed()
+    alert = await the_alert_on_the_topic(env, rule_alert_id("region-lagging", "west", "2026-W47"))
     assert alert["type"] == "alert.region.lagging"
     assert alert["region_id"] == "west"
     assert alert["iso_weeks"] == ["2026-W45", "2026-W46", "2026-W47"]
@@ -93,8 +87,19 @@ async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env
     assert not [a for a in await published_alerts(env.settings) if a.get("region_id") == "east"]
 
 
-async def _non_empty(read) -> bool:
-    return bool(await read())
+async def the_alert_on_the_topic(env, alert_id) -> dict:
+    """The one alert with this id, once the relay has published it (read as a plain consumer
+    that validates every alert against its published schema)."""
+
+    async def found() -> list[dict]:
+        return [a for a in await published_alerts(env.settings) if a["alert_id"] == str(alert_id)]
+
+    async def published() -> bool:
+        return bool(await found())
+
+    await eventually(published, 60, f"alert {alert_id} on the topic")
+    (alert,) = await found()
+    return alert
 
 
 async def test_health_turns_red_as_the_pacing_line_moves_without_a_sale(env):
@@ -112,21 +117,8 @@ async def test_health_turns_red_as_the_pacing_line_moves_without_a_sale(env):
         key_results=(window_kr("kr-due-today", "due today", "east", "units", 1000, window),),
     )
     await load_company(env.settings, company)
-    sale = SaleRecorded(
-        source_system="pos",
-        source_id="s-1",
-        occurred_at=three_days_ago,
-        rep_id="rep-east-city1-1",
-        customer_id="c-1",
-        sku="green-tea-500ml",
-        category="tea",
-        premium=False,
-        channel="retail",
-        quantity=720,
-        amount_minor=720 * 350,
-    )
     env.worker("worker-no-timer")
-    await produce_singles(env.settings, [sale])
+    await produce_singles(env.settings, [_units_sale("s-1", three_days_ago, 720)])
     await wait_caught_up(env.settings)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
@@ -217,13 +209,9 @@ async def test_an_adjustment_waiting_past_the_response_time_is_alerted_once(env)
     assert "1 rule alerts" in await evaluate_at(env, late)
     assert "0 rule alerts" in await evaluate_at(env, late)
 
-    want = str(rule_alert_id("adjustment-overdue", "kr-rep-q4", "adj-1"))
-
-    async def relayed() -> list[dict]:
-        return [a for a in await published_alerts(env.settings) if a["alert_id"] == want]
-
-    await eventually(lambda: _non_empty(relayed), 60, "the overdue alert on the topic")
-    (alert,) = await relayed()
+    alert = await the_alert_on_the_topic(
+        env, rule_alert_id("adjustment-overdue", "kr-rep-q4", "adj-1")
+    )
     assert alert["requested_by"] == "p-rep"
     assert alert["owner_unit_id"] == "rep-east-city1-1"
     assert Decimal(alert["response_time_hours"]) == 48
