@@ -158,3 +158,24 @@ async def test_batches_touching_disjoint_rollup_rows_of_one_kr_both_count(env, s
     finally:
         for conn in conns:
             await conn.close()
+
+
+async def test_a_projection_without_an_alerts_topic_emits_no_alert(env, seeded):
+    """What a rebuild runs: the same values, no health history and nothing in the outbox;
+    the live projection on the same facts alerts (so the difference is the topic alone)."""
+    company, quiet = seeded
+    facts = simulated_facts(company, 300, seed=8)
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        await quiet.apply(conn, company.tree().ancestors_and_self, _records(facts, partition=0))
+        alerts = "SELECT count(*) FROM outbox WHERE topic = $1"
+        assert await conn.fetchval(alerts, env.settings.alerts_topic) == 0
+        assert await conn.fetchval("SELECT count(*) FROM kr_health_history") == 0
+        live = KrProgressProjection(env.settings.sales_topic, ZONE, env.settings.alerts_topic)
+        more = simulated_facts(company, 50, seed=9)
+        await live.apply(conn, company.tree().ancestors_and_self, _records(more, partition=1))
+        assert await conn.fetchval(alerts, env.settings.alerts_topic) > 0
+    finally:
+        await conn.close()
+    units, krs = await projected_state(env.settings)
+    assert krs == expected_kr_actuals(company, facts + more)
