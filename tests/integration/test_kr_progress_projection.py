@@ -178,4 +178,5 @@ async def test_a_projection_without_an_alerts_topic_emits_no_alert(env, seeded):
     finally:
         await conn.close()
     units, krs = await projected_state(env.settings)
+    assert units == expected_unit_totals(company, facts + more)
     assert krs == expected_kr_actuals(company, facts + more)
