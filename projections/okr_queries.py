@@ -11,6 +11,7 @@ import asyncpg
 from domain.calibration import KrSnapshot
 from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
 from domain.key_results import progress_percent
+from projections.kr_health import cycle_thresholds
 
 _SNAPSHOTS = """
 SELECT k.kr_id, k.title, k.owner_person_id, k.owner_unit_id, k.kind, k.start_value,
@@ -50,7 +51,8 @@ async def kr_snapshots(conn: asyncpg.Connection, unit_ids: list[str]) -> list[Kr
 _OBJECTIVE_KRS = """
 SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
        k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
-       b.window_start, b.window_end, o.cycle_id, cy.starts_on, cy.ends_on
+       b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
+       cy.green_max_gap, cy.amber_max_gap
 FROM okr_kr_weight w
 JOIN okr_objective o ON o.objective_id = w.objective_id
 LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
@@ -88,11 +90,13 @@ async def objective_progress_view(
         window_start = r["window_start"] or r["starts_on"]
         window_end = r["window_end"] or r["ends_on"]
         expected = (
-            expected_progress(window_start, window_end, now.date())
+            expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
             if window_start and window_end
             else Decimal(0)
         )
-        verdict = kr_health(progress, expected, updated, now, r["open_blocker"])
+        verdict = kr_health(
+            progress, expected, updated, now, r["open_blocker"], cycle_thresholds(r)
+        )
         weighted.append(WeightedKr(r["kr_id"], r["weight"], progress, verdict.health))
         items.append(
             {
