@@ -315,6 +315,43 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
 
 
 @cli.group()
+def audit() -> None:
+    """What auditors need: tamper evidence (more in issue #5)."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def audit_verify(settings: Settings, as_json: bool) -> None:
+    """Check every stream's hash chain in the event store and that the OKR events topic carries
+    exactly the same events; names the first broken link of each stream; exit 1 on any."""
+    from audit.verify import Verification, verify
+    from infra.postgres.db import connect
+
+    async def run() -> Verification:
+        conn = await connect(settings.dsn)
+        try:
+            return await verify(conn, settings, quiet=as_json)
+        finally:
+            await conn.close()
+
+    result = asyncio.run(run())
+    findings = [str(f) for f in result.findings]
+    if as_json:
+        click.echo(json.dumps({**result.__dict__, "findings": findings}, indent=2))
+    else:
+        click.echo(
+            f"{result.streams} streams, {result.events} events in the store;"
+            f" {result.topic_records} records on {settings.okr_events_topic}"
+        )
+        for finding in findings:
+            click.echo(f"BROKEN {finding}")
+        click.echo("intact" if not findings else f"{len(findings)} problem(s)")
+    if findings:
+        sys.exit(1)
+
+
+@cli.group()
 def kr() -> None:
     """Key results."""
 

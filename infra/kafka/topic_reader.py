@@ -1,0 +1,31 @@
+"""Reading a whole topic from the beginning to its current end (committed records only)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+async def read_topic(bootstrap: str, topic: str, partition_count: int) -> list[bytes]:
+    """Every committed record value of `topic` (created with `partition_count` partitions, as
+    `infra.kafka.topics` does) up to the end offsets seen at the start."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(partition_count)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for messages in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                for message in messages:
+                    if message.offset < ends[TopicPartition(message.topic, message.partition)]:
+                        values.append(message.value)
+    finally:
+        await consumer.stop()
+    return values
