@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api import (
     alert_routes,
+    audit_routes,
     calibration_routes,
     hq_routes,
     objective_routes,
@@ -74,6 +75,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(practice_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
+    app.include_router(audit_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

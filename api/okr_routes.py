@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient
 from api.problems import ProblemError
+from audit.history import change_document
 from domain.key_result_stream import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
@@ -22,7 +22,7 @@ from domain.key_result_stream import (
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
-    adjustment_timings,
+    target_changes,
 )
 from domain.key_results import KrKind
 from domain.quality_hints import key_result_hints
@@ -232,22 +232,7 @@ async def adjustment_history(
         history = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
     if not history:
         raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
-    return [
-        {
-            "request_id": t.request_id,
-            "requested_at": t.requested_at.isoformat(),
-            "decision": t.decision,
-            "decided_at": t.decided_at.isoformat() if t.decided_at else None,
-            "applied_at": t.applied_at.isoformat() if t.applied_at else None,
-            "hours_to_decision": _hours(t.to_decision),
-            "hours_to_applied": _hours(t.to_applied),
-        }
-        for t in adjustment_timings(history)
-    ]
-
-
-def _hours(delta: timedelta | None) -> float | None:
-    return None if delta is None else round(delta.total_seconds() / 3600, 3)
+    return [change_document(t) for t in target_changes(kr_id, history)]
 
 
 @router.get("/key-results/{kr_id}/events")

@@ -448,14 +448,25 @@ def _escalate(state: KeyResultState, command: EscalateBlocker, org: OrgTree) -> 
 
 
 @dataclass(frozen=True)
-class AdjustmentTiming:
-    """How long one target-adjustment request took, derived from the stream alone."""
+class TargetChange:
+    """One target-adjustment request of a KR and what became of it, derived from the stream
+    alone: who asked, from what to what, why, who decided, when, and how long each step took."""
 
+    kr_id: str
     request_id: str
     requested_at: datetime
-    decision: Literal["approved", "rejected", "cancelled"] | None
-    decided_at: datetime | None
-    applied_at: datetime | None
+    requested_by: str
+    current_target: Decimal
+    proposed_target: Decimal
+    reason: str
+    evidence: tuple[str, ...]
+    decision: Literal["approved", "rejected", "cancelled"] | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_note: str | None = None
+    applied_at: datetime | None = None
+    applied_by: str | None = None
+    new_target: Decimal | None = None
 
     @property
     def to_decision(self) -> timedelta | None:
@@ -466,22 +477,45 @@ class AdjustmentTiming:
         return None if self.applied_at is None else self.applied_at - self.requested_at
 
 
-def adjustment_timings(history: list[RecordedEvent]) -> list[AdjustmentTiming]:
-    """Request -> decision and request -> applied for every request in a KR's stream."""
-    timings: dict[str, AdjustmentTiming] = {}
-    outcome: dict[str, Literal["approved", "rejected", "cancelled"]] = {
-        "okr.kr.target_adjustment_approved": "approved",
-        "okr.kr.target_adjustment_rejected": "rejected",
-        "okr.kr.target_adjustment_cancelled": "cancelled",
-    }
+_DECISIONS: dict[str, Literal["approved", "rejected", "cancelled"]] = {
+    "okr.kr.target_adjustment_approved": "approved",
+    "okr.kr.target_adjustment_rejected": "rejected",
+    "okr.kr.target_adjustment_cancelled": "cancelled",
+}
+
+
+def target_changes(kr_id: str, history: list[RecordedEvent]) -> list[TargetChange]:
+    """Every target-adjustment request in a KR's stream, in the order asked."""
+    changes: dict[str, TargetChange] = {}
     for event in history:
-        request_id = str(event.payload.get("request_id"))
+        payload = event.payload
+        request_id = str(payload.get("request_id"))
         if event.type == "okr.kr.target_adjustment_requested":
-            timings[request_id] = AdjustmentTiming(request_id, event.occurred_at, None, None, None)
-        elif request_id in timings and event.type in outcome:
-            timings[request_id] = replace(
-                timings[request_id], decision=outcome[event.type], decided_at=event.occurred_at
+            changes[request_id] = TargetChange(
+                kr_id,
+                request_id,
+                event.occurred_at,
+                event.actor,
+                Decimal(payload["current_target"]),
+                Decimal(payload["proposed_target"]),
+                payload["reason"],
+                tuple(payload.get("evidence", ())),
             )
-        elif request_id in timings and event.type == "okr.kr.target_adjustment_applied":
-            timings[request_id] = replace(timings[request_id], applied_at=event.occurred_at)
-    return list(timings.values())
+        elif request_id not in changes:
+            continue
+        elif event.type in _DECISIONS:
+            changes[request_id] = replace(
+                changes[request_id],
+                decision=_DECISIONS[event.type],
+                decided_at=event.occurred_at,
+                decided_by=event.actor,
+                decision_note=payload.get("note") or payload.get("reason"),
+            )
+        elif event.type == "okr.kr.target_adjustment_applied":
+            changes[request_id] = replace(
+                changes[request_id],
+                applied_at=event.occurred_at,
+                applied_by=event.actor,
+                new_target=Decimal(payload["new_target"]),
+            )
+    return list(changes.values())

@@ -319,6 +319,85 @@ def audit() -> None:
     """What auditors need: tamper evidence (more in issue #5)."""
 
 
+_MOMENT = click.DateTime(
+    ["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+)
+
+
+@audit.command("history")
+@click.option("--kr", "kr_id", help="one KR")
+@click.option("--objective", "objective_id", help="the KRs of an objective")
+@click.option("--owner", "owner_person_id", help="the KRs a person owns")
+@click.option("--region", "region_id", help="the KRs owned in an org subtree")
+@click.option("--cycle", "cycle_id", help="the KRs of a cycle's objectives")
+@click.option("--since", type=_MOMENT, help="requested at or after (no offset: company time)")
+@click.option("--until", type=_MOMENT, help="requested before")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to a file")
+@click.pass_obj
+def audit_history(
+    settings: Settings,
+    kr_id: str | None,
+    objective_id: str | None,
+    owner_person_id: str | None,
+    region_id: str | None,
+    cycle_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Every target change: old -> new, reason, evidence, requester, decider, times and
+    response times, folded from the event store."""
+    from zoneinfo import ZoneInfo
+
+    from audit.history import HistoryFilter, as_csv, change_document, target_change_history
+    from infra.postgres.db import connect
+
+    zone = ZoneInfo(settings.company_timezone)
+    selection = HistoryFilter(
+        kr_id,
+        objective_id,
+        owner_person_id,
+        region_id,
+        cycle_id,
+        *(m if m is None or m.tzinfo else m.replace(tzinfo=zone) for m in (since, until)),
+    )
+
+    async def run() -> list[Any]:
+        conn = await connect(settings.dsn)
+        try:
+            return await target_change_history(conn, selection)
+        finally:
+            await conn.close()
+
+    changes = asyncio.run(run())
+    if fmt == "json":
+        text = json.dumps([change_document(c) for c in changes], indent=2, ensure_ascii=False)
+    elif fmt == "csv":
+        text = as_csv(changes)
+    else:
+        lines = [
+            f"{'KR':32} {'request':10} {'requested':17} {'by':16} {'target':>22} {'decision':9}"
+            f" {'by':16} {'h->decided':>10} {'h->applied':>10}"
+        ]
+        for c in changes:
+            doc = change_document(c)
+            lines.append(
+                f"{c.kr_id:32} {c.request_id:10} {c.requested_at:%Y-%m-%d %H:%M} "
+                f"{c.requested_by:16} {doc['current_target']:>10} -> {doc['proposed_target']:<8}"
+                f" {c.decision or 'pending':9} {c.decided_by or '-':16}"
+                f" {doc['hours_to_decision'] or '-':>10} {doc['hours_to_applied'] or '-':>10}"
+            )
+        lines.append(f"{len(changes)} target change(s)")
+        text = "\n".join(lines) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"wrote {len(changes)} target change(s) to {out}")
+
+
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -478,14 +557,24 @@ def simulate_sales(
     "--company", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
 )
 @click.option("--adjustments", default=120, show_default=True)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write what was done (each adjustment request, decision and times) as JSON",
+)
 @click.pass_obj
-def simulate_okrs(settings: Settings, company: Path, adjustments: int) -> None:
+def simulate_okrs(
+    settings: Settings, company: Path, adjustments: int, log_path: Path | None
+) -> None:
     """Create the company's OKR tree through commands, then adjustment requests and decisions."""
     from domain.catalog import CompanyCatalog
     from simulator.okr_seed import seed_with_handlers
 
     catalog_doc = CompanyCatalog.model_validate(yaml.safe_load(company.read_text()))
     report = asyncio.run(seed_with_handlers(settings, catalog_doc, adjustments))
+    if report is not None and log_path is not None:
+        log_path.write_text(json.dumps(report.log, default=str, indent=2))
     click.echo(
         "already seeded"
         if report is None

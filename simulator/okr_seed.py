@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -57,6 +57,8 @@ class SeedReport:
     requests: int = 0
     decisions: int = 0
     applied: int = 0
+    # what the seeder did, as it did it: one entry per target-adjustment request
+    log: list[dict[str, object]] = field(default_factory=list)
 
 
 class OkrSeeder:
@@ -304,6 +306,13 @@ class OkrSeeder:
             except DomainError:
                 continue  # an earlier request on this KR is still open
             self.report.requests += 1
+            entry: dict[str, object] = {
+                "kr_id": kr_id,
+                "request_id": request_id,
+                "requested_at": self.now,
+                "requested_by": rep.person_id,
+            }
+            self.report.log.append(entry)
             self._tick(self.rng.uniform(30, 60 * 36))  # the response time being measured
             if self.rng.random() < 0.75:
                 await self._kr(
@@ -313,8 +322,10 @@ class OkrSeeder:
                     request_id=request_id,
                     note="agreed in calibration",
                 )
+                entry.update(decision="approved", decided_at=self.now, decided_by=city.person_id)
                 self._tick(self.rng.uniform(5, 120))
                 await self._kr(ApplyTargetAdjustment, city, kr_id, request_id=request_id)
+                entry["applied_at"] = self.now
                 self.report.applied += 1
             else:
                 await self._kr(
@@ -324,6 +335,7 @@ class OkrSeeder:
                     request_id=request_id,
                     reason="keep the target; we will send support",
                 )
+                entry.update(decision="rejected", decided_at=self.now, decided_by=city.person_id)
             self.report.decisions += 1
             await self._kr(
                 RecordCheckIn,

@@ -395,7 +395,7 @@ def test_response_times_are_derived_from_the_stream_alone():
     from datetime import timedelta
 
     from domain.event_chain import RecordedEvent
-    from domain.key_result_stream import adjustment_timings
+    from domain.key_result_stream import target_changes
 
     def at(hours, event, version):
         return RecordedEvent(
@@ -422,10 +422,16 @@ def test_response_times_are_derived_from_the_stream_alone():
         at(33, applied, 4),
         at(40, second, 5),
     ]
-    first, pending = adjustment_timings(history)
+    first, pending = target_changes("kr-1", history)
     assert (first.decision, first.to_decision, first.to_applied) == (
         "approved",
         timedelta(hours=31),
         timedelta(hours=32),
     )
+    assert (first.current_target, first.proposed_target, first.new_target) == (
+        REQUESTED.current_target,
+        REQUESTED.proposed_target,
+        Decimal(32),
+    )
+    assert (first.requested_by, first.decided_by, first.reason) == ("x", "x", REQUESTED.reason)
     assert (pending.request_id, pending.decision, pending.to_decision) == ("adj-2", None, None)
