@@ -398,6 +398,103 @@ def audit_history(
         click.echo(f"wrote {len(changes)} target change(s) to {out}")
 
 
+def _period(value: str | None, zone: Any) -> tuple[datetime, datetime] | None:
+    if value is None:
+        return None
+    try:
+        start, end = (datetime.fromisoformat(part) for part in value.split(".."))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r}: expected FROM..TO, e.g. 2026-10-01..2026-11-01"
+        ) from exc
+    return tuple(m if m.tzinfo else m.replace(tzinfo=zone) for m in (start, end))  # type: ignore[return-value]
+
+
+@audit.command("response-times")
+@click.option(
+    "--by", type=click.Choice(["all", "region", "cycle", "month"]), default="all", show_default=True
+)
+@click.option("--before", "before", help="FROM..TO: the period before (requests made in it)")
+@click.option("--after", "after", help="FROM..TO: the period after, compared with --before")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
+@click.pass_obj
+def audit_response_times(
+    settings: Settings,
+    by: str,
+    before: str | None,
+    after: str | None,
+    fmt: str,
+    chart: Path | None,
+) -> None:
+    """Median, mean and p90 of request -> decision and request -> applied, in hours, by region,
+    cycle or month; with --before/--after, the two periods side by side and the change."""
+    from zoneinfo import ZoneInfo
+
+    from audit.charts import bar_chart
+    from audit.history import HistoryFilter, target_change_history
+    from audit.response_times import compare_periods, group_times, grouping_key
+    from infra.postgres.db import connect
+
+    zone = ZoneInfo(settings.company_timezone)
+    periods = (_period(before, zone), _period(after, zone))
+    if (periods[0] is None) != (periods[1] is None):
+        raise click.UsageError("--before and --after go together")
+
+    async def run() -> dict[str, Any]:
+        conn = await connect(settings.dsn)
+        try:
+            changes = await target_change_history(conn, HistoryFilter())
+            if periods[0] and periods[1]:
+                return {"comparison": compare_periods(changes, periods[0], periods[1])}
+            key = await grouping_key(conn, by, zone)  # type: ignore[arg-type]
+            return {"by": by, "groups": [g.document() for g in group_times(changes, key)]}
+        finally:
+            await conn.close()
+
+    report = asyncio.run(run())
+    if "comparison" in report:
+        rows = [report["comparison"]["before"], report["comparison"]["after"]]
+        title = "Target-adjustment response time, before and after"
+    else:
+        rows = report["groups"]
+        title = f"Target-adjustment response time by {by}"
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(
+            f"{'group':16} {'n':>5} {'median h->decided':>18} {'mean':>8} {'p90':>8}"
+            f" {'median h->applied':>18} {'mean':>8} {'p90':>8}"
+        )
+        for row in rows:
+            d, a = row["hours_to_decision"], row["hours_to_applied"]
+            click.echo(
+                f"{row['group']:16} {d['count']:>5} {_h(d['median']):>18} {_h(d['mean']):>8}"
+                f" {_h(d['p90']):>8} {_h(a['median']):>18} {_h(a['mean']):>8} {_h(a['p90']):>8}"
+            )
+        if "comparison" in report:
+            for name, ratio in report["comparison"]["change"].items():
+                if ratio is not None:
+                    click.echo(f"  {name}: {ratio:+.1%}")
+    if chart is not None:
+        labels = [row["group"] for row in rows]
+        series = {
+            "median, request -> decision": [_days(r["hours_to_decision"]["median"]) for r in rows],
+            "mean, request -> decision": [_days(r["hours_to_decision"]["mean"]) for r in rows],
+            "median, request -> applied": [_days(r["hours_to_applied"]["median"]) for r in rows],
+        }
+        chart.write_text(bar_chart(title, labels, series, "days"))
+        click.echo(f"chart: {chart}", err=True)
+
+
+def _h(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _days(hours: float | None) -> float | None:
+    return None if hours is None else round(hours / 24, 2)
+
+
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

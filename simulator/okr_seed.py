@@ -279,19 +279,40 @@ class OkrSeeder:
                 window,
             )
 
-    async def adjustments(self, company: CompanyCatalog, count: int) -> None:
-        """Reps ask for target changes; their city managers answer within hours to days."""
+    async def adjustments(self, company: CompanyCatalog, count: int, days: float = 80) -> None:
+        """Reps ask for target changes, spread over `days`; their city managers answer. In the
+        first half (before the board is adopted) an answer takes 2.4-12 days (mean 7.2), in the
+        second half 0.3-2.3 days (mean 1.3): the field result the audit report reproduces. A KR
+        gets a new request only after its previous one was settled, so each stream stays in
+        time order."""
         reps = [u for u in company.units if u.level == "rep"]
+        begin = self.now
+        busy_until: dict[str, datetime] = {}
         for n in range(count):
-            unit = self.rng.choice(reps)
+            requested_at = begin + timedelta(days=days * n / max(1, count))
+            free = [u for u in reps if busy_until.get(u.id, begin) < requested_at]
+            if not free:
+                continue
+            unit = self.rng.choice(free)
             rep, city = person_for(unit.id, "rep"), person_for(unit.parent_id or "", "city")
             kr_id = f"kr-{unit.id}-premium-revenue"
             request_id = f"adj-{n}"
+            adopted = n >= count // 2
+            wait = timedelta(
+                days=self.rng.uniform(0.3, 2.3) if adopted else self.rng.uniform(2.4, 12.0)
+            )
+            entry: dict[str, object] = {
+                "kr_id": kr_id,
+                "request_id": request_id,
+                "requested_at": requested_at,
+                "requested_by": rep.person_id,
+            }
             try:
-                await self._kr(
+                await self._kr_at(
                     RequestTargetAdjustment,
                     rep,
                     kr_id,
+                    requested_at,
                     request_id=request_id,
                     proposed_target=Decimal(self.rng.randrange(40, 80) * 10_000),
                     reason=self.rng.choice(
@@ -304,47 +325,67 @@ class OkrSeeder:
                     evidence=(f"crm://report/{self.rng.randrange(10_000)}",),
                 )
             except DomainError:
-                continue  # an earlier request on this KR is still open
+                continue  # e.g. the proposed target is the current one
             self.report.requests += 1
-            entry: dict[str, object] = {
-                "kr_id": kr_id,
-                "request_id": request_id,
-                "requested_at": self.now,
-                "requested_by": rep.person_id,
-            }
             self.report.log.append(entry)
-            self._tick(self.rng.uniform(30, 60 * 36))  # the response time being measured
+            decided_at = requested_at + wait
             if self.rng.random() < 0.75:
-                await self._kr(
+                await self._kr_at(
                     ApproveTargetAdjustment,
                     city,
                     kr_id,
+                    decided_at,
                     request_id=request_id,
                     note="agreed in calibration",
                 )
-                entry.update(decision="approved", decided_at=self.now, decided_by=city.person_id)
-                self._tick(self.rng.uniform(5, 120))
-                await self._kr(ApplyTargetAdjustment, city, kr_id, request_id=request_id)
-                entry["applied_at"] = self.now
+                applied_at = decided_at + timedelta(minutes=self.rng.uniform(5, 120))
+                await self._kr_at(
+                    ApplyTargetAdjustment, city, kr_id, applied_at, request_id=request_id
+                )
+                entry.update(
+                    decision="approved",
+                    decided_at=decided_at,
+                    decided_by=city.person_id,
+                    applied_at=applied_at,
+                )
                 self.report.applied += 1
+                settled = applied_at
             else:
-                await self._kr(
+                await self._kr_at(
                     RejectTargetAdjustment,
                     city,
                     kr_id,
+                    decided_at,
                     request_id=request_id,
                     reason="keep the target; we will send support",
                 )
-                entry.update(decision="rejected", decided_at=self.now, decided_by=city.person_id)
+                entry.update(decision="rejected", decided_at=decided_at, decided_by=city.person_id)
+                settled = decided_at
             self.report.decisions += 1
-            await self._kr(
+            check_in_at = settled + timedelta(hours=self.rng.uniform(1, 48))
+            await self._kr_at(
                 RecordCheckIn,
                 rep,
                 kr_id,
+                check_in_at,
                 summary="weekly check-in",
                 progress_value=Decimal(self.rng.randrange(0, 600_000)),
                 blocker=self.rng.choice(["none", "none", "price war nearby"]),
             )
+            busy_until[unit.id] = check_in_at
+
+    async def _kr_at(
+        self,
+        command_type: type[KrCommand],
+        actor: Actor,
+        kr_id: str,
+        at: datetime,
+        **fields: object,
+    ) -> None:
+        await self.krs.handle(
+            self.conn,
+            command_type(command_id=uuid.uuid4(), kr_id=kr_id, actor=actor, at=at, **fields),
+        )
 
 
 async def seed_company_okrs(

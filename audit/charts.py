@@ -1,0 +1,63 @@
+"""A small SVG bar chart (no plotting library): groups on the x axis, one bar per series."""
+
+from __future__ import annotations
+
+from html import escape
+
+COLOURS = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5")
+
+
+def bar_chart(
+    title: str, labels: list[str], series: dict[str, list[float | None]], unit: str
+) -> str:
+    """An SVG document; missing values leave a gap."""
+    width, height, left, bottom, top = max(480, 90 * len(labels) + 120), 360, 70, 60, 50
+    plot_w, plot_h = width - left - 20, height - top - bottom
+    peak = max((v for values in series.values() for v in values if v is not None), default=1.0)
+    peak = peak or 1.0
+    group_w = plot_w / max(1, len(labels))
+    bar_w = group_w * 0.8 / max(1, len(series))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' font-family="sans-serif" font-size="12">',
+        f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"'
+        ' stroke="#444"/>',
+    ]
+    for step in range(5):
+        value = peak * step / 4
+        y = top + plot_h - plot_h * step / 4
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.1f}</text>'
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
+    parts.append(
+        f'<text x="16" y="{top + plot_h / 2}" transform="rotate(-90 16 {top + plot_h / 2})"'
+        f' text-anchor="middle">{escape(unit)}</text>'
+    )
+    for g, label in enumerate(labels):
+        x0 = left + g * group_w + group_w * 0.1
+        for s, (name, values) in enumerate(series.items()):
+            value = values[g]
+            if value is None:
+                continue
+            bar_h = plot_h * value / peak
+            x = x0 + s * bar_w
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w * 0.95:.1f}"'
+                f' height="{bar_h:.1f}" fill="{COLOURS[s % len(COLOURS)]}">'
+                f"<title>{escape(name)} {escape(label)}: {value:.2f} {escape(unit)}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x0 + group_w * 0.4:.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
+    for s, name in enumerate(series):
+        x = left + s * 170
+        parts.append(
+            f'<rect x="{x}" y="{height - 22}" width="12" height="12"'
+            f' fill="{COLOURS[s % len(COLOURS)]}"/>'
+            f'<text x="{x + 18}" y="{height - 12}">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
