@@ -495,6 +495,99 @@ def _days(hours: float | None) -> float | None:
     return None if hours is None else round(hours / 24, 2)
 
 
+def _selection(function: Any) -> Any:
+    for option in (
+        click.option("--unit", "unit_id", help="an org subtree (default: the whole company)"),
+        click.option("--objective", "objective_id", help="one objective and its KRs"),
+        click.option("--kr", "kr_id", help="one KR"),
+    ):
+        function = option(function)
+    return function
+
+
+@audit.command("as-of")
+@click.argument("moment", type=_MOMENT)
+@_selection
+@click.pass_obj
+def audit_as_of(
+    settings: Settings,
+    moment: datetime,
+    kr_id: str | None,
+    objective_id: str | None,
+    unit_id: str | None,
+) -> None:
+    """The OKRs as they stood at MOMENT, folded from the events that occurred up to it (JSON)."""
+    from audit.as_of import state_as_of
+
+    state = _audit_run(
+        settings,
+        lambda conn: state_as_of(conn, _zoned(moment, settings), kr_id, objective_id, unit_id),
+    )
+    click.echo(json.dumps(state, indent=2, ensure_ascii=False))
+
+
+@audit.command("diff")
+@click.argument("first", type=_MOMENT)
+@click.argument("second", type=_MOMENT)
+@_selection
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def audit_diff(
+    settings: Settings,
+    first: datetime,
+    second: datetime,
+    kr_id: str | None,
+    objective_id: str | None,
+    unit_id: str | None,
+    as_json: bool,
+) -> None:
+    """What changed in the OKRs between FIRST and SECOND: added, removed, field old -> new."""
+    from audit.as_of import changes_between
+
+    report = _audit_run(
+        settings,
+        lambda conn: changes_between(
+            conn,
+            _zoned(first, settings),
+            _zoned(second, settings),
+            kr_id=kr_id,
+            objective_id=objective_id,
+            unit_id=unit_id,
+        ),
+    )
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"from {report['from']} to {report['to']}")
+    for section in ("objectives", "key_results"):
+        for change in report[section]:
+            if change["change"] == "changed":
+                was, now = (json.dumps(change[k], ensure_ascii=False) for k in ("was", "now"))
+                click.echo(f"  {change['id']}: {change['field']}: {was} -> {now}")
+            else:
+                click.echo(f"  {change['id']}: {change['change']}")
+    click.echo(f"{len(report['objectives']) + len(report['key_results'])} change(s)")
+
+
+def _zoned(moment: datetime, settings: Settings) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
+
+
+def _audit_run(settings: Settings, step: Any) -> Any:
+    from infra.postgres.db import connect
+
+    async def run() -> Any:
+        conn = await connect(settings.dsn)
+        try:
+            return await step(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

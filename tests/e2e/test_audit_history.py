@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -88,6 +88,27 @@ async def test_audit_history_lists_exactly_what_the_simulator_did(env, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = list(csv.DictReader(io.StringIO(exported.read_text())))
     assert {r["request_id"] for r in lines} == {e["request_id"] for e in log if e["kr_id"] == one}
+
+    # as-of and diff around the first applied change: the target moves, the request closes
+    applied = next(e for e in log if e.get("applied_at"))
+    kr, moment = applied["kr_id"], datetime.fromisoformat(applied["applied_at"])
+    change = next(r for r in rows if r["request_id"] == applied["request_id"])
+
+    async def target_at(when: datetime) -> str:
+        done = await run_cli(env, "audit", "as-of", when.isoformat(), "--kr", kr)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["key_results"][kr]["target"]
+
+    assert await target_at(moment - timedelta(seconds=1)) == change["current_target"]
+    assert await target_at(moment) == change["new_target"]
+    diffed = await run_cli(
+        env,
+        *("audit", "diff", (moment - timedelta(seconds=1)).isoformat(), moment.isoformat()),
+        *("--kr", kr, "--json"),
+    )
+    changed = {c["field"]: (c["was"], c["now"]) for c in json.loads(diffed.stdout)["key_results"]}
+    assert changed["target"] == (change["current_target"], change["new_target"])
+    assert changed["open_request"][1] is None and set(changed) == {"target", "open_request"}
 
     # Filters that need the read models: the relay and the worker bring them up to date.
     env.spawn("relay", "relay")
