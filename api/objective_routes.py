@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient
 from api.problems import ProblemError
+from api.views import record_view
 from domain.objectives import (
     AlignObjective,
     CloseObjective,
@@ -177,6 +178,7 @@ async def alignment_chain(
         )
     if not rows and not await _exists(request, objective_id):
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+    await record_view(request, client, "objective", objective_id)
     return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
 
 
@@ -189,6 +191,7 @@ async def progress_of_objective(
         view = await objective_progress_view(conn, objective_id, request.app.state.clock())
     if view is None:
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+    await record_view(request, client, "objective", objective_id)
     krs = rows_json(view.pop("krs"))
     return {**rows_json([view])[0], "krs": krs}
 

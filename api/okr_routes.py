@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient
 from api.problems import ProblemError
+from api.views import record_view
 from audit.history import change_document
 from domain.key_result_stream import (
     ApplyTargetAdjustment,
@@ -220,6 +221,7 @@ async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict
         row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
     if row is None:
         raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    await record_view(request, client, "key_result", kr_id)
     return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
 
 

@@ -588,6 +588,40 @@ def _audit_run(settings: Settings, step: Any) -> Any:
     return asyncio.run(run())
 
 
+@audit.command("views")
+@click.option("--per", type=click.Choice(["week", "month"]), default="week", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
+@click.pass_obj
+def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> None:
+    """Goal views per person, by role, per week or month (reads of KRs and objectives)."""
+    from audit.charts import bar_chart
+    from audit.goal_views import goal_views
+
+    rows = _audit_run(
+        settings,
+        lambda conn: goal_views(conn, per, settings.company_timezone),  # type: ignore[arg-type]
+    )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(
+            f"{per:10} {'role':10} {'views':>7} {'viewers':>8} {'people':>7} {'per person':>11}"
+        )
+        for r in rows:
+            click.echo(
+                f"{r['period']:10} {r['role']:10} {r['views']:>7} {r['viewers']:>8}"
+                f" {r['people']:>7} {r['views_per_person']:>11.2f}"
+            )
+    if chart is not None:
+        periods = sorted({r["period"] for r in rows})
+        roles = sorted({r["role"] for r in rows})
+        by_key = {(r["period"], r["role"]): r["views_per_person"] for r in rows}
+        series = {role: [by_key.get((p, role)) for p in periods] for role in roles}
+        chart.write_text(bar_chart(f"Goal views per person per {per}", periods, series, "views"))
+        click.echo(f"chart: {chart}", err=True)
+
+
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

@@ -1,0 +1,27 @@
+"""Recording goal views: a person reading a KR or an objective."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import Request
+
+from api.auth import Client
+
+
+async def record_view(
+    request: Request, client: Client, subject: Literal["key_result", "objective"], subject_id: str
+) -> None:
+    """One row per read by a person (service clients are not people and are not counted)."""
+    if client.person_id is None:
+        return
+    async with request.app.state.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            client.person_id,
+            client.role,
+            client.unit_id,
+            subject,
+            subject_id,
+        )

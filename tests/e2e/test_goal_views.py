@@ -1,0 +1,93 @@
+"""Goal views: every read of a KR or an objective by a person is recorded; the report gives
+views per person by role and period. Service tokens reading progress are not people."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import httpx
+
+from api.auth import create_client
+from tests.stack import eventually, load_company, run_cli, small_company, start_api
+
+KR = {
+    "kr_id": "kr-rep-q4",
+    "title": "Q4 revenue 500k",
+    "owner_person_id": "p-rep-1",
+    "owner_unit_id": "rep-east-city1-1",
+    "kind": "increase",
+    "unit": "CNY",
+    "start": "0",
+    "target": "500000",
+}
+OBJECTIVE = {
+    "objective_id": "o-rep",
+    "title": "Grow premium in my territory",
+    "owner_person_id": "p-rep-1",
+    "owner_unit_id": "rep-east-city1-1",
+    "cycle_id": "2026-Q4",
+}
+
+
+async def test_reads_by_people_are_counted_per_role_and_period(env):
+    await load_company(env.settings, small_company())
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        tokens = {
+            "hq": await create_client(conn, "hq", "hq_admin", "p-hq", "hq"),
+            "rep1": await create_client(conn, "rep1", "rep", "p-rep-1", "rep-east-city1-1"),
+            "rep2": await create_client(conn, "rep2", "rep", "p-rep-2", "rep-east-city1-2"),
+            "city": await create_client(conn, "city", "manager", "p-city", "east-city1"),
+            "reader": await create_client(conn, "service", "reader"),
+        }
+    finally:
+        await conn.close()
+    env.spawn("relay", "relay")
+    env.worker()
+    base = await start_api(env)
+
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[who]}"}
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        made = await http.post("/v1/okr/key-results", json=KR, headers=auth("hq"))
+        assert made.status_code == 201, made.text
+        made = await http.post("/v1/okr/objectives", json=OBJECTIVE, headers=auth("hq"))
+        assert made.status_code == 201, made.text
+
+        async def projected() -> bool:
+            reply = await http.get("/v1/okr/objectives/o-rep/progress", headers=auth("hq"))
+            kr = await http.get("/v1/okr/key-results/kr-rep-q4", headers=auth("hq"))
+            return reply.status_code == 200 and kr.status_code == 200
+
+        await eventually(projected, 60, "the read models")
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:
+            await conn.execute("DELETE FROM goal_view")  # the waiting above read them too
+        finally:
+            await conn.close()
+        reads = [("rep1", "/v1/okr/key-results/kr-rep-q4")] * 3 + [
+            ("rep2", "/v1/okr/key-results/kr-rep-q4"),
+            ("rep1", "/v1/okr/objectives/o-rep/progress"),
+            ("city", "/v1/okr/objectives/o-rep/chain"),
+            ("city", "/v1/okr/objectives/o-rep/progress"),
+            ("reader", "/v1/key-results"),  # a service, not a person
+        ]
+        for who, path in reads:
+            reply = await http.get(path, headers=auth(who))
+            assert reply.status_code == 200, (who, path, reply.text)
+        missing = await http.get("/v1/okr/key-results/kr-nope", headers=auth("rep1"))
+        assert missing.status_code == 404  # nothing read, nothing counted
+
+    for per in ("week", "month"):
+        done = await run_cli(env, "audit", "views", "--per", per, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)
+        if len({r["period"] for r in rows}) > 1:
+            continue  # the reads straddled a week or month boundary: counts split, not checked
+        by_role = {r["role"]: r for r in rows}
+        assert set(by_role) == {"rep", "manager"}
+        rep, manager = by_role["rep"], by_role["manager"]
+        assert (rep["views"], rep["viewers"], rep["views_per_person"]) == (5, 2, 2.5)
+        assert (manager["views"], manager["views_per_person"]) == (2, 2.0)
