@@ -320,18 +320,20 @@ def projections() -> None:
 
 
 @projections.command("rebuild")
-@click.argument("name", type=click.Choice(["kr_progress"]), default="kr_progress")
+@click.argument(
+    "name", type=click.Choice(["kr_progress", "okr_read_models"]), default="kr_progress"
+)
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.pass_obj
 def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
-    """Replay the sales topic from its start into fresh tables (no alerts), then swap them in
-    atomically; the live worker and the API keep serving meanwhile."""
-    from projections.rebuild import SalesRebuild
+    """Replay a projection's topic from its start into fresh tables (no alerts), then swap them
+    in atomically; the live worker and the API keep serving meanwhile."""
+    from projections.rebuild import REBUILDS
 
-    report = asyncio.run(SalesRebuild(settings, quiet=quiet).run())
+    report = asyncio.run(REBUILDS[name](settings, quiet=quiet).run())
     click.echo(
-        f"rebuilt {name}: {report.records:,} records ({report.facts:,} facts) in"
-        f" {report.seconds:.1f}s = {report.records / max(report.seconds, 1e-9):,.0f} records/s;"
+        f"rebuilt {name}: {report.records:,} records in {report.seconds:.1f}s ="
+        f" {report.records / max(report.seconds, 1e-9):,.0f} records/s;"
         f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records)"
     )
 

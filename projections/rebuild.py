@@ -1,24 +1,27 @@
-"""`northstar projections rebuild kr_progress`: replay the sales topic from its first offset
-into fresh tables in a schema of their own, with alerts off, while the live worker keeps
-serving; then swap them in atomically.
+"""`northstar projections rebuild kr_progress|okr_read_models`: replay a topic from its first
+offset into fresh tables in a schema of their own, with alerts off, while the live worker keeps
+serving; then swap them in atomically (ADR 0005).
 
-The swap holds the live checkpoint rows (a live batch cannot commit meanwhile), brings the
-rebuilt tables up to the live positions, moves the live tables out and the rebuilt ones in,
-and hands the rebuilt checkpoints to the live worker, all in one transaction. KR health and
-its history are not rebuilt: they record what was alerted, and stay as they are."""
+The swap first stops the live projection from committing (its checkpoint rows, or its stream
+positions, are locked), brings the rebuilt tables up to what live has applied, moves the live
+tables out and the rebuilt ones in, all in one transaction. KR health and its history are not
+rebuilt: they record what was alerted, and stay as they are."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
 from tqdm import tqdm
 
+from domain.event_chain import RecordedEvent
 from infra.kafka.codec import decode_record
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -28,50 +31,43 @@ from projections.kr_progress import (
     PositionedFacts,
     refresh_progress,
 )
+from projections.okr_read_models import apply_events
 from projections.org_directory import OrgDirectory
 
-REBUILT_TABLES = (
-    "sales_fact_seen",
-    "sales_rollup_daily",
-    "sales_customer_month",
-    "sales_purchase",
-    "sales_refund_pending",
-    "sales_clock",
-    "kr_progress",
-)
-BATCH_RECORDS = 2000
+Ends = dict[TopicPartition, int]
 
 
 @dataclass
-class Rebuild:
+class RebuildReport:
     records: int = 0
-    facts: int = 0
     seconds: float = 0.0
     swap_seconds: float = 0.0
     caught_up_records: int = 0
 
 
-class SalesRebuild:
-    def __init__(self, settings: Settings, quiet: bool = False) -> None:
+class Rebuild:
+    """Replays `topic` into `rebuilt` tables (empty copies) with `shadowed` tables copied with
+    their rows (written by the projection but owned by others: not swapped)."""
+
+    name = ""
+    rebuilt: tuple[str, ...] = ()
+    shadowed: tuple[str, ...] = ()
+
+    def __init__(self, settings: Settings, topic: str, quiet: bool = False) -> None:
         self.settings = settings
         self.quiet = quiet
         self.schema = f"rebuild_{uuid.uuid4().hex[:10]}"
-        self.projection = KrProgressProjection(
-            settings.sales_topic, ZoneInfo(settings.company_timezone), alerts_topic=None
-        )
-        self.directory = OrgDirectory()
-        self.partitions = [
-            TopicPartition(settings.sales_topic, p) for p in range(settings.topic_partitions)
-        ]
+        self.partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
 
-    async def run(self) -> Rebuild:
-        report = Rebuild()
+    async def run(self) -> RebuildReport:
+        report = RebuildReport()
         started = time.monotonic()
         admin = await connect(self.settings.dsn)
         rebuild = await connect(self.settings.dsn)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             enable_auto_commit=False,
+            isolation_level="read_committed",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
         )
@@ -84,123 +80,217 @@ class SalesRebuild:
             ends = await consumer.end_offsets(self.partitions)
             with tqdm(
                 total=sum(ends.values()),
-                desc="rebuild kr_progress",
+                desc=f"rebuild {self.name}",
                 unit="record",
                 disable=self.quiet,
                 mininterval=1,
             ) as bar:
-                await self._replay_until(consumer, rebuild, ends, report, bar.update)
-            report.swap_seconds = await self._swap(admin, rebuild, consumer, report)
-        except BaseException:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
-            raise
+                report.records += await self._replay(consumer, rebuild, ends, bar.update)
+            swap_started = time.monotonic()
+            async with admin.transaction():
+                ends = await self._hold_live(admin, consumer)
+                report.caught_up_records = await self._replay(consumer, rebuild, ends, None)
+                report.records += report.caught_up_records
+                await self._move_tables(admin)
+                await self._after_swap(admin)
+            report.swap_seconds = time.monotonic() - swap_started
+            await admin.execute(f"DROP SCHEMA IF EXISTS replaced_{self._tag} CASCADE")
         finally:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
             await consumer.stop()
             await rebuild.close()
             await admin.close()
         report.seconds = time.monotonic() - started
         return report
 
+    @property
+    def _tag(self) -> str:
+        return self.schema.removeprefix("rebuild_")
+
     async def _create_tables(self, admin: asyncpg.Connection) -> None:
         async with admin.transaction():
             await admin.execute(f"CREATE SCHEMA {self.schema}")
-            for table in (*REBUILT_TABLES, "projection_checkpoint"):
+            for table in (*self.rebuilt, *self.shadowed):
                 await admin.execute(
                     f"CREATE TABLE {self.schema}.{table} (LIKE public.{table} INCLUDING ALL)"
                 )
-            await admin.execute(
-                f"INSERT INTO {self.schema}.kr_progress (kr_id, actual, progress_pct,"
-                " progress_display) SELECT id, 0, 0, 0 FROM public.key_result"
-            )
+            for table in self.shadowed:
+                await admin.execute(f"INSERT INTO {self.schema}.{table} SELECT * FROM {table}")
+            await self._seed(admin)
 
-    async def _replay_until(
+    async def _replay(
         self,
         consumer: AIOKafkaConsumer,
         rebuild: asyncpg.Connection,
-        ends: dict[TopicPartition, int],
-        report: Rebuild,
-        advance: Callable[[int], object],
-    ) -> None:
-        """Apply records until every partition reaches `ends` (its rebuild checkpoint too)."""
+        ends: Ends,
+        advance: Callable[[int], object] | None,
+    ) -> int:
+        """Apply records until every partition reaches `ends`; returns how many."""
+        applied = 0
         while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            batch = await consumer.getmany(timeout_ms=500, max_records=BATCH_RECORDS)
-            positioned: list[PositionedFacts] = []
+            batch = await consumer.getmany(timeout_ms=500, max_records=2000)
+            records: list[ConsumerRecord] = []
             for tp, messages in batch.items():
-                for message in messages:
-                    if message.offset >= ends[tp]:
-                        continue  # beyond the target: read again by the next round
-                    decoded = decode_record(message.value, self.settings.max_record_bytes)
-                    positioned.append(PositionedFacts(tp.partition, message.offset, decoded.facts))
-                if messages:
-                    consumer.seek(tp, min(messages[-1].offset + 1, max(ends[tp], 0)))
-            if not positioned:
-                continue
-            reps = {f.rep_id for p in positioned for f in p.facts}
-            known = await self.directory.known_reps(rebuild, reps)
-            kept = [
-                PositionedFacts(p.partition, p.offset, [f for f in p.facts if f.rep_id in known])
-                for p in positioned
-            ]
-            outcome = await self.projection.apply(rebuild, self.directory.chain_of, kept)
-            report.records += len(kept)
-            report.facts += outcome.facts_new
-            advance(len(kept))
+                records.extend(m for m in messages if m.offset < ends[tp])
+                if messages and messages[-1].offset >= ends[tp]:
+                    consumer.seek(tp, ends[tp])  # beyond the target: read again next round
+            if records:
+                await self._apply(rebuild, records)
+                applied += len(records)
+                if advance:
+                    advance(len(records))
+        return applied
 
-    async def _swap(
-        self,
-        admin: asyncpg.Connection,
-        rebuild: asyncpg.Connection,
-        consumer: AIOKafkaConsumer,
-        report: Rebuild,
-    ) -> float:
-        started = time.monotonic()
+    async def _move_tables(self, admin: asyncpg.Connection) -> None:
+        await admin.execute(f"CREATE SCHEMA replaced_{self._tag}")
+        for table in self.rebuilt:
+            await admin.execute(f"ALTER TABLE public.{table} SET SCHEMA replaced_{self._tag}")
+            await admin.execute(f"ALTER TABLE {self.schema}.{table} SET SCHEMA public")
+
+    async def _seed(self, admin: asyncpg.Connection) -> None:
+        """Rows the rebuilt tables start with."""
+
+    async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
+        raise NotImplementedError
+
+    async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
+        """Stop the live projection from committing; returns the positions to catch up to."""
+        raise NotImplementedError
+
+    async def _after_swap(self, admin: asyncpg.Connection) -> None:
+        """Last steps inside the swap transaction."""
+
+
+class SalesRebuild(Rebuild):
+    name = "kr_progress"
+    rebuilt = (
+        "sales_fact_seen",
+        "sales_rollup_daily",
+        "sales_customer_month",
+        "sales_purchase",
+        "sales_refund_pending",
+        "sales_clock",
+        "kr_progress",
+    )
+
+    def __init__(self, settings: Settings, quiet: bool = False) -> None:
+        super().__init__(settings, settings.sales_topic, quiet)
+        self.zone = ZoneInfo(settings.company_timezone)
+        self.projection = KrProgressProjection(settings.sales_topic, self.zone, alerts_topic=None)
+        self.directory = OrgDirectory()
+
+    async def _create_tables(self, admin: asyncpg.Connection) -> None:
+        await super()._create_tables(admin)
+        await admin.execute(
+            f"CREATE TABLE {self.schema}.projection_checkpoint"
+            " (LIKE public.projection_checkpoint INCLUDING ALL)"
+        )
+
+    async def _seed(self, admin: asyncpg.Connection) -> None:
+        await admin.execute(
+            f"INSERT INTO {self.schema}.kr_progress (kr_id, actual, progress_pct,"
+            " progress_display) SELECT id, 0, 0, 0 FROM public.key_result"
+        )
+
+    async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
+        positioned = [
+            PositionedFacts(
+                r.partition, r.offset, decode_record(r.value, self.settings.max_record_bytes).facts
+            )
+            for r in records
+        ]
+        # Facts of unknown reps were dead-lettered live; they are left out here too.
+        known = await self.directory.known_reps(
+            rebuild, {f.rep_id for p in positioned for f in p.facts}
+        )
+        kept = [
+            PositionedFacts(p.partition, p.offset, [f for f in p.facts if f.rep_id in known])
+            for p in positioned
+        ]
+        await self.projection.apply(rebuild, self.directory.chain_of, kept)
+
+    async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
+        live = {
+            r["partition"]: r["next_offset"]
+            for r in await admin.fetch(
+                "SELECT partition, next_offset FROM public.projection_checkpoint"
+                " WHERE projection = $1 AND topic = $2 ORDER BY partition FOR UPDATE",
+                PROJECTION,
+                self.settings.sales_topic,
+            )
+        }
+        return {tp: live.get(tp.partition, 0) for tp in self.partitions}
+
+    async def _after_swap(self, admin: asyncpg.Connection) -> None:
         topic = self.settings.sales_topic
-        old = f"replaced_{self.schema.removeprefix('rebuild_')}"
-        async with admin.transaction():
-            live = {
-                r["partition"]: r["next_offset"]
-                for r in await admin.fetch(
-                    "SELECT partition, next_offset FROM public.projection_checkpoint"
-                    " WHERE projection = $1 AND topic = $2 ORDER BY partition FOR UPDATE",
-                    PROJECTION,
-                    topic,
-                )
-            }
-            # Live batches wait on these rows now; bring the rebuild up to where live stands.
-            ends = {tp: live.get(tp.partition, 0) for tp in self.partitions}
-            for tp, end in ends.items():
-                if await consumer.position(tp) > end:
-                    ends[tp] = await consumer.position(tp)  # the rebuild is ahead: fine
-            before = report.records
-            await self._replay_until(consumer, rebuild, ends, report, lambda _: None)
-            report.caught_up_records = report.records - before
-            await admin.execute(f"CREATE SCHEMA {old}")
-            for table in REBUILT_TABLES:
-                await admin.execute(f"ALTER TABLE public.{table} SET SCHEMA {old}")
-                await admin.execute(f"ALTER TABLE {self.schema}.{table} SET SCHEMA public")
-            await admin.execute(
-                "ALTER TABLE public.kr_progress ADD FOREIGN KEY (kr_id)"
-                " REFERENCES key_result (id) ON DELETE CASCADE"
-            )
-            await admin.execute(
-                "DELETE FROM public.projection_checkpoint WHERE projection = $1 AND topic = $2",
-                PROJECTION,
-                topic,
-            )
-            await admin.execute(
-                f"INSERT INTO public.projection_checkpoint SELECT * FROM {self.schema}"
-                ".projection_checkpoint WHERE projection = $1 AND topic = $2",
-                PROJECTION,
-                topic,
-            )
-            # KRs defined or retargeted while the rebuild ran: counted afresh from the roll-ups.
-            await admin.execute(
-                "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
-                " SELECT id, 0, 0, 0 FROM key_result ON CONFLICT DO NOTHING"
-            )
-            ids = [r[0] for r in await admin.fetch("SELECT kr_id FROM kr_progress ORDER BY 1")]
-            await refresh_progress(admin, ids, None, ZoneInfo(self.settings.company_timezone))
-            await admin.execute("ALTER TABLE kr_progress SET (fillfactor = 50)")
-        await admin.execute(f"DROP SCHEMA {old} CASCADE")
-        await admin.execute(f"DROP SCHEMA {self.schema} CASCADE")
-        return time.monotonic() - started
+        await admin.execute(
+            "ALTER TABLE public.kr_progress ADD FOREIGN KEY (kr_id)"
+            " REFERENCES key_result (id) ON DELETE CASCADE"
+        )
+        await admin.execute("ALTER TABLE kr_progress SET (fillfactor = 50)")
+        # Updated in place, not replaced: a live batch waiting on these rows then reads the
+        # rebuilt positions (a replaced row would vanish from its snapshot).
+        await admin.execute(
+            f"UPDATE public.projection_checkpoint AS c SET next_offset = r.next_offset"
+            f" FROM {self.schema}.projection_checkpoint AS r"
+            " WHERE c.projection = $1 AND c.topic = $2 AND r.projection = c.projection"
+            " AND r.topic = c.topic AND r.partition = c.partition",
+            PROJECTION,
+            topic,
+        )
+        await admin.execute(
+            f"INSERT INTO public.projection_checkpoint SELECT * FROM {self.schema}"
+            ".projection_checkpoint WHERE projection = $1 AND topic = $2 ON CONFLICT DO NOTHING",
+            PROJECTION,
+            topic,
+        )
+        # KRs defined or retargeted while the rebuild ran: counted afresh from the roll-ups.
+        await admin.execute(
+            "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
+            " SELECT id, 0, 0, 0 FROM key_result ON CONFLICT DO NOTHING"
+        )
+        ids = [r[0] for r in await admin.fetch("SELECT kr_id FROM kr_progress ORDER BY 1")]
+        await refresh_progress(admin, ids, None, self.zone)
+
+
+class OkrRebuild(Rebuild):
+    """The OKR read models. Org units, metric-bound KR definitions and their progress rows are
+    written by this projection but owned by others: they are shadowed (copied, written during
+    the replay, then dropped), so the replay never touches the live ones."""
+
+    name = "okr_read_models"
+    rebuilt = (
+        "okr_key_result",
+        "okr_adjustment",
+        "okr_check_in",
+        "okr_objective",
+        "okr_alignment",
+        "okr_kr_weight",
+        "okr_policy",
+        "okr_cycle",
+        "okr_north_star",
+        "okr_stream_position",
+        "person",
+    )
+    shadowed = ("org_unit", "key_result", "kr_progress")
+
+    def __init__(self, settings: Settings, quiet: bool = False) -> None:
+        super().__init__(settings, settings.okr_events_topic, quiet)
+
+    async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
+        events = []
+        for record in records:
+            try:
+                events.append(RecordedEvent.model_validate_json(record.value or b""))
+            except ValidationError:
+                continue  # dead-lettered live
+        await apply_events(rebuild, events)
+
+    async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
+        # A live batch starts by writing its stream positions: it waits on this lock. Whatever
+        # live has applied was on the topic before its current end.
+        await admin.execute("LOCK TABLE public.okr_stream_position IN EXCLUSIVE MODE")
+        return await consumer.end_offsets(self.partitions)
+
+
+REBUILDS: dict[str, type[Rebuild]] = {"kr_progress": SalesRebuild, "okr_read_models": OkrRebuild}
