@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.commands import Body, IdempotencyKey, record
-from api.deps import PersonClient
+from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from domain.calibration import (
     Escalation,
@@ -63,7 +63,7 @@ async def agenda(
 async def schedule(
     request: Request,
     body: ScheduleBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await record(
@@ -81,7 +81,7 @@ async def outcomes(
     request: Request,
     meeting_id: str,
     body: OutcomesBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Health verdicts, weight changes, escalations and decisions, recorded in one command."""

@@ -35,7 +35,9 @@ def require(*roles: str) -> Any:
 
 
 IngestClient = Annotated[Client, require("ingest", "admin")]
-ReaderClient = Annotated[Client, require("reader", "admin")]
+ReaderClient = Annotated[Client, require("reader", "admin", "auditor")]
 PersonClient = Annotated[Client, require(*PEOPLE_ROLES)]
+# Auditors read everything and write nothing: every write endpoint takes a WriterClient.
+WriterClient = Annotated[Client, require(*(r for r in PEOPLE_ROLES if r != "auditor"))]
 AlertClient = Annotated[Client, require("reader", "admin", *PEOPLE_ROLES)]
 AuditClient = Annotated[Client, require("auditor", "hq_admin", "admin")]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 
 from api.commands import Body, IdempotencyKey, appended, run_command
-from api.deps import PersonClient
+from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from domain.cycles import DefineCycle, SetNorthStar
 from projections.queries import rows_json
@@ -34,7 +34,7 @@ class NorthStarBody(Body):
 
 @router.post("/cycles", status_code=201)
 async def define_cycle(
-    request: Request, body: CycleBody, client: PersonClient, idempotency_key: IdempotencyKey = None
+    request: Request, body: CycleBody, client: WriterClient, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return appended(
         await run_command(
@@ -52,7 +52,7 @@ async def define_cycle(
 async def set_north_star(
     request: Request,
     body: NorthStarBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return appended(

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 
 from api.commands import Body, IdempotencyKey, appended, run_command
-from api.deps import PersonClient
+from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.views import record_view
 from domain.objectives import (
@@ -74,7 +74,7 @@ async def _portfolio(
 async def define_objective(
     request: Request,
     body: DefineObjectiveBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """At most three active objectives per owner per cycle (or a hint, under 'warn')."""
@@ -86,7 +86,7 @@ async def align_objective(
     request: Request,
     objective_id: str,
     body: AlignBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _portfolio(
@@ -103,7 +103,7 @@ async def set_kr_weights(
     request: Request,
     objective_id: str,
     body: WeightsBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """The weights of the objective's KRs; they must add up to 100."""
@@ -121,7 +121,7 @@ async def close_objective(
     request: Request,
     objective_id: str,
     body: CloseBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _portfolio(
@@ -207,7 +207,7 @@ async def _exists(request: Request, objective_id: str) -> bool:
 async def set_focus_policy(
     request: Request,
     body: FocusPolicyBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """HQ only: 'block' refuses a fourth active objective, 'warn' records it with a hint."""

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api.commands import Body, IdempotencyKey, record
-from api.deps import PersonClient
+from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.views import record_view
 from audit.history import change_document
@@ -83,7 +83,7 @@ _run = partial(record, handler="kr_commands")
 async def define_key_result(
     request: Request,
     body: DefineKeyResultBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     result = await _run(request, client, DefineKeyResult, body.model_dump(), idempotency_key)
@@ -103,7 +103,7 @@ async def request_adjustment(
     request: Request,
     kr_id: str,
     body: RequestAdjustmentBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
@@ -121,7 +121,7 @@ async def approve_adjustment(
     kr_id: str,
     request_id: str,
     body: ApproveBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
@@ -139,7 +139,7 @@ async def reject_adjustment(
     kr_id: str,
     request_id: str,
     body: RejectBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
@@ -157,7 +157,7 @@ async def apply_adjustment(
     kr_id: str,
     request_id: str,
     body: EmptyBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
@@ -175,7 +175,7 @@ async def cancel_adjustment(
     kr_id: str,
     request_id: str,
     body: EmptyBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
@@ -192,7 +192,7 @@ async def check_in(
     request: Request,
     kr_id: str,
     body: CheckInBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Exactly three fields: summary, progress value, blocker (text, or "none")."""
@@ -206,7 +206,7 @@ async def escalate_blocker(
     request: Request,
     kr_id: str,
     body: EscalateBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.commands import Body, IdempotencyKey, record
-from api.deps import PersonClient
+from api.deps import WriterClient
 from domain.practices import AdoptPractice, PublishPractice
 
 router = APIRouter(prefix="/v1/okr/practices", tags=["practices"])
@@ -32,7 +32,7 @@ class AdoptBody(Body):
 async def publish(
     request: Request,
     body: PublishBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """A unit shares a practice that moved one of its KRs, with the evidence."""
@@ -44,7 +44,7 @@ async def adopt(
     request: Request,
     practice_id: str,
     body: AdoptBody,
-    client: PersonClient,
+    client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _run(
