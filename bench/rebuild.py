@@ -42,6 +42,8 @@ async def okr_history(stack: Stack, adjustments: int, company_file: Path) -> int
             str(company_file),
             "--adjustments",
             str(adjustments),
+            "--days",
+            str(adjustments / 12),  # ~12 requests a day across the 96 reps
         ],
         env=stack.environ(),
         check=True,

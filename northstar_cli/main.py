@@ -17,6 +17,7 @@ import yaml
 
 from infra.logging import configure_logging
 from infra.settings import Settings
+from northstar_cli.audit_commands import audit
 
 
 @click.group()
@@ -314,6 +315,9 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
     click.echo(asyncio.run(run()))
 
 
+cli.add_command(audit)
+
+
 @cli.group()
 def projections() -> None:
     """Read models built from the logs."""
@@ -336,346 +340,6 @@ def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
         f" {report.records / max(report.seconds, 1e-9):,.0f} records/s;"
         f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records)"
     )
-
-
-@cli.group()
-def audit() -> None:
-    """What auditors need: tamper evidence (more in issue #5)."""
-
-
-_MOMENT = click.DateTime(
-    ["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
-)
-
-
-@audit.command("history")
-@click.option("--kr", "kr_id", help="one KR")
-@click.option("--objective", "objective_id", help="the KRs of an objective")
-@click.option("--owner", "owner_person_id", help="the KRs a person owns")
-@click.option("--region", "region_id", help="the KRs owned in an org subtree")
-@click.option("--cycle", "cycle_id", help="the KRs of a cycle's objectives")
-@click.option("--since", type=_MOMENT, help="requested at or after (no offset: company time)")
-@click.option("--until", type=_MOMENT, help="requested before")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to a file")
-@click.pass_obj
-def audit_history(
-    settings: Settings,
-    kr_id: str | None,
-    objective_id: str | None,
-    owner_person_id: str | None,
-    region_id: str | None,
-    cycle_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    fmt: str,
-    out: Path | None,
-) -> None:
-    """Every target change: old -> new, reason, evidence, requester, decider, times and
-    response times, folded from the event store."""
-    from zoneinfo import ZoneInfo
-
-    from audit.history import HistoryFilter, as_csv, change_document, target_change_history
-    from infra.postgres.db import connect
-
-    zone = ZoneInfo(settings.company_timezone)
-    selection = HistoryFilter(
-        kr_id,
-        objective_id,
-        owner_person_id,
-        region_id,
-        cycle_id,
-        *(m if m is None or m.tzinfo else m.replace(tzinfo=zone) for m in (since, until)),
-    )
-
-    async def run() -> list[Any]:
-        conn = await connect(settings.dsn)
-        try:
-            return await target_change_history(conn, selection)
-        finally:
-            await conn.close()
-
-    changes = asyncio.run(run())
-    if fmt == "json":
-        text = json.dumps([change_document(c) for c in changes], indent=2, ensure_ascii=False)
-    elif fmt == "csv":
-        text = as_csv(changes)
-    else:
-        lines = [
-            f"{'KR':32} {'request':10} {'requested':17} {'by':16} {'target':>22} {'decision':9}"
-            f" {'by':16} {'h->decided':>10} {'h->applied':>10}"
-        ]
-        for c in changes:
-            doc = change_document(c)
-            lines.append(
-                f"{c.kr_id:32} {c.request_id:10} {c.requested_at:%Y-%m-%d %H:%M} "
-                f"{c.requested_by:16} {doc['current_target']:>10} -> {doc['proposed_target']:<8}"
-                f" {c.decision or 'pending':9} {c.decided_by or '-':16}"
-                f" {doc['hours_to_decision'] or '-':>10} {doc['hours_to_applied'] or '-':>10}"
-            )
-        lines.append(f"{len(changes)} target change(s)")
-        text = "\n".join(lines) + "\n"
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.write_text(text)
-        click.echo(f"wrote {len(changes)} target change(s) to {out}")
-
-
-def _period(value: str | None, zone: Any) -> tuple[datetime, datetime] | None:
-    if value is None:
-        return None
-    try:
-        start, end = (datetime.fromisoformat(part) for part in value.split(".."))
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r}: expected FROM..TO, e.g. 2026-10-01..2026-11-01"
-        ) from exc
-    return tuple(m if m.tzinfo else m.replace(tzinfo=zone) for m in (start, end))  # type: ignore[return-value]
-
-
-@audit.command("response-times")
-@click.option(
-    "--by", type=click.Choice(["all", "region", "cycle", "month"]), default="all", show_default=True
-)
-@click.option("--before", "before", help="FROM..TO: the period before (requests made in it)")
-@click.option("--after", "after", help="FROM..TO: the period after, compared with --before")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
-@click.pass_obj
-def audit_response_times(
-    settings: Settings,
-    by: str,
-    before: str | None,
-    after: str | None,
-    fmt: str,
-    chart: Path | None,
-) -> None:
-    """Median, mean and p90 of request -> decision and request -> applied, in hours, by region,
-    cycle or month; with --before/--after, the two periods side by side and the change."""
-    from zoneinfo import ZoneInfo
-
-    from audit.charts import bar_chart
-    from audit.history import HistoryFilter, target_change_history
-    from audit.response_times import compare_periods, group_times, grouping_key
-    from infra.postgres.db import connect
-
-    zone = ZoneInfo(settings.company_timezone)
-    periods = (_period(before, zone), _period(after, zone))
-    if (periods[0] is None) != (periods[1] is None):
-        raise click.UsageError("--before and --after go together")
-
-    async def run() -> dict[str, Any]:
-        conn = await connect(settings.dsn)
-        try:
-            changes = await target_change_history(conn, HistoryFilter())
-            if periods[0] and periods[1]:
-                return {"comparison": compare_periods(changes, periods[0], periods[1])}
-            key = await grouping_key(conn, by, zone)  # type: ignore[arg-type]
-            return {"by": by, "groups": [g.document() for g in group_times(changes, key)]}
-        finally:
-            await conn.close()
-
-    report = asyncio.run(run())
-    if "comparison" in report:
-        rows = [report["comparison"]["before"], report["comparison"]["after"]]
-        title = "Target-adjustment response time, before and after"
-    else:
-        rows = report["groups"]
-        title = f"Target-adjustment response time by {by}"
-    if fmt == "json":
-        click.echo(json.dumps(report, indent=2))
-    else:
-        click.echo(
-            f"{'group':16} {'n':>5} {'median h->decided':>18} {'mean':>8} {'p90':>8}"
-            f" {'median h->applied':>18} {'mean':>8} {'p90':>8}"
-        )
-        for row in rows:
-            d, a = row["hours_to_decision"], row["hours_to_applied"]
-            click.echo(
-                f"{row['group']:16} {d['count']:>5} {_h(d['median']):>18} {_h(d['mean']):>8}"
-                f" {_h(d['p90']):>8} {_h(a['median']):>18} {_h(a['mean']):>8} {_h(a['p90']):>8}"
-            )
-        if "comparison" in report:
-            for name, ratio in report["comparison"]["change"].items():
-                if ratio is not None:
-                    click.echo(f"  {name}: {ratio:+.1%}")
-    if chart is not None:
-        labels = [row["group"] for row in rows]
-        series = {
-            "median, request -> decision": [_days(r["hours_to_decision"]["median"]) for r in rows],
-            "mean, request -> decision": [_days(r["hours_to_decision"]["mean"]) for r in rows],
-            "median, request -> applied": [_days(r["hours_to_applied"]["median"]) for r in rows],
-        }
-        chart.write_text(bar_chart(title, labels, series, "days"))
-        click.echo(f"chart: {chart}", err=True)
-
-
-def _h(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _days(hours: float | None) -> float | None:
-    return None if hours is None else round(hours / 24, 2)
-
-
-def _selection(function: Any) -> Any:
-    for option in (
-        click.option("--unit", "unit_id", help="an org subtree (default: the whole company)"),
-        click.option("--objective", "objective_id", help="one objective and its KRs"),
-        click.option("--kr", "kr_id", help="one KR"),
-    ):
-        function = option(function)
-    return function
-
-
-@audit.command("as-of")
-@click.argument("moment", type=_MOMENT)
-@_selection
-@click.pass_obj
-def audit_as_of(
-    settings: Settings,
-    moment: datetime,
-    kr_id: str | None,
-    objective_id: str | None,
-    unit_id: str | None,
-) -> None:
-    """The OKRs as they stood at MOMENT, folded from the events that occurred up to it (JSON)."""
-    from audit.as_of import state_as_of
-
-    state = _audit_run(
-        settings,
-        lambda conn: state_as_of(conn, _zoned(moment, settings), kr_id, objective_id, unit_id),
-    )
-    click.echo(json.dumps(state, indent=2, ensure_ascii=False))
-
-
-@audit.command("diff")
-@click.argument("first", type=_MOMENT)
-@click.argument("second", type=_MOMENT)
-@_selection
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def audit_diff(
-    settings: Settings,
-    first: datetime,
-    second: datetime,
-    kr_id: str | None,
-    objective_id: str | None,
-    unit_id: str | None,
-    as_json: bool,
-) -> None:
-    """What changed in the OKRs between FIRST and SECOND: added, removed, field old -> new."""
-    from audit.as_of import changes_between
-
-    report = _audit_run(
-        settings,
-        lambda conn: changes_between(
-            conn,
-            _zoned(first, settings),
-            _zoned(second, settings),
-            kr_id=kr_id,
-            objective_id=objective_id,
-            unit_id=unit_id,
-        ),
-    )
-    if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"from {report['from']} to {report['to']}")
-    for section in ("objectives", "key_results"):
-        for change in report[section]:
-            if change["change"] == "changed":
-                was, now = (json.dumps(change[k], ensure_ascii=False) for k in ("was", "now"))
-                click.echo(f"  {change['id']}: {change['field']}: {was} -> {now}")
-            else:
-                click.echo(f"  {change['id']}: {change['change']}")
-    click.echo(f"{len(report['objectives']) + len(report['key_results'])} change(s)")
-
-
-def _zoned(moment: datetime, settings: Settings) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
-
-
-def _audit_run(settings: Settings, step: Any) -> Any:
-    from infra.postgres.db import connect
-
-    async def run() -> Any:
-        conn = await connect(settings.dsn)
-        try:
-            return await step(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
-@audit.command("views")
-@click.option("--per", type=click.Choice(["week", "month"]), default="week", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
-@click.pass_obj
-def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> None:
-    """Goal views per person, by role, per week or month (reads of KRs and objectives)."""
-    from audit.charts import bar_chart
-    from audit.goal_views import goal_views
-
-    rows = _audit_run(
-        settings,
-        lambda conn: goal_views(conn, per, settings.company_timezone),  # type: ignore[arg-type]
-    )
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-    else:
-        click.echo(
-            f"{per:10} {'role':10} {'views':>7} {'viewers':>8} {'people':>7} {'per person':>11}"
-        )
-        for r in rows:
-            click.echo(
-                f"{r['period']:10} {r['role']:10} {r['views']:>7} {r['viewers']:>8}"
-                f" {r['people']:>7} {r['views_per_person']:>11.2f}"
-            )
-    if chart is not None:
-        periods = sorted({r["period"] for r in rows})
-        roles = sorted({r["role"] for r in rows})
-        by_key = {(r["period"], r["role"]): r["views_per_person"] for r in rows}
-        series = {role: [by_key.get((p, role)) for p in periods] for role in roles}
-        chart.write_text(bar_chart(f"Goal views per person per {per}", periods, series, "views"))
-        click.echo(f"chart: {chart}", err=True)
-
-
-@audit.command("verify")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def audit_verify(settings: Settings, as_json: bool) -> None:
-    """Check every stream's hash chain in the event store and that the OKR events topic carries
-    exactly the same events; names the first broken link of each stream; exit 1 on any."""
-    from audit.verify import Verification, verify
-    from infra.postgres.db import connect
-
-    async def run() -> Verification:
-        conn = await connect(settings.dsn)
-        try:
-            return await verify(conn, settings, quiet=as_json)
-        finally:
-            await conn.close()
-
-    result = asyncio.run(run())
-    findings = [str(f) for f in result.findings]
-    if as_json:
-        click.echo(json.dumps({**result.__dict__, "findings": findings}, indent=2))
-    else:
-        click.echo(
-            f"{result.streams} streams, {result.events} events in the store;"
-            f" {result.topic_records} records on {settings.okr_events_topic}"
-        )
-        for finding in findings:
-            click.echo(f"BROKEN {finding}")
-        click.echo("intact" if not findings else f"{len(findings)} problem(s)")
-    if findings:
-        sys.exit(1)
 
 
 @cli.group()
@@ -806,6 +470,13 @@ def simulate_sales(
 )
 @click.option("--adjustments", default=120, show_default=True)
 @click.option(
+    "--days",
+    default=80.0,
+    show_default=True,
+    help="spread the adjustment requests over this many days (a KR is asked again only once"
+    " its previous request is settled)",
+)
+@click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -813,14 +484,14 @@ def simulate_sales(
 )
 @click.pass_obj
 def simulate_okrs(
-    settings: Settings, company: Path, adjustments: int, log_path: Path | None
+    settings: Settings, company: Path, adjustments: int, days: float, log_path: Path | None
 ) -> None:
     """Create the company's OKR tree through commands, then adjustment requests and decisions."""
     from domain.catalog import CompanyCatalog
     from simulator.okr_seed import seed_with_handlers
 
     catalog_doc = CompanyCatalog.model_validate(yaml.safe_load(company.read_text()))
-    report = asyncio.run(seed_with_handlers(settings, catalog_doc, adjustments))
+    report = asyncio.run(seed_with_handlers(settings, catalog_doc, adjustments, days))
     if report is not None and log_path is not None:
         log_path.write_text(json.dumps(report.log, default=str, indent=2))
     click.echo(

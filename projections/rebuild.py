@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -45,7 +46,7 @@ class RebuildReport:
     caught_up_records: int = 0
 
 
-class Rebuild:
+class Rebuild(ABC):
     """Replays `topic` into `rebuilt` tables (empty copies) with `shadowed` tables copied with
     their rows (written by the projection but owned by others: not swapped)."""
 
@@ -148,17 +149,20 @@ class Rebuild:
             await admin.execute(f"ALTER TABLE {self.schema}.{table} SET SCHEMA public")
 
     async def _seed(self, admin: asyncpg.Connection) -> None:
-        """Rows the rebuilt tables start with."""
+        """Rows the rebuilt tables start with (by default none: they start empty)."""
+        return None
 
+    @abstractmethod
     async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
-        raise NotImplementedError
+        """Apply a batch of records to the rebuilt tables."""
 
+    @abstractmethod
     async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
         """Stop the live projection from committing; returns the positions to catch up to."""
-        raise NotImplementedError
 
     async def _after_swap(self, admin: asyncpg.Connection) -> None:
-        """Last steps inside the swap transaction."""
+        """Last steps inside the swap transaction (by default none)."""
+        return None
 
 
 class SalesRebuild(Rebuild):

@@ -397,6 +397,7 @@ async def seed_company_okrs(
     start: datetime,
     adjustments: int,
     progress: Callable[[str], None] = lambda _: None,
+    days: float = 80,
 ) -> SeedReport:
     seeder = OkrSeeder(krs, objectives, conn, start)
     hq = person_for("hq", "hq")
@@ -428,12 +429,12 @@ async def seed_company_okrs(
     )
     await seeder.seed_tree(company, cycle_id, (quarter_start, quarter_end))
     progress(f"{seeder.report.objectives} objectives, {seeder.report.key_results} KRs")
-    await seeder.adjustments(company, adjustments)
+    await seeder.adjustments(company, adjustments, days)
     return seeder.report
 
 
 async def seed_with_handlers(
-    settings: Settings, company: CompanyCatalog, adjustments: int
+    settings: Settings, company: CompanyCatalog, adjustments: int, days: float = 80
 ) -> SeedReport | None:
     """Seed once per database (None when the north-star objective already exists)."""
     from datetime import UTC
@@ -460,6 +461,7 @@ async def seed_with_handlers(
             cycle_id,
             datetime(start.year, start.month, start.day, 9, tzinfo=UTC),
             adjustments,
+            days=days,
         )
     finally:
         await conn.close()

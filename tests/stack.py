@@ -349,3 +349,28 @@ async def published_alerts(settings: Settings) -> list[dict]:
     finally:
         await consumer.stop()
     return found
+
+
+async def seed_simulated_quarter(
+    env: TestEnv, folder: Path, adjustments: int = 120
+) -> tuple[CompanyCatalog, list[dict]]:
+    """The demo company, its OKR tree and `adjustments` target-adjustment requests seeded
+    through the command path; returns the company and the simulator's log of what it did."""
+    import json
+
+    import yaml
+
+    from simulator.company import company_catalog
+
+    company = company_catalog(datetime.now(UTC).date())
+    await load_company(env.settings, company)
+    company_file = folder / "company.yaml"
+    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
+    log_file = folder / "okr-log.json"
+    seeded = await run_cli(
+        env,
+        *("simulate", "okrs", "--company", str(company_file)),
+        *("--adjustments", str(adjustments), "--log", str(log_file)),
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    return company, json.loads(log_file.read_text())

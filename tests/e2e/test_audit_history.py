@@ -7,15 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
-import yaml
 
 from api.auth import create_client
-from simulator.company import REGIONS, company_catalog
-from tests.stack import eventually, load_company, run_cli, start_api
+from simulator.company import REGIONS
+from tests.stack import eventually, run_cli, seed_simulated_quarter, start_api
 
 
 def hours(later: str, earlier: str) -> float:
@@ -57,18 +56,7 @@ def reported_rows(rows: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 async def test_audit_history_lists_exactly_what_the_simulator_did(env, tmp_path):
-    company = company_catalog(datetime.now(UTC).date())
-    await load_company(env.settings, company)
-    company_file = tmp_path / "company.yaml"
-    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
-    log_file = tmp_path / "log.json"
-    seeded = await run_cli(
-        env,
-        *("simulate", "okrs", "--company", str(company_file), "--adjustments", "60"),
-        *("--log", str(log_file)),
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    log = json.loads(log_file.read_text())
+    _, log = await seed_simulated_quarter(env, tmp_path, adjustments=60)
     assert len(log) >= 30 and any(e.get("decision") == "rejected" for e in log)
 
     everything = await run_cli(env, "audit", "history", "--format", "json")

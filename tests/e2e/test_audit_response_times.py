@@ -8,13 +8,12 @@ import math
 import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
-import yaml
 
-from simulator.company import REGIONS, company_catalog
-from tests.stack import eventually, load_company, run_cli
+from simulator.company import REGIONS
+from tests.stack import eventually, run_cli, seed_simulated_quarter
 
 CITY_REGION = {city: region for region, (_, cities) in REGIONS.items() for city, _ in cities}
 
@@ -46,18 +45,7 @@ def expected(entries: list[dict]) -> dict:
 
 
 async def test_response_times_reproduce_the_field_result(env, tmp_path):
-    company = company_catalog(datetime.now(UTC).date())
-    await load_company(env.settings, company)
-    company_file = tmp_path / "company.yaml"
-    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
-    log_file = tmp_path / "log.json"
-    seeded = await run_cli(
-        env,
-        *("simulate", "okrs", "--company", str(company_file), "--adjustments", "120"),
-        *("--log", str(log_file)),
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    log = json.loads(log_file.read_text())
+    _, log = await seed_simulated_quarter(env, tmp_path, adjustments=120)
 
     # before/after: the boundary is the first request of the second half
     times = sorted(datetime.fromisoformat(e["requested_at"]) for e in log)

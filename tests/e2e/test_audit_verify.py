@@ -5,13 +5,10 @@ the Kafka copy) is detected, naming the stream."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import asyncpg
-import yaml
 
-from simulator.company import company_catalog
-from tests.stack import eventually, load_company, run_cli
+from tests.stack import eventually, run_cli, seed_simulated_quarter
 
 
 async def verify(env) -> tuple[int, dict]:
@@ -30,12 +27,7 @@ async def tampering(conn, sql: str, *args) -> None:
 
 
 async def test_verify_detects_each_kind_of_tampering(env, tmp_path):
-    company = company_catalog(datetime.now(UTC).date())
-    await load_company(env.settings, company)
-    company_file = tmp_path / "company.yaml"
-    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
-    seeded = await run_cli(env, "simulate", "okrs", "--company", str(company_file))
-    assert seeded.returncode == 0, seeded.stderr
+    await seed_simulated_quarter(env, tmp_path)
     relay = env.spawn("relay", "relay")
     conn = await asyncpg.connect(env.settings.dsn)
     try:

@@ -5,18 +5,19 @@ during the rebuild, the API answers throughout, and the worker carries on exactl
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 
 from api.auth import create_client
+from projections.rebuild import OkrRebuild
 from tests.stack import (
     assert_projection_exact,
     eventually,
     load_company,
     produce_singles,
     run_cli,
+    seed_simulated_quarter,
     simulated_facts,
     small_company,
     start_api,
@@ -37,6 +38,29 @@ TABLES = {
     "checkpoints": "SELECT projection, topic, partition, next_offset FROM projection_checkpoint"
     " ORDER BY 1, 2, 3",
 }
+
+
+async def rebuild_while_polling(env, name: str, token: str, path: str) -> list[int]:
+    """Run the rebuild while a client reads `path` every 20 ms; returns the status codes."""
+    base = await start_api(env)
+    answers: list[int] = []
+    stop = asyncio.Event()
+
+    async def poll() -> None:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=10, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
+            while not stop.is_set():
+                answers.append((await http.get(path)).status_code)
+                await asyncio.sleep(0.02)
+
+    polling = asyncio.create_task(poll())
+    done = await run_cli(env, "projections", "rebuild", name, "--quiet")
+    stop.set()
+    await polling
+    assert done.returncode == 0, done.stderr
+    assert f"rebuilt {name}" in done.stdout
+    return answers
 
 
 async def snapshot(conn) -> dict[str, list[tuple]]:
@@ -66,24 +90,7 @@ async def test_rebuild_swaps_in_identical_tables_without_alerts_or_downtime(env)
         await conn.close()
     assert live["sales_fact_seen"] and live["kr_progress"]
 
-    base = await start_api(env)
-    answers: list[int] = []
-    stop = asyncio.Event()
-
-    async def poll() -> None:
-        async with httpx.AsyncClient(
-            base_url=base, timeout=10, headers={"Authorization": f"Bearer {reader}"}
-        ) as http:
-            while not stop.is_set():
-                answers.append((await http.get("/v1/key-results")).status_code)
-                await asyncio.sleep(0.02)
-
-    polling = asyncio.create_task(poll())
-    done = await run_cli(env, "projections", "rebuild", "kr_progress", "--quiet")
-    stop.set()
-    await polling
-    assert done.returncode == 0, done.stderr
-    assert "rebuilt kr_progress" in done.stdout
+    answers = await rebuild_while_polling(env, "kr_progress", reader, "/v1/key-results")
     assert answers and set(answers) == {200}, set(answers)
 
     conn = await asyncpg.connect(env.settings.dsn)
@@ -132,19 +139,7 @@ async def test_rebuild_catches_up_with_sales_arriving_meanwhile(env):
     await assert_projection_exact(env.settings, company, first + later)
 
 
-OKR_TABLES = (
-    "okr_key_result",
-    "okr_adjustment",
-    "okr_check_in",
-    "okr_objective",
-    "okr_alignment",
-    "okr_kr_weight",
-    "okr_policy",
-    "okr_cycle",
-    "okr_north_star",
-    "okr_stream_position",
-    "person",
-)
+OKR_TABLES = OkrRebuild.rebuilt
 
 
 async def okr_snapshot(conn) -> dict[str, list[tuple]]:
@@ -155,16 +150,7 @@ async def okr_snapshot(conn) -> dict[str, list[tuple]]:
 
 
 async def test_rebuilding_the_okr_read_models_leaves_them_identical(env, tmp_path):
-    import yaml
-
-    from simulator.company import company_catalog
-
-    company = company_catalog(datetime.now(UTC).date())
-    await load_company(env.settings, company)
-    company_file = tmp_path / "company.yaml"
-    company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
-    seeded = await run_cli(env, "simulate", "okrs", "--company", str(company_file))
-    assert seeded.returncode == 0, seeded.stderr
+    await seed_simulated_quarter(env, tmp_path)
     env.spawn("relay", "relay")
     env.worker()
     conn = await asyncpg.connect(env.settings.dsn)
@@ -177,12 +163,15 @@ async def test_rebuilding_the_okr_read_models_leaves_them_identical(env, tmp_pat
 
         await eventually(projected, 120, "the OKR read models")
         live = await okr_snapshot(conn)
+        auditor = await create_client(conn, "auditor", "auditor", "p-audit", "hq")
     finally:
         await conn.close()
     assert len(live["okr_key_result"]) > 200 and live["okr_adjustment"]
 
-    done = await run_cli(env, "projections", "rebuild", "okr_read_models", "--quiet")
-    assert done.returncode == 0, done.stderr
+    answers = await rebuild_while_polling(
+        env, "okr_read_models", auditor, "/v1/okr/objectives/o-hq/progress"
+    )
+    assert answers and set(answers) == {200}, set(answers)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         rebuilt = await okr_snapshot(conn)
