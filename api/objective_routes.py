@@ -7,11 +7,14 @@ import json
 from decimal import Decimal
 from typing import Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Request
 
+from api.auth import Client
 from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
+from api.scope import ReadScope
 from api.views import record_view
 from domain.objectives import (
     AlignObjective,
@@ -153,7 +156,16 @@ async def objectives(
             owner_person_id,
             cycle_id,
         )
-    out = rows_json([dict(r) for r in rows])
+        scope = ReadScope(request, client)
+        visible = [
+            r
+            for r in rows
+            if await scope.refusal(
+                conn, r["owner_person_id"], r["owner_unit_id"], {r["objective_id"]}
+            )
+            is None
+        ]
+    out = rows_json([dict(r) for r in visible])
     for row in out:
         row["contributes_to"] = json.loads(row["contributes_to"])
         row["kr_weights"] = json.loads(row["kr_weights"])
@@ -176,8 +188,7 @@ async def alignment_chain(
             " ORDER BY depth, parent_id",
             objective_id,
         )
-    if not rows and not await _exists(request, objective_id):
-        raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+        await _require_readable(request, client, conn, objective_id)
     await record_view(request, client, "objective", objective_id)
     return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
 
@@ -188,6 +199,7 @@ async def progress_of_objective(
 ) -> dict[str, Any]:
     """Weighted progress of the objective's KRs, its health (the weakest KR's) and provenance."""
     async with request.app.state.pool.acquire() as conn:
+        await _require_readable(request, client, conn, objective_id)
         view = await objective_progress_view(conn, objective_id, request.app.state.clock())
     if view is None:
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
@@ -196,11 +208,23 @@ async def progress_of_objective(
     return {**rows_json([view])[0], "krs": krs}
 
 
-async def _exists(request: Request, objective_id: str) -> bool:
-    async with request.app.state.pool.acquire() as conn:
-        return bool(
-            await conn.fetchval("SELECT 1 FROM okr_objective WHERE objective_id = $1", objective_id)
-        )
+async def _require_readable(
+    request: Request, client: Client, conn: asyncpg.Connection, objective_id: str
+) -> None:
+    """404 for an unknown objective, 403 for one outside the person's scope."""
+    owner = await conn.fetchrow(
+        "SELECT owner_person_id, owner_unit_id FROM okr_objective WHERE objective_id = $1",
+        objective_id,
+    )
+    if owner is None:
+        raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
+    await ReadScope(request, client).require(
+        conn,
+        f"objective {objective_id!r}",
+        owner["owner_person_id"],
+        owner["owner_unit_id"],
+        {objective_id},
+    )
 
 
 @router.put("/policy/focus")

@@ -8,11 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from api.auth import Client
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
+from api.scope import ReadScope, kr_objectives
 from api.views import record_view
 from audit.history import change_document
+from domain.event_chain import RecordedEvent
 from domain.key_result_stream import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
@@ -219,8 +222,15 @@ async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict
     """The KR as the read models have it: target, open request, blocker, last check-in."""
     async with request.app.state.pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
-    if row is None:
-        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+        if row is None:
+            raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+        await ReadScope(request, client).require(
+            conn,
+            f"key result {kr_id!r}",
+            row["owner_person_id"],
+            row["owner_unit_id"],
+            await kr_objectives(conn, kr_id),
+        )
     await record_view(request, client, "key_result", kr_id)
     return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
 
@@ -230,10 +240,7 @@ async def adjustment_history(
     request: Request, kr_id: str, client: PersonClient
 ) -> list[dict[str, Any]]:
     """Every target-adjustment request with its response times, derived from the stream."""
-    async with request.app.state.pool.acquire() as conn:
-        history = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
-    if not history:
-        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    history = await _readable_stream(request, client, kr_id)
     return [change_document(t) for t in target_changes(kr_id, history)]
 
 
@@ -242,8 +249,22 @@ async def key_result_events(
     request: Request, kr_id: str, client: PersonClient
 ) -> list[dict[str, Any]]:
     """The KR's stream as recorded (every target change with actor and times)."""
+    events = await _readable_stream(request, client, kr_id)
+    return [e.model_dump(mode="json") for e in events]
+
+
+async def _readable_stream(request: Request, client: Client, kr_id: str) -> list[RecordedEvent]:
+    """The KR's stream, if it exists and the person may read it (owner from its definition)."""
     async with request.app.state.pool.acquire() as conn:
         events = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
-    if not events:
-        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
-    return [e.model_dump(mode="json") for e in events]
+        if not events:
+            raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+        defined = events[0].payload
+        await ReadScope(request, client).require(
+            conn,
+            f"key result {kr_id!r}",
+            defined["owner_person_id"],
+            defined["owner_unit_id"],
+            await kr_objectives(conn, kr_id),
+        )
+    return events

@@ -55,11 +55,16 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
         assert made.status_code == 201, made.text
         made = await http.post("/v1/okr/objectives", json=OBJECTIVE, headers=auth("hq"))
         assert made.status_code == 201, made.text
+        theirs = {**KR, "kr_id": "kr-rep2-q4", "owner_person_id": "p-rep-2"}
+        theirs["owner_unit_id"] = "rep-east-city1-2"
+        made = await http.post("/v1/okr/key-results", json=theirs, headers=auth("hq"))
+        assert made.status_code == 201, made.text
 
         async def projected() -> bool:
             reply = await http.get("/v1/okr/objectives/o-rep/progress", headers=auth("hq"))
             kr = await http.get("/v1/okr/key-results/kr-rep-q4", headers=auth("hq"))
-            return reply.status_code == 200 and kr.status_code == 200
+            kr2 = await http.get("/v1/okr/key-results/kr-rep2-q4", headers=auth("hq"))
+            return {reply.status_code, kr.status_code, kr2.status_code} == {200}
 
         await eventually(projected, 60, "the read models")
         conn = await asyncpg.connect(env.settings.dsn)
@@ -68,7 +73,7 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
         finally:
             await conn.close()
         reads = [("rep1", "/v1/okr/key-results/kr-rep-q4")] * 3 + [
-            ("rep2", "/v1/okr/key-results/kr-rep-q4"),
+            ("rep2", "/v1/okr/key-results/kr-rep2-q4"),
             ("rep1", "/v1/okr/objectives/o-rep/progress"),
             ("city", "/v1/okr/objectives/o-rep/chain"),
             ("city", "/v1/okr/objectives/o-rep/progress"),
@@ -79,6 +84,8 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
             assert reply.status_code == 200, (who, path, reply.text)
         missing = await http.get("/v1/okr/key-results/kr-nope", headers=auth("rep1"))
         assert missing.status_code == 404  # nothing read, nothing counted
+        refused = await http.get("/v1/okr/key-results/kr-rep-q4", headers=auth("rep2"))
+        assert refused.status_code == 403  # not theirs: refused, not counted
 
     for per in ("week", "month"):
         done = await run_cli(env, "audit", "views", "--per", per, "--format", "json")

@@ -1,0 +1,95 @@
+"""Applying the read scope (`domain/access.py`) to people reading goals: refusals are logged
+with who, what and why, and answered 403."""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+from fastapi import Request
+
+from api.auth import Client
+from api.problems import ProblemError
+from domain.access import SEES_EVERYTHING, read_refusal
+
+log = structlog.get_logger("northstar.api")
+
+# The objectives the viewer's own goals align to, transitively (up to the north star).
+_CHAIN = """
+WITH RECURSIVE mine AS (
+    SELECT objective_id FROM okr_objective WHERE owner_person_id = $1
+    UNION SELECT w.objective_id FROM okr_kr_weight w
+          JOIN okr_key_result k ON k.kr_id = w.kr_id WHERE k.owner_person_id = $1
+), up (objective_id, depth) AS (
+    SELECT a.parent_id, 1 FROM okr_alignment a JOIN mine m ON a.child_id = m.objective_id
+    UNION SELECT a.parent_id, up.depth + 1 FROM okr_alignment a
+          JOIN up ON a.child_id = up.objective_id WHERE up.depth < 20
+)
+SELECT objective_id FROM up
+"""
+
+
+class ReadScope:
+    """One viewer's scope for the length of a request."""
+
+    def __init__(self, request: Request, client: Client) -> None:
+        self.request = request
+        self.client = client
+        self._chain: set[str] | None = None
+
+    async def chain(self, conn: asyncpg.Connection) -> set[str]:
+        if self._chain is None:
+            if self.client.role in SEES_EVERYTHING:
+                self._chain = set()
+            else:
+                rows = await conn.fetch(_CHAIN, self.client.person_id)
+                self._chain = {r[0] for r in rows}
+        return self._chain
+
+    async def refusal(
+        self,
+        conn: asyncpg.Connection,
+        owner_person_id: str,
+        owner_unit_id: str,
+        objective_ids: set[str],
+    ) -> str | None:
+        """Why the viewer may not read a goal (None: they may); `objective_ids` are the goal
+        itself if it is an objective, or the objectives a KR belongs to."""
+        org = await self.request.app.state.org.current(conn)
+        first = read_refusal(
+            self.client.role,
+            self.client.person_id or "",
+            self.client.unit_id or "",
+            owner_person_id,
+            owner_unit_id,
+            org,
+        )
+        if first is None or not objective_ids:
+            return first
+        on_chain = bool(objective_ids & await self.chain(conn))
+        return None if on_chain else first
+
+    async def require(
+        self,
+        conn: asyncpg.Connection,
+        what: str,
+        owner_person_id: str,
+        owner_unit_id: str,
+        objective_ids: set[str],
+    ) -> None:
+        reason = await self.refusal(conn, owner_person_id, owner_unit_id, objective_ids)
+        if reason is not None:
+            log.warning(
+                "access_denied",
+                client=self.client.name,
+                person=self.client.person_id,
+                role=self.client.role,
+                what=what,
+                path=self.request.url.path,
+                why=reason,
+            )
+            raise ProblemError(403, "Forbidden", f"{what} is {reason}")
+
+
+async def kr_objectives(conn: asyncpg.Connection, kr_id: str) -> set[str]:
+    rows = await conn.fetch("SELECT objective_id FROM okr_kr_weight WHERE kr_id = $1", kr_id)
+    return {r[0] for r in rows}

@@ -1,0 +1,34 @@
+"""Who may see which goal: the one read-scope rule the API (and later the board and the SSE
+stream) applies to people."""
+
+from __future__ import annotations
+
+from domain.org import OrgTree
+
+SEES_EVERYTHING = ("hq_admin", "auditor")
+
+
+def read_refusal(
+    viewer_role: str,
+    viewer_person_id: str,
+    viewer_unit_id: str,
+    owner_person_id: str,
+    owner_unit_id: str,
+    org: OrgTree,
+    on_viewers_chain: bool = False,
+) -> str | None:
+    """None when the viewer may read a goal owned by (`owner_person_id`, `owner_unit_id`),
+    else why not. A person sees their own goals and the objectives their goals align to up to
+    the north star (`on_viewers_chain`); a manager also everything owned in the units they
+    manage; HQ admins and auditors see everything."""
+    if viewer_role in SEES_EVERYTHING or owner_person_id == viewer_person_id:
+        return None
+    if on_viewers_chain:
+        return None
+    if viewer_role == "manager" and owner_unit_id in org.units:
+        if viewer_unit_id in org.ancestors_and_self(owner_unit_id):
+            return None
+    return (
+        f"owned by {owner_person_id} in {owner_unit_id}: outside {viewer_person_id}'s scope"
+        " (own goals, the units they manage, the objectives their goals align to)"
+    )

@@ -1,0 +1,115 @@
+"""Who may read which goal, over the API, on the seeded company: each person their own goals
+and the objectives (with their KRs) their goals align to up to the north star; managers their
+subtree; HQ and auditors everything. Every refusal is a 403 and is logged."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+
+from api.auth import create_client
+from tests.stack import ARTIFACTS, eventually, seed_simulated_quarter, start_api
+
+PEOPLE = {
+    "rep-sh": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
+    "mgr-sh": ("manager", "p-mgr-shanghai", "shanghai"),
+    "mgr-hz": ("manager", "p-mgr-hangzhou", "hangzhou"),
+    "mgr-east": ("manager", "p-mgr-east", "east"),
+    "hq": ("hq_admin", "p-mgr-hq", "hq"),
+    "auditor": ("auditor", "p-audit", "hq"),
+}
+KRS = {
+    "own": "kr-rep-shanghai-01-premium-revenue",
+    "sibling": "kr-rep-shanghai-02-premium-revenue",
+    "other-city": "kr-rep-hangzhou-01-premium-revenue",
+    "my-city": "kr-shanghai-premium-share",
+    "north-star": "kr-hq-repeat-buyers",
+    "other-region": "kr-beijing-collection",
+}
+OBJECTIVES = {
+    "own": "o-rep-shanghai-01",
+    "my-city": "o-shanghai",
+    "my-region": "o-east",
+    "north-star": "o-hq",
+    "other-city": "o-hangzhou",
+    "other-region": "o-north",
+}
+# who may read what (the rest is refused)
+ALLOWED_KRS = {
+    "rep-sh": {"own", "my-city", "north-star"},
+    "mgr-sh": {"own", "sibling", "my-city", "north-star"},
+    "mgr-hz": {"other-city", "north-star"},
+    "mgr-east": {"own", "sibling", "other-city", "my-city", "north-star"},
+    "hq": set(KRS),
+    "auditor": set(KRS),
+}
+ALLOWED_OBJECTIVES = {
+    "rep-sh": {"own", "my-city", "my-region", "north-star"},
+    "mgr-sh": {"own", "my-city", "my-region", "north-star"},
+    "mgr-hz": {"my-region", "north-star", "other-city"},
+    "mgr-east": {"own", "my-city", "my-region", "north-star", "other-city"},
+    "hq": set(OBJECTIVES),
+    "auditor": set(OBJECTIVES),
+}
+
+
+@pytest.fixture
+async def api_with_people(env, tmp_path):
+    await seed_simulated_quarter(env, tmp_path, adjustments=10)
+    env.spawn("relay", "relay")
+    env.worker()
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+
+        async def projected() -> bool:
+            events = await conn.fetchval("SELECT count(*) FROM event_store")
+            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
+            return applied == events
+
+        await eventually(projected, 120, "the OKR read models")
+        tokens = {
+            who: await create_client(conn, who, role, person, unit)
+            for who, (role, person, unit) in PEOPLE.items()
+        }
+    finally:
+        await conn.close()
+    return await start_api(env), tokens
+
+
+async def test_every_person_reads_exactly_their_scope(env, api_with_people):
+    base, tokens = api_with_people
+    async with httpx.AsyncClient(base_url=f"{base}/v1/okr", timeout=30) as http:
+        for who, token in tokens.items():
+            auth = {"Authorization": f"Bearer {token}"}
+            for name, kr_id in KRS.items():
+                for path in (f"/key-results/{kr_id}", f"/key-results/{kr_id}/events"):
+                    reply = await http.get(path, headers=auth)
+                    want = 200 if name in ALLOWED_KRS[who] else 403
+                    assert reply.status_code == want, (who, path, reply.text)
+            for name, objective_id in OBJECTIVES.items():
+                for path in (
+                    f"/objectives/{objective_id}/progress",
+                    f"/objectives/{objective_id}/chain",
+                ):
+                    reply = await http.get(path, headers=auth)
+                    want = 200 if name in ALLOWED_OBJECTIVES[who] else 403
+                    assert reply.status_code == want, (who, path, reply.text)
+            listed = {
+                o["objective_id"] for o in (await http.get("/objectives", headers=auth)).json()
+            }
+            expected = {OBJECTIVES[n] for n in ALLOWED_OBJECTIVES[who]}
+            assert expected <= listed, who
+            assert not ({OBJECTIVES[n] for n in OBJECTIVES} - expected) & listed, who
+        refused = await http.get(
+            f"/key-results/{KRS['sibling']}",
+            headers={"Authorization": f"Bearer {tokens['rep-sh']}"},
+        )
+        assert "outside p-rep-shanghai-01's scope" in refused.json()["detail"]
+    api_log = (ARTIFACTS / env.name / "api.log").read_text()
+    denial = next(
+        line
+        for line in api_log.splitlines()
+        if "access_denied" in line and KRS["sibling"] in line and "p-rep-shanghai-01" in line
+    )
+    assert "outside p-rep-shanghai-01's scope" in denial  # who, what and why
