@@ -23,6 +23,7 @@ from api import (
     objective_routes,
     okr_routes,
     practice_routes,
+    session_routes,
 )
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
@@ -76,6 +77,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(session_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

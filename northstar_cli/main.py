@@ -77,7 +77,11 @@ def api(settings: Settings) -> None:
     from api.app import create_api
 
     uvicorn.run(
-        create_api(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+        create_api(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        access_log=False,  # request lines may carry a login link's token
     )
 
 
@@ -162,6 +166,64 @@ def catalog_load(settings: Settings, path: Path) -> None:
 
     krs = asyncio.run(run())
     click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
+
+
+@cli.group()
+def users() -> None:
+    """People who log in to the board and the API (password or one-time link)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["hq_admin", "manager", "rep", "auditor"]), required=True)
+@click.option("--person", "person_id", required=True)
+@click.option("--unit", "unit_id", required=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.pass_obj
+def users_add(
+    settings: Settings, username: str, role: str, person_id: str, unit_id: str, password_stdin: bool
+) -> None:
+    """Create or update a user (the password is stored as a scrypt digest only)."""
+    from api.sessions import add_user
+    from infra.postgres.db import connect
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+
+    async def run() -> None:
+        conn = await connect(settings.dsn)
+        try:
+            await add_user(conn, username, role, person_id, unit_id, password)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} ({role}, {person_id} in {unit_id})")
+
+
+@users.command("login-link")
+@click.argument("username")
+@click.option("--minutes", default=15, show_default=True)
+@click.pass_obj
+def users_login_link(settings: Settings, username: str, minutes: int) -> None:
+    """Print a one-time login link (valid for --minutes, usable once)."""
+    from api.sessions import create_login_link
+    from infra.postgres.db import connect
+
+    async def run() -> str:
+        conn = await connect(settings.dsn)
+        try:
+            return await create_login_link(conn, username, timedelta(minutes=minutes))
+        finally:
+            await conn.close()
+
+    try:
+        token = asyncio.run(run())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"http://{settings.api_host}:{settings.api_port}/v1/session/link/{token}")
 
 
 @cli.group()

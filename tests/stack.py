@@ -291,7 +291,9 @@ async def assert_projection_exact(
     assert krs == expected_kr_actuals(company, facts)
 
 
-async def run_cli(env: TestEnv, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+async def run_cli(
+    env: TestEnv, *args: str, timeout: float = 300, input: str | None = None
+) -> subprocess.CompletedProcess:
     """Run `northstar ARGS` as an operator would, without blocking the test's event loop."""
     return await asyncio.to_thread(
         subprocess.run,
@@ -301,6 +303,7 @@ async def run_cli(env: TestEnv, *args: str, timeout: float = 300) -> subprocess.
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=input,
     )
 
 

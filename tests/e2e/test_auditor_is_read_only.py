@@ -29,7 +29,7 @@ async def test_every_write_endpoint_refuses_the_auditor(env):
             (method, re.sub(r"\{[^}]+\}", "x", path))
             for path, item in spec["paths"].items()
             for method in item
-            if method in WRITES
+            if method in WRITES and not path.startswith("/v1/session")  # logging in or out
         ]
         assert len(writes) >= 20
         for method, path in writes:

@@ -1,0 +1,120 @@
+"""People's logins: users with scrypt password digests, one-time login links, and sessions
+(an HttpOnly, SameSite=Strict cookie plus a CSRF token that state-changing requests echo)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from api.auth import PEOPLE_ROLES, Client, token_digest
+
+SESSION_COOKIE = "ns_session"
+CSRF_HEADER = "x-csrf-token"
+SESSION_TTL = timedelta(hours=8)
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+async def add_user(
+    conn: asyncpg.Connection,
+    username: str,
+    role: str,
+    person_id: str,
+    unit_id: str,
+    password: str | None,
+) -> None:
+    if role not in PEOPLE_ROLES:
+        raise ValueError(f"role must be one of {', '.join(PEOPLE_ROLES)}")
+    if password is not None and len(password) < 12:
+        raise ValueError("password: at least 12 characters")
+    await conn.execute(
+        "INSERT INTO app_user (username, person_id, role, unit_id, password_hash)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO UPDATE SET"
+        " person_id = excluded.person_id, role = excluded.role, unit_id = excluded.unit_id,"
+        " password_hash = COALESCE(excluded.password_hash, app_user.password_hash)",
+        username,
+        person_id,
+        role,
+        unit_id,
+        hash_password(password) if password else None,
+    )
+
+
+async def create_login_link(conn: asyncpg.Connection, username: str, valid_for: timedelta) -> str:
+    """A single-use token for `username`; only its digest is kept."""
+    if not await conn.fetchval("SELECT 1 FROM app_user WHERE username = $1", username):
+        raise ValueError(f"no user {username!r}")
+    token = secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO login_link (token_hash, username, expires_at) VALUES ($1, $2, $3)",
+        token_digest(token),
+        username,
+        datetime.now(UTC) + valid_for,
+    )
+    return token
+
+
+async def user_by_password(conn: asyncpg.Connection, username: str, password: str) -> str | None:
+    stored = await conn.fetchval("SELECT password_hash FROM app_user WHERE username = $1", username)
+    # the same work whether or not the user exists, so timing does not tell
+    ok = password_matches(password, stored or hash_password("x", b"\0" * 16))
+    return username if ok and stored else None
+
+
+async def user_by_link(conn: asyncpg.Connection, token: str) -> str | None:
+    """The link's user, if it is unused and unexpired; it is used up by this call."""
+    return await conn.fetchval(
+        "UPDATE login_link SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL"
+        " AND expires_at > now() RETURNING username",
+        token_digest(token),
+    )
+
+
+async def open_session(conn: asyncpg.Connection, username: str) -> tuple[str, str]:
+    """(session token for the cookie, CSRF token for the page)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    await conn.execute(
+        "INSERT INTO user_session (token_hash, username, csrf_token, expires_at)"
+        " VALUES ($1, $2, $3, $4)",
+        token_digest(token),
+        username,
+        csrf,
+        datetime.now(UTC) + SESSION_TTL,
+    )
+    return token, csrf
+
+
+async def session_client(conn: asyncpg.Connection, token: str) -> tuple[Client, str] | None:
+    """The person behind a live session, and its CSRF token."""
+    row = await conn.fetchrow(
+        "SELECT u.username, u.role, u.person_id, u.unit_id, s.csrf_token FROM user_session s"
+        " JOIN app_user u USING (username) WHERE s.token_hash = $1 AND s.expires_at > now()",
+        token_digest(token),
+    )
+    if row is None:
+        return None
+    client = Client(f"user:{row['username']}", row["role"], row["person_id"], row["unit_id"])
+    return client, row["csrf_token"]
+
+
+async def close_session(conn: asyncpg.Connection, token: str) -> None:
+    await conn.execute("DELETE FROM user_session WHERE token_hash = $1", token_digest(token))
