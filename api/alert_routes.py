@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import AlertClient
+from api.scope import ReadScope, kr_objectives
+from domain.access import SEES_EVERYTHING, region_alert_refusal
 from infra.postgres.db import connect
 from projections.alert_outbox import ALERT_CHANNEL
 
@@ -24,6 +26,13 @@ _ALERT_BY_ID = "SELECT value FROM outbox WHERE event_id = $1::uuid"
 _BACKLOG = """
 SELECT event_id::text FROM outbox
 WHERE topic = $2 AND created_at >= $1 ORDER BY created_at, stream_id, version LIMIT 1000
+"""
+_KR_OWNER = """
+SELECT k.owner_unit_id AS unit_id, o.owner_person_id AS person_id
+FROM key_result k LEFT JOIN okr_key_result o ON o.kr_id = k.id WHERE k.id = $1
+UNION ALL
+SELECT o.owner_unit_id, o.owner_person_id FROM okr_key_result o
+WHERE o.kr_id = $1 AND NOT EXISTS (SELECT 1 FROM key_result WHERE id = $1)
 """
 _RECORDED_AT = "SELECT created_at FROM outbox WHERE event_id::text = $1 AND topic = $2"
 
@@ -53,6 +62,29 @@ async def stream(
         since = await conn.fetchval(_RECORDED_AT, last_event_id, topic)
     backlog = [r[0] for r in await conn.fetch(_BACKLOG, since, topic)] if since else []
 
+    scope = ReadScope(request, client)
+
+    async def visible(alert: dict[str, Any]) -> bool:
+        """Services see every alert; a person only those about goals in their scope."""
+        if client.person_id is None:
+            return True
+        if "kr_id" in alert:
+            owner = await conn.fetchrow(_KR_OWNER, alert["kr_id"])
+            if owner is None:
+                return False
+            objectives = await kr_objectives(conn, alert["kr_id"])
+            return (
+                await scope.refusal(conn, owner["person_id"] or "", owner["unit_id"], objectives)
+                is None
+            )
+        if "region_id" in alert:
+            org = await request.app.state.org.current(conn)
+            return (
+                region_alert_refusal(client.role, client.unit_id or "", alert["region_id"], org)
+                is None
+            )
+        return client.role in SEES_EVERYTHING or alert.get("person_id") == client.person_id
+
     async def frames() -> AsyncIterator[str]:
         try:
             yield ": subscribed\n\n"
@@ -65,7 +97,10 @@ async def stream(
                     yield ": keep-alive\n\n"
                     continue
                 value = await conn.fetchval(_ALERT_BY_ID, alert_id)
-                if value is not None and kr_id in (None, orjson.loads(value).get("kr_id")):
+                if value is None:
+                    continue
+                alert = orjson.loads(value)
+                if kr_id in (None, alert.get("kr_id")) and await visible(alert):
                     yield _frame(alert_id, value)
         finally:
             with contextlib.suppress(Exception):

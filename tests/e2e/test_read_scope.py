@@ -113,3 +113,40 @@ async def test_every_person_reads_exactly_their_scope(env, api_with_people):
         if "access_denied" in line and KRS["sibling"] in line and "p-rep-shanghai-01" in line
     )
     assert "outside p-rep-shanghai-01's scope" in denial  # who, what and why
+
+
+async def test_the_alert_stream_carries_only_alerts_in_the_persons_scope(env):
+    from tests.e2e.test_health_alerts import _read_events
+    from tests.stack import (
+        load_company,
+        produce_singles,
+        simulated_facts,
+        small_company,
+        wait_caught_up,
+    )
+
+    company = small_company()
+    await load_company(env.settings, company)
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        rep = await create_client(conn, "rep", "rep", "p-r1", "rep-east-city1-1")
+        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
+    finally:
+        await conn.close()
+    env.worker()
+    await produce_singles(env.settings, simulated_facts(company, 600, seed=5))
+    await wait_caught_up(env.settings)
+    base = await start_api(env)
+    received: dict[str, set[str]] = {}
+    async with httpx.AsyncClient(base_url=base, timeout=None) as http:
+        for who, token in (("rep", rep), ("hq", hq)):
+            async with http.stream(
+                "GET",
+                "/v1/alerts/stream",
+                params={"since": "2000-01-01T00:00:00Z"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as stream:
+                events = await _read_events(stream, want=1000, timeout=5)
+            received[who] = {e["data"]["kr_id"] for e in events}
+    assert received["rep"] == {"kr-rep-east-city1-1-revenue"}
+    assert len(received["hq"]) == len(company.key_results)

@@ -32,3 +32,13 @@ def test_the_read_scope():
     assert refusal("hq_admin", "h", "hq", "p-2", "rep-hz-1") is None
     assert refusal("auditor", "a", "hq", "p-2", "rep-hz-1") is None
     assert refusal("manager", "m-sh", "sh", "p-x", "nowhere") is not None
+
+
+def test_a_units_goals_are_its_people_and_region_alerts_follow_the_tree():
+    from domain.access import region_alert_refusal
+
+    assert refusal("rep", "p-1", "rep-sh-1", "", "rep-sh-1") is None  # a catalog KR of my unit
+    assert region_alert_refusal("rep", "rep-sh-1", "east", ORG) is None
+    assert region_alert_refusal("manager", "hq", "east", ORG) is None
+    assert region_alert_refusal("manager", "sh", "west", ORG) is not None
+    assert region_alert_refusal("auditor", "hq", "west", ORG) is None
