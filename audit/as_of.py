@@ -3,7 +3,6 @@ the event store, for a KR, an objective (with its KRs) or an org subtree."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -12,10 +11,10 @@ import asyncpg
 
 from domain.as_of import Document, diff, kr_snapshot, objective_snapshots
 from domain.event_chain import RecordedEvent
+from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
-_EVENTS_UP_TO = """
-SELECT event_id, stream_id, version, event_type AS type, schema_version, payload, actor,
-       occurred_at, recorded_at, correlation_id, causation_id
+_EVENTS_UP_TO = f"""
+SELECT {EVENT_COLUMNS}
 FROM event_store
 WHERE occurred_at <= $1 AND ($2::text[] IS NULL OR stream_id = ANY($2::text[]))
   AND (stream_id LIKE 'kr-%' OR stream_id LIKE 'portfolio-%')
@@ -78,9 +77,7 @@ async def _fold(
 ) -> tuple[dict[str, Document], dict[str, Document]]:
     by_stream: dict[str, list[RecordedEvent]] = defaultdict(list)
     for row in await conn.fetch(_EVENTS_UP_TO, moment, streams):
-        by_stream[row["stream_id"]].append(
-            RecordedEvent.model_validate({**dict(row), "payload": json.loads(row["payload"])})
-        )
+        by_stream[row["stream_id"]].append(recorded_event(row))
     krs: dict[str, Document] = {}
     objectives: dict[str, Document] = {}
     for stream_id, events in by_stream.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -13,9 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.event_chain import RecordedEvent
 from domain.key_result_stream import TargetChange, target_changes
 from handlers.key_results import stream_id_of
+from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
 _ADJUSTMENT_EVENTS = [
     "okr.kr.target_adjustment_requested",
@@ -24,9 +23,8 @@ _ADJUSTMENT_EVENTS = [
     "okr.kr.target_adjustment_applied",
     "okr.kr.target_adjustment_cancelled",
 ]
-_EVENTS = """
-SELECT event_id, stream_id, version, event_type AS type, schema_version, payload, actor,
-       occurred_at, recorded_at, correlation_id, causation_id
+_EVENTS = f"""
+SELECT {EVENT_COLUMNS}
 FROM event_store
 WHERE event_type = ANY($1::text[]) AND ($2::text[] IS NULL OR stream_id = ANY($2::text[]))
 ORDER BY stream_id, version
@@ -90,10 +88,7 @@ async def target_change_history(
     rows = await conn.fetch(_EVENTS, _ADJUSTMENT_EVENTS, streams)
     changes: list[TargetChange] = []
     for stream_id, stream_rows in groupby(rows, key=lambda r: r["stream_id"]):
-        events = [
-            RecordedEvent.model_validate({**dict(r), "payload": json.loads(r["payload"])})
-            for r in stream_rows
-        ]
+        events = [recorded_event(r) for r in stream_rows]
         changes.extend(target_changes(stream_id.removeprefix("kr-"), events))
     return sorted(
         (

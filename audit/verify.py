@@ -3,7 +3,6 @@ topic carrying exactly the store's events."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -14,11 +13,11 @@ from tqdm import tqdm
 from domain.audit import ChainedEvent, Finding, compare_copies, first_broken_link
 from domain.event_chain import RecordedEvent
 from infra.kafka.topic_reader import read_topic
+from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 from infra.settings import Settings
 
-_ALL_EVENTS = """
-SELECT event_id, stream_id, version, event_type AS type, schema_version, payload, actor,
-       occurred_at, recorded_at, correlation_id, causation_id, prev_hash, hash
+_ALL_EVENTS = f"""
+SELECT {EVENT_COLUMNS}, prev_hash, hash
 FROM event_store ORDER BY stream_id, version, position
 """
 _UNPUBLISHED = "SELECT event_id::text FROM outbox WHERE topic = $1 AND published_at IS NULL"
@@ -41,16 +40,7 @@ async def verify(conn: asyncpg.Connection, settings: Settings, quiet: bool = Tru
     store: dict[str, RecordedEvent] = {}
     rows = await conn.fetch(_ALL_EVENTS)
     chained = [
-        ChainedEvent(
-            RecordedEvent.model_validate(
-                {
-                    **{k: r[k] for k in r.keys() if k not in ("prev_hash", "hash")},
-                    "payload": json.loads(r["payload"]),
-                }
-            ),
-            bytes(r["prev_hash"]),
-            bytes(r["hash"]),
-        )
+        ChainedEvent(recorded_event(r), bytes(r["prev_hash"]), bytes(r["hash"]))
         for r in tqdm(rows, desc="event store", unit="event", disable=quiet, mininterval=1)
     ]
     for stream_id, events in groupby(chained, key=lambda c: c.event.stream_id):

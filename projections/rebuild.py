@@ -115,6 +115,14 @@ class Rebuild(ABC):
                 await admin.execute(
                     f"CREATE TABLE {self.schema}.{table} (LIKE public.{table} INCLUDING ALL)"
                 )
+                # LIKE copies columns, defaults, constraints and indexes, not storage options
+                options = await admin.fetchval(
+                    "SELECT reloptions FROM pg_class WHERE oid = $1::regclass", f"public.{table}"
+                )
+                if options:
+                    await admin.execute(
+                        f"ALTER TABLE {self.schema}.{table} SET ({', '.join(options)})"
+                    )
             for table in self.shadowed:
                 await admin.execute(f"INSERT INTO {self.schema}.{table} SELECT * FROM {table}")
             await self._seed(admin)
@@ -231,7 +239,6 @@ class SalesRebuild(Rebuild):
             "ALTER TABLE public.kr_progress ADD FOREIGN KEY (kr_id)"
             " REFERENCES key_result (id) ON DELETE CASCADE"
         )
-        await admin.execute("ALTER TABLE kr_progress SET (fillfactor = 50)")
         # Updated in place, not replaced: a live batch waiting on these rows then reads the
         # rebuilt positions (a replaced row would vanish from its snapshot).
         await admin.execute(

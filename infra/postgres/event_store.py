@@ -50,11 +50,23 @@ _INSERT_OUTBOX = """
 INSERT INTO outbox (event_id, stream_id, version, topic, value)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])
 """
-_SELECT_STREAM = """
-SELECT event_id, stream_id, version, event_type AS type, schema_version, payload, actor,
-       occurred_at, recorded_at, correlation_id, causation_id
+# The columns a RecordedEvent is read from (see recorded_event); audit readers select them too.
+EVENT_COLUMNS = """event_id, stream_id, version, event_type AS type, schema_version, payload,
+       actor, occurred_at, recorded_at, correlation_id, causation_id"""
+_SELECT_STREAM = f"""
+SELECT {EVENT_COLUMNS}
 FROM event_store WHERE stream_id = $1 AND version > $2 ORDER BY version
 """
+
+
+_FIELDS = tuple(RecordedEvent.model_fields)
+
+
+def recorded_event(row: asyncpg.Record) -> RecordedEvent:
+    """A stored event from a row holding EVENT_COLUMNS (others are ignored)."""
+    return RecordedEvent.model_validate(
+        {name: row[name] for name in _FIELDS} | {"payload": json.loads(row["payload"])}
+    )
 
 
 class EventStore:
@@ -182,10 +194,7 @@ class EventStore:
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
     ) -> list[RecordedEvent]:
         rows = await conn.fetch(_SELECT_STREAM, stream_id, after_version)
-        return [
-            RecordedEvent.model_validate({**dict(r), "payload": json.loads(r["payload"])})
-            for r in rows
-        ]
+        return [recorded_event(r) for r in rows]
 
 
 def _event_columns(events: Sequence[RecordedEvent]) -> list[list[object]]:
