@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 NS      = $(VENV)/bin/northstar
 
-.PHONY: install services demo test lint unit stop bench clean
+.PHONY: install services browser demo test lint unit stop bench clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -18,6 +18,10 @@ services: install            ## Kafka (from Maven jars) + PostgreSQL, schema, to
 demo: services               ## the whole stack with the simulated company
 	$(NS) demo
 
+browser:                     ## Debian's Chromium and a Chinese font for the board's browser tests (they download nothing)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -27,7 +31,7 @@ lint: install
 unit: install                ## pure tests only, no services
 	$(VENV)/bin/pytest -q tests/unit
 
-test: services lint          ## the whole suite against the real Kafka and PostgreSQL
+test: services browser lint          ## the whole suite against the real Kafka and PostgreSQL
 	$(VENV)/bin/pytest -q -ra
 
 bench: services              ## benchmarks (not part of the test run); JSON in bench/results

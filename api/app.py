@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from api import (
     alert_routes,
     audit_routes,
+    board_routes,
     calibration_routes,
     hq_routes,
     objective_routes,
@@ -78,6 +79,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(session_routes.router)
+    app.include_router(board_routes.router)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

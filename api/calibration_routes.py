@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
+from api.scope import ReadScope
 from domain.calibration import (
     Escalation,
     RecordCalibrationOutcomes,
@@ -54,6 +55,7 @@ async def agenda(
         org = await request.app.state.org.current(conn)
         if unit_id not in org.units:
             raise ProblemError(404, "NotFound", f"unknown org unit {unit_id!r}")
+        await ReadScope(request, client).require_unit(conn, unit_id)
         snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
     items = calibration_agenda(snapshots, (cycle_start, cycle_end), request.app.state.clock())
     return [asdict(item) for item in items]

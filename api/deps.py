@@ -57,7 +57,8 @@ async def _authenticated(request: Request) -> Client:
 
 
 IngestClient = Annotated[Client, require("ingest", "admin")]
-ReaderClient = Annotated[Client, require("reader", "admin", "auditor")]
+# The metric catalogue and its progress: services, HQ and auditors (people use their board).
+ReaderClient = Annotated[Client, require("reader", "admin", "auditor", "hq_admin")]
 PersonClient = Annotated[Client, require(*PEOPLE_ROLES)]
 # Auditors read everything and write nothing: every write endpoint takes a WriterClient.
 WriterClient = Annotated[Client, require(*(r for r in PEOPLE_ROLES if r != "auditor"))]

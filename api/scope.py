@@ -9,7 +9,7 @@ from fastapi import Request
 
 from api.auth import Client
 from api.problems import ProblemError
-from domain.access import SEES_EVERYTHING, read_refusal
+from domain.access import SEES_EVERYTHING, read_refusal, unit_refusal
 
 log = structlog.get_logger("northstar.api")
 
@@ -68,6 +68,13 @@ class ReadScope:
         on_chain = bool(objective_ids & await self.chain(conn))
         return None if on_chain else first
 
+    async def require_unit(self, conn: asyncpg.Connection, unit_id: str) -> None:
+        """Reads about a whole unit (its calibration agenda): its managers, HQ, auditors."""
+        org = await self.request.app.state.org.current(conn)
+        reason = unit_refusal(self.client.role, self.client.unit_id or "", unit_id, org)
+        if reason is not None:
+            self._refuse(f"unit {unit_id!r}", reason)
+
     async def require(
         self,
         conn: asyncpg.Connection,
@@ -78,16 +85,19 @@ class ReadScope:
     ) -> None:
         reason = await self.refusal(conn, owner_person_id, owner_unit_id, objective_ids)
         if reason is not None:
-            log.warning(
-                "access_denied",
-                client=self.client.name,
-                person=self.client.person_id,
-                role=self.client.role,
-                what=what,
-                path=self.request.url.path,
-                why=reason,
-            )
-            raise ProblemError(403, "Forbidden", f"{what} is {reason}")
+            self._refuse(what, reason)
+
+    def _refuse(self, what: str, reason: str) -> None:
+        log.warning(
+            "access_denied",
+            client=self.client.name,
+            person=self.client.person_id,
+            role=self.client.role,
+            what=what,
+            path=self.request.url.path,
+            why=reason,
+        )
+        raise ProblemError(403, "Forbidden", f"{what} is {reason}")
 
 
 async def kr_objectives(conn: asyncpg.Connection, kr_id: str) -> set[str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import Field
 
 from api.commands import Body
@@ -16,6 +17,7 @@ from api.sessions import (
     SESSION_TTL,
     close_session,
     open_session,
+    session_client,
     user_by_link,
     user_by_password,
 )
@@ -41,20 +43,44 @@ async def log_in(request: Request, body: LoginBody, response: Response) -> dict[
         return await _started(conn, username, response)
 
 
-@router.get("/link/{token}")
-async def log_in_by_link(request: Request, token: str, response: Response) -> dict[str, Any]:
-    """A one-time login link printed by `northstar users login-link`."""
+@router.get("/link/{token}", response_model=None)
+async def log_in_by_link(
+    request: Request, token: str, response: Response, then: Literal["board"] | None = None
+) -> dict[str, Any] | Response:
+    """A one-time login link printed by `northstar users login-link`; with `?then=board` the
+    browser lands on the board."""
     async with request.app.state.pool.acquire() as conn:
         username = await user_by_link(conn, token)
         if username is None:
             log.warning("login_link_refused")
             raise ProblemError(401, "This login link is unknown, used or expired")
+        if then == "board":
+            redirect = RedirectResponse("/board", status_code=303)
+            await _started(conn, username, redirect)
+            return redirect
         return await _started(conn, username, response)
 
 
 @router.get("")
 async def who_am_i(request: Request, client: PersonClient) -> dict[str, Any]:
-    return {"person_id": client.person_id, "role": client.role, "unit_id": client.unit_id}
+    """Who is logged in; a cookie session also gets its CSRF token back (a page reloaded by
+    the board needs it; another origin cannot read this answer)."""
+    document: dict[str, Any] = {
+        "person_id": client.person_id,
+        "role": client.role,
+        "unit_id": client.unit_id,
+    }
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and not request.headers.get("authorization"):
+        async with request.app.state.pool.acquire() as conn:
+            found = await session_client(conn, cookie)
+            name = await conn.fetchval(
+                "SELECT name FROM person WHERE person_id = $1", client.person_id
+            )
+        if found is not None:
+            document["csrf_token"] = found[1]
+        document["name"] = name or client.person_id
+    return document
 
 
 @router.delete("", status_code=204)

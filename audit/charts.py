@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 COLOURS = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5")
 
@@ -61,3 +62,27 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def response_time_chart(title: str, rows: list[dict[str, Any]]) -> str:
+    """Response times in days per group (rows of `audit.response_times` documents)."""
+    labels = [row["group"] for row in rows]
+    series = {
+        "median, request -> decision": [_days(r["hours_to_decision"]["median"]) for r in rows],
+        "mean, request -> decision": [_days(r["hours_to_decision"]["mean"]) for r in rows],
+        "median, request -> applied": [_days(r["hours_to_applied"]["median"]) for r in rows],
+    }
+    return bar_chart(title, labels, series, "days")
+
+
+def goal_view_chart(rows: list[dict[str, Any]], per: str) -> str:
+    """Goal views per person, one bar per role, per week or month (`audit.goal_views` rows)."""
+    periods = sorted({r["period"] for r in rows})
+    roles = sorted({r["role"] for r in rows})
+    by_key = {(r["period"], r["role"]): r["views_per_person"] for r in rows}
+    series = {role: [by_key.get((p, role)) for p in periods] for role in roles}
+    return bar_chart(f"Goal views per person per {per}", periods, series, "views")
+
+
+def _days(hours: float | None) -> float | None:
+    return None if hours is None else round(hours / 24, 2)

@@ -48,3 +48,14 @@ def region_alert_refusal(
         if viewer_unit_id in org.ancestors_and_self(region_id):
             return None
     return f"region {region_id} is outside the viewer's part of the org tree"
+
+
+def unit_refusal(viewer_role: str, viewer_unit_id: str, unit_id: str, org: OrgTree) -> str | None:
+    """Reads about a whole unit (its calibration agenda, its team view) are for the managers
+    of the unit or above it, HQ admins and auditors; a person's own unit is theirs too."""
+    if viewer_role in SEES_EVERYTHING or unit_id == viewer_unit_id:
+        return None
+    if viewer_role == "manager" and unit_id in org.units:
+        if viewer_unit_id in org.ancestors_and_self(unit_id):
+            return None
+    return f"unit {unit_id} is outside the viewer's part of the org tree"

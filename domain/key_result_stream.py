@@ -301,15 +301,30 @@ def fold(events: list[tuple[KrEvent, str]]) -> KeyResultState:
 
 def may_decide(actor: Actor, state: KeyResultState, org: OrgTree) -> str | None:
     """None if `actor` may approve/reject adjustments of this KR, else the reason why not."""
-    if state.pending and actor.person_id == state.pending.requested_by:
+    requested_by = state.pending.requested_by if state.pending else None
+    return decision_refusal(actor, state.owner_person_id, state.owner_unit_id, requested_by, org)
+
+
+def decision_refusal(
+    actor: Actor,
+    owner_person_id: str,
+    owner_unit_id: str,
+    requested_by: str | None,
+    org: OrgTree,
+) -> str | None:
+    """None if `actor` may decide on an adjustment request (by `requested_by`) of a KR owned by
+    (`owner_person_id`, `owner_unit_id`); else why not. The board's inbox uses the same rule."""
+    if requested_by is not None and actor.person_id == requested_by:
         return "nobody may decide on their own adjustment request"
-    if actor.person_id == state.owner_person_id:
+    if actor.person_id == owner_person_id:
         return "the KR's owner may not decide on adjustments of their own KR"
     if actor.role == "hq_admin":
         return None
     if actor.role != "manager":
         return f"role {actor.role!r} may not decide on target adjustments"
-    above_owner = org.ancestors_and_self(state.owner_unit_id)[1:]
+    if owner_unit_id not in org.units:
+        return f"unknown org unit {owner_unit_id!r}"
+    above_owner = org.ancestors_and_self(owner_unit_id)[1:]
     if actor.unit_id not in above_owner:
         return "only a manager above the KR's owner (or HQ) may decide"
     return None
@@ -322,7 +337,7 @@ def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrE
     if not state.defined:
         raise NotFound(f"key result {command.kr_id!r} does not exist")
     if isinstance(command, RequestTargetAdjustment):
-        return _request(state, command)
+        return _request(state, command, org)
     if isinstance(command, RecordCheckIn):
         return _check_in(state, command, org)
     if isinstance(command, EscalateBlocker):
@@ -343,6 +358,8 @@ def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrE
             return (TargetAdjustmentApproved(request_id=request_id, note=command.note),)
         return (TargetAdjustmentRejected(request_id=request_id, reason=command.reason),)
     if isinstance(command, ApplyTargetAdjustment):
+        if not _may_report(command.actor, state, org):
+            raise NotAllowed("only the KR's owner, their managers or HQ may apply a new target")
         if not pending.approved:
             raise Conflict(f"adjustment request {request_id!r} is not approved yet")
         return (
@@ -368,6 +385,10 @@ def _define(state: KeyResultState, command: DefineKeyResult, org: OrgTree) -> tu
         raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
     if command.actor.role not in ("hq_admin", "manager"):
         raise NotAllowed(f"role {command.actor.role!r} may not define key results")
+    if command.actor.role == "manager" and command.actor.unit_id not in org.ancestors_and_self(
+        command.owner_unit_id
+    ):
+        raise NotAllowed("a manager defines key results for the units they manage")
     if command.kind in ("increase", "decrease") and command.start == command.target:
         raise Invalid("target: must differ from start for an increase/decrease KR")
     return (
@@ -384,15 +405,19 @@ def _define(state: KeyResultState, command: DefineKeyResult, org: OrgTree) -> tu
     )
 
 
-def _request(state: KeyResultState, command: RequestTargetAdjustment) -> tuple[KrEvent, ...]:
+def _request(
+    state: KeyResultState, command: RequestTargetAdjustment, org: OrgTree
+) -> tuple[KrEvent, ...]:
+    if command.actor.role == "auditor":
+        raise NotAllowed("auditors read; they do not request changes")
+    if not _may_report(command.actor, state, org):
+        raise NotAllowed("only the KR's owner, their managers or HQ may request a new target")
     if state.pending is not None:
         raise Conflict(f"adjustment request {state.pending.request_id!r} is still open")
     if command.request_id in state.closed_requests:
         raise Conflict(f"request id {command.request_id!r} was used before")
     if command.proposed_target == state.target:
         raise Invalid("proposed_target: equals the current target")
-    if command.actor.role == "auditor":
-        raise NotAllowed("auditors read; they do not request changes")
     return (
         TargetAdjustmentRequested(
             request_id=command.request_id,

@@ -90,3 +90,65 @@ def weights_hint(weights: Iterable[Decimal]) -> Hint | None:
         message_en=f"Key-result weights add up to {total}; they must add up to 100.",
         suggestion="按贡献调整权重使合计为 100 / rebalance the weights to total 100",
     )
+
+
+MIN_CHECK_IN_SUMMARY = 20
+NO_BLOCKER = ("none", "无", "没有")
+
+
+def check_in_hints(
+    summary: str, progress_value: Decimal | None, blocker: str, start: Decimal, target: Decimal
+) -> tuple[Hint, ...]:
+    """Hints for the three-field check-in while it is typed: a summary that says what changed
+    (with a figure), a number inside the KR's range, and a blocker named or declared absent."""
+    hints: list[Hint] = []
+    text = summary.strip()
+    if len(text) < MIN_CHECK_IN_SUMMARY:
+        hints.append(
+            Hint(
+                code="check_in_summary_short",
+                message_zh=f"小结不足 {MIN_CHECK_IN_SUMMARY} 个字：写清本周发生了什么、为什么。",
+                message_en=f"The summary is under {MIN_CHECK_IN_SUMMARY} characters: "
+                "say what happened this week and why.",
+                suggestion="本周 <做了什么>，<指标> 从 <值> 到 <值> / "
+                "this week <what>, <metric> moved from <value> to <value>",
+            )
+        )
+    if text and not _NUMBER.search(text):
+        hints.append(
+            Hint(
+                code="check_in_without_number",
+                message_zh="小结里没有数字：写出进展对应的数据。",
+                message_en="The summary has no number: quote the figure behind the progress.",
+                suggestion="例如：新客 12 → 18 / e.g. new customers 12 -> 18",
+            )
+        )
+    if progress_value is not None and _implausible(progress_value, start, target):
+        hints.append(
+            Hint(
+                code="check_in_value_implausible",
+                message_zh=f"进展值 {progress_value} 落后于起点 {start} 或超过目标 {target} 的两倍"
+                "路程：请核对。",
+                message_en=f"The value {progress_value} is behind the start {start} or more than "
+                f"twice the way to the target {target}: check it.",
+                suggestion="核对单位与口径 / check the unit and the definition",
+            )
+        )
+    if not blocker.strip():
+        hints.append(
+            Hint(
+                code="check_in_blocker_missing",
+                message_zh="请填写阻碍；没有阻碍就写“none”。",
+                message_en='Name what blocks you, or write "none".',
+                suggestion="none",
+            )
+        )
+    return tuple(hints)
+
+
+def _implausible(value: Decimal, start: Decimal, target: Decimal) -> bool:
+    span = target - start
+    if span == 0:
+        return False
+    way = (value - start) / span  # 0 at the start, 1 at the target, whichever the direction
+    return way < 0 or way > 2

@@ -131,7 +131,7 @@ def audit_response_times(
     cycle or month; with --before/--after, the two periods side by side and the change."""
     from zoneinfo import ZoneInfo
 
-    from audit.charts import bar_chart
+    from audit.charts import response_time_chart
     from audit.history import HistoryFilter, target_change_history
     from audit.response_times import compare_periods, group_times, grouping_key
     from infra.postgres.db import connect
@@ -177,22 +177,12 @@ def audit_response_times(
                 if ratio is not None:
                     click.echo(f"  {name}: {ratio:+.1%}")
     if chart is not None:
-        labels = [row["group"] for row in rows]
-        series = {
-            "median, request -> decision": [_days(r["hours_to_decision"]["median"]) for r in rows],
-            "mean, request -> decision": [_days(r["hours_to_decision"]["mean"]) for r in rows],
-            "median, request -> applied": [_days(r["hours_to_applied"]["median"]) for r in rows],
-        }
-        chart.write_text(bar_chart(title, labels, series, "days"))
+        chart.write_text(response_time_chart(title, rows))
         click.echo(f"chart: {chart}", err=True)
 
 
 def _h(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
-
-
-def _days(hours: float | None) -> float | None:
-    return None if hours is None else round(hours / 24, 2)
 
 
 def _selection(function: Any) -> Any:
@@ -295,7 +285,7 @@ def _audit_run(settings: Settings, step: Any) -> Any:
 @click.pass_obj
 def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> None:
     """Goal views per person, by role, per week or month (reads of KRs and objectives)."""
-    from audit.charts import bar_chart
+    from audit.charts import goal_view_chart
     from audit.goal_views import goal_views
 
     rows = _audit_run(
@@ -314,11 +304,7 @@ def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> N
                 f" {r['people']:>7} {r['views_per_person']:>11.2f}"
             )
     if chart is not None:
-        periods = sorted({r["period"] for r in rows})
-        roles = sorted({r["role"] for r in rows})
-        by_key = {(r["period"], r["role"]): r["views_per_person"] for r in rows}
-        series = {role: [by_key.get((p, role)) for p in periods] for role in roles}
-        chart.write_text(bar_chart(f"Goal views per person per {per}", periods, series, "views"))
+        chart.write_text(goal_view_chart(rows, per))
         click.echo(f"chart: {chart}", err=True)
 
 

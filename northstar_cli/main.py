@@ -208,7 +208,7 @@ def users_add(
 @click.option("--minutes", default=15, show_default=True)
 @click.pass_obj
 def users_login_link(settings: Settings, username: str, minutes: int) -> None:
-    """Print a one-time login link (valid for --minutes, usable once)."""
+    """Print a one-time login link to the board (valid for --minutes, usable once)."""
     from api.sessions import create_login_link
     from infra.postgres.db import connect
 
@@ -223,7 +223,7 @@ def users_login_link(settings: Settings, username: str, minutes: int) -> None:
         token = asyncio.run(run())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"http://{settings.api_host}:{settings.api_port}/v1/session/link/{token}")
+    click.echo(f"http://{settings.api_host}:{settings.api_port}/v1/session/link/{token}?then=board")
 
 
 @cli.group()

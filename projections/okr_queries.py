@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -78,37 +79,38 @@ async def objective_progress_view(
     items: list[dict[str, Any]] = []
     weighted: list[WeightedKr] = []
     for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
-        if r["auto_pct"] is not None:
-            progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
-        elif r["progress_value"] is not None and r["kind"] is not None:
-            progress = progress_percent(
-                r["kind"], r["start_value"], r["target_value"], r["progress_value"]
-            )
-            provenance, updated = "manual", r["last_check_in_at"]
-        else:
-            progress, provenance, updated = Decimal(0), "none", None
-        window_start = r["window_start"] or r["starts_on"]
-        window_end = r["window_end"] or r["ends_on"]
-        expected = (
-            expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
-            if window_start and window_end
-            else Decimal(0)
-        )
-        verdict = kr_health(
-            progress, expected, updated, now, r["open_blocker"], cycle_thresholds(r)
-        )
-        weighted.append(WeightedKr(r["kr_id"], r["weight"], progress, verdict.health))
-        items.append(
-            {
-                "kr_id": r["kr_id"],
-                "weight": r["weight"],
-                "progress": progress,
-                "provenance": provenance,
-                "as_of": updated,
-                "expected": expected,
-                "health": verdict.health,
-                "reasons": list(verdict.reasons),
-            }
-        )
+        reading = kr_reading(r, now)
+        weighted.append(WeightedKr(r["kr_id"], r["weight"], reading["progress"], reading["health"]))
+        items.append({"kr_id": r["kr_id"], "weight": r["weight"], **reading})
     progress, health = objective_progress(weighted)
     return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}
+
+
+def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """One KR's progress with its provenance — auto (from sales), manual (the last check-in) or
+    none yet — and when it was last updated, the pacing line's expected progress and health."""
+    if r["auto_pct"] is not None:
+        progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
+    elif r["progress_value"] is not None and r["kind"] is not None:
+        progress = progress_percent(
+            r["kind"], r["start_value"], r["target_value"], r["progress_value"]
+        )
+        provenance, updated = "manual", r["last_check_in_at"]
+    else:
+        progress, provenance, updated = Decimal(0), "none", None
+    window_start = r["window_start"] or r["starts_on"]
+    window_end = r["window_end"] or r["ends_on"]
+    expected = (
+        expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
+        if window_start and window_end
+        else Decimal(0)
+    )
+    verdict = kr_health(progress, expected, updated, now, r["open_blocker"], cycle_thresholds(r))
+    return {
+        "progress": progress,
+        "provenance": provenance,
+        "as_of": updated,
+        "expected": expected,
+        "health": verdict.health,
+        "reasons": list(verdict.reasons),
+    }

@@ -49,7 +49,13 @@ async def test_password_and_link_logins_with_csrf_on_writes(env):
         assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
         csrf = login.json()["csrf_token"]
         me = await http.get("/v1/session")
-        assert me.json() == {"person_id": "p-rita", "role": "rep", "unit_id": "rep-east-city1-1"}
+        assert me.json() == {
+            "person_id": "p-rita",
+            "role": "rep",
+            "unit_id": "rep-east-city1-1",
+            "name": "p-rita",  # not in the people directory: the id stands in
+            "csrf_token": csrf,  # a reloaded board page gets it back; other origins cannot
+        }
 
         body = {
             "kr_id": "kr-rita",
@@ -82,8 +88,10 @@ async def test_password_and_link_logins_with_csrf_on_writes(env):
     assert link.returncode == 0, link.stderr
     url = link.stdout.strip()
     async with httpx.AsyncClient(timeout=30) as browser:
-        first = await browser.get(url)
-        assert first.status_code == 200, first.text
+        first = await browser.get(url)  # the browser lands on the board, logged in
+        assert first.status_code == 303, first.text
+        assert first.headers["location"] == "/board"
+        assert "httponly" in first.headers["set-cookie"].lower()
         assert (await browser.get(f"{base}/v1/session")).status_code == 200
         again = await browser.get(url)
         assert again.status_code == 401  # used once
@@ -91,5 +99,6 @@ async def test_password_and_link_logins_with_csrf_on_writes(env):
     assert unknown.returncode != 0 and "no user" in unknown.stderr
 
     logs = "".join(p.read_text() for p in (ARTIFACTS / env.name).glob("*.log"))
-    assert PASSWORD not in logs and url.rsplit("/", 1)[1] not in logs
+    token = url.rsplit("/", 1)[1].split("?")[0]
+    assert PASSWORD not in logs and token not in logs
     assert csrf not in logs

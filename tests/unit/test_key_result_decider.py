@@ -435,3 +435,32 @@ def test_response_times_are_derived_from_the_stream_alone():
     )
     assert (first.requested_by, first.decided_by, first.reason) == ("x", "x", REQUESTED.reason)
     assert (pending.request_id, pending.decision, pending.to_decision) == ("adj-2", None, None)
+
+
+# ---- writes stay inside the writer's part of the org tree ----------------------------------
+
+
+def test_only_the_owner_their_managers_or_hq_request_a_new_target():
+    asking = dict(request_id="adj-9", proposed_target=Decimal(30), reason="new rival", evidence=())
+    for outsider in (OTHER_CITY_MANAGER, AUDITOR):
+        with pytest.raises(NotAllowed):
+            decide(given((DEFINED, HQ)), cmd(RequestTargetAdjustment, outsider, **asking), ORG)
+    for insider in (REP, CITY_MANAGER, REGION_MANAGER, HQ):
+        (event,) = decide(
+            given((DEFINED, HQ)), cmd(RequestTargetAdjustment, insider, **asking), ORG
+        )
+        assert isinstance(event, TargetAdjustmentRequested)
+
+
+def test_only_the_owner_their_managers_or_hq_apply_an_approved_target():
+    history = given((DEFINED, HQ), (REQUESTED, REP), (APPROVED, CITY_MANAGER))
+    with pytest.raises(NotAllowed):
+        decide(history, cmd(ApplyTargetAdjustment, OTHER_CITY_MANAGER, request_id="adj-1"), ORG)
+    (event,) = decide(history, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), ORG)
+    assert isinstance(event, TargetAdjustmentApplied)
+
+
+def test_a_manager_defines_key_results_only_inside_their_subtree():
+    with pytest.raises(NotAllowed, match="units they manage"):
+        decide(given(), define(OTHER_CITY_MANAGER), ORG)
+    assert decide(given(), define(CITY_MANAGER), ORG) == (DEFINED,)

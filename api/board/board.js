@@ -1,0 +1,628 @@
+// The Northstar board. Every value from the server reaches the page through textContent or an
+// attribute set by the DOM API, never through HTML parsing: a title holding <script> is text.
+"use strict";
+
+const I18N = {
+  zh: {
+    switch_language: "English", log_in: "登录", log_out: "退出", username: "用户名",
+    password: "密码", my_okrs: "我的目标与关键结果", chain: "对齐链：直到北极星",
+    inbox: "待我审批的目标调整", team: "团队视图", filter_unit: "组织单元",
+    filter_health: "健康度", filter_text: "搜索", all: "全部", red: "红", amber: "黄",
+    green: "绿", calibration: "校准会议程", outcomes: "记录会议结论", meeting_time: "会议时间",
+    decisions: "决定（每行一条）", record_outcomes: "保存结论", alerts: "实时提醒",
+    charts: "审计图表", chart_response: "目标调整响应时间（天）",
+    chart_views: "每人查看目标次数", check_in: "打卡", summary: "进展小结",
+    progress_value: "当前数值", blocker: "阻碍（没有就写 none）", submit: "提交",
+    cancel: "取消", request_adjustment: "申请调整目标", proposed_target: "建议目标",
+    reason: "理由", evidence: "依据（链接或说明）", approve: "批准并生效", reject: "驳回",
+    decision_note: "备注 / 驳回理由", north_star: "北极星指标", no_north_star: "总部尚未设定北极星",
+    progress: "进度", expected: "应达", provenance_auto: "自动（销售数据）",
+    provenance_manual: "手动（最近打卡）", provenance_none: "暂无数据", updated: "更新于",
+    never: "从未", owner: "负责人", target: "目标", open_request: "待审批：目标改为",
+    blocker_open: "阻碍", nothing_here: "暂无", show_more: "再显示 {n} 条",
+    team_count: "共 {n} 条，显示 {shown} 条", inbox_empty: "没有待审批的申请",
+    checked_in: "打卡已记录", requested: "调整申请已提交", approved: "已批准，新目标已生效",
+    rejected: "已驳回", outcomes_saved: "会议结论已保存", reason_required: "驳回需要理由",
+    verdict_keep: "维持", requested_by: "申请人", objective: "目标", cycle: "周期",
+    agenda_off_track: "偏离", agenda_blockers: "阻碍", agenda_pending_adjustments: "待审批调整",
+    agenda_no_check_in: "未打卡", agenda_empty: "议程为空", logged_out: "已退出",
+    minutes_ago: "{n} 分钟前", hours_ago: "{n} 小时前", days_ago: "{n} 天前", just_now: "刚刚",
+    role_rep: "销售代表", role_manager: "经理", role_hq_admin: "总部管理员", role_auditor: "审计",
+  },
+  en: {
+    switch_language: "中文", log_in: "Log in", log_out: "Log out", username: "Username",
+    password: "Password", my_okrs: "My objectives and key results",
+    chain: "Alignment chain up to the north star", inbox: "Target adjustments awaiting me",
+    team: "Team view", filter_unit: "Org unit", filter_health: "Health", filter_text: "Search",
+    all: "All", red: "Red", amber: "Amber", green: "Green", calibration: "Calibration agenda",
+    outcomes: "Record the meeting's outcomes", meeting_time: "Meeting time",
+    decisions: "Decisions (one per line)", record_outcomes: "Save outcomes",
+    alerts: "Live alerts", charts: "Audit charts",
+    chart_response: "Target-adjustment response time (days)",
+    chart_views: "Goal views per person", check_in: "Check in", summary: "What happened",
+    progress_value: "Where the number stands", blocker: 'Blocker (or "none")',
+    submit: "Submit", cancel: "Cancel", request_adjustment: "Request a target change",
+    proposed_target: "Proposed target", reason: "Reason", evidence: "Evidence (link or note)",
+    approve: "Approve and apply", reject: "Reject", decision_note: "Note / reason to reject",
+    north_star: "North star", no_north_star: "HQ has not set a north star yet",
+    progress: "progress", expected: "expected", provenance_auto: "auto (sales data)",
+    provenance_manual: "manual (last check-in)", provenance_none: "no data yet",
+    updated: "updated", never: "never", owner: "owner", target: "target",
+    open_request: "pending: target to", blocker_open: "blocker", nothing_here: "Nothing here",
+    show_more: "Show {n} more", team_count: "{n} in all, {shown} shown",
+    inbox_empty: "No request waits for you", checked_in: "Check-in recorded",
+    requested: "Adjustment requested", approved: "Approved; the new target applies",
+    rejected: "Rejected", outcomes_saved: "Outcomes saved",
+    reason_required: "A rejection needs a reason", verdict_keep: "keep",
+    requested_by: "requested by", objective: "objective", cycle: "cycle",
+    agenda_off_track: "off track", agenda_blockers: "blocker",
+    agenda_pending_adjustments: "pending adjustment", agenda_no_check_in: "no check-in",
+    agenda_empty: "The agenda is empty", logged_out: "Logged out",
+    minutes_ago: "{n} min ago", hours_ago: "{n} h ago", days_ago: "{n} days ago",
+    just_now: "just now", role_rep: "rep", role_manager: "manager", role_hq_admin: "HQ admin",
+    role_auditor: "auditor",
+  },
+};
+const ALERT_TYPES = [
+  "kr.health_changed", "region.lagging", "adjustment.overdue", "person.certification_suggested",
+];
+const PAGE = 200;
+const state = { lang: "zh", me: null, csrf: "", board: null, teamShown: PAGE, alerts: null };
+
+function t(key, vars = {}) {
+  const text = (I18N[state.lang] || I18N.zh)[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "text") node.textContent = String(value);
+    else if (name === "className") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const fields = (body.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    super([body.title, body.detail, fields].filter(Boolean).join(" — ") || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function api(path, { method = "GET", body, key } = {}) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRF-Token"] = state.csrf;
+  }
+  if (key) headers["Idempotency-Key"] = key;
+  const reply = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (reply.status === 204) return null;
+  const document_ = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new ApiError(reply.status, document_);
+  return document_;
+}
+
+function applyI18n() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    node.textContent = t(node.dataset.i18n);
+  }
+}
+
+function ago(iso) {
+  if (!iso) return t("never");
+  const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
+  if (minutes < 1) return t("just_now");
+  if (minutes < 60) return t("minutes_ago", { n: minutes });
+  if (minutes < 48 * 60) return t("hours_ago", { n: Math.round(minutes / 60) });
+  return t("days_ago", { n: Math.round(minutes / 1440) });
+}
+
+function number(value) {
+  if (value === null || value === undefined) return "—";
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toLocaleString(state.lang === "zh" ? "zh-CN" : "en") : String(value);
+}
+
+function notice(text) {
+  $("notice").textContent = text;
+}
+
+// ---- session -------------------------------------------------------------------------------
+
+async function start() {
+  applyI18n();
+  try {
+    state.me = await api("/v1/session");
+    state.csrf = state.me.csrf_token || "";
+  } catch (error) {
+    showLogin();
+    return;
+  }
+  await showBoard();
+}
+
+function showLogin() {
+  $("login").hidden = false;
+  $("board").hidden = true;
+  $("logout").hidden = true;
+  $("who").textContent = "";
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  $("login-error").textContent = "";
+  try {
+    await api("/v1/session", {
+      method: "POST",
+      body: { username: form.username.value, password: form.password.value },
+    });
+    form.reset();
+    await start();
+  } catch (error) {
+    $("login-error").textContent = error.message;
+  }
+}
+
+async function logOut() {
+  await api("/v1/session", { method: "DELETE" }).catch(() => null);
+  if (state.alerts) state.alerts.close();
+  state.alerts = null;
+  state.me = null;
+  showLogin();
+  $("login-error").textContent = t("logged_out");
+}
+
+// ---- the board -----------------------------------------------------------------------------
+
+async function showBoard() {
+  $("login").hidden = true;
+  $("board").hidden = false;
+  $("logout").hidden = false;
+  await loadBoard();
+  startAlerts();
+}
+
+async function loadBoard() {
+  try {
+    state.board = await api("/v1/board");
+  } catch (error) {
+    if (error.status === 401) return showLogin();
+    notice(error.message);
+    return;
+  }
+  render();
+}
+
+function render() {
+  const me = state.me;
+  const board = state.board;
+  if (!me || !board) return;
+  $("who").textContent = `${me.name || me.person_id} · ${t("role_" + me.role)} · ${me.unit_id}`;
+  renderNorthStar(board);
+  const mine = board.krs.filter((kr) => kr.relation === "mine");
+  const objectives = board.objectives.filter((o) => o.mine);
+  $("my-objectives").replaceChildren(...objectives.map(objectiveCard));
+  $("my-krs").replaceChildren(...(mine.length ? mine.map(krCard) : [el("p", { text: t("nothing_here") })]));
+  renderChain(board);
+  const leads = ["manager", "hq_admin", "auditor"].includes(me.role);
+  $("team").hidden = !leads;
+  $("inbox-panel").hidden = !(leads && me.role !== "auditor");
+  $("calibration").hidden = !leads || !board.cycle;
+  $("charts").hidden = !["hq_admin", "auditor"].includes(me.role);
+  $("outcomes-form").hidden = me.role === "auditor";
+  if (leads) renderTeam();
+  if (!$("inbox-panel").hidden) renderInbox(board.inbox);
+  if (!$("calibration").hidden) renderCalibrationUnits();
+  if (!$("charts").hidden) renderCharts();
+}
+
+function renderNorthStar(board) {
+  const star = board.north_star;
+  const banner = $("north-star");
+  if (!star) {
+    banner.replaceChildren(el("div", { className: "label", text: t("no_north_star") }));
+    return;
+  }
+  const cycle = board.cycle ? `${t("cycle")} ${board.cycle.cycle_id}` : "";
+  banner.replaceChildren(
+    el("div", { className: "label", text: t("north_star") }),
+    el("div", { className: "metric", text: `${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }),
+    el("div", { className: "label", text: cycle }),
+  );
+}
+
+function healthBadge(health) {
+  const colour = health || "none";
+  return el("span", { className: `badge ${colour}`, text: health ? t(health) : "—" });
+}
+
+function pacingChart(progress, expected) {
+  // A bullet chart: the bar is progress, the dark tick is where the pacing line says it
+  // should be today; both on 0..max(100, progress).
+  const ns = "http://www.w3.org/2000/svg";
+  const p = Math.max(0, Number(progress) || 0);
+  const e = Math.max(0, Number(expected) || 0);
+  const scale = Math.max(100, p, e);
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 100 10");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("class", "pacing");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `${t("progress")} ${number(progress)}%, ${t("expected")} ${number(expected)}%`);
+  const shape = (name, attrs) => {
+    const node = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    svg.append(node);
+  };
+  shape("rect", { x: 0, y: 2, width: 100, height: 6, fill: "#edf2f7" });
+  shape("rect", { x: 0, y: 2, width: (100 * p) / scale, height: 6, fill: p >= e ? "#38a169" : "#dd6b20", class: "bar" });
+  shape("line", { x1: (100 * e) / scale, x2: (100 * e) / scale, y1: 0, y2: 10, stroke: "#1a202c", "stroke-width": 1.2, class: "pace" });
+  return svg;
+}
+
+function krCard(kr) {
+  const meta = `${t("owner")} ${kr.owner_name} · ${number(kr.current)} / ${number(kr.target)} ${kr.unit}`;
+  const provenance = t("provenance_" + kr.provenance);
+  const card = el(
+    "article",
+    { className: `kr health-${kr.health}`, "data-kr-id": kr.kr_id, "data-health": kr.health },
+    el("div", {}, healthBadge(kr.health), el("span", { className: "title", text: kr.title })),
+    el("div", { className: "meta", text: meta }),
+    pacingChart(kr.progress, kr.expected),
+    el("div", { className: "meta", text: `${t("progress")} ${number(kr.progress)}% · ${t("expected")} ${number(kr.expected)}%` }),
+    el("div", { className: "meta provenance", text: `${provenance} · ${t("updated")} ${ago(kr.as_of)}` }),
+  );
+  if (kr.reasons && kr.reasons.length) card.append(el("p", { className: "reasons", text: kr.reasons.join("; ") }));
+  if (kr.open_blocker) card.append(el("p", { className: "reasons", text: `${t("blocker_open")}: ${kr.open_blocker}` }));
+  const pending = (state.board.inbox || []).find((item) => item.kr_id === kr.kr_id);
+  if (kr.open_request_id) {
+    const proposed = pending ? ` ${number(pending.proposed_target)}` : "";
+    card.append(el("p", { className: "meta pending", text: `${t("open_request")}${proposed} (${kr.open_request_id})` }));
+  }
+  if (kr.relation === "mine" && state.me.role !== "auditor") {
+    card.append(
+      el("div", { className: "buttons" },
+        el("button", { type: "button", className: "check-in", text: t("check_in"), onclick: () => openCheckIn(kr) }),
+        kr.open_request_id ? null : el("button", { type: "button", className: "secondary request-adjustment", text: t("request_adjustment"), onclick: () => openAdjust(kr) }),
+      ),
+    );
+  }
+  return card;
+}
+
+function objectiveCard(objective) {
+  return el(
+    "div",
+    { className: `objective health-${objective.health}`, "data-objective-id": objective.objective_id },
+    el("div", {}, healthBadge(objective.health), el("strong", { text: objective.title })),
+    el("div", { className: "meta", text: `${t("progress")} ${number(objective.progress)}% · ${objective.cycle_id}` }),
+  );
+}
+
+function renderChain(board) {
+  const byId = new Map(board.objectives.map((o) => [o.objective_id, o]));
+  const lists = [];
+  for (const start of board.objectives.filter((o) => o.mine)) {
+    const steps = [];
+    const seen = new Set();
+    let current = start;
+    while (current && !seen.has(current.objective_id)) {
+      seen.add(current.objective_id);
+      steps.push(el("li", { "data-objective-id": current.objective_id },
+        healthBadge(current.health), `${current.title} · ${number(current.progress)}%`));
+      current = byId.get((current.parents || [])[0]);
+    }
+    if (board.north_star) {
+      const star = board.north_star;
+      steps.push(el("li", { className: "star", text: `★ ${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }));
+    }
+    lists.push(el("li", {}, el("ol", {}, ...steps)));
+  }
+  $("chain-list").replaceChildren(...(lists.length ? lists : [el("li", { text: t("nothing_here") })]));
+  $("chain-krs").replaceChildren(...board.krs.filter((kr) => kr.relation === "chain").map(krCard));
+}
+
+// ---- team view -----------------------------------------------------------------------------
+
+function teamKrs() {
+  return state.board.krs.filter((kr) => kr.relation === "team");
+}
+
+function renderTeam() {
+  const all = teamKrs();
+  const units = [...new Set(all.map((kr) => kr.owner_unit_id))].sort();
+  const select = $("filter-unit");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "", text: t("all") }), ...units.map((u) => el("option", { value: u, text: u })));
+  select.value = units.includes(chosen) ? chosen : "";
+  drawTeam();
+}
+
+function drawTeam() {
+  const unit = $("filter-unit").value;
+  const health = $("filter-health").value;
+  const text = $("filter-text").value.trim().toLowerCase();
+  const matching = teamKrs().filter((kr) =>
+    (!unit || kr.owner_unit_id === unit) &&
+    (!health || kr.health === health) &&
+    (!text || `${kr.title} ${kr.owner_name} ${kr.kr_id}`.toLowerCase().includes(text)));
+  const shown = matching.slice(0, state.teamShown);
+  $("team-krs").replaceChildren(...(shown.length ? shown.map(krCard) : [el("p", { text: t("nothing_here") })]));
+  $("team-count").textContent = t("team_count", { n: matching.length, shown: shown.length });
+  const more = $("team-more");
+  more.hidden = matching.length <= shown.length;
+  more.textContent = t("show_more", { n: Math.min(PAGE, matching.length - shown.length) });
+}
+
+// ---- inbox ---------------------------------------------------------------------------------
+
+function renderInbox(items) {
+  $("inbox-count").textContent = `(${items.length})`;
+  if (!items.length) {
+    $("inbox").replaceChildren(el("p", { text: t("inbox_empty") }));
+    return;
+  }
+  $("inbox").replaceChildren(...items.map((item) => {
+    const note = el("input", { name: "note", maxlength: 1000, "aria-label": t("decision_note") });
+    const error = el("p", { className: "error", role: "alert" });
+    const decide = async (verb) => {
+      error.textContent = "";
+      const base = `/v1/okr/key-results/${encodeURIComponent(item.kr_id)}/adjustments/${encodeURIComponent(item.request_id)}`;
+      try {
+        if (verb === "approve") {
+          await api(`${base}/approve`, { method: "POST", body: { note: note.value }, key: `approve-${item.request_id}` });
+          await api(`${base}/apply`, { method: "POST", body: {}, key: `apply-${item.request_id}` });
+          notice(t("approved"));
+        } else {
+          if (!note.value.trim()) { error.textContent = t("reason_required"); return; }
+          await api(`${base}/reject`, { method: "POST", body: { reason: note.value }, key: `reject-${item.request_id}` });
+          notice(t("rejected"));
+        }
+        await loadBoard();
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    };
+    return el("div", { className: "inbox-item", "data-kr-id": item.kr_id, "data-request-id": item.request_id },
+      el("div", { className: "title", text: item.title }),
+      el("div", { className: "meta", text: `${t("owner")} ${item.owner_name} · ${t("requested_by")} ${item.requested_by} · ${ago(item.requested_at)}` }),
+      el("div", { text: `${t("target")}: ${number(item.current_target)} → ${number(item.proposed_target)}` }),
+      el("div", { className: "meta", text: `${t("reason")}: ${item.reason}` }),
+      el("label", {}, el("span", { text: t("decision_note") }), note),
+      el("div", { className: "buttons" },
+        el("button", { type: "button", className: "approve", text: t("approve"), onclick: () => decide("approve") }),
+        el("button", { type: "button", className: "secondary reject", text: t("reject"), onclick: () => decide("reject") })),
+      error);
+  }));
+}
+
+// ---- check-in and adjustment dialogs -------------------------------------------------------
+
+let hintTimer = 0;
+
+function openCheckIn(kr) {
+  const dialog = $("check-in-dialog");
+  const form = $("check-in-form");
+  form.reset();
+  form.dataset.krId = kr.kr_id;
+  form.dataset.key = crypto.randomUUID();
+  dialog.querySelector(".kr-title").textContent = kr.title;
+  form.querySelector(".hints").replaceChildren();
+  form.querySelector(".error").textContent = "";
+  dialog.showModal();
+  refreshHints();
+}
+
+function refreshHints() {
+  clearTimeout(hintTimer);
+  hintTimer = setTimeout(async () => {
+    const form = $("check-in-form");
+    const query = new URLSearchParams({
+      summary: form.summary.value, progress_value: form.progress_value.value, blocker: form.blocker.value,
+    });
+    try {
+      const hints = await api(`/v1/okr/key-results/${encodeURIComponent(form.dataset.krId)}/check-in-hints?${query}`);
+      form.querySelector(".hints").replaceChildren(...hints.map((h) =>
+        el("li", { "data-code": h.code, text: state.lang === "zh" ? h.message_zh : h.message_en })));
+    } catch (error) {
+      form.querySelector(".error").textContent = error.message;
+    }
+  }, 200);
+}
+
+async function submitCheckIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const kr = form.dataset.krId;
+  try {
+    await api(`/v1/okr/key-results/${encodeURIComponent(kr)}/check-ins`, {
+      method: "POST", key: form.dataset.key,
+      body: { summary: form.summary.value, progress_value: form.progress_value.value.trim(), blocker: form.blocker.value },
+    });
+    $("check-in-dialog").close();
+    notice(t("checked_in"));
+    await loadBoard();
+  } catch (error) {
+    form.querySelector(".error").textContent = error.message;
+  }
+}
+
+function openAdjust(kr) {
+  const dialog = $("adjust-dialog");
+  const form = $("adjust-form");
+  form.reset();
+  form.dataset.krId = kr.kr_id;
+  form.dataset.requestId = `req-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  dialog.querySelector(".kr-title").textContent = kr.title;
+  dialog.querySelector(".current-target").textContent = `${t("target")}: ${number(kr.target)} ${kr.unit}`;
+  form.querySelector(".error").textContent = "";
+  dialog.showModal();
+}
+
+async function submitAdjust(event) {
+  event.preventDefault();
+  const form = event.target;
+  const evidence = form.evidence.value.trim();
+  try {
+    await api(`/v1/okr/key-results/${encodeURIComponent(form.dataset.krId)}/adjustments`, {
+      method: "POST", key: form.dataset.requestId,
+      body: {
+        request_id: form.dataset.requestId, proposed_target: form.proposed_target.value.trim(),
+        reason: form.reason.value, evidence: evidence ? [evidence] : [],
+      },
+    });
+    $("adjust-dialog").close();
+    notice(t("requested"));
+    await loadBoard();
+  } catch (error) {
+    form.querySelector(".error").textContent = error.message;
+  }
+}
+
+// ---- calibration ---------------------------------------------------------------------------
+
+function renderCalibrationUnits() {
+  const select = $("calibration-unit");
+  const units = [state.me.unit_id, ...new Set(teamKrs().map((kr) => kr.owner_unit_id))];
+  const unique = [...new Set(units)];
+  const chosen = select.value || state.me.unit_id;
+  select.replaceChildren(...unique.map((u) => el("option", { value: u, text: u })));
+  select.value = unique.includes(chosen) ? chosen : state.me.unit_id;
+  loadAgenda();
+}
+
+async function loadAgenda() {
+  const cycle = state.board.cycle;
+  const unit = $("calibration-unit").value;
+  const query = new URLSearchParams({ unit_id: unit, cycle_start: cycle.starts_on, cycle_end: cycle.ends_on });
+  let items = [];
+  try {
+    items = await api(`/v1/okr/calibration/agenda?${query}`);
+  } catch (error) {
+    $("agenda").replaceChildren(el("li", { className: "error", text: error.message }));
+    return;
+  }
+  $("agenda").replaceChildren(...(items.length ? items.map((item) =>
+    el("li", { "data-kr-id": item.kr_id },
+      el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
+      healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${item.detail}`)) : [el("li", { text: t("agenda_empty") })]));
+  const offTrack = [...new Map(items.filter((i) => i.section === "off_track").map((i) => [i.kr_id, i])).values()];
+  $("verdicts").replaceChildren(...offTrack.map((item) => el("label", {},
+    el("span", { text: item.title }),
+    el("select", { name: "verdict", "data-kr-id": item.kr_id },
+      el("option", { value: "", text: t("verdict_keep") }),
+      ...["green", "amber", "red"].map((h) => el("option", { value: h, text: t(h) }))))));
+  const when = $("outcomes-form").starts_at;
+  if (!when.value) when.value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+async function submitOutcomes(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const unit = $("calibration-unit").value;
+  const cycle = state.board.cycle.cycle_id;
+  const meeting = `cal-${unit}-${cycle}-${Date.now().toString(36)}`;
+  const verdicts = [...form.querySelectorAll("select[name=verdict]")]
+    .filter((s) => s.value).map((s) => ({ kr_id: s.dataset.krId, health: s.value }));
+  const decisions = form.decisions.value.split("\n").map((line) => line.trim()).filter(Boolean);
+  try {
+    await api("/v1/okr/calibration/meetings", {
+      method: "POST", key: `schedule-${meeting}`,
+      body: { meeting_id: meeting, unit_id: unit, cycle_id: cycle, starts_at: new Date(form.starts_at.value).toISOString() },
+    });
+    await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}/outcomes`, {
+      method: "POST", key: `outcomes-${meeting}`, body: { verdicts, decisions },
+    });
+    notice(t("outcomes_saved"));
+    form.decisions.value = "";
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+// ---- charts and live alerts ----------------------------------------------------------------
+
+function renderCharts() {
+  $("chart-response").src = "/v1/audit/charts/response-times.svg?by=month";
+  $("chart-response").alt = t("chart_response");
+  $("chart-views").src = "/v1/audit/charts/goal-views.svg?per=week";
+  $("chart-views").alt = t("chart_views");
+}
+
+function alertText(alert) {
+  switch (alert.type) {
+    case "alert.kr.health_changed":
+      return `${alert.kr_id}: ${alert.old_health ? t(alert.old_health) : "—"} → ${t(alert.new_health)} (${number(alert.progress_pct)}% / ${number(alert.expected_pct)}%)`;
+    case "alert.region.lagging":
+      return `${alert.region_id}: ${alert.iso_weeks.join(", ")}`;
+    case "alert.adjustment.overdue":
+      return `${alert.kr_id} ${alert.request_id}: ${number(alert.waiting_hours)} h`;
+    case "alert.person.certification_suggested":
+      return `${alert.person_id}: ${alert.cycle_ids.join(", ")}`;
+    default:
+      return alert.type;
+  }
+}
+
+function startAlerts() {
+  if (state.alerts || typeof EventSource === "undefined") return;
+  const since = new Date(Date.now() - 7 * 86400000).toISOString();
+  const source = new EventSource(`/v1/alerts/stream?since=${encodeURIComponent(since)}`);
+  const seen = new Set();
+  const onAlert = (event) => {
+    if (seen.has(event.lastEventId)) return;
+    seen.add(event.lastEventId);
+    const alert = JSON.parse(event.data);
+    const item = el("li", { "data-type": alert.type }, el("time", { text: ago(alert.occurred_at) }), " ", alertText(alert));
+    const list = $("alerts");
+    list.prepend(item);
+    while (list.children.length > 50) list.lastChild.remove();
+  };
+  for (const type of ALERT_TYPES) source.addEventListener(type, onAlert);
+  state.alerts = source;
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  state.lang = localStorage.getItem("northstar.lang") === "en" ? "en" : "zh";
+  $("lang").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("northstar.lang", state.lang);
+    applyI18n();
+    render();
+  });
+  $("login-form").addEventListener("submit", logIn);
+  $("logout").addEventListener("click", logOut);
+  for (const id of ["filter-unit", "filter-health"]) $(id).addEventListener("change", () => { state.teamShown = PAGE; drawTeam(); });
+  $("filter-text").addEventListener("input", () => { state.teamShown = PAGE; drawTeam(); });
+  $("team-more").addEventListener("click", () => { state.teamShown += PAGE; drawTeam(); });
+  $("calibration-unit").addEventListener("change", loadAgenda);
+  $("check-in-form").addEventListener("submit", submitCheckIn);
+  $("check-in-form").addEventListener("input", refreshHints);
+  $("adjust-form").addEventListener("submit", submitAdjust);
+  $("outcomes-form").addEventListener("submit", submitOutcomes);
+  for (const button of document.querySelectorAll("dialog .cancel")) {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  }
+  start();
+});

@@ -1,0 +1,189 @@
+"""The board's read: one person's goals, the chain they align to, their team's KRs and the
+adjustment requests waiting for their decision, in a handful of set-based queries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from domain.health import WeightedKr, objective_progress
+from domain.key_result_stream import Actor, decision_refusal
+from domain.org import OrgTree
+from projections.okr_queries import kr_reading
+
+# Every KR the viewer may see on the board, with what its reading needs. $1: everything
+# (HQ, auditors); $2: the viewer; $3: the units whose KRs are theirs or their team's;
+# $4: the objectives on the viewer's chain (their KRs are shown with the chain).
+_KRS = """
+SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id) AS owner_name,
+       k.owner_unit_id, k.kind, k.unit, k.start_value, k.target_value, k.open_request_id,
+       k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
+       p.as_of, b.window_start, b.window_end, b.monthly_pacing, w.objective_ids, cy.starts_on,
+       cy.ends_on, cy.green_max_gap, cy.amber_max_gap, a.proposed_target, a.reason,
+       a.requested_by, a.requested_at, a.evidence
+FROM okr_key_result k
+LEFT JOIN person pe ON pe.person_id = k.owner_person_id
+LEFT JOIN LATERAL (
+    SELECT progress_value FROM okr_check_in
+    WHERE kr_id = k.kr_id ORDER BY reported_at DESC LIMIT 1
+) c ON true
+LEFT JOIN kr_progress p ON p.kr_id = k.kr_id
+LEFT JOIN key_result b ON b.id = k.kr_id
+LEFT JOIN LATERAL (
+    SELECT array_agg(objective_id ORDER BY objective_id) AS objective_ids,
+           min(objective_id) AS first_objective
+    FROM okr_kr_weight WHERE kr_id = k.kr_id
+) w ON true
+LEFT JOIN okr_objective o ON o.objective_id = w.first_objective
+LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
+LEFT JOIN okr_adjustment a ON a.kr_id = k.kr_id AND a.request_id = k.open_request_id
+WHERE $1 OR k.owner_person_id = $2 OR k.owner_unit_id = ANY($3::text[])
+   OR k.kr_id IN (SELECT kr_id FROM okr_kr_weight WHERE objective_id = ANY($4::text[]))
+ORDER BY k.owner_unit_id, k.kr_id
+"""
+
+_OBJECTIVES = """
+SELECT o.objective_id, o.title, o.owner_person_id, o.owner_unit_id, o.cycle_id, o.status,
+       coalesce((SELECT json_agg(a.parent_id ORDER BY a.parent_id) FROM okr_alignment a
+                 WHERE a.child_id = o.objective_id)::text, '[]') AS parents,
+       coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w
+                 WHERE w.objective_id = o.objective_id)::text, '{}') AS kr_weights
+FROM okr_objective o
+WHERE o.owner_person_id = $1 OR o.owner_unit_id = $2 OR o.objective_id = ANY($3::text[])
+ORDER BY o.objective_id
+"""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person_id: str
+    role: str
+    unit_id: str
+    sees_everything: bool
+    chain: frozenset[str]  # the objectives the viewer's goals align to, up to the north star
+
+
+async def board(
+    conn: asyncpg.Connection, viewer: Viewer, org: OrgTree, now: datetime
+) -> dict[str, Any]:
+    """The board document: the viewer, the north star, the current cycle, the viewer's
+    objectives and their chain, every KR in the viewer's scope with its reading, the inbox."""
+    team_units = _team_units(viewer, org)
+    kr_rows = await conn.fetch(
+        _KRS, viewer.sees_everything, viewer.person_id, sorted(team_units), sorted(viewer.chain)
+    )
+    readings = {r["kr_id"]: kr_reading(r, now) for r in kr_rows}
+    krs = [_kr_document(r, readings[r["kr_id"]], viewer) for r in kr_rows]
+    objectives = []
+    for o in await conn.fetch(_OBJECTIVES, viewer.person_id, viewer.unit_id, sorted(viewer.chain)):
+        weights = {k: Decimal(str(v)) for k, v in json.loads(o["kr_weights"]).items()}
+        weighted = [
+            WeightedKr(kr_id, w, readings[kr_id]["progress"], readings[kr_id]["health"])
+            for kr_id, w in weights.items()
+            if kr_id in readings
+        ]
+        progress, health = objective_progress(weighted)
+        objectives.append(
+            {
+                "objective_id": o["objective_id"],
+                "title": o["title"],
+                "owner_person_id": o["owner_person_id"],
+                "owner_unit_id": o["owner_unit_id"],
+                "cycle_id": o["cycle_id"],
+                "status": o["status"],
+                "parents": json.loads(o["parents"]),
+                "kr_ids": sorted(weights),
+                "progress": progress,
+                "health": health,
+                "mine": o["objective_id"] not in viewer.chain,
+            }
+        )
+    actor = Actor(person_id=viewer.person_id, role=viewer.role, unit_id=viewer.unit_id)  # type: ignore[arg-type]
+    inbox = [_inbox_item(r) for r in kr_rows if _awaits_decision_by(actor, r, org)]
+    return {
+        "north_star": await _north_star(conn),
+        "cycle": await _current_cycle(conn, now),
+        "objectives": objectives,
+        "krs": krs,
+        "inbox": inbox,
+        "as_of": now,
+    }
+
+
+def _team_units(viewer: Viewer, org: OrgTree) -> frozenset[str]:
+    """The viewer's own unit, and for managers every unit below it."""
+    if viewer.role == "manager" and viewer.unit_id in org.units:
+        return org.subtree(viewer.unit_id)
+    return frozenset({viewer.unit_id})
+
+
+def _kr_document(r: asyncpg.Record, reading: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    if r["owner_person_id"] == viewer.person_id or r["owner_unit_id"] == viewer.unit_id:
+        relation = "mine"
+    elif set(r["objective_ids"] or ()) & viewer.chain:
+        relation = "chain"
+    else:
+        relation = "team"
+    current = r["actual"] if reading["provenance"] == "auto" else r["progress_value"]
+    return {
+        "kr_id": r["kr_id"],
+        "title": r["title"],
+        "owner_person_id": r["owner_person_id"],
+        "owner_name": r["owner_name"],
+        "owner_unit_id": r["owner_unit_id"],
+        "kind": r["kind"],
+        "unit": r["unit"],
+        "start": r["start_value"],
+        "target": r["target_value"],
+        "current": current,
+        "objective_ids": list(r["objective_ids"] or ()),
+        "open_blocker": r["open_blocker"],
+        "open_request_id": r["open_request_id"],
+        "relation": relation,
+        **reading,
+    }
+
+
+def _awaits_decision_by(actor: Actor, r: asyncpg.Record, org: OrgTree) -> bool:
+    """An open request the viewer may approve or reject (the domain's own rule)."""
+    if r["open_request_id"] is None or r["requested_by"] is None:
+        return False
+    owner = (r["owner_person_id"], r["owner_unit_id"])
+    return decision_refusal(actor, *owner, r["requested_by"], org) is None
+
+
+def _inbox_item(r: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "kr_id": r["kr_id"],
+        "title": r["title"],
+        "owner_name": r["owner_name"],
+        "request_id": r["open_request_id"],
+        "current_target": r["target_value"],
+        "proposed_target": r["proposed_target"],
+        "reason": r["reason"],
+        "requested_by": r["requested_by"],
+        "requested_at": r["requested_at"],
+    }
+
+
+async def _north_star(conn: asyncpg.Connection) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT metric, target, unit, comparison, owner_person_id, set_at"
+        " FROM okr_north_star ORDER BY set_at DESC LIMIT 1"
+    )
+    return dict(row) if row else None
+
+
+async def _current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle"
+        " WHERE starts_on <= $1 AND ends_on >= $1 ORDER BY (kind = 'quarter') DESC, starts_on"
+        " LIMIT 1",
+        now.date(),
+    )
+    return dict(row) if row else None
