@@ -13,6 +13,7 @@ import structlog
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import (
@@ -28,7 +29,7 @@ from api import (
 )
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
-from api.problems import ProblemError, problem
+from api.problems import ProblemError, document_problems, problem, unstorable_text
 from domain.sales import SaleFact, SalesBatch
 from handlers.calibration import CalibrationCommandHandler
 from handlers.cycles import HqCommandHandler
@@ -44,6 +45,8 @@ from projections import queries
 from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
+_SALES_BATCH_SCHEMA = SalesBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+_SALE_SCHEMAS = _SALES_BATCH_SCHEMA.pop("$defs", {})
 
 
 def create_api(settings: Settings) -> FastAPI:
@@ -81,6 +84,25 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(session_routes.router)
     app.include_router(board_routes.router)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema["components"]["schemas"].update(_SALE_SCHEMAS)
+            app.openapi_schema = document_problems(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.middleware("http")
+    async def _storable_path_and_query(request: Request, call_next: Any) -> Any:
+        """A NUL or lone surrogate in the path or the query is refused before any route."""
+        found = unstorable_text(request.url.path, "path") + unstorable_text(
+            dict(request.query_params), "query"
+        )
+        if found:
+            return problem(422, "Invalid request", errors=found)
+        return await call_next(request)
+
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, exc.errors)
@@ -107,7 +129,7 @@ def create_api(settings: Settings) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": SalesBatch.model_json_schema()}},
+                "content": {"application/json": {"schema": _SALES_BATCH_SCHEMA}},
             }
         },
         responses={422: {"description": "field-level errors"}, 413: {"description": "too large"}},

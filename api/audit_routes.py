@@ -14,7 +14,11 @@ from audit.history import HistoryFilter, as_csv, change_document, target_change_
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
-@router.get("/target-changes", response_model=None)
+@router.get(
+    "/target-changes",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 async def target_changes(
     request: Request,
     _: AuditClient,

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from api.problems import ProblemError
+from api.problems import ProblemError, unstorable_text
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.messages import DomainError, field_errors
 from infra.postgres.event_store import AppendResult, ConcurrencyConflict
@@ -21,6 +21,14 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        found = unstorable_text(data)
+        if found:
+            raise ValueError("; ".join(f"{e['field']}: {e['message']}" for e in found))
+        return data
 
 
 _STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, ConcurrencyConflict: 409, Invalid: 422}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 
 def problem(
@@ -22,3 +25,72 @@ class ProblemError(Exception):
     ) -> None:
         super().__init__(title)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error answer of the API carries it."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+_ERRORS = {
+    "401": "not authenticated (no or unknown token, no or expired session)",
+    "403": "authenticated but not allowed: role, scope or CSRF token",
+    "404": "no such object",
+    "409": "conflicts with the current state",
+    "422": "invalid request, with field-level errors",
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the API does on errors: every operation may answer
+    401/403/404/409/422 (and the ones it names itself) with application/problem+json."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERRORS.items():
+                responses[status] = {"description": description, "content": content}
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) and status not in _ERRORS:
+                    response["content"] = content
+    return schema
+
+
+def unstorable_text(value: Any, path: str = "") -> list[dict[str, str]]:
+    """Text PostgreSQL cannot store (a NUL character, a lone UTF-16 surrogate), wherever it
+    sits in a request; field-level errors, empty when all is well."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [{"field": path, "message": "contains a NUL character"}]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [{"field": path, "message": "contains a lone UTF-16 surrogate"}]
+        return []
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return []
+    found: list[dict[str, str]] = []
+    for key, item in items:
+        found += unstorable_text(key, path) if isinstance(key, str) else []
+        found += unstorable_text(item, f"{path}.{key}" if path else str(key))
+    return found

@@ -40,7 +40,7 @@ def decode_event(item: object, original: bytes, index: int | None = None) -> Sal
     if not isinstance(item, dict):
         return Reject("not_an_object", "a sales event must be a JSON object", original, index)
     event_type = item.get("type")
-    event_class = EVENT_CLASSES.get(event_type)  # type: ignore[call-overload]
+    event_class = EVENT_CLASSES.get(event_type) if isinstance(event_type, str) else None
     if event_class is None:
         return Reject("unknown_type", f"unknown event type {event_type!r}", original, index)
     try:

@@ -48,6 +48,7 @@ def test_encode_batch_decodes_to_the_same_facts():
     [
         (b"\x00not json", "not_json"),
         (orjson.dumps({**GOOD, "type": "sales.teleported"}), "unknown_type"),
+        (orjson.dumps({**GOOD, "type": {}}), "unknown_type"),  # found by fuzzing the API
         (orjson.dumps({**GOOD, "quantity": -5}), "schema_invalid"),
         (orjson.dumps({**GOOD, "occurred_at": "2026-11-27T09:30:00"}), "schema_invalid"),
         (orjson.dumps({**GOOD, "discount": 3}), "schema_invalid"),
