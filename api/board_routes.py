@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.deps import AuditClient, PersonClient
 from api.problems import ProblemError
-from api.scope import ReadScope, kr_objectives
+from api.scope import ReadScope, readable_kr
 from api.views import record_view
 from audit.charts import goal_view_chart, response_time_chart
 from audit.goal_views import goal_views
@@ -91,20 +91,7 @@ async def hints_for_check_in(
 ) -> list[dict[str, str]]:
     """Quality hints for a check-in being typed (nothing is recorded)."""
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT owner_person_id, owner_unit_id, start_value, target_value"
-            " FROM okr_key_result WHERE kr_id = $1",
-            kr_id,
-        )
-        if row is None:
-            raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
-        await ReadScope(request, client).require(
-            conn,
-            f"key result {kr_id!r}",
-            row["owner_person_id"],
-            row["owner_unit_id"],
-            await kr_objectives(conn, kr_id),
-        )
+        row = await readable_kr(request, client, conn, kr_id)
     value = _decimal_or_none(progress_value)
     hints = check_in_hints(summary, value, blocker, row["start_value"], row["target_value"])
     return [h.model_dump() for h in hints]

@@ -12,7 +12,7 @@ from api.auth import Client
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
-from api.scope import ReadScope, kr_objectives
+from api.scope import ReadScope, kr_objectives, readable_kr
 from api.views import record_view
 from audit.history import change_document
 from domain.event_chain import RecordedEvent
@@ -221,16 +221,7 @@ async def escalate_blocker(
 async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict[str, Any]:
     """The KR as the read models have it: target, open request, blocker, last check-in."""
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
-        if row is None:
-            raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
-        await ReadScope(request, client).require(
-            conn,
-            f"key result {kr_id!r}",
-            row["owner_person_id"],
-            row["owner_unit_id"],
-            await kr_objectives(conn, kr_id),
-        )
+        row = await readable_kr(request, client, conn, kr_id)
     await record_view(request, client, "key_result", kr_id)
     return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
 

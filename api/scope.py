@@ -103,3 +103,20 @@ class ReadScope:
 async def kr_objectives(conn: asyncpg.Connection, kr_id: str) -> set[str]:
     rows = await conn.fetch("SELECT objective_id FROM okr_kr_weight WHERE kr_id = $1", kr_id)
     return {r[0] for r in rows}
+
+
+async def readable_kr(
+    request: Request, client: Client, conn: asyncpg.Connection, kr_id: str
+) -> asyncpg.Record:
+    """The KR's read-model row, if it exists (404) and the person may read it (403)."""
+    row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
+    if row is None:
+        raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
+    await ReadScope(request, client).require(
+        conn,
+        f"key result {kr_id!r}",
+        row["owner_person_id"],
+        row["owner_unit_id"],
+        await kr_objectives(conn, kr_id),
+    )
+    return row

@@ -7,11 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import yaml
 
 from api.auth import create_client
+from api.sessions import add_user, create_login_link
 from infra.postgres.db import connect
 from infra.procs import port_open, wait_until
 from infra.services import start_all
@@ -19,6 +20,29 @@ from infra.settings import Settings
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
+
+# The demo's people on the board: a rep, their city manager, HQ and an auditor.
+DEMO_USERS = {
+    "rita": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
+    "mike": ("manager", "p-mgr-shanghai", "shanghai"),
+    "hana": ("hq_admin", "p-mgr-hq", "hq"),
+    "alex": ("auditor", "p-audit", "hq"),
+}
+
+
+async def _board_links(settings: Settings) -> dict[str, str]:
+    """One-time login links (an hour) for the demo's people; no passwords are set."""
+    conn = await connect(settings.dsn)
+    try:
+        links = {}
+        for username, (role, person, unit) in DEMO_USERS.items():
+            await add_user(conn, username, role, person, unit, None)
+            token = await create_login_link(conn, username, timedelta(hours=1))
+            base = f"http://{settings.api_host}:{settings.api_port}"
+            links[username] = f"{base}/v1/session/link/{token}?then=board"
+        return links
+    finally:
+        await conn.close()
 
 
 async def _seed(settings: Settings) -> tuple[int, str, str]:
@@ -70,11 +94,18 @@ def run_demo(settings: Settings) -> None:
         "simulator", "simulate", "sales", "--company", str(logs / "company.yaml"), "--rate", "200"
     )
     base = f"http://{settings.api_host}:{settings.api_port}"
+    links = asyncio.run(_board_links(settings))
+    board = "\n".join(
+        f"    {name:5} ({DEMO_USERS[name][0]:8}) {link}" for name, link in links.items()
+    )
     print(
         f"""
 Northstar demo is running ({krs} metric KRs, 96 reps, sales streaming at ~200 facts/s).
 OKR tree: {"already seeded" if okrs is None else f"{okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
+  The board:           {base}/board  -- log in with a one-time link (valid 1 hour):
+{board}
+                       more: .venv/bin/northstar users login-link rita
   KR progress (CLI):   .venv/bin/northstar kr show --unit hq
   KR progress (HTTP):  curl -H 'Authorization: Bearer {reader_token}' {base}/v1/key-results?unit_id=hq
   Ingest a batch:      curl -H 'Authorization: Bearer {ingest_token}' -H 'Content-Type: application/json' \\

@@ -19,7 +19,7 @@ from projections.okr_queries import kr_reading
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
 # (HQ, auditors); $2: the viewer; $3: the units whose KRs are theirs or their team's;
 # $4: the objectives on the viewer's chain (their KRs are shown with the chain).
-_KRS = """
+BOARD_KRS = """
 SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id) AS owner_name,
        k.owner_unit_id, k.kind, k.unit, k.start_value, k.target_value, k.open_request_id,
        k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
@@ -75,7 +75,11 @@ async def board(
     objectives and their chain, every KR in the viewer's scope with its reading, the inbox."""
     team_units = _team_units(viewer, org)
     kr_rows = await conn.fetch(
-        _KRS, viewer.sees_everything, viewer.person_id, sorted(team_units), sorted(viewer.chain)
+        BOARD_KRS,
+        viewer.sees_everything,
+        viewer.person_id,
+        sorted(team_units),
+        sorted(viewer.chain),
     )
     readings = {r["kr_id"]: kr_reading(r, now) for r in kr_rows}
     krs = [_kr_document(r, readings[r["kr_id"]], viewer) for r in kr_rows]

@@ -377,3 +377,22 @@ async def seed_simulated_quarter(
     )
     assert seeded.returncode == 0, seeded.stderr
     return company, json.loads(log_file.read_text())
+
+
+async def live_okr_company(env: TestEnv, folder: Path, adjustments: int) -> None:
+    """`seed_simulated_quarter`, then the relay and a worker running until the OKR read
+    models hold every stored event."""
+    await seed_simulated_quarter(env, folder, adjustments=adjustments)
+    env.spawn("relay", "relay")
+    env.worker()
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+
+        async def projected() -> bool:
+            events = await conn.fetchval("SELECT count(*) FROM event_store")
+            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
+            return bool(applied == events)
+
+        await eventually(projected, 120, "the OKR read models")
+    finally:
+        await conn.close()

@@ -25,7 +25,7 @@ const I18N = {
     rejected: "已驳回", outcomes_saved: "会议结论已保存", reason_required: "驳回需要理由",
     verdict_keep: "维持", requested_by: "申请人", objective: "目标", cycle: "周期",
     agenda_off_track: "偏离", agenda_blockers: "阻碍", agenda_pending_adjustments: "待审批调整",
-    agenda_no_check_in: "未打卡", agenda_empty: "议程为空", logged_out: "已退出",
+    agenda_no_check_in: "未打卡", agenda_empty: "议程为空", agenda_more: "另有 {n} 项未列出（按单元缩小范围）", logged_out: "已退出",
     minutes_ago: "{n} 分钟前", hours_ago: "{n} 小时前", days_ago: "{n} 天前", just_now: "刚刚",
     role_rep: "销售代表", role_manager: "经理", role_hq_admin: "总部管理员", role_auditor: "审计",
   },
@@ -57,7 +57,7 @@ const I18N = {
     requested_by: "requested by", objective: "objective", cycle: "cycle",
     agenda_off_track: "off track", agenda_blockers: "blocker",
     agenda_pending_adjustments: "pending adjustment", agenda_no_check_in: "no check-in",
-    agenda_empty: "The agenda is empty", logged_out: "Logged out",
+    agenda_empty: "The agenda is empty", agenda_more: "{n} more not listed (narrow by unit)", logged_out: "Logged out",
     minutes_ago: "{n} min ago", hours_ago: "{n} h ago", days_ago: "{n} days ago",
     just_now: "just now", role_rep: "rep", role_manager: "manager", role_hq_admin: "HQ admin",
     role_auditor: "auditor",
@@ -67,6 +67,7 @@ const ALERT_TYPES = [
   "kr.health_changed", "region.lagging", "adjustment.overdue", "person.certification_suggested",
 ];
 const PAGE = 200;
+const AGENDA_SHOWN = 60;
 const state = { lang: "zh", me: null, csrf: "", board: null, teamShown: PAGE, alerts: null };
 
 function t(key, vars = {}) {
@@ -133,10 +134,15 @@ function ago(iso) {
   return t("days_ago", { n: Math.round(minutes / 1440) });
 }
 
+const FORMATS = {
+  zh: new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 2 }),
+  en: new Intl.NumberFormat("en", { maximumFractionDigits: 2 }),
+};
+
 function number(value) {
   if (value === null || value === undefined) return "—";
   const n = Number(value);
-  return Number.isFinite(n) ? n.toLocaleString(state.lang === "zh" ? "zh-CN" : "en") : String(value);
+  return Number.isFinite(n) ? FORMATS[state.lang].format(n) : String(value);
 }
 
 function notice(text) {
@@ -147,6 +153,7 @@ function notice(text) {
 
 async function start() {
   applyI18n();
+  const board = api("/v1/board").catch((error) => error);  // in parallel with the session
   try {
     state.me = await api("/v1/session");
     state.csrf = state.me.csrf_token || "";
@@ -154,7 +161,7 @@ async function start() {
     showLogin();
     return;
   }
-  await showBoard();
+  await showBoard(await board);
 }
 
 function showLogin() {
@@ -191,17 +198,19 @@ async function logOut() {
 
 // ---- the board -----------------------------------------------------------------------------
 
-async function showBoard() {
+async function showBoard(prefetched) {
   $("login").hidden = true;
   $("board").hidden = false;
   $("logout").hidden = false;
-  await loadBoard();
+  await loadBoard(prefetched);
   startAlerts();
 }
 
-async function loadBoard() {
+async function loadBoard(prefetched) {
   try {
-    state.board = await api("/v1/board");
+    const board = prefetched || (await api("/v1/board"));
+    if (board instanceof Error) throw board;
+    state.board = board;
   } catch (error) {
     if (error.status === 401) return showLogin();
     notice(error.message);
@@ -519,11 +528,16 @@ async function loadAgenda() {
     $("agenda").replaceChildren(el("li", { className: "error", text: error.message }));
     return;
   }
-  $("agenda").replaceChildren(...(items.length ? items.map((item) =>
+  // A whole company's agenda can hold thousands of items: the meeting sees the first ones.
+  const shown = items.slice(0, AGENDA_SHOWN);
+  $("agenda").replaceChildren(...(shown.length ? shown.map((item) =>
     el("li", { "data-kr-id": item.kr_id },
       el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
       healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${item.detail}`)) : [el("li", { text: t("agenda_empty") })]));
-  const offTrack = [...new Map(items.filter((i) => i.section === "off_track").map((i) => [i.kr_id, i])).values()];
+  if (items.length > shown.length) {
+    $("agenda").append(el("li", { className: "meta", text: t("agenda_more", { n: items.length - shown.length }) }));
+  }
+  const offTrack = [...new Map(shown.filter((i) => i.section === "off_track").map((i) => [i.kr_id, i])).values()];
   $("verdicts").replaceChildren(...offTrack.map((item) => el("label", {},
     el("span", { text: item.title }),
     el("select", { name: "verdict", "data-kr-id": item.kr_id },

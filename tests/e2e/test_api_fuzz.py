@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from api.auth import create_client
-from tests.stack import ARTIFACTS, REPO_ROOT, eventually, seed_simulated_quarter, start_api
+from tests.stack import ARTIFACTS, REPO_ROOT, live_okr_company, start_api
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
@@ -46,18 +46,9 @@ async def _fuzz(base: str, token: str, report: Path, *selection: str) -> tuple[i
 
 
 async def test_fuzzing_the_api_finds_no_server_error_and_no_schema_break(env, tmp_path):
-    await seed_simulated_quarter(env, tmp_path, adjustments=10)
-    env.spawn("relay", "relay")
-    env.worker()
+    await live_okr_company(env, tmp_path, adjustments=10)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-
-        async def projected() -> bool:
-            events = await conn.fetchval("SELECT count(*) FROM event_store")
-            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
-            return applied == events
-
-        await eventually(projected, 120, "the OKR read models")
         hq = await create_client(conn, "fuzz-hq", "hq_admin", "p-mgr-hq", "hq")
         rep = await create_client(conn, "fuzz-rep", "rep", "p-rep-shanghai-01", "rep-shanghai-01")
         service = await create_client(conn, "fuzz-admin", "admin")

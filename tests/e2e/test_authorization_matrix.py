@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api.auth import create_client
-from tests.stack import eventually, seed_simulated_quarter, start_api
+from tests.stack import live_okr_company, start_api
 
 PEOPLE = {
     "rep": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
@@ -74,18 +74,9 @@ class Matrix:
 
 @pytest.fixture
 async def matrix(env, tmp_path):
-    await seed_simulated_quarter(env, tmp_path, adjustments=0)
-    env.spawn("relay", "relay")
-    env.worker()
+    await live_okr_company(env, tmp_path, adjustments=0)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-
-        async def projected() -> bool:
-            events = await conn.fetchval("SELECT count(*) FROM event_store")
-            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
-            return applied == events
-
-        await eventually(projected, 120, "the OKR read models")
         tokens = {name: await create_client(conn, name, *who) for name, who in PEOPLE.items()}
         for name, role in SERVICES.items():
             tokens[name] = await create_client(conn, name, role)

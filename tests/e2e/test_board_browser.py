@@ -8,19 +8,18 @@ title holding HTML and script renders as text. Screenshots go to test-artifacts/
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from api.auth import create_client
-from tests.stack import ARTIFACTS, eventually, run_cli, seed_simulated_quarter, start_api
+from infra.browser import launch_chromium
+from tests.stack import ARTIFACTS, eventually, live_okr_company, run_cli, start_api
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by `make test`
 PASSWORD = "board-test-password-1"
 PEOPLE = {
     "rita": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
@@ -31,22 +30,11 @@ PEOPLE = {
 HOSTILE = '<img src=x onerror="window.__xss=1">&<script>window.__xss=2</script> 12%'
 HOSTILE_KR = "kr-hostile-title"
 REP_KR = "kr-rep-shanghai-01-premium-revenue"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 async def board_site(env, tmp_path) -> AsyncIterator[tuple[str, dict[str, set[str]]]]:
-    await seed_simulated_quarter(env, tmp_path, adjustments=10)
-    env.spawn("relay", "relay")
-    env.worker()
+    await live_okr_company(env, tmp_path, adjustments=10)
     for username, (role, person, unit) in PEOPLE.items():
         added = await run_cli(
             env,
@@ -81,11 +69,10 @@ async def board_site(env, tmp_path) -> AsyncIterator[tuple[str, dict[str, set[st
     try:
 
         async def projected() -> bool:
-            events = await conn.fetchval("SELECT count(*) FROM event_store")
-            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
-            return applied == events
+            sql = "SELECT 1 FROM okr_key_result WHERE kr_id = $1"
+            return bool(await conn.fetchval(sql, HOSTILE_KR))
 
-        await eventually(projected, 120, "the OKR read models")
+        await eventually(projected, 60, "the KR with the hostile title")
         visible = {name: await _scope_oracle(conn, *PEOPLE[name]) for name in PEOPLE}
     finally:
         await conn.close()
@@ -130,15 +117,6 @@ async def _scope_oracle(conn: asyncpg.Connection, role: str, person: str, unit: 
     return shown | {w["kr_id"] for w in weights if w["objective_id"] in chain}
 
 
-async def _browser():
-
-    playwright = await async_playwright().start()
-    browser = await playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-    )
-    return playwright, browser
-
-
 async def _log_in(browser, base: str, username: str, **context_options):
     context = await browser.new_context(**context_options)
     page = await context.new_page()
@@ -167,7 +145,7 @@ async def _shot(page, name: str) -> None:
 
 async def test_the_board_end_to_end_in_chromium(env, board_site):
     base, visible = board_site
-    playwright, browser = await _browser()
+    playwright, browser = await launch_chromium()
     pages = {}
     try:
         # every role sees exactly the KRs of its scope
@@ -285,7 +263,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
 
 async def test_the_board_fits_a_phone_screen(env, board_site):
     base, _ = board_site
-    playwright, browser = await _browser()
+    playwright, browser = await launch_chromium()
     try:
         phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
         context, page, errors = await _log_in(browser, base, "mike", **phone)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.auth import create_client
-from tests.stack import ARTIFACTS, eventually, seed_simulated_quarter, start_api
+from tests.stack import ARTIFACTS, live_okr_company, start_api
 
 PEOPLE = {
     "rep-sh": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
@@ -56,18 +56,9 @@ ALLOWED_OBJECTIVES = {
 
 @pytest.fixture
 async def api_with_people(env, tmp_path):
-    await seed_simulated_quarter(env, tmp_path, adjustments=10)
-    env.spawn("relay", "relay")
-    env.worker()
+    await live_okr_company(env, tmp_path, adjustments=10)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-
-        async def projected() -> bool:
-            events = await conn.fetchval("SELECT count(*) FROM event_store")
-            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
-            return applied == events
-
-        await eventually(projected, 120, "the OKR read models")
         tokens = {
             who: await create_client(conn, who, role, person, unit)
             for who, (role, person, unit) in PEOPLE.items()
