@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,6 +70,10 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.objective_commands = ObjectiveCommandHandler(store, org.current, app.state.clock)
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
+        # What start-up allocated lives as long as the process: keep it out of the garbage
+        # collector's full passes (they made the 2,000-KR board's p99 ~4x its median).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

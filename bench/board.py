@@ -191,7 +191,10 @@ async def _query_floor(settings: Settings, runs: int) -> dict:
             started = time.perf_counter()
             await conn.fetch(BOARD_KRS, True, "p-mgr-hq", ["hq"], [])
             times.append(1000 * (time.perf_counter() - started))
-        return _summary(times)
+        plan = await conn.fetch(
+            "EXPLAIN (ANALYZE, BUFFERS) " + BOARD_KRS, True, "p-mgr-hq", ["hq"], []
+        )
+        return {**_summary(times), "plan": [r[0] for r in plan]}
     finally:
         await conn.close()
 

@@ -20,6 +20,11 @@ from projections.okr_queries import kr_reading
 # (HQ, auditors); $2: the viewer; $3: the units whose KRs are theirs or their team's;
 # $4: the objectives on the viewer's chain (their KRs are shown with the chain).
 BOARD_KRS = """
+WITH w AS (  -- one pass over the weights (a lateral per KR was planned as a scan per KR)
+    SELECT kr_id, array_agg(objective_id ORDER BY objective_id) AS objective_ids,
+           min(objective_id) AS first_objective
+    FROM okr_kr_weight GROUP BY kr_id
+)
 SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id) AS owner_name,
        k.owner_unit_id, k.kind, k.unit, k.start_value, k.target_value, k.open_request_id,
        k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
@@ -34,11 +39,7 @@ LEFT JOIN LATERAL (
 ) c ON true
 LEFT JOIN kr_progress p ON p.kr_id = k.kr_id
 LEFT JOIN key_result b ON b.id = k.kr_id
-LEFT JOIN LATERAL (
-    SELECT array_agg(objective_id ORDER BY objective_id) AS objective_ids,
-           min(objective_id) AS first_objective
-    FROM okr_kr_weight WHERE kr_id = k.kr_id
-) w ON true
+LEFT JOIN w ON w.kr_id = k.kr_id
 LEFT JOIN okr_objective o ON o.objective_id = w.first_objective
 LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
 LEFT JOIN okr_adjustment a ON a.kr_id = k.kr_id AND a.request_id = k.open_request_id
