@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -83,3 +84,15 @@ class TokenCache:
             self._entries.clear()
         self._entries[digest] = (now, client)
         return client
+
+
+async def list_clients(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT name, role, person_id, unit_id FROM api_client ORDER BY name")
+    return [dict(r) for r in rows]
+
+
+async def revoke_client(conn: asyncpg.Connection, name: str) -> bool:
+    """Forget the client's token digest; False if there is no such client."""
+    return (
+        await conn.fetchval("DELETE FROM api_client WHERE name = $1 RETURNING true", name) or False
+    )

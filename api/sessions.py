@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -118,3 +119,22 @@ async def session_client(conn: asyncpg.Connection, token: str) -> tuple[Client, 
 
 async def close_session(conn: asyncpg.Connection, token: str) -> None:
     await conn.execute("DELETE FROM user_session WHERE token_hash = $1", token_digest(token))
+
+
+async def list_users(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT u.username, u.role, u.person_id, u.unit_id,"
+        " u.password_hash IS NOT NULL AS has_password,"
+        " (SELECT count(*) FROM user_session s WHERE s.username = u.username"
+        "  AND s.expires_at > now()) AS sessions"
+        " FROM app_user u ORDER BY u.username"
+    )
+    return [dict(r) for r in rows]
+
+
+async def remove_user(conn: asyncpg.Connection, username: str) -> bool:
+    """Delete the user; sessions and login links go with it (ON DELETE CASCADE)."""
+    deleted = await conn.fetchval(
+        "DELETE FROM app_user WHERE username = $1 RETURNING true", username
+    )
+    return bool(deleted)

@@ -17,6 +17,7 @@ import yaml
 
 from infra.logging import configure_logging
 from infra.settings import Settings
+from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
 
 
@@ -168,98 +169,6 @@ def catalog_load(settings: Settings, path: Path) -> None:
     click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
 
 
-@cli.group()
-def users() -> None:
-    """People who log in to the board and the API (password or one-time link)."""
-
-
-@users.command("add")
-@click.argument("username")
-@click.option("--role", type=click.Choice(["hq_admin", "manager", "rep", "auditor"]), required=True)
-@click.option("--person", "person_id", required=True)
-@click.option("--unit", "unit_id", required=True)
-@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-@click.pass_obj
-def users_add(
-    settings: Settings, username: str, role: str, person_id: str, unit_id: str, password_stdin: bool
-) -> None:
-    """Create or update a user (the password is stored as a scrypt digest only)."""
-    from api.sessions import add_user
-    from infra.postgres.db import connect
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-
-    async def run() -> None:
-        conn = await connect(settings.dsn)
-        try:
-            await add_user(conn, username, role, person_id, unit_id, password)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(run())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"user {username} ({role}, {person_id} in {unit_id})")
-
-
-@users.command("login-link")
-@click.argument("username")
-@click.option("--minutes", default=15, show_default=True)
-@click.pass_obj
-def users_login_link(settings: Settings, username: str, minutes: int) -> None:
-    """Print a one-time login link to the board (valid for --minutes, usable once)."""
-    from api.sessions import create_login_link
-    from infra.postgres.db import connect
-
-    async def run() -> str:
-        conn = await connect(settings.dsn)
-        try:
-            return await create_login_link(conn, username, timedelta(minutes=minutes))
-        finally:
-            await conn.close()
-
-    try:
-        token = asyncio.run(run())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"http://{settings.api_host}:{settings.api_port}/v1/session/link/{token}?then=board")
-
-
-@cli.group()
-def tokens() -> None:
-    """API client tokens."""
-
-
-@tokens.command("create")
-@click.argument("name")
-@click.option(
-    "--role",
-    type=click.Choice(["ingest", "reader", "admin", "hq_admin", "manager", "rep", "auditor"]),
-    required=True,
-)
-@click.option("--person", "person_id", help="the person a people role acts as")
-@click.option("--unit", "unit_id", help="the org unit that person belongs to or manages")
-@click.pass_obj
-def tokens_create(
-    settings: Settings, name: str, role: str, person_id: str | None, unit_id: str | None
-) -> None:
-    """Create (or rotate) a client's token and print it once."""
-    from api.auth import create_client
-    from infra.postgres.db import connect
-
-    async def run() -> str:
-        conn = await connect(settings.dsn)
-        try:
-            return await create_client(conn, name, role, person_id, unit_id)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from exc
-        finally:
-            await conn.close()
-
-    click.echo(asyncio.run(run()))
-
-
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--chunk", default=5000, show_default=True, help="facts per publish round")
@@ -378,6 +287,8 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
 
 
 cli.add_command(audit)
+cli.add_command(users)
+cli.add_command(tokens)
 
 
 @cli.group()

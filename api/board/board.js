@@ -606,7 +606,8 @@ function startAlerts() {
     if (seen.has(event.lastEventId)) return;
     seen.add(event.lastEventId);
     const alert = JSON.parse(event.data);
-    const item = el("li", { "data-type": alert.type }, el("time", { text: ago(alert.occurred_at) }), " ", alertText(alert));
+    const item = el("li", { "data-type": alert.type, "data-kr-id": alert.kr_id },
+      el("time", { text: ago(alert.occurred_at) }), " ", alertText(alert));
     const list = $("alerts");
     list.prepend(item);
     while (list.children.length > 50) list.lastChild.remove();

@@ -233,6 +233,28 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         assert await rep.inner_text("#mine h2") == "My objectives and key results"
         await _shot(rep, "rita-after-approval-en")
 
+        # live alerts: the clock moves, KRs change colour; the rep's board lists alerts about
+        # KRs of her scope only (the stream applies the same rule)
+        moved = await run_cli(env, "evaluate", "--at", "2026-12-20T12:00:00+08:00")
+        assert moved.returncode == 0, moved.stderr
+        alerts = rep.locator("#alerts li[data-type='alert.kr.health_changed']")
+        await expect(alerts.first).to_be_visible(timeout=30_000)
+        about = await alerts.evaluate_all("items => items.map(i => i.dataset.krId)")
+        assert about and set(about) <= visible["rita"], set(about) - visible["rita"]
+
+        # the manager records a calibration meeting's outcomes on his board
+        outcomes = manager.locator("#outcomes-form")
+        verdict = outcomes.locator("select[name=verdict]").first
+        judged = await verdict.get_attribute("data-kr-id")
+        await verdict.select_option("amber")
+        await outcomes.locator("textarea[name=decisions]").fill("一月在重点门店做品鉴会")
+        await outcomes.locator("button[type=submit]").click()
+        await expect(manager.locator("#notice")).to_have_text("会议结论已保存")
+        recorded = await _calibration_outcomes(env)
+        assert recorded and recorded[-1]["decisions"] == ["一月在重点门店做品鉴会"]
+        assert recorded[-1]["verdicts"][0]["kr_id"] == judged
+        assert recorded[-1]["verdicts"][0]["health"] == "amber"
+
         # the auditor sees the charts; the audit history has both steps
         auditor = pages["alex"][1]
         charts_loaded = (
@@ -287,3 +309,16 @@ async def _target_of(env, kr_id: str) -> Decimal:
         )
     finally:
         await conn.close()
+
+
+async def _calibration_outcomes(env) -> list[dict]:
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT payload FROM event_store"
+            " WHERE event_type = 'okr.calibration.outcomes_recorded'"
+            " ORDER BY position"
+        )
+    finally:
+        await conn.close()
+    return [json.loads(r["payload"]) for r in rows]

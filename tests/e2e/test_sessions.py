@@ -102,3 +102,42 @@ async def test_password_and_link_logins_with_csrf_on_writes(env):
     token = url.rsplit("/", 1)[1].split("?")[0]
     assert PASSWORD not in logs and token not in logs
     assert csrf not in logs
+
+
+async def test_removing_a_user_ends_their_sessions_and_a_revoked_token_stops_working(env):
+    from tests.stack import eventually
+
+    await load_company(env.settings, small_company())
+    added = await run_cli(
+        env,
+        *("users", "add", "rita", "--role", "rep", "--person", "p-rita"),
+        *("--unit", "rep-east-city1-1", "--password-stdin"),
+        input=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    token = (await run_cli(env, "tokens", "create", "pos-feed", "--role", "ingest")).stdout.strip()
+    base = await start_api(env)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        login = await http.post("/v1/session", json={"username": "rita", "password": PASSWORD})
+        assert login.status_code == 200
+        listed = (await run_cli(env, "users", "list")).stdout
+        assert "rita" in listed and "password" in listed and "sessions 1" in listed
+
+        removed = await run_cli(env, "users", "remove", "rita")
+        assert removed.returncode == 0, removed.stderr
+        assert (await http.get("/v1/session")).status_code == 401  # at once
+        again = await run_cli(env, "users", "remove", "rita")
+        assert again.returncode != 0 and "no user 'rita'" in again.stderr
+
+        ingest = {"Authorization": f"Bearer {token}"}
+        assert (await http.post("/v1/sales/batch", headers=ingest, json={})).status_code == 422
+        assert "pos-feed" in (await run_cli(env, "tokens", "list")).stdout
+        revoked = await run_cli(env, "tokens", "revoke", "pos-feed")
+        assert revoked.returncode == 0, revoked.stderr
+
+        async def refused() -> bool:
+            reply = await http.post("/v1/sales/batch", headers=ingest, json={})
+            return reply.status_code == 401
+
+        await eventually(refused, 10, "the revoked token refused")  # the cache holds 5 s
+        assert "pos-feed" not in (await run_cli(env, "tokens", "list")).stdout
