@@ -105,7 +105,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
 
     @app.middleware("http")
-    async def _storable_path_and_query(request: Request, call_next: Any) -> Any:
+    async def _screen_and_time(request: Request, call_next: Any) -> Any:
         """A NUL or lone surrogate in the path or the query is refused before any route;
         every answer says how long the server took (Server-Timing, until the body starts)."""
         started = time.perf_counter()

@@ -1,5 +1,5 @@
-"""Who may see which goal: the one read-scope rule the API (and later the board and the SSE
-stream) applies to people."""
+"""Who may see which goal: the one read-scope rule the API, the board and the SSE stream apply
+to people (writes are ruled by the stream deciders)."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def region_alert_refusal(
 
 
 def unit_refusal(viewer_role: str, viewer_unit_id: str, unit_id: str, org: OrgTree) -> str | None:
-    """Reads about a whole unit (its calibration agenda, its team view) are for the managers
-    of the unit or above it, HQ admins and auditors; a person's own unit is theirs too."""
+    """Reads about a whole unit (its calibration agenda) are for the managers of the unit or
+    above it, HQ admins and auditors; a person's own unit is theirs too."""
     if viewer_role in SEES_EVERYTHING or unit_id == viewer_unit_id:
         return None
     if viewer_role == "manager" and unit_id in org.units:
