@@ -145,6 +145,27 @@ function number(value) {
   return Number.isFinite(n) ? FORMATS[state.lang].format(n) : String(value);
 }
 
+// The server words its reasons in English (domain/health.py, domain/calibration.py); the few
+// shapes they take are rendered in the board's language here.
+const REASONS = [
+  [/^(-?[\d.]+) points behind the pacing line$/, { zh: "落后进度线 $1 个百分点" }],
+  [/^on or ahead of pace$/, { zh: "进度达标或领先" }],
+  [/^no update for 14 days$/, { zh: "14 天没有更新" }],
+  [/^open blocker: (.*)$/s, { zh: "存在阻碍：$1" }],
+  [/^never checked in$/, { zh: "从未打卡" }],
+  [/^last check-in ([\d.]+) days ago$/, { zh: "上次打卡在 $1 天前" }],
+  [/^request (\S+) waiting ([\d.]+) days$/, { zh: "申请 $1 已等待 $2 天" }],
+];
+
+function reasonText(text) {
+  return String(text).split("; ").map((part) => {
+    for (const [pattern, words] of REASONS) {
+      if (pattern.test(part) && words[state.lang]) return part.replace(pattern, words[state.lang]);
+    }
+    return part;
+  }).join(state.lang === "zh" ? "；" : "; ");
+}
+
 function notice(text) {
   $("notice").textContent = text;
 }
@@ -298,7 +319,7 @@ function krCard(kr) {
     el("div", { className: "meta", text: `${t("progress")} ${number(kr.progress)}% · ${t("expected")} ${number(kr.expected)}%` }),
     el("div", { className: "meta provenance", text: `${provenance} · ${t("updated")} ${ago(kr.as_of)}` }),
   );
-  if (kr.reasons && kr.reasons.length) card.append(el("p", { className: "reasons", text: kr.reasons.join("; ") }));
+  if (kr.reasons && kr.reasons.length) card.append(el("p", { className: "reasons", text: reasonText(kr.reasons.join("; ")) }));
   if (kr.open_blocker) card.append(el("p", { className: "reasons", text: `${t("blocker_open")}: ${kr.open_blocker}` }));
   const pending = (state.board.inbox || []).find((item) => item.kr_id === kr.kr_id);
   if (kr.open_request_id) {
@@ -533,7 +554,7 @@ async function loadAgenda() {
   $("agenda").replaceChildren(...(shown.length ? shown.map((item) =>
     el("li", { "data-kr-id": item.kr_id },
       el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
-      healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${item.detail}`)) : [el("li", { text: t("agenda_empty") })]));
+      healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${reasonText(item.detail || "")}`)) : [el("li", { text: t("agenda_empty") })]));
   if (items.length > shown.length) {
     $("agenda").append(el("li", { className: "meta", text: t("agenda_more", { n: items.length - shown.length }) }));
   }

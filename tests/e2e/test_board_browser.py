@@ -174,6 +174,8 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         mine = rep.locator(f'article.kr[data-kr-id="{REP_KR}"]')
         assert await mine.locator("svg.pacing line.pace").count() == 1
         assert "自动" in await mine.locator(".provenance").inner_text()
+        reasons = await mine.locator(".reasons").first.inner_text()
+        assert "进度" in reasons and "pace" not in reasons  # the colour's reasons in Chinese
 
         # check-in with hints as you type
         await mine.locator("button.check-in").click()
