@@ -91,7 +91,10 @@ async def user_by_link(conn: asyncpg.Connection, token: str) -> str | None:
 
 
 async def open_session(conn: asyncpg.Connection, username: str) -> tuple[str, str]:
-    """(session token for the cookie, CSRF token for the page)."""
+    """(session token for the cookie, CSRF token for the page). Expired sessions and login
+    links of everyone are deleted on the way (both tables stay the size of what is live)."""
+    await conn.execute("DELETE FROM user_session WHERE expires_at <= now()")
+    await conn.execute("DELETE FROM login_link WHERE expires_at <= now()")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     await conn.execute(
         "INSERT INTO user_session (token_hash, username, csrf_token, expires_at)"

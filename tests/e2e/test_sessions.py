@@ -116,12 +116,25 @@ async def test_removing_a_user_ends_their_sessions_and_a_revoked_token_stops_wor
     )
     assert added.returncode == 0, added.stderr
     token = (await run_cli(env, "tokens", "create", "pos-feed", "--role", "ingest")).stdout.strip()
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:  # a session that ran out yesterday
+        await conn.execute(
+            "INSERT INTO user_session (token_hash, username, csrf_token, expires_at)"
+            " VALUES ('stale', 'rita', 'x', now() - interval '1 day')"
+        )
+    finally:
+        await conn.close()
     base = await start_api(env)
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         login = await http.post("/v1/session", json={"username": "rita", "password": PASSWORD})
         assert login.status_code == 200
         listed = (await run_cli(env, "users", "list")).stdout
         assert "rita" in listed and "password" in listed and "sessions 1" in listed
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:  # logging in cleared the expired one
+            assert await conn.fetchval("SELECT count(*) FROM user_session") == 1
+        finally:
+            await conn.close()
 
         removed = await run_cli(env, "users", "remove", "rita")
         assert removed.returncode == 0, removed.stderr
