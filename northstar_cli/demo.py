@@ -101,7 +101,7 @@ def run_demo(settings: Settings) -> None:
     print(
         f"""
 Northstar demo is running ({krs} metric KRs, 96 reps, sales streaming at ~200 facts/s).
-OKR tree: {"already seeded" if okrs is None else f"{okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
+OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
   The board:           {base}/board  -- log in with a one-time link (valid 1 hour):
 {board}

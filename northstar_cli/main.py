@@ -311,7 +311,8 @@ def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
     click.echo(
         f"rebuilt {name}: {report.records:,} records in {report.seconds:.1f}s ="
         f" {report.records / max(report.seconds, 1e-9):,.0f} records/s;"
-        f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records)"
+        f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records,"
+        f" {report.swap_retries} retries)"
     )
 
 
@@ -470,7 +471,8 @@ def simulate_okrs(
     click.echo(
         "already seeded"
         if report is None
-        else f"{report.objectives} objectives, {report.key_results} KRs, {report.requests} "
+        else f"{report.people} people, {report.objectives} objectives, {report.key_results} KRs, "
+        f"{report.requests} "
         f"adjustment requests, {report.decisions} decisions ({report.applied} applied)"
     )
 

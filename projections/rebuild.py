@@ -9,6 +9,7 @@ rebuilt: they record what was alerted, and stay as they are."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -44,6 +45,11 @@ class RebuildReport:
     seconds: float = 0.0
     swap_seconds: float = 0.0
     caught_up_records: int = 0
+    swap_retries: int = 0
+
+
+SWAP_LOCK_WAIT_MS = 200
+SWAP_ATTEMPTS = 20
 
 
 class Rebuild(ABC):
@@ -88,12 +94,25 @@ class Rebuild(ABC):
             ) as bar:
                 report.records += await self._replay(consumer, rebuild, ends, bar.update)
             swap_started = time.monotonic()
-            async with admin.transaction():
-                ends = await self._hold_live(admin, consumer)
-                report.caught_up_records = await self._replay(consumer, rebuild, ends, None)
-                report.records += report.caught_up_records
-                await self._move_tables(admin)
-                await self._after_swap(admin)
+            for attempt in range(1, SWAP_ATTEMPTS + 1):
+                try:
+                    async with admin.transaction():
+                        ends = await self._hold_live(admin, consumer)
+                        caught_up = await self._replay(consumer, rebuild, ends, None)
+                        report.caught_up_records += caught_up
+                        report.records += caught_up
+                        # Readers lock the tables one by one in their own order: waiting
+                        # less than PostgreSQL's deadlock_timeout (1 s) makes the swap, not a
+                        # reader, the one that gives way, and it tries again.
+                        await admin.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_WAIT_MS}ms'")
+                        await self._move_tables(admin)
+                        await self._after_swap(admin)
+                    break
+                except asyncpg.LockNotAvailableError:
+                    if attempt == SWAP_ATTEMPTS:
+                        raise
+                    report.swap_retries += 1
+                    await asyncio.sleep(0.05 * attempt)
             report.swap_seconds = time.monotonic() - swap_started
             await admin.execute(f"DROP SCHEMA IF EXISTS replaced_{self._tag} CASCADE")
         finally:

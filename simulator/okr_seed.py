@@ -36,8 +36,10 @@ from domain.objectives import (
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
+from handlers.organisation import OrgCommandHandler
 from infra.settings import Settings
 from simulator.company import PREMIUM_SKUS, quarter_of
+from simulator.people import register_people
 
 NORTH_STAR = "north-star"
 
@@ -52,6 +54,7 @@ def person_for(unit_id: str, level: str) -> Actor:
 
 @dataclass
 class SeedReport:
+    people: int = 0
     objectives: int = 0
     key_results: int = 0
     requests: int = 0
@@ -401,6 +404,9 @@ async def seed_company_okrs(
 ) -> SeedReport:
     seeder = OkrSeeder(krs, objectives, conn, start)
     hq = person_for("hq", "hq")
+    people = [person_for(u.id, u.level) for u in company.units]
+    org = OrgCommandHandler(krs.store, krs.org, krs.clock)
+    seeder.report.people = await register_people(conn, org, company, people, start)
     hq_commands = HqCommandHandler(krs.store, krs.org, krs.clock)
     quarter_start, quarter_end = quarter_of(start.date())
     await hq_commands.define_cycle(
