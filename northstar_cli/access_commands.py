@@ -3,28 +3,13 @@ of API clients and ingest producers (both stored as digests only)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 import click
 
 from infra.settings import Settings
-
-
-def _run(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    from infra.postgres.db import connect
-
-    async def run() -> Any:
-        conn = await connect(settings.dsn)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+from northstar_cli.with_db import with_connection
 
 
 @click.group()
@@ -47,7 +32,9 @@ def users_add(
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        _run(settings, lambda conn: add_user(conn, username, role, person_id, unit_id, password))
+        with_connection(
+            settings, lambda conn: add_user(conn, username, role, person_id, unit_id, password)
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username} ({role}, {person_id} in {unit_id})")
@@ -62,7 +49,7 @@ def users_login_link(settings: Settings, username: str, minutes: int) -> None:
     from api.sessions import create_login_link
 
     try:
-        token = _run(
+        token = with_connection(
             settings, lambda conn: create_login_link(conn, username, timedelta(minutes=minutes))
         )
     except ValueError as exc:
@@ -92,7 +79,11 @@ def tokens_create(
     from api.auth import create_client
 
     try:
-        click.echo(_run(settings, lambda conn: create_client(conn, name, role, person_id, unit_id)))
+        click.echo(
+            with_connection(
+                settings, lambda conn: create_client(conn, name, role, person_id, unit_id)
+            )
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
@@ -103,7 +94,7 @@ def users_list(settings: Settings) -> None:
     """Users with their role, person, unit, whether a password is set, and live sessions."""
     from api.sessions import list_users
 
-    for u in _run(settings, list_users):
+    for u in with_connection(settings, list_users):
         password = "password" if u["has_password"] else "links only"
         click.echo(
             f"{u['username']:16} {u['role']:9} {u['person_id']:22} {u['unit_id']:18}"
@@ -118,7 +109,7 @@ def users_remove(settings: Settings, username: str) -> None:
     """Delete a user; their sessions and login links end at once."""
     from api.sessions import remove_user
 
-    if not _run(settings, lambda conn: remove_user(conn, username)):
+    if not with_connection(settings, lambda conn: remove_user(conn, username)):
         raise click.ClickException(f"no user {username!r}")
     click.echo(f"user {username} removed; their sessions ended")
 
@@ -129,7 +120,7 @@ def tokens_list(settings: Settings) -> None:
     """API clients: name, role, person and unit (the tokens themselves are not stored)."""
     from api.auth import list_clients
 
-    for c in _run(settings, list_clients):
+    for c in with_connection(settings, list_clients):
         click.echo(f"{c['name']:20} {c['role']:9} {c['person_id'] or '-':22} {c['unit_id'] or '-'}")
 
 
@@ -140,6 +131,6 @@ def tokens_revoke(settings: Settings, name: str) -> None:
     """Revoke a client's token (the API stops accepting it within 5 seconds)."""
     from api.auth import revoke_client
 
-    if not _run(settings, lambda conn: revoke_client(conn, name)):
+    if not with_connection(settings, lambda conn: revoke_client(conn, name)):
         raise click.ClickException(f"no client {name!r}")
     click.echo(f"token of {name} revoked")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from infra.settings import Settings
+from northstar_cli.with_db import with_connection
 
 
 @click.group()
@@ -209,7 +210,7 @@ def audit_as_of(
     """The OKRs as they stood at MOMENT, folded from the events that occurred up to it (JSON)."""
     from audit.as_of import state_as_of
 
-    state = _audit_run(
+    state = with_connection(
         settings,
         lambda conn: state_as_of(conn, _zoned(moment, settings), kr_id, objective_id, unit_id),
     )
@@ -234,7 +235,7 @@ def audit_diff(
     """What changed in the OKRs between FIRST and SECOND: added, removed, field old -> new."""
     from audit.as_of import changes_between
 
-    report = _audit_run(
+    report = with_connection(
         settings,
         lambda conn: changes_between(
             conn,
@@ -265,19 +266,6 @@ def _zoned(moment: datetime, settings: Settings) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
 
 
-def _audit_run(settings: Settings, step: Any) -> Any:
-    from infra.postgres.db import connect
-
-    async def run() -> Any:
-        conn = await connect(settings.dsn)
-        try:
-            return await step(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
 @audit.command("views")
 @click.option("--per", type=click.Choice(["week", "month"]), default="week", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
@@ -288,7 +276,7 @@ def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> N
     from audit.charts import goal_view_chart
     from audit.goal_views import goal_views
 
-    rows = _audit_run(
+    rows = with_connection(
         settings,
         lambda conn: goal_views(conn, per, settings.company_timezone),  # type: ignore[arg-type]
     )
