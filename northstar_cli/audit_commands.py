@@ -53,7 +53,6 @@ def audit_history(
     from zoneinfo import ZoneInfo
 
     from audit.history import HistoryFilter, as_csv, change_document, target_change_history
-    from infra.postgres.db import connect
 
     zone = ZoneInfo(settings.company_timezone)
     selection = HistoryFilter(
@@ -65,14 +64,7 @@ def audit_history(
         *(m if m is None or m.tzinfo else m.replace(tzinfo=zone) for m in (since, until)),
     )
 
-    async def run() -> list[Any]:
-        conn = await connect(settings.dsn)
-        try:
-            return await target_change_history(conn, selection)
-        finally:
-            await conn.close()
-
-    changes = asyncio.run(run())
+    changes = with_connection(settings, lambda conn: target_change_history(conn, selection))
     if fmt == "json":
         text = json.dumps([change_document(c) for c in changes], indent=2, ensure_ascii=False)
     elif fmt == "csv":
@@ -302,17 +294,9 @@ def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> N
 def audit_verify(settings: Settings, as_json: bool) -> None:
     """Check every stream's hash chain in the event store and that the OKR events topic carries
     exactly the same events; names the first broken link of each stream; exit 1 on any."""
-    from audit.verify import Verification, verify
-    from infra.postgres.db import connect
+    from audit.verify import verify
 
-    async def run() -> Verification:
-        conn = await connect(settings.dsn)
-        try:
-            return await verify(conn, settings, quiet=as_json)
-        finally:
-            await conn.close()
-
-    result = asyncio.run(run())
+    result = with_connection(settings, lambda conn: verify(conn, settings, quiet=as_json))
     findings = [str(f) for f in result.findings]
     if as_json:
         click.echo(json.dumps({**result.__dict__, "findings": findings}, indent=2))

@@ -19,6 +19,7 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
+from northstar_cli.with_db import with_connection
 
 
 @click.group()
@@ -150,7 +151,6 @@ def catalog_load(settings: Settings, path: Path) -> None:
 
     from domain.catalog import CompanyCatalog
     from domain.messages import DomainError
-    from infra.postgres.db import connect
     from projections.catalog import load_catalog
 
     try:
@@ -158,14 +158,7 @@ def catalog_load(settings: Settings, path: Path) -> None:
     except (ValidationError, DomainError) as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
 
-    async def run() -> int:
-        conn = await connect(settings.dsn)
-        try:
-            return await load_catalog(conn, company)
-        finally:
-            await conn.close()
-
-    krs = asyncio.run(run())
+    krs = with_connection(settings, lambda conn: load_catalog(conn, company))
     click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
 
 
