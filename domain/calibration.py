@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.cycles import require_defined_cycle
 from domain.event_chain import RecordedEvent
 from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
 from domain.key_result_stream import Actor, Conflict, NotAllowed, NotFound
@@ -211,11 +212,13 @@ def _chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
 
 
 def decide_calibration(
-    state: MeetingState, command: CalibrationCommand, org: OrgTree
+    state: MeetingState, command: CalibrationCommand, org: OrgTree, cycles: frozenset[str]
 ) -> tuple[CalibrationEvent, ...]:
+    """Events for a calibration command; `cycles` are the defined cycle ids."""
     if isinstance(command, ScheduleCalibration):
         if state.unit_id is not None:
             raise Conflict(f"meeting {command.meeting_id!r} is already scheduled")
+        require_defined_cycle(command.cycle_id, cycles)
         if command.unit_id not in org.units:
             raise NotFound(f"unknown org unit {command.unit_id!r}")
         if not _chairs(command.actor, command.unit_id, org):

@@ -69,6 +69,9 @@ class CycleDefined(Message):
     amber_max_gap: Decimal = DEFAULT_THRESHOLDS.amber_max
 
 
+_CYCLE_DEFINED = CycleDefined.model_fields["type"].default
+
+
 class NorthStarSet(Message):
     """The north star is now this metric and target (earlier values stay in the history)."""
 
@@ -122,6 +125,21 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
             amber_max_gap=command.amber_max_gap,
         ),
     )
+
+
+def defined_cycle_ids(history: list[RecordedEvent]) -> frozenset[str]:
+    """The ids of the cycles HQ has defined, from the cycles stream."""
+    return frozenset(str(e.payload["cycle_id"]) for e in history if e.type == _CYCLE_DEFINED)
+
+
+def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:
+    """Goals and meetings belong to a cycle HQ defined; any other string is refused (422)."""
+    if cycle_id not in defined:
+        known = ", ".join(sorted(defined)[-4:]) or "none yet"
+        raise Invalid(
+            f"cycle_id: no cycle {cycle_id!r} is defined (defined: {known}); HQ defines"
+            " cycles with POST /v1/okr/cycles or `northstar okr define-cycle`"
+        )
 
 
 def decide_north_star(command: SetNorthStar) -> tuple[NorthStarSet]:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.cycles import require_defined_cycle
 from domain.event_chain import EventTypes, RecordedEvent
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.messages import AwareDatetime, Message
@@ -199,10 +200,16 @@ def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id:
 
 
 def decide(
-    state: PortfolioState, command: PortfolioCommand, org: OrgTree, focus: FocusMode = "block"
+    state: PortfolioState,
+    command: PortfolioCommand,
+    org: OrgTree,
+    cycles: frozenset[str],
+    focus: FocusMode = "block",
 ) -> Decision:
-    """Events for a portfolio command, or a DomainError; `focus` is HQ's current policy."""
+    """Events for a portfolio command, or a DomainError; `cycles` are the defined cycle ids,
+    `focus` is HQ's current policy."""
     if isinstance(command, DefineObjective):
+        require_defined_cycle(command.cycle_id, cycles)
         if command.owner_unit_id not in org.units:
             raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
         if not _may_manage(command.actor, command.owner_unit_id, org, command.owner_person_id):

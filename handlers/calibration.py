@@ -21,6 +21,7 @@ class CalibrationCommandHandler(StreamCommands):
         command: CalibrationCommand,
         idempotency_key: str | None = None,
     ) -> AppendResult:
+        cycles = await self.defined_cycles(conn)
         return await self.run(
             conn,
             stream_id=meeting_stream(command.meeting_id),
@@ -28,5 +29,7 @@ class CalibrationCommandHandler(StreamCommands):
             actor_id=command.actor.person_id,
             occurred_at=command.at,
             idempotency_key=idempotency_key,
-            decide=lambda history, org: decide_calibration(meeting_state(history), command, org),
+            decide=lambda history, org: decide_calibration(
+                meeting_state(history), command, org, cycles
+            ),
         )

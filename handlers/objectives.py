@@ -32,11 +32,12 @@ class ObjectiveCommandHandler(StreamCommands):
     ) -> tuple[AppendResult, Decision | None]:
         """The append's result and the decision (None when a retry was answered)."""
         policy = focus_mode(await self.store.load(conn, FOCUS_POLICY_STREAM))
+        cycles = await self.defined_cycles(conn)
         decisions: list[Decision] = []
 
         def decide_now(history: list[RecordedEvent], org: OrgTree) -> tuple[PortfolioEvent, ...]:
             state = fold([e for r in history if (e := portfolio_event_of(r)) is not None])
-            decisions.append(decide(state, command, org, policy))
+            decisions.append(decide(state, command, org, cycles, policy))
             return decisions[0].events
 
         result = await self.run(

@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 from pydantic import BaseModel
 
+from domain.cycles import CYCLES_STREAM, defined_cycle_ids
 from domain.event_chain import RecordedEvent, derive_event_id
 from domain.org import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
@@ -24,6 +25,10 @@ class StreamCommands:
         self.store = store
         self.org = org
         self.clock = clock
+
+    async def defined_cycles(self, conn: asyncpg.Connection) -> frozenset[str]:
+        """The cycle ids HQ has defined, from the command side's own store."""
+        return defined_cycle_ids(await self.store.load(conn, CYCLES_STREAM))
 
     async def run(
         self,

@@ -577,6 +577,52 @@ def okr_set_north_star(
     _admin(set_north_star(settings, metric, target, unit, owner_person_id))
 
 
+@okr.command("define-objective")
+@click.argument("objective_id")
+@click.option("--title", required=True)
+@click.option("--owner", "owner_person_id", required=True, help="the owner's person id")
+@click.option("--unit", "owner_unit_id", required=True, help="the owner's org unit")
+@click.option("--cycle", "cycle_id", required=True, help="a cycle HQ has defined")
+@click.option(
+    "--contributes-to",
+    "parents",
+    multiple=True,
+    metavar="PARENT:WEIGHT",
+    help="a parent objective (or north-star) and the weight given to it; repeatable",
+)
+@click.pass_obj
+def okr_define_objective(
+    settings: Settings,
+    objective_id: str,
+    title: str,
+    owner_person_id: str,
+    owner_unit_id: str,
+    cycle_id: str,
+    parents: tuple[str, ...],
+) -> None:
+    """Give a person an objective for a cycle (objective ids are unique company-wide)."""
+    from domain.objectives import Contribution
+    from northstar_cli.okr_admin import define_objective
+
+    contributions = []
+    for parent in parents:
+        parent_id, _, weight = parent.rpartition(":")
+        try:
+            contributions.append(Contribution(parent_id=parent_id, weight=Decimal(weight)))
+        except (ValueError, ArithmeticError) as exc:
+            raise click.BadParameter(f"{parent!r}: expected PARENT:WEIGHT") from exc
+    _admin(
+        define_objective(
+            settings,
+            objective_id,
+            title,
+            (owner_person_id, owner_unit_id),
+            cycle_id,
+            tuple(contributions),
+        )
+    )
+
+
 @okr.command("focus-policy")
 @click.argument("mode", type=click.Choice(["block", "warn"]))
 @click.pass_obj

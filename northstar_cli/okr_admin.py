@@ -13,7 +13,7 @@ import asyncpg
 
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.key_result_stream import Actor
-from domain.objectives import FocusMode, SetFocusPolicy
+from domain.objectives import Contribution, DefineObjective, FocusMode, SetFocusPolicy
 from handlers.cycles import HqCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.postgres.db import connect
@@ -100,3 +100,31 @@ async def set_focus_policy(settings: Settings, mode: FocusMode) -> AppendResult:
             SetFocusPolicy(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), mode=mode),
         ),
     )
+
+
+async def define_objective(
+    settings: Settings,
+    objective_id: str,
+    title: str,
+    owner: tuple[str, str],
+    cycle_id: str,
+    contributes_to: tuple[Contribution, ...],
+) -> AppendResult:
+    async def act(conn: asyncpg.Connection, actor: Actor, _: Any, objectives: Any) -> AppendResult:
+        result, _decision = await objectives.handle(
+            conn,
+            DefineObjective(
+                command_id=uuid.uuid4(),
+                actor=actor,
+                at=datetime.now(UTC),
+                owner_person_id=owner[0],
+                owner_unit_id=owner[1],
+                cycle_id=cycle_id,
+                objective_id=objective_id,
+                title=title,
+                contributes_to=contributes_to,
+            ),
+        )
+        return result  # type: ignore[no-any-return]
+
+    return await _as_hq(settings, act)

@@ -262,6 +262,15 @@ async def load_company(settings: Settings, company: CompanyCatalog) -> None:
         await conn.close()
 
 
+async def define_quarter(
+    settings: Settings, cycle_id: str = "2026-Q4", days: tuple[date, date] = QUARTER
+) -> None:
+    """HQ defines the tests' quarter, as goals and meetings need a defined cycle."""
+    from northstar_cli.okr_admin import define_cycle
+
+    await define_cycle(settings, cycle_id, "quarter", *days)
+
+
 async def produce_singles(settings: Settings, facts: Iterable[SaleFact]) -> None:
     """Publish facts the way an outside producer following the topic contract would."""
     from aiokafka import AIOKafkaProducer

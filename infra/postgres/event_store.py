@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from domain.event_chain import GENESIS_HASH, RecordedEvent, chain_hash
+from domain.key_result_stream import Conflict
 from domain.messages import DomainError
+from domain.unique_ids import claims_of, taken_message
 
 OUTBOX_CHANNEL = "northstar_outbox"
 
@@ -28,6 +30,14 @@ class ConcurrencyConflict(DomainError):
 
 class _AlreadyRecorded(Exception):
     """The events' ids are in the store already."""
+
+
+class _IdTaken(Exception):
+    """An id the events claim company-wide is held by another stream."""
+
+    def __init__(self, namespace: str, claimed_id: str) -> None:
+        super().__init__(namespace, claimed_id)
+        self.namespace, self.claimed_id = namespace, claimed_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,16 @@ class EventStore:
         except _AlreadyRecorded:
             # Event ids derive from the command id: these events are a retried command's.
             return await self._recorded(conn, events)
+        except _IdTaken as taken:
+            holder = await conn.fetchval(
+                "SELECT e.payload FROM unique_id_claim c JOIN event_store e"
+                " ON e.stream_id = c.stream_id AND e.version = c.version"
+                " WHERE c.namespace = $1 AND c.id = $2",
+                taken.namespace,
+                taken.claimed_id,
+            )
+            detail = json.loads(holder) if holder else {}
+            raise Conflict(taken_message(taken.namespace, taken.claimed_id, detail)) from None
 
     async def _append(
         self,
@@ -139,6 +159,7 @@ class EventStore:
                 if exc.constraint_name == "event_store_stream_id_version_key":
                     raise ConcurrencyConflict(stream_id, expected_version, None) from exc
                 raise
+            await self._claim_ids(conn, events)
             await conn.execute(
                 _INSERT_OUTBOX,
                 [e.event_id for e in events],
@@ -149,6 +170,20 @@ class EventStore:
             )
             await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
         return AppendResult(stream_id, versions[0], versions[-1], replayed=False)
+
+    async def _claim_ids(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
+        for event in events:
+            for namespace, claimed_id in claims_of(event.type, event.payload):
+                taken = await conn.fetchval(
+                    "INSERT INTO unique_id_claim (namespace, id, stream_id, version)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING false",
+                    namespace,
+                    claimed_id,
+                    event.stream_id,
+                    event.version,
+                )
+                if taken is None:
+                    raise _IdTaken(namespace, claimed_id)
 
     async def _recorded(
         self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]

@@ -19,7 +19,7 @@ from domain.key_result_stream import (
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
-from tests.stack import eventually, load_company, run_cli, small_company, start_api
+from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
 REP = Actor(person_id="p-rep", role="rep", unit_id="rep-east-city1-1")
@@ -27,6 +27,7 @@ REP = Actor(person_id="p-rep", role="rep", unit_id="rep-east-city1-1")
 
 async def test_agenda_from_live_data_and_outcomes_in_one_command(env):
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     handler = KeyResultCommandHandler(
         EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
     )
@@ -150,6 +151,7 @@ async def test_agenda_from_live_data_and_outcomes_in_one_command(env):
 
 async def test_a_practice_published_in_one_city_is_adopted_by_another(env):
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         city1 = await create_client(conn, "c1", "manager", "p-c1", "east-city1")

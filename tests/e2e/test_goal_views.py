@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from api.auth import create_client
-from tests.stack import eventually, load_company, run_cli, small_company, start_api
+from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api
 
 KR = {
     "kr_id": "kr-rep-q4",
@@ -32,6 +32,7 @@ OBJECTIVE = {
 
 async def test_reads_by_people_are_counted_per_role_and_period(env):
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         tokens = {

@@ -27,6 +27,7 @@ from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import (
     QUARTER,
+    define_quarter,
     eventually,
     expected_unit_totals,
     load_company,
@@ -44,6 +45,7 @@ CEO = Actor(person_id="p-ceo", role="hq_admin", unit_id="hq")
 async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
     company = small_company()
     await load_company(env.settings, company)
+    await define_quarter(env.settings)
     handler = KeyResultCommandHandler(
         EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
     )

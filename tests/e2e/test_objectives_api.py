@@ -6,11 +6,12 @@ import asyncpg
 import httpx
 
 from api.auth import create_client
-from tests.stack import load_company, small_company, start_api
+from tests.stack import define_quarter, load_company, small_company, start_api
 
 
 async def test_objective_portfolio_over_http(env):
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         rep = await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1")

@@ -28,7 +28,7 @@ from domain.messages import DomainError
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
-from tests.stack import eventually, kill9, load_company, small_company, start_api
+from tests.stack import define_quarter, eventually, kill9, load_company, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
 CITY = Actor(person_id="p-city", role="manager", unit_id="east-city1")
@@ -83,6 +83,7 @@ async def _caught_up(conn: asyncpg.Connection) -> bool:
 async def test_read_models_equal_a_fold_of_the_event_store(env):
     rng = random.Random(5)
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     handler = KeyResultCommandHandler(
         EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
     )
@@ -188,6 +189,7 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
     from handlers.objectives import ObjectiveCommandHandler
 
     await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
     handler = ObjectiveCommandHandler(
         EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
     )

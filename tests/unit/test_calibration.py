@@ -20,7 +20,7 @@ from domain.calibration import (
     calibration_agenda,
     decide_calibration,
 )
-from domain.key_result_stream import Conflict, NotAllowed, NotFound
+from domain.key_result_stream import Conflict, Invalid, NotAllowed, NotFound
 from tests.unit.test_key_result_decider import CITY_MANAGER, HQ, ORG, OTHER_CITY_MANAGER, REP
 
 NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)  # half-way through Q4
@@ -83,12 +83,13 @@ def cmd(cls, actor, **fields):
     return cls(command_id=uuid.uuid4(), meeting_id="cal-1", actor=actor, at=NOW, **fields)
 
 
+CYCLES = frozenset({"2026-Q4"})
 SCHEDULE = dict(unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1))
 
 
 def test_schedule_and_record_outcomes():
     (scheduled,) = decide_calibration(
-        MeetingState(), cmd(ScheduleCalibration, CITY_MANAGER, **SCHEDULE), ORG
+        MeetingState(), cmd(ScheduleCalibration, CITY_MANAGER, **SCHEDULE), ORG, CYCLES
     )
     assert scheduled == CalibrationScheduled(
         unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1), duration_minutes=45
@@ -102,9 +103,15 @@ def test_schedule_and_record_outcomes():
         ),
         decisions=("east region lends two merchandisers",),
     )
-    (recorded,) = decide_calibration(MeetingState(unit_id="sh"), outcome, ORG)
+    (recorded,) = decide_calibration(MeetingState(unit_id="sh"), outcome, ORG, CYCLES)
     assert isinstance(recorded, CalibrationOutcomesRecorded)
     assert recorded.decisions == ("east region lends two merchandisers",)
+
+
+def test_a_meeting_needs_a_defined_cycle():
+    command = cmd(ScheduleCalibration, CITY_MANAGER, **{**SCHEDULE, "cycle_id": "q4"})
+    with pytest.raises(Invalid, match="no cycle 'q4' is defined"):
+        decide_calibration(MeetingState(), command, ORG, CYCLES)
 
 
 @pytest.mark.parametrize(
@@ -150,4 +157,4 @@ def test_schedule_and_record_outcomes():
 )
 def test_refusals(state, command, error, message):
     with pytest.raises(error, match=message):
-        decide_calibration(state, command, ORG)
+        decide_calibration(state, command, ORG, CYCLES)

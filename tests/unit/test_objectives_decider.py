@@ -25,6 +25,7 @@ from domain.objectives import (
 from tests.unit.test_key_result_decider import AUDITOR, CITY_MANAGER, HQ, ORG, OTHER_REP, REP
 
 AT = datetime(2026, 11, 27, tzinfo=UTC)
+CYCLES = frozenset({"2026-Q4"})
 TO_NORTH_STAR = (Contribution(parent_id="north-star", weight=Decimal(40)),)
 
 
@@ -56,25 +57,27 @@ def define(n: int, actor=REP, **overrides):
 
 
 def test_define_aligned_to_the_north_star():
-    decision = decide(fold([]), define(1, contributes_to=TO_NORTH_STAR), ORG)
+    decision = decide(fold([]), define(1, contributes_to=TO_NORTH_STAR), ORG, CYCLES)
     assert decision.events == (defined(1).model_copy(update={"contributes_to": TO_NORTH_STAR}),)
     assert decision.hints == ()
 
 
 def test_a_fourth_active_objective_is_blocked_by_default():
     with pytest.raises(Conflict, match="already has 3 active objectives in 2026-Q4"):
-        decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG)
+        decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG, CYCLES)
 
 
 def test_under_the_warn_policy_it_is_recorded_with_a_hint():
-    decision = decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG, focus="warn")
+    decision = decide(
+        fold([defined(1), defined(2), defined(3)]), define(4), ORG, CYCLES, focus="warn"
+    )
     assert decision.events == (defined(4),)
     assert [h.code for h in decision.hints] == ["too_many_objectives"]
 
 
 def test_closed_objectives_do_not_count():
     closed = ObjectiveClosed(objective_id="o-1", outcome="dropped")
-    decision = decide(fold([defined(1), defined(2), defined(3), closed]), define(4), ORG)
+    decision = decide(fold([defined(1), defined(2), defined(3), closed]), define(4), ORG, CYCLES)
     assert decision.events == (defined(4),)
 
 
@@ -85,18 +88,29 @@ def test_weights_totalling_100():
         objective_id="o-1",
         weights={"kr-a": Decimal(60), "kr-b": Decimal(40)},
     )
-    assert decide(fold([defined(1)]), when, ORG).events == (
+    assert decide(fold([defined(1)]), when, ORG, CYCLES).events == (
         KeyResultWeightsSet(objective_id="o-1", weights={"kr-a": Decimal(60), "kr-b": Decimal(40)}),
     )
+
+
+def test_an_objective_needs_a_defined_cycle():
+    with pytest.raises(Invalid, match="no cycle '2026-Q9' is defined"):
+        decide(fold([]), define(1).model_copy(update={"cycle_id": "2026-Q9"}), ORG, CYCLES)
 
 
 def test_align_and_close():
     parents = (Contribution(parent_id="o-city", weight=Decimal(50)),)
     assert decide(
-        fold([defined(1)]), cmd(AlignObjective, objective_id="o-1", contributes_to=parents), ORG
+        fold([defined(1)]),
+        cmd(AlignObjective, objective_id="o-1", contributes_to=parents),
+        ORG,
+        CYCLES,
     ).events == (ObjectiveAligned(objective_id="o-1", contributes_to=parents),)
     assert decide(
-        fold([defined(1)]), cmd(CloseObjective, HQ, objective_id="o-1", outcome="achieved"), ORG
+        fold([defined(1)]),
+        cmd(CloseObjective, HQ, objective_id="o-1", outcome="achieved"),
+        ORG,
+        CYCLES,
     ).events == (ObjectiveClosed(objective_id="o-1", outcome="achieved"),)
 
 
@@ -157,7 +171,7 @@ REFUSALS = [
 )
 def test_refusals(history, when, error, message):
     with pytest.raises(error, match=message):
-        decide(fold(history), when, ORG)
+        decide(fold(history), when, ORG, CYCLES)
 
 
 def test_a_weight_above_100_is_refused_at_the_edge():
