@@ -41,3 +41,17 @@ async def target_changes(
     if format == "csv":
         return PlainTextResponse(as_csv(changes), media_type="text/csv")
     return [change_document(c) for c in changes]
+
+
+@router.get("/projection-skips")
+async def projection_skips(request: Request, _: AuditClient) -> list[dict[str, Any]]:
+    """Every event an operator told a read-model projection to pass over (`northstar
+    projections skip`): the stream, version, event, reason, who and when. The skipped event
+    itself stays in the event store untouched."""
+    from handlers.parked_streams import skipped_events
+
+    async with request.app.state.pool.acquire() as conn:
+        skips = await skipped_events(conn)
+    return [
+        {**e.payload, "skipped_by": e.actor, "skipped_at": e.occurred_at.isoformat()} for e in skips
+    ]

@@ -87,4 +87,22 @@ class CertificationSuggested(Message):
     occurred_at: datetime
 
 
-Alert = KrHealthChanged | RegionLagging | AdjustmentOverdue | CertificationSuggested
+class StreamParked(Message):
+    """A projection stopped applying one event stream at an event it cannot apply; the stream's
+    later events wait behind it, in order, until an operator retries (after a repair) or skips
+    the event. Every other stream goes on."""
+
+    type: Literal["alert.projection.stream_parked"] = "alert.projection.stream_parked"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    projection: str
+    stream_id: str
+    version: int
+    event_id: uuid.UUID
+    event_type: str
+    reason: str
+    detail: str
+    occurred_at: datetime
+
+
+Alert = KrHealthChanged | RegionLagging | AdjustmentOverdue | CertificationSuggested | StreamParked

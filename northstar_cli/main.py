@@ -19,6 +19,7 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
+from northstar_cli.parked_commands import parked, retry, skip
 from northstar_cli.with_db import with_connection
 
 
@@ -307,6 +308,10 @@ def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
         f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records,"
         f" {report.swap_retries} retries)"
     )
+
+
+for _command in (parked, retry, skip):
+    projections.add_command(_command)
 
 
 @cli.group()

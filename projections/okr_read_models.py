@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
 
 import asyncpg
+import structlog
 
+from domain.alerts import StreamParked, rule_alert_id
 from domain.cycles import CycleDefined, NorthStarSet
 from domain.event_chain import RecordedEvent
 from domain.key_result_stream import (
@@ -39,15 +42,47 @@ from domain.organisation import (
     PersonRoleChanged,
     org_event_of,
 )
+from projections.alert_outbox import enqueue_alerts
 from projections.kr_progress import refresh_progress
 
 PROJECTION = "okr_read_models"
+log = structlog.get_logger("northstar.projections")
 
 
-async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> int:
-    """Apply a batch in one transaction; returns how many events were new."""
+@dataclass(frozen=True, slots=True)
+class AppliedBatch:
+    applied: int  # events new to the read models
+    held: int  # events of parked streams, left waiting in the event store
+    parked: tuple[str, ...]  # streams parked by this batch
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    events: Sequence[RecordedEvent],
+    is_transient: Callable[[BaseException], bool] | None = None,
+    alerts_topic: str | None = None,
+) -> AppliedBatch:
+    """Apply a batch in one transaction. Without `is_transient` any failure propagates; with it,
+    a batch that fails for a lasting reason is applied again event by event, and a stream whose
+    event cannot apply is parked from that event on (its later events wait behind it, every
+    other stream goes on; an alert is written when `alerts_topic` is given)."""
+    try:
+        return await _apply_batch(conn, events, None, alerts_topic)
+    except Exception as exc:
+        if is_transient is None or is_transient(exc):
+            raise
+        log.warning("okr_batch_isolating", events=len(events), error=repr(exc)[:300])
+    return await _apply_batch(conn, events, is_transient, alerts_topic)
+
+
+async def _apply_batch(
+    conn: asyncpg.Connection,
+    events: Sequence[RecordedEvent],
+    is_transient: Callable[[BaseException], bool] | None,
+    alerts_topic: str | None,
+) -> AppliedBatch:
     streams = sorted({e.stream_id for e in events})
-    applied = 0
+    applied, held, parked_now = 0, 0, []
     async with conn.transaction():
         await conn.execute(
             "INSERT INTO okr_stream_position (stream_id, version)"
@@ -60,20 +95,32 @@ async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]
             streams,
         )
         position = {r["stream_id"]: r["version"] for r in rows}
+        parked = {
+            r["stream_id"]
+            for r in await conn.fetch(
+                "SELECT stream_id FROM okr_parked_stream WHERE stream_id = ANY($1::text[])",
+                streams,
+            )
+        }
         for recorded in events:
             if recorded.version <= position[recorded.stream_id]:
                 continue
-            kr_event = kr_event_of(recorded)
-            if kr_event is not None:
-                await _apply(conn, recorded, kr_event)
-            portfolio_event = portfolio_event_of(recorded)
-            if portfolio_event is not None:
-                await _apply_portfolio(conn, recorded, portfolio_event)
-            org_event = org_event_of(recorded)
-            if org_event is not None:
-                await _apply_org(conn, recorded, org_event)
-            if recorded.type in (CYCLE_DEFINED, NORTH_STAR_SET):
-                await _apply_hq(conn, recorded)
+            if recorded.stream_id in parked:
+                held += 1
+                continue
+            if is_transient is None:
+                await apply_one(conn, recorded)
+            else:
+                try:
+                    async with conn.transaction():
+                        await apply_one(conn, recorded)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    await park(conn, recorded, exc, alerts_topic)
+                    parked.add(recorded.stream_id)
+                    parked_now.append(recorded.stream_id)
+                    continue
             position[recorded.stream_id] = recorded.version
             applied += 1
         await conn.execute(
@@ -83,7 +130,72 @@ async def apply_events(conn: asyncpg.Connection, events: Sequence[RecordedEvent]
             list(position),
             list(position.values()),
         )
-    return applied
+    return AppliedBatch(applied, held, tuple(parked_now))
+
+
+async def park(
+    conn: asyncpg.Connection,
+    recorded: RecordedEvent,
+    error: BaseException,
+    alerts_topic: str | None,
+) -> None:
+    """Stop applying the event's stream at this event, saying why; alert once per parking."""
+    reason = type(error).__name__
+    detail = str(error)[:2000] or repr(error)[:2000]
+    at = await conn.fetchval(
+        "INSERT INTO okr_parked_stream (stream_id, version, event_id, event_type, reason,"
+        " detail, parked_at) VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())"
+        " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version,"
+        " event_id = excluded.event_id, event_type = excluded.event_type,"
+        " reason = excluded.reason, detail = excluded.detail, parked_at = excluded.parked_at"
+        " RETURNING parked_at",
+        recorded.stream_id,
+        recorded.version,
+        recorded.event_id,
+        recorded.type,
+        reason,
+        detail,
+    )
+    log.error(
+        "okr_stream_parked",
+        stream_id=recorded.stream_id,
+        version=recorded.version,
+        event_type=recorded.type,
+        reason=reason,
+        detail=detail[:300],
+    )
+    if alerts_topic is not None:
+        alert = StreamParked(
+            alert_id=rule_alert_id(
+                "stream-parked", PROJECTION, recorded.stream_id, str(recorded.version)
+            ),
+            projection=PROJECTION,
+            stream_id=recorded.stream_id,
+            version=recorded.version,
+            event_id=recorded.event_id,
+            event_type=recorded.type,
+            reason=reason,
+            detail=detail,
+            occurred_at=at,
+        )
+        await enqueue_alerts(
+            conn, [(alert, f"parked-{recorded.stream_id}", recorded.version)], alerts_topic
+        )
+
+
+async def apply_one(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+    """One event's effect on the read models (the caller holds its stream's position)."""
+    kr_event = kr_event_of(recorded)
+    if kr_event is not None:
+        await _apply(conn, recorded, kr_event)
+    portfolio_event = portfolio_event_of(recorded)
+    if portfolio_event is not None:
+        await _apply_portfolio(conn, recorded, portfolio_event)
+    org_event = org_event_of(recorded)
+    if org_event is not None:
+        await _apply_org(conn, recorded, org_event)
+    if recorded.type in (CYCLE_DEFINED, NORTH_STAR_SET):
+        await _apply_hq(conn, recorded)
 
 
 async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEvent) -> None:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from domain.event_chain import RecordedEvent
+from infra.failures import is_transient
 from infra.kafka.codec import decode_record
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -300,6 +301,7 @@ class OkrRebuild(Rebuild):
         "okr_cycle",
         "okr_north_star",
         "okr_stream_position",
+        "okr_parked_stream",
         "person",
     )
     shadowed = ("org_unit", "key_result", "kr_progress")
@@ -314,7 +316,7 @@ class OkrRebuild(Rebuild):
                 events.append(RecordedEvent.model_validate_json(record.value or b""))
             except ValidationError:
                 continue  # dead-lettered live
-        await apply_events(rebuild, events)
+        await apply_events(rebuild, events, is_transient)  # parks, alerts nothing
 
     async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
         # A live batch starts by writing its stream positions: it waits on this lock. Whatever

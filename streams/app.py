@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> faust.App:
         dead_letters,
         lambda: connect(settings.dsn),
         ZoneInfo(settings.company_timezone),
+        settings.alerts_topic,
     )
     okr_events = app.topic(
         settings.okr_events_topic,

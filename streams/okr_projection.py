@@ -10,6 +10,7 @@ import structlog
 from pydantic import ValidationError
 
 from domain.event_chain import RecordedEvent
+from infra.failures import is_transient
 from infra.kafka.codec import Reject
 from projections.okr_read_models import PROJECTION, apply_events, refresh_bound_krs
 from streams.dead_letters import DeadLetterPublisher
@@ -26,8 +27,10 @@ class OkrProjectionHandler:
         dead_letters: DeadLetterPublisher,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
         zone: tzinfo,
+        alerts_topic: str,
     ) -> None:
         self.topic = topic
+        self.alerts_topic = alerts_topic
         self.zone = zone
         self.dead_letters = dead_letters
         self.db = RetryingConnection(connect, PROJECTION)
@@ -45,7 +48,15 @@ class OkrProjectionHandler:
             await self.dead_letters.publish(rejects)
             log.warning("okr_records_dead_lettered", count=len(rejects))
         if events:
-            applied = await self.db.run(lambda conn: apply_events(conn, events))
-            log.debug("okr_batch_applied", records=len(records), applied=applied)
+            outcome = await self.db.run(
+                lambda conn: apply_events(conn, events, is_transient, self.alerts_topic)
+            )
+            log.debug(
+                "okr_batch_applied",
+                records=len(records),
+                applied=outcome.applied,
+                held=outcome.held,
+                parked=outcome.parked,
+            )
         # Also after a restart: a mark left by a batch whose refresh never ran is picked up.
         await self.db.run(lambda conn: refresh_bound_krs(conn, self.zone))

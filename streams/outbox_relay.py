@@ -175,7 +175,7 @@ def run_relay(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, restarting after transient failures with back-off."""
     import signal
 
-    from streams.failures import backoff_seconds, is_transient
+    from infra.failures import backoff_seconds, is_transient
 
     async def supervise() -> None:
         stop = asyncio.Event()

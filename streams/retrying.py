@@ -9,7 +9,7 @@ from typing import TypeVar
 import asyncpg
 import structlog
 
-from streams.failures import backoff_seconds, is_transient
+from infra.failures import backoff_seconds, is_transient
 
 log = structlog.get_logger("northstar.streams")
 T = TypeVar("T")

@@ -44,7 +44,33 @@ class SalesProjectionHandler:
     async def handle(self, records: Sequence[RawRecord]) -> None:
         """Apply the batch exactly once in effect; returns only when it is durably done."""
         decoded = [(r, decode_record(r.value, self.max_record_bytes)) for r in records]
-        await self.db.run(lambda conn: self._apply(conn, decoded))
+        await self._apply_isolating(decoded)
+
+    async def _apply_isolating(self, decoded: Sequence[tuple[RawRecord, Decoded]]) -> None:
+        """A batch that fails for a lasting reason (the connection retries passing ones in
+        place) is split in halves, in offset order, until the record that cannot apply is
+        alone: it is dead-lettered `apply_failed` and passed over; the rest are applied."""
+        try:
+            await self.db.run(lambda conn: self._apply(conn, decoded))
+            return
+        except Exception as exc:
+            if len(decoded) > 1:
+                middle = len(decoded) // 2
+                await self._apply_isolating(decoded[:middle])
+                await self._apply_isolating(decoded[middle:])
+                return
+            failure = exc
+        record = decoded[0][0]
+        detail = f"{type(failure).__name__}: {failure}"[:4000]
+        reject = Reject("apply_failed", detail, record.value or b"")
+        await self.dead_letters.publish([(reject, self.topic, record.partition, record.offset)])
+        log.error(
+            "record_apply_failed",
+            partition=record.partition,
+            offset=record.offset,
+            detail=detail[:300],
+        )
+        await self.db.run(lambda conn: self._apply(conn, [(record, Decoded())]))
 
     async def _apply(
         self, conn: asyncpg.Connection, decoded: Sequence[tuple[RawRecord, Decoded]]

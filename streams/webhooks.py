@@ -14,9 +14,9 @@ import httpx
 import structlog
 from aiokafka import AIOKafkaConsumer
 
+from infra.failures import backoff_seconds
 from infra.postgres.db import create_pool
 from infra.settings import Settings
-from streams.failures import backoff_seconds
 
 log = structlog.get_logger("northstar.webhooks")
 SIGNATURE_HEADER = "X-Northstar-Signature"

@@ -405,3 +405,26 @@ async def live_okr_company(env: TestEnv, folder: Path, adjustments: int) -> None
         await eventually(projected, 120, "the OKR read models")
     finally:
         await conn.close()
+
+
+async def dead_letters(settings: Settings, count: int, timeout: float = 60) -> list:
+    """The dead letters on the topic, by their id, once `count` are there (or at the timeout)."""
+    consumer = AIOKafkaConsumer(
+        settings.dead_letter_topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=32 * 1024 * 1024,
+        max_partition_fetch_bytes=32 * 1024 * 1024,
+    )
+    await consumer.start()
+    records: dict[str, object] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for messages in batch.values():
+                for m in messages:
+                    records[dict(m.headers)["northstar.dead_letter_id"].decode()] = m
+    finally:
+        await consumer.stop()
+    return list(records.values())

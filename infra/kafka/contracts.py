@@ -8,7 +8,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from domain.alerts import AdjustmentOverdue, CertificationSuggested, KrHealthChanged, RegionLagging
+from domain.alerts import (
+    AdjustmentOverdue,
+    CertificationSuggested,
+    KrHealthChanged,
+    RegionLagging,
+    StreamParked,
+)
 from domain.sales import SALES_EVENT_TYPES, SalesBatch
 from infra.settings import REPO_ROOT
 
@@ -16,7 +22,13 @@ CONTRACTS_ROOT = REPO_ROOT / "contracts"
 CONTRACTS_DIR = CONTRACTS_ROOT / "sales"
 FAMILIES: dict[str, tuple[type[BaseModel], ...]] = {
     "sales": (*SALES_EVENT_TYPES, SalesBatch),
-    "alerts": (KrHealthChanged, RegionLagging, AdjustmentOverdue, CertificationSuggested),
+    "alerts": (
+        KrHealthChanged,
+        RegionLagging,
+        AdjustmentOverdue,
+        CertificationSuggested,
+        StreamParked,
+    ),
 }
 
 

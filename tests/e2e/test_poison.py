@@ -3,16 +3,15 @@ the HTTP endpoint answers bad input with 4xx and field-level messages, never 5xx
 
 from __future__ import annotations
 
-import time
-
 import asyncpg
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from api.auth import create_client
 from tests.stack import (
     assert_projection_exact,
+    dead_letters,
     load_company,
     produce_singles,
     simulated_facts,
@@ -50,28 +49,6 @@ POISON = {
 EXPECTED_REASON = {"negative_quantity": "schema_invalid"}
 
 
-async def _dead_letters(settings, count: int, timeout: float = 60) -> list:
-    consumer = AIOKafkaConsumer(
-        settings.dead_letter_topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        fetch_max_bytes=32 * 1024 * 1024,
-        max_partition_fetch_bytes=32 * 1024 * 1024,
-    )
-    await consumer.start()
-    records: dict[str, object] = {}
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for messages in batch.values():
-                for m in messages:
-                    records[dict(m.headers)["northstar.dead_letter_id"].decode()] = m
-    finally:
-        await consumer.stop()
-    return list(records.values())
-
-
 async def test_poison_records_are_dead_lettered_and_the_rest_is_exact(env):
     company = small_company()
     await load_company(env.settings, company)
@@ -90,7 +67,7 @@ async def test_poison_records_are_dead_lettered_and_the_rest_is_exact(env):
         await producer.stop()
     await produce_singles(env.settings, facts[400:])
 
-    letters = await _dead_letters(env.settings, len(POISON))
+    letters = await dead_letters(env.settings, len(POISON))
     by_bytes = {m.value: dict(m.headers) for m in letters}
     assert len(letters) == len(POISON)
     for name, raw in POISON.items():

@@ -17,6 +17,7 @@ from tests.stack import define_quarter, eventually, load_company, run_cli, small
 # from ever reaching it. A new table or key fails this test until its guard is named here.
 GUARDS = {
     ("okr_stream_position", ("stream_id",)): "the projection's own position, one per stream",
+    ("okr_parked_stream", ("stream_id",)): "the projection's own record, one per parked stream",
     ("okr_key_result", ("kr_id",)): "one `kr-` stream per KR; defining it twice is a 409",
     ("key_result", ("id",)): "the same KR id (its stream), inserted ON CONFLICT DO NOTHING",
     ("kr_progress", ("kr_id",)): "the same KR id (its stream), inserted ON CONFLICT DO NOTHING",

@@ -1,6 +1,6 @@
 import asyncpg
 
-from streams.failures import backoff_seconds, is_transient
+from infra.failures import backoff_seconds, is_transient
 
 
 def test_outages_are_transient_even_when_wrapped():
