@@ -1,45 +1,81 @@
 """Server-sent events: the alerts (KR health, region lagging, overdue adjustments,
-certification) for subscribers without Kafka; the event name is the alert type."""
+certification, parked streams) for subscribers without Kafka; the event name is the alert
+type, the event id the alert id. Replay (`since`, `Last-Event-ID`) is exact: every alert after
+that point, in commit order, filtered first and paged without a cap, then live."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from api.alert_hub import ALERTS_AFTER, AlertHub, Delivery, deliveries
+from api.auth import Client
 from api.deps import AlertClient
-from api.scope import ReadScope, kr_objectives
-from domain.access import SEES_EVERYTHING, region_alert_refusal
-from infra.postgres.db import connect
-from projections.alert_outbox import ALERT_CHANNEL
+from api.problems import ProblemError
+from api.scope import ReadScope
+from domain.access import SEES_EVERYTHING, read_refusal, region_alert_refusal
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0
-# The very bytes the alerts topic carries (the outbox keeps them), so every channel is alike.
-_ALERT_BY_ID = "SELECT value FROM outbox WHERE event_id = $1::uuid"
-_BACKLOG = """
-SELECT event_id::text FROM outbox
-WHERE topic = $2 AND created_at >= $1 ORDER BY created_at, stream_id, version LIMIT 1000
-"""
-_KR_OWNER = """
-SELECT k.owner_unit_id AS unit_id, o.owner_person_id AS person_id
-FROM key_result k LEFT JOIN okr_key_result o ON o.kr_id = k.id WHERE k.id = $1
-UNION ALL
-SELECT o.owner_unit_id, o.owner_person_id FROM okr_key_result o
-WHERE o.kr_id = $1 AND NOT EXISTS (SELECT 1 FROM key_result WHERE id = $1)
-"""
-_RECORDED_AT = "SELECT created_at FROM outbox WHERE event_id::text = $1 AND topic = $2"
+REPLAY_PAGE = 500
+_SEQ_OF = "SELECT alert_seq FROM outbox WHERE event_id = $1 AND topic = $2"
 
 
-def _frame(alert_id: str, value: bytes) -> str:
-    kind = orjson.loads(value)["type"].removeprefix("alert.")
-    return f"id: {alert_id}\nevent: {kind}\ndata: {value.decode()}\n\n"
+def _frame(delivery: Delivery) -> str:
+    kind = str(delivery.alert["type"]).removeprefix("alert.")
+    return f"id: {delivery.alert_id}\nevent: {kind}\ndata: {delivery.value.decode()}\n\n"
+
+
+def visible(client: Client, chain: set[str], delivery: Delivery) -> bool:
+    """Services see every alert; a person only those about goals in their read scope (the
+    same rule as reading the goal), their region's, and their own."""
+    if client.person_id is None:
+        return True
+    alert = delivery.alert
+    if "kr_id" in alert:
+        kr = delivery.kr
+        if kr is None:
+            return False
+        refusal = read_refusal(
+            client.role,
+            client.person_id,
+            client.unit_id or "",
+            kr.person_id,
+            kr.unit_id,
+            delivery.org,
+        )
+        return refusal is None or bool(kr.objectives & chain)
+    if "region_id" in alert:
+        return (
+            region_alert_refusal(
+                client.role, client.unit_id or "", alert["region_id"], delivery.org
+            )
+            is None
+        )
+    return client.role in SEES_EVERYTHING or alert.get("person_id") == client.person_id
+
+
+def _since(value: str | None) -> datetime | uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            errors=[{"field": "query.since", "message": "an ISO 8601 time or an alert id"}],
+        ) from None
 
 
 @router.get("/stream")
@@ -47,65 +83,86 @@ async def stream(
     request: Request,
     client: AlertClient,
     since: Annotated[
-        datetime | None, Query(description="also send the alerts recorded since then")
+        str | None,
+        Query(
+            description="replay first: the alerts recorded at or after this ISO 8601 time, or"
+            " every alert after this alert id"
+        ),
     ] = None,
     kr_id: Annotated[str | None, Query(description="only alerts about this KR")] = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", description="resume after this alert id")
+    ] = None,
 ) -> StreamingResponse:
-    """Alerts as they are recorded (at least once: deduplicate on the event id)."""
+    """Alerts as they are recorded, each once per connection (deduplicate on the id across
+    reconnections). A subscriber that falls 10,000 alerts behind is disconnected; it resumes
+    with Last-Event-ID, losing nothing."""
     settings = request.app.state.settings
-    conn = await connect(settings.dsn)
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    await conn.add_listener(ALERT_CHANNEL, lambda *args: queue.put_nowait(args[3]))
-    topic = settings.alerts_topic
-    if since is None and last_event_id:
-        since = await conn.fetchval(_RECORDED_AT, last_event_id, topic)
-    backlog = [r[0] for r in await conn.fetch(_BACKLOG, since, topic)] if since else []
-
-    scope = ReadScope(request, client)
-
-    async def visible(alert: dict[str, Any]) -> bool:
-        """Services see every alert; a person only those about goals in their scope."""
-        if client.person_id is None:
-            return True
-        if "kr_id" in alert:
-            owner = await conn.fetchrow(_KR_OWNER, alert["kr_id"])
-            if owner is None:
-                return False
-            objectives = await kr_objectives(conn, alert["kr_id"])
-            return (
-                await scope.refusal(conn, owner["person_id"] or "", owner["unit_id"], objectives)
-                is None
-            )
-        if "region_id" in alert:
-            org = await request.app.state.org.current(conn)
-            return (
-                region_alert_refusal(client.role, client.unit_id or "", alert["region_id"], org)
-                is None
-            )
-        return client.role in SEES_EVERYTHING or alert.get("person_id") == client.person_id
+    hub: AlertHub = request.app.state.alert_hub
+    pool = request.app.state.pool
+    start = _since(since)
+    after_id = uuid.UUID(last_event_id) if _is_uuid(last_event_id) else None
+    if after_id is None and isinstance(start, uuid.UUID):
+        after_id = start
+    since_time = start if isinstance(start, datetime) else None
+    subscription = hub.subscribe()  # before replaying: nothing falls between the two
+    try:
+        async with pool.acquire() as conn:
+            chain = await ReadScope(request, client).chain(conn)
+            cursor = 0
+            if after_id is not None:
+                cursor = await conn.fetchval(_SEQ_OF, after_id, settings.alerts_topic)
+                if cursor is None:
+                    raise ProblemError(404, "NotFound", f"no alert {after_id}")
+    except BaseException:
+        hub.unsubscribe(subscription)
+        raise
+    replaying = after_id is not None or since_time is not None
 
     async def frames() -> AsyncIterator[str]:
+        last = cursor
         try:
             yield ": subscribed\n\n"
-            for alert_id in backlog:
-                queue.put_nowait(alert_id)
+            while replaying:
+                async with pool.acquire() as conn:
+                    rows = await conn.fetch(
+                        ALERTS_AFTER, settings.alerts_topic, last, since_time, kr_id, REPLAY_PAGE
+                    )
+                    page = await deliveries(conn, request.app.state.org, rows)
+                for delivery in page:
+                    if visible(client, chain, delivery):
+                        yield _frame(delivery)
+                    last = delivery.seq
+                if len(rows) < REPLAY_PAGE:
+                    break
             while not await request.is_disconnected():
                 try:
-                    alert_id = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                    delivery = await asyncio.wait_for(subscription.queue.get(), HEARTBEAT_S)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                value = await conn.fetchval(_ALERT_BY_ID, alert_id)
-                if value is None:
+                if delivery is None:
+                    return  # fell too far behind: the client resumes with Last-Event-ID
+                if delivery.seq <= last:
                     continue
-                alert = orjson.loads(value)
-                if kr_id in (None, alert.get("kr_id")) and await visible(alert):
-                    yield _frame(alert_id, value)
+                last = delivery.seq
+                if kr_id in (None, delivery.alert.get("kr_id")) and visible(
+                    client, chain, delivery
+                ):
+                    yield _frame(delivery)
         finally:
-            with contextlib.suppress(Exception):
-                await conn.close()
+            hub.unsubscribe(subscription)
 
     return StreamingResponse(
         frames(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
     )
+
+
+def _is_uuid(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

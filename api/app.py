@@ -30,6 +30,7 @@ from api import (
     practice_routes,
     session_routes,
 )
+from api.alert_hub import AlertHub
 from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, document_problems, problem, unstorable_text
@@ -46,6 +47,7 @@ from infra.postgres.event_store import EventStore
 from infra.settings import Settings
 from projections import queries
 from projections.org_directory import OrgDirectory
+from projections.process_health import process_health
 
 log = structlog.get_logger("northstar.api")
 _SALES_BATCH_SCHEMA = SalesBatch.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -56,11 +58,13 @@ def create_api(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.pool = await create_pool(settings.dsn, size=8)
+        app.state.pool = await create_pool(settings.dsn, size=settings.api_db_pool_size)
         app.state.tokens = TokenCache()
         app.state.clock = lambda: datetime.now(UTC)
         store = EventStore(settings.okr_events_topic)
         org = app.state.org = OrgDirectory()
+        app.state.alert_hub = AlertHub(settings.dsn, settings.alerts_topic, app.state.pool, org)
+        await app.state.alert_hub.start()
         app.state.hq_commands = HqCommandHandler(store, org.current, app.state.clock)
         app.state.practice_commands = PracticeCommandHandler(store, org.current, app.state.clock)
         app.state.calibration_commands = CalibrationCommandHandler(
@@ -77,6 +81,7 @@ def create_api(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.alert_hub.stop()
             await app.state.publisher.stop()
             await app.state.pool.close()
 
@@ -136,8 +141,16 @@ def create_api(settings: Settings) -> FastAPI:
         return problem(422, "Invalid request", errors=errors)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> dict[str, Any]:
+        """The API answers; and which of the other processes (worker agents, relay, webhook
+        dispatcher) beat within the last 10 s, how long ago, and how often each was restarted."""
+        try:
+            async with request.app.state.pool.acquire(timeout=2.0) as conn:
+                processes = await process_health(conn)
+        except Exception as exc:  # the database is down: say so, the API itself still answers
+            return {"status": "degraded", "database": f"unreachable: {type(exc).__name__}"}
+        down = [name for name, p in processes.items() if not p["up"]]
+        return {"status": "degraded" if down else "ok", "database": "ok", "processes": processes}
 
     @app.post(
         "/v1/sales/batch",

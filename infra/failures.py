@@ -30,14 +30,28 @@ _TRANSIENT_KAFKA = (
 )
 
 
+# SQLSTATE classes that say the environment is broken, not the record: syntax error or access
+# rule (a table renamed or missing, a privilege revoked), feature not supported, invalid
+# authorization or catalog, system and internal errors. Any record would fail the same way, so
+# parking or dead-lettering it would be wrong: wait for the repair instead.
+_ENVIRONMENT_SQLSTATE_CLASSES = ("42", "0A", "28", "3D", "58", "XX", "F0")
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for outages that end by themselves (database restart, broker hiccup, deadlock),
-    also when they surface wrapped: a server shutdown in the middle of a query makes the
-    transaction's ROLLBACK fail with an InternalClientError whose context is the shutdown."""
+    """True for failures that end without the record changing, so the work is retried in place:
+    outages that end by themselves (database restart, broker hiccup, deadlock) and a broken
+    environment that an operator repairs (a missing table, a revoked privilege); also when they
+    surface wrapped: a server shutdown in the middle of a query makes the transaction's
+    ROLLBACK fail with an InternalClientError whose context is the shutdown. Anything else is
+    the record's own: it is parked or dead-lettered."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, (*_TRANSIENT_PG, *_TRANSIENT_KAFKA, OSError, asyncio.TimeoutError)):
+            return True
+        if isinstance(current, asyncpg.PostgresError) and str(
+            getattr(current, "sqlstate", "") or ""
+        ).startswith(_ENVIRONMENT_SQLSTATE_CLASSES):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

@@ -30,6 +30,10 @@ def start_all(settings: Settings) -> None:
     else:
         PostgresCluster(settings).start()
         log.info("postgres_ready", port=settings.pg_port)
+    migrate_and_create_topics(settings)
+
+
+def migrate_and_create_topics(settings: Settings) -> None:
     applied = asyncio.run(migrate(settings.dsn))
     created = asyncio.run(ensure_topics(settings))
     log.info("schema_and_topics_ready", migrations=applied, topics_created=created)

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NORTHSTAR_", frozen=True, extra="ignore")
 
     var_dir: Path = REPO_ROOT / "var"
+    demo_dir: Path | None = Field(
+        default=None, description="the demo's company file and process logs; default var/demo"
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
     kafka_heap: str = "768m"
@@ -51,8 +54,21 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=5, ge=1, le=20)
     webhook_first_delay_s: float = Field(default=0.5, gt=0)
 
+    process_instance: str = Field(
+        default="",
+        description="tells replicas of one process apart in heartbeats (worker-sales@2);"
+        " '@hostname' takes the host's name (one container per replica)",
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8400
+    api_db_pool_size: int = Field(
+        default=10,
+        ge=2,
+        le=100,
+        description="PostgreSQL connections of one API process (plus one that listens for"
+        " alerts); SSE subscribers hold none",
+    )
     api_max_batch: int = 5000
     api_max_body_bytes: int = 4_194_304
     log_level: str = "info"
@@ -64,6 +80,10 @@ class Settings(BaseSettings):
             return self.database_url
         password = self.pg_password.get_secret_value()
         return f"postgresql://{self.pg_user}:{password}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def demo_folder(self) -> Path:
+        return self.demo_dir or self.var_dir / "demo"
 
     @property
     def kafka_url(self) -> str:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -17,9 +14,11 @@ from infra.postgres.db import connect
 from infra.procs import port_open, wait_until
 from infra.services import start_all
 from infra.settings import Settings
+from infra.supervisor import ChildSpec, Supervisor
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
+from streams.app import AGENTS
 
 # The demo's people on the board: a rep, their city manager, HQ and an auditor.
 DEMO_USERS = {
@@ -47,7 +46,7 @@ async def _board_links(settings: Settings) -> dict[str, str]:
 
 async def _seed(settings: Settings) -> tuple[int, str, str]:
     company = company_catalog(datetime.now(UTC).date())
-    folder = settings.var_dir / "demo"
+    folder = settings.demo_folder
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "company.yaml").write_text(
         yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
@@ -62,45 +61,48 @@ async def _seed(settings: Settings) -> tuple[int, str, str]:
     return krs, ingest, reader
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+def demo_processes(settings: Settings, simulator: bool, rate: float) -> list[ChildSpec]:
+    """Each agent, the relay and the API in a process of its own, restarted when it dies; the
+    simulator (a load generator) is not restarted: stopping it leaves the rest running."""
+    northstar = [sys.executable, "-m", "northstar_cli.main"]
+    agents = [a for a in AGENTS if a != "timers" or settings.evaluation_interval_s > 0]
+    specs = [ChildSpec(f"worker-{a}", [*northstar, "worker", "--only", a]) for a in agents]
+    specs += [ChildSpec("relay", [*northstar, "relay"]), ChildSpec("api", [*northstar, "api"])]
+    if simulator:
+        specs.append(ChildSpec("simulator", [*northstar, *simulator_args(settings, rate)], False))
+    return specs
 
 
-def run_demo(settings: Settings) -> None:
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the children on SIGTERM as on Ctrl-C
+def simulator_args(settings: Settings, rate: float) -> list[str]:
+    company = settings.demo_folder / "company.yaml"
+    return ["simulate", "sales", "--company", str(company), "--rate", f"{rate:g}"]
+
+
+def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) -> None:
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
     okrs = asyncio.run(seed_with_handlers(settings, company_catalog(datetime.now(UTC).date()), 120))
-    logs = settings.var_dir / "demo"
-    northstar = [sys.executable, "-m", "northstar_cli.main"]
-    children: list[subprocess.Popen[bytes]] = []
-
-    def spawn(name: str, *args: str) -> None:
-        with open(logs / f"{name}.log", "ab") as out:
-            children.append(
-                subprocess.Popen(
-                    [*northstar, *args],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
-            )
-
-    spawn("worker", "worker")
-    spawn("relay", "relay")
-    spawn("api", "api")
-    wait_until(lambda: port_open(settings.api_host, settings.api_port), 60, "API")
-    spawn(
-        "simulator", "simulate", "sales", "--company", str(logs / "company.yaml"), "--rate", "200"
-    )
+    logs = settings.demo_folder
+    supervisor = Supervisor(demo_processes(settings, simulator, rate), log_dir=logs)
+    supervisor.start()
+    try:
+        wait_until(lambda: port_open(settings.api_host, settings.api_port), 60, "API")
+    except TimeoutError:
+        supervisor.stop()
+        raise
     base = f"http://{settings.api_host}:{settings.api_port}"
     links = asyncio.run(_board_links(settings))
     board = "\n".join(
         f"    {name:5} ({DEMO_USERS[name][0]:8}) {link}" for name, link in links.items()
     )
+    simulating = (
+        f"sales streaming at ~{rate:g} facts/s"
+        if simulator
+        else "no simulator: start one with the command below"
+    )
     print(
         f"""
-Northstar demo is running ({krs} metric KRs, 96 reps, sales streaming at ~200 facts/s).
+Northstar demo is running ({krs} metric KRs, 96 reps, {simulating}).
 OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
   The board:           {base}/board  -- log in with a one-time link (valid 1 hour):
@@ -111,27 +113,16 @@ OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.o
   Ingest a batch:      curl -H 'Authorization: Bearer {ingest_token}' -H 'Content-Type: application/json' \\
                             -d @batch.json {base}/v1/sales/batch
   OpenAPI:             {base}/docs
+  Processes:           curl {base}/healthz   (each agent, the relay; restarts)
   OKR events of a KR:  curl -H 'Authorization: Bearer <person token>' {base}/v1/okr/key-results/kr-hq-premium-share-35/events
                        (person tokens: .venv/bin/northstar tokens create NAME --role hq_admin --person p-mgr-hq --unit hq)
-  Logs:                {logs}/worker.log, relay.log, api.log, simulator.log
+  Sales simulator:     .venv/bin/northstar {" ".join(simulator_args(settings, rate))}
+                       (stopping it leaves the rest running)
+  Logs:                {logs}/worker-sales.log, worker-okr.log, relay.log, api.log, simulator.log
 
-Ctrl-C stops the worker, API and simulator; `make stop` stops Kafka and PostgreSQL.
+A process that dies is restarted with back-off; Ctrl-C (or SIGTERM) stops them all within
+a few seconds; `make stop` stops Kafka and PostgreSQL.
 """,
         flush=True,
     )
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(1)
-        failed = [c.args for c in children if c.poll() is not None]
-        print(f"a demo process exited: {failed}; see {logs}", file=sys.stderr)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    supervisor.run()

@@ -46,6 +46,16 @@ def services_start(settings: Settings) -> None:
     start_all(settings)
 
 
+@services.command("migrate")
+@click.pass_obj
+def services_migrate(settings: Settings) -> None:
+    """Apply the schema and create the topics on services that run elsewhere (containers,
+    managed Kafka and PostgreSQL): starts nothing."""
+    from infra.services import migrate_and_create_topics
+
+    migrate_and_create_topics(settings)
+
+
 @services.command("stop")
 @click.pass_obj
 def services_stop(settings: Settings) -> None:
@@ -63,12 +73,20 @@ def services_status(settings: Settings) -> None:
 
 
 @cli.command()
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(["sales", "okr", "timers"]),
+    help="run only this agent (repeatable); default: all three, each in a supervised process",
+)
 @click.pass_obj
-def worker(settings: Settings) -> None:
-    """Run the Faust worker that projects sales into KR progress."""
-    from streams.app import run_worker
+def worker(settings: Settings, only: tuple[str, ...]) -> None:
+    """The worker: `sales` (sales -> KR progress, health, alerts), `okr` (OKR events -> read
+    models) and `timers` (re-evaluation as time passes), each failing and restarting alone."""
+    from streams.app import AGENTS, run_worker
 
-    run_worker(settings)
+    run_worker(settings, tuple(dict.fromkeys(only)) or AGENTS)
 
 
 @cli.command()
@@ -399,9 +417,14 @@ def simulate_company(out: Path) -> None:
 @click.option("--rate", default=50.0, show_default=True, help="facts per second")
 @click.option("--duration", default=0.0, help="seconds to run; 0 runs until interrupted")
 @click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--source",
+    help="the facts' source_system; default: pos-sim-<start time>, so a simulator started"
+    " again sends new facts instead of ids already counted",
+)
 @click.pass_obj
 def simulate_sales(
-    settings: Settings, company: Path, rate: float, duration: float, seed: int
+    settings: Settings, company: Path, rate: float, duration: float, seed: int, source: str | None
 ) -> None:
     """Stream simulated sales into the sales topic, one record per fact, in real time."""
     from domain.catalog import CompanyCatalog
@@ -411,7 +434,7 @@ def simulate_sales(
     simulator = SalesSimulator(
         CompanyCatalog.model_validate(yaml.safe_load(company.read_text())),
         seed=seed,
-        source=f"pos-sim-{seed}",
+        source=source or f"pos-sim-{datetime.now(UTC):%Y%m%d%H%M%S}",
     )
 
     async def run() -> int:
@@ -707,12 +730,15 @@ def contracts_cmd() -> None:
 
 
 @cli.command()
+@click.option("--no-simulator", is_flag=True, help="start no sales simulator (run one yourself)")
+@click.option("--rate", default=200.0, show_default=True, help="the simulator's facts per second")
 @click.pass_obj
-def demo(settings: Settings) -> None:
-    """Everything: services, company, worker, API and a live sales simulator."""
+def demo(settings: Settings, no_simulator: bool, rate: float) -> None:
+    """Everything: services, company, worker agents, relay, API and a live sales simulator,
+    each a supervised process (restarted if it dies) until Ctrl-C or SIGTERM."""
     from northstar_cli.demo import run_demo
 
-    run_demo(settings)
+    run_demo(settings, simulator=not no_simulator, rate=rate)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from datetime import tzinfo
 import asyncpg
 import structlog
 
-from domain.alerts import StreamParked, rule_alert_id
+from domain.alerts import Alert, StreamParked, rule_alert_id
 from domain.cycles import CycleDefined, NorthStarSet
 from domain.event_chain import RecordedEvent
 from domain.key_result_stream import (
@@ -83,6 +83,7 @@ async def _apply_batch(
 ) -> AppliedBatch:
     streams = sorted({e.stream_id for e in events})
     applied, held, parked_now = 0, 0, []
+    alerts: list[tuple[Alert, str, int]] = []
     async with conn.transaction():
         await conn.execute(
             "INSERT INTO okr_stream_position (stream_id, version)"
@@ -117,7 +118,7 @@ async def _apply_batch(
                 except Exception as exc:
                     if is_transient(exc):
                         raise
-                    await park(conn, recorded, exc, alerts_topic)
+                    alerts.append(await park(conn, recorded, exc))
                     parked.add(recorded.stream_id)
                     parked_now.append(recorded.stream_id)
                     continue
@@ -130,16 +131,16 @@ async def _apply_batch(
             list(position),
             list(position.values()),
         )
+        if alerts_topic is not None:
+            await enqueue_alerts(conn, alerts, alerts_topic)  # last: it takes the alert lock
     return AppliedBatch(applied, held, tuple(parked_now))
 
 
 async def park(
-    conn: asyncpg.Connection,
-    recorded: RecordedEvent,
-    error: BaseException,
-    alerts_topic: str | None,
-) -> None:
-    """Stop applying the event's stream at this event, saying why; alert once per parking."""
+    conn: asyncpg.Connection, recorded: RecordedEvent, error: BaseException
+) -> tuple[Alert, str, int]:
+    """Stop applying the event's stream at this event, saying why; returns the alert to send
+    (one per parking: its id derives from the stream and version)."""
     reason = type(error).__name__
     detail = str(error)[:2000] or repr(error)[:2000]
     at = await conn.fetchval(
@@ -164,23 +165,20 @@ async def park(
         reason=reason,
         detail=detail[:300],
     )
-    if alerts_topic is not None:
-        alert = StreamParked(
-            alert_id=rule_alert_id(
-                "stream-parked", PROJECTION, recorded.stream_id, str(recorded.version)
-            ),
-            projection=PROJECTION,
-            stream_id=recorded.stream_id,
-            version=recorded.version,
-            event_id=recorded.event_id,
-            event_type=recorded.type,
-            reason=reason,
-            detail=detail,
-            occurred_at=at,
-        )
-        await enqueue_alerts(
-            conn, [(alert, f"parked-{recorded.stream_id}", recorded.version)], alerts_topic
-        )
+    alert = StreamParked(
+        alert_id=rule_alert_id(
+            "stream-parked", PROJECTION, recorded.stream_id, str(recorded.version)
+        ),
+        projection=PROJECTION,
+        stream_id=recorded.stream_id,
+        version=recorded.version,
+        event_id=recorded.event_id,
+        event_type=recorded.type,
+        reason=reason,
+        detail=detail,
+        occurred_at=at,
+    )
+    return alert, f"parked-{recorded.stream_id}", recorded.version
 
 
 async def apply_one(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:

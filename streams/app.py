@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 import faust
 import structlog
 
+from infra.heartbeat import BEAT_EVERY_S, Heartbeat
 from infra.postgres.db import connect
 from infra.settings import Settings
+from infra.supervisor import ChildSpec, Supervisor
 from projections.kr_progress import KrProgressProjection
 from streams.dead_letters import DeadLetterPublisher
 from streams.evaluation import TimedEvaluation
@@ -21,9 +26,15 @@ log = structlog.get_logger("northstar.streams")
 EXIT_FATAL = 70
 
 
-def create_app(settings: Settings) -> faust.App:
+AGENTS = ("sales", "okr", "timers")
+
+
+def create_app(settings: Settings, agent: str) -> faust.App:
+    """The Faust app of one agent (`sales` or `okr`), in a consumer group of its own, so each
+    runs, scales and fails separately."""
+    app_id = f"{settings.app_id}-{agent}"
     app = faust.App(
-        settings.app_id,
+        app_id,
         broker=settings.kafka_url,
         value_serializer="raw",
         key_serializer="raw",
@@ -36,52 +47,56 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_request_size=16 * 1024 * 1024,
         stream_buffer_maxsize=max(4096, 2 * settings.worker_batch_size),
         stream_wait_empty=False,
-        datadir=str(settings.var_dir / "faust"),
-    )
-    sales = app.topic(
-        settings.sales_topic,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
+        datadir=str(settings.var_dir / "faust" / app_id),
     )
     dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
-    sales_handler = SalesProjectionHandler(
-        topic=settings.sales_topic,
-        projection=KrProgressProjection(
-            settings.sales_topic, ZoneInfo(settings.company_timezone), settings.alerts_topic
-        ),
-        dead_letters=dead_letters,
-        connect=lambda: connect(settings.dsn),
-        max_record_bytes=settings.max_record_bytes,
-    )
-    okr_handler = OkrProjectionHandler(
-        settings.okr_events_topic,
-        dead_letters,
-        lambda: connect(settings.dsn),
-        ZoneInfo(settings.company_timezone),
-        settings.alerts_topic,
-    )
-    okr_events = app.topic(
-        settings.okr_events_topic,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
+    if agent == "sales":
+        sales_handler = SalesProjectionHandler(
+            topic=settings.sales_topic,
+            projection=KrProgressProjection(
+                settings.sales_topic, ZoneInfo(settings.company_timezone), settings.alerts_topic
+            ),
+            dead_letters=dead_letters,
+            connect=lambda: connect(settings.dsn),
+            max_record_bytes=settings.max_record_bytes,
+        )
+        sales = app.topic(
+            settings.sales_topic,
+            value_serializer="raw",
+            key_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
 
-    @app.agent(sales, name="kr-progress")
-    async def project_kr_progress(stream: faust.StreamT) -> None:
-        await _batches(stream, sales_handler.handle, settings)
+        @app.agent(sales, name="kr-progress")
+        async def project_kr_progress(stream: faust.StreamT) -> None:
+            await _batches(stream, sales_handler.handle, settings)
 
-    @app.agent(okr_events, name="okr-read-models")
-    async def project_okr_read_models(stream: faust.StreamT) -> None:
-        await _batches(stream, okr_handler.handle, settings)
+    elif agent == "okr":
+        okr_handler = OkrProjectionHandler(
+            settings.okr_events_topic,
+            dead_letters,
+            lambda: connect(settings.dsn),
+            ZoneInfo(settings.company_timezone),
+            settings.alerts_topic,
+        )
+        okr_events = app.topic(
+            settings.okr_events_topic,
+            value_serializer="raw",
+            key_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
 
-    if settings.evaluation_interval_s > 0:
-        evaluator = TimedEvaluation(settings)
+        @app.agent(okr_events, name="okr-read-models")
+        async def project_okr_read_models(stream: faust.StreamT) -> None:
+            await _batches(stream, okr_handler.handle, settings)
 
-        @app.timer(settings.evaluation_interval_s)
-        async def evaluate_as_time_passes() -> None:
-            await evaluator.tick()
+    else:
+        raise ValueError(f"no Faust agent {agent!r}")
+    heartbeat = Heartbeat(settings, f"worker-{agent}")
+
+    @app.timer(BEAT_EVERY_S)
+    async def beat() -> None:
+        await heartbeat.beat()
 
     return app
 
@@ -117,12 +132,43 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def run_worker(settings: Settings) -> None:
-    app = create_app(settings)
-    worker = faust.Worker(
-        app,
-        loglevel=settings.log_level.upper(),
-        redirect_stdouts=False,
-        quiet=True,
-    )
-    worker.execute_from_commandline()
+def run_worker(settings: Settings, only: tuple[str, ...] = AGENTS) -> None:
+    """One agent in this process, or (several) each in a supervised process of its own."""
+    if len(only) > 1:
+        _supervise_agents(settings, only)
+    elif only == ("timers",):
+        asyncio.run(_run_timers(settings))
+    else:
+        worker = faust.Worker(
+            create_app(settings, only[0]),
+            loglevel=settings.log_level.upper(),
+            redirect_stdouts=False,
+            quiet=True,
+        )
+        worker.execute_from_commandline()
+
+
+def _supervise_agents(settings: Settings, only: tuple[str, ...]) -> None:
+    agents = [a for a in only if a != "timers" or settings.evaluation_interval_s > 0]
+    northstar = [sys.executable, "-m", "northstar_cli.main", "worker", "--only"]
+    log.info("worker_agents", agents=agents)
+    Supervisor([ChildSpec(f"worker-{a}", [*northstar, a]) for a in agents]).run()
+
+
+async def _run_timers(settings: Settings) -> None:
+    """The wall-clock re-evaluation (KRs, pacing, the alert rules), without Faust."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    beating = asyncio.create_task(Heartbeat(settings, "worker-timers").run(stop))
+    evaluator = TimedEvaluation(settings)
+    interval = settings.evaluation_interval_s
+    while not stop.is_set():
+        if interval > 0:
+            await evaluator.tick()
+        try:
+            await asyncio.wait_for(stop.wait(), interval if interval > 0 else 3600)
+        except TimeoutError:
+            pass
+    await beating

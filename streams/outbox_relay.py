@@ -176,12 +176,14 @@ def run_relay(settings: Settings) -> None:
     import signal
 
     from infra.failures import backoff_seconds, is_transient
+    from infra.heartbeat import Heartbeat
 
     async def supervise() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        beating = asyncio.create_task(Heartbeat(settings, "relay").run(stop))
         attempt = 0
         while not stop.is_set():
             try:
@@ -193,5 +195,6 @@ def run_relay(settings: Settings) -> None:
                 log.warning("relay_retry", error=repr(exc), delay_s=delay)
                 attempt += 1
                 await asyncio.sleep(delay)
+        await beating
 
     asyncio.run(supervise())

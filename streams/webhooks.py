@@ -15,6 +15,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 
 from infra.failures import backoff_seconds
+from infra.heartbeat import Heartbeat
 from infra.postgres.db import create_pool
 from infra.settings import Settings
 
@@ -148,8 +149,10 @@ def run_webhooks(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        beating = asyncio.create_task(Heartbeat(settings, "webhooks").run(stop))
         await WebhookDispatcher(
             settings, settings.webhook_attempts, settings.webhook_first_delay_s
         ).run(stop)
+        await beating
 
     asyncio.run(main())

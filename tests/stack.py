@@ -428,3 +428,52 @@ async def dead_letters(settings: Settings, count: int, timeout: float = 60) -> l
     finally:
         await consumer.stop()
     return list(records.values())
+
+
+async def read_sse(response, want: int, timeout: float, quiet_s: float = 0.0) -> list[dict]:
+    """Server-sent events from a streaming response until `want` have come (or the timeout),
+    then whatever else arrives within `quiet_s` (to see that nothing more comes). May be
+    called again on the same response for the events that follow."""
+    import json
+
+    if not hasattr(response, "sse_queue"):
+        queue: asyncio.Queue[dict] = asyncio.Queue()
+
+        async def pump() -> None:
+            import httpx
+
+            current: dict = {}
+            try:
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        current["data"] = json.loads(line[6:])
+                    elif line.startswith("id: "):
+                        current["id"] = line[4:]
+                    elif line.startswith("event: "):
+                        current["event"] = line[7:]
+                    elif line == "" and "data" in current:
+                        queue.put_nowait(dict(current))
+                        current.clear()
+            except (httpx.HTTPError, httpx.StreamError):
+                return  # the test closed the stream
+
+        response.sse_queue = queue
+        response.sse_pump = asyncio.create_task(pump())
+    events: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(events) < want and time.monotonic() < deadline:
+        try:
+            events.append(
+                await asyncio.wait_for(response.sse_queue.get(), deadline - time.monotonic())
+            )
+        except TimeoutError:
+            break
+    quiet_until = time.monotonic() + quiet_s
+    while time.monotonic() < quiet_until:
+        try:
+            events.append(
+                await asyncio.wait_for(response.sse_queue.get(), quiet_until - time.monotonic())
+            )
+        except TimeoutError:
+            break
+    return events

@@ -10,9 +10,10 @@ import pytest
 
 from infra.postgres.cluster import PostgresCluster
 from infra.settings import Settings
-from streams.app import EXIT_FATAL
 from tests.stack import (
+    ARTIFACTS,
     assert_projection_exact,
+    eventually,
     kill9,
     load_company,
     produce_singles,
@@ -84,9 +85,10 @@ async def test_postgres_restart_mid_stream(env, stack):
     await assert_projection_exact(env.settings, company, facts)
 
 
-async def test_fatal_error_exits_hard_and_a_restart_resumes_exactly(env):
-    """A non-transient failure must not be acked away: the worker dies (exit 70) and the
-    batch is redelivered to its successor once the cause is fixed."""
+async def test_a_broken_database_waits_for_the_repair_and_resumes_exactly(env):
+    """A failure every record would meet (a table renamed away) is neither acked away nor
+    blamed on the records (no dead letter): the worker waits, retrying in place, and goes on
+    exactly once the table is back."""
     company = small_company()
     await load_company(env.settings, company)
     facts = simulated_facts(company, 1200, seed=41)
@@ -98,9 +100,15 @@ async def test_fatal_error_exits_hard_and_a_restart_resumes_exactly(env):
     try:
         await conn.execute("ALTER TABLE sales_rollup_daily RENAME TO sales_rollup_daily_moved")
         await produce_singles(env.settings, facts[600:])
-        assert await asyncio.to_thread(worker.wait, 60) == EXIT_FATAL
+        log = ARTIFACTS / env.name / "worker-1.log"
+        await eventually(
+            lambda: asyncio.to_thread(lambda: "UndefinedTableError" in log.read_text()),
+            60,
+            "the worker to meet the missing table",
+        )
         await conn.execute("ALTER TABLE sales_rollup_daily_moved RENAME TO sales_rollup_daily")
     finally:
         await conn.close()
-    env.worker("worker-2")
     await assert_projection_exact(env.settings, company, facts)
+    assert worker.poll() is None
+    assert "apply_failed" not in log.read_text()

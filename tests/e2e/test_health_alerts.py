@@ -25,6 +25,7 @@ from tests.stack import (
     load_company,
     produce_singles,
     published_alerts,
+    read_sse,
     simulated_facts,
     small_company,
 )
@@ -107,28 +108,6 @@ async def produce_slowly(settings, facts, chunks: int = 40) -> None:
         await asyncio.sleep(0.15)
 
 
-async def _read_events(response, want: int, timeout: float) -> list[dict]:
-    events, current = [], {}
-
-    async def read() -> None:
-        async for line in response.aiter_lines():
-            if line.startswith("data: "):
-                current["data"] = json.loads(line[6:])
-            elif line.startswith("id: "):
-                current["id"] = line[4:]
-            elif line == "" and "data" in current:
-                events.append(dict(current))
-                current.clear()
-                if len(events) >= want:
-                    return
-
-    try:
-        await asyncio.wait_for(read(), timeout)
-    except TimeoutError:
-        pass
-    return events
-
-
 async def test_sse_subscribers_get_the_same_alerts(env):
     import httpx
 
@@ -167,7 +146,7 @@ async def test_sse_subscribers_get_the_same_alerts(env):
         ) as live:
             assert live.headers["content-type"].startswith("text/event-stream")
             producing = asyncio.create_task(produce_slowly(env.settings, facts, chunks=20))
-            received = await _read_events(live, want=2, timeout=60)
+            received = await read_sse(live, want=2, timeout=60)
             await producing
         await assert_projection_exact(env.settings, company, facts)
         conn = await asyncpg.connect(env.settings.dsn)
@@ -186,7 +165,7 @@ async def test_sse_subscribers_get_the_same_alerts(env):
             "/v1/alerts/stream",
             params={"kr_id": "kr-east-watch", "since": "2000-01-01T00:00:00Z"},
         ) as replay:
-            replayed = await _read_events(replay, want=len(history), timeout=30)
+            replayed = await read_sse(replay, want=len(history), timeout=30)
     assert len(received) >= 2
     assert [e["id"] for e in received] == history[: len(received)]
     assert received[0]["data"]["old_health"] is None

@@ -107,10 +107,10 @@ async def test_every_person_reads_exactly_their_scope(env, api_with_people):
 
 
 async def test_the_alert_stream_carries_only_alerts_in_the_persons_scope(env):
-    from tests.e2e.test_health_alerts import _read_events
     from tests.stack import (
         load_company,
         produce_singles,
+        read_sse,
         simulated_facts,
         small_company,
         wait_caught_up,
@@ -137,7 +137,7 @@ async def test_the_alert_stream_carries_only_alerts_in_the_persons_scope(env):
                 params={"since": "2000-01-01T00:00:00Z"},
                 headers={"Authorization": f"Bearer {token}"},
             ) as stream:
-                events = await _read_events(stream, want=1000, timeout=5)
+                events = await read_sse(stream, want=1000, timeout=5)
             received[who] = {e["data"]["kr_id"] for e in events}
     assert received["rep"] == {"kr-rep-east-city1-1-revenue"}
     assert len(received["hq"]) == len(company.key_results)

@@ -16,9 +16,15 @@ def test_outages_are_transient_even_when_wrapped():
         assert is_transient(wrapped)
 
 
-def test_bugs_and_bad_data_are_not_transient():
+def test_bugs_and_bad_data_are_the_records_own():
     assert not is_transient(ValueError("bad"))
-    assert not is_transient(asyncpg.UndefinedTableError("relation does not exist"))
+    assert not is_transient(asyncpg.UniqueViolationError("duplicate key"))
+    assert not is_transient(asyncpg.NumericValueOutOfRangeError("numeric field overflow"))
+
+
+def test_a_broken_environment_is_waited_out_not_blamed_on_the_record():
+    assert is_transient(asyncpg.UndefinedTableError("relation does not exist"))
+    assert is_transient(asyncpg.InsufficientPrivilegeError("permission denied"))
 
 
 def test_backoff_grows_and_is_capped():

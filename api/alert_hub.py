@@ -1,0 +1,172 @@
+"""One LISTEN connection per API process fans the alerts out to every SSE subscriber. An alert
+is read once (from the outbox, the very bytes the alerts topic carries) with what scope checks
+need (the KR's owner and objectives, the org tree), then offered to each subscriber's queue.
+Subscribers hold no database connection; a subscriber too slow to keep up is closed and
+resumes exactly with Last-Event-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import orjson
+import structlog
+
+from domain.org import OrgTree
+from infra.failures import backoff_seconds
+from infra.postgres.db import connect
+from projections.alert_outbox import ALERT_CHANNEL
+from projections.org_directory import OrgDirectory
+
+log = structlog.get_logger("northstar.api")
+SUBSCRIBER_QUEUE = 10_000  # alerts a subscriber may lag behind before it is closed
+_KR_SUBJECT = """
+SELECT coalesce(o.owner_unit_id, k.owner_unit_id) AS unit_id, o.owner_person_id AS person_id,
+       coalesce((SELECT array_agg(w.objective_id) FROM okr_kr_weight w WHERE w.kr_id = $1),
+                '{}') AS objectives
+FROM (SELECT $1::text AS kr_id) AS q
+LEFT JOIN key_result k ON k.id = q.kr_id
+LEFT JOIN okr_key_result o ON o.kr_id = q.kr_id
+WHERE k.id IS NOT NULL OR o.kr_id IS NOT NULL
+"""
+ALERTS_AFTER = """
+SELECT event_id::text AS alert_id, alert_seq AS seq, value FROM outbox
+WHERE topic = $1 AND alert_seq > $2 AND ($3::timestamptz IS NULL OR created_at >= $3)
+  AND ($4::text IS NULL OR alert_kr_id = $4)
+ORDER BY alert_seq LIMIT $5
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class KrSubject:
+    """Whose goal a KR alert is about, for the read-scope check."""
+
+    person_id: str
+    unit_id: str
+    objectives: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    alert_id: str
+    seq: int
+    value: bytes
+    alert: dict[str, Any]
+    kr: KrSubject | None  # None: not a KR alert, or the KR is unknown
+    org: OrgTree
+
+
+@dataclass(eq=False)
+class Subscription:
+    queue: asyncio.Queue[Delivery | None] = field(
+        default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE)
+    )
+    overflowed: bool = False
+
+
+async def deliveries(
+    conn: asyncpg.Connection, org: OrgDirectory, rows: Sequence[asyncpg.Record]
+) -> list[Delivery]:
+    """Alerts with what the scope check needs, read once for all subscribers."""
+    tree = await org.current(conn)
+    subjects: dict[str, KrSubject | None] = {}
+    found = []
+    for row in rows:
+        alert = orjson.loads(row["value"])
+        kr_id = alert.get("kr_id")
+        if kr_id is not None and kr_id not in subjects:
+            subject = await conn.fetchrow(_KR_SUBJECT, kr_id)
+            subjects[kr_id] = (
+                KrSubject(subject["person_id"] or "", subject["unit_id"], frozenset(subject[2]))
+                if subject
+                else None
+            )
+        kr = subjects.get(kr_id) if kr_id is not None else None
+        found.append(Delivery(row["alert_id"], row["seq"], row["value"], alert, kr, tree))
+    return found
+
+
+class AlertHub:
+    def __init__(self, dsn: str, topic: str, pool: asyncpg.Pool, org: OrgDirectory) -> None:
+        self.dsn, self.topic, self.pool, self.org = dsn, topic, pool, org
+        self.subscribers: set[Subscription] = set()
+        self._wake = asyncio.Event()
+        self._last_seq: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.pool.acquire() as conn:
+            self._last_seq = await conn.fetchval(
+                "SELECT coalesce(max(alert_seq), 0) FROM outbox WHERE topic = $1", self.topic
+            )
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for sub in list(self.subscribers):
+            self._close(sub)
+
+    def subscribe(self) -> Subscription:
+        sub = Subscription()
+        self.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.subscribers.discard(sub)
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            listener: asyncpg.Connection | None = None
+            try:
+                listener = await connect(self.dsn, timeout=5.0)
+                await listener.add_listener(ALERT_CHANNEL, lambda *_: self._wake.set())
+                attempt = 0
+                self._wake.set()  # catch up on whatever committed while nobody listened
+                while not listener.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 5.0)
+                    self._wake.clear()
+                    await self._fan_out()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                delay = backoff_seconds(attempt)
+                attempt += 1
+                log.warning("alert_listener_retry", error=repr(exc), delay_s=delay)
+                await asyncio.sleep(delay)
+            finally:
+                if listener is not None:
+                    listener.terminate()
+
+    async def _fan_out(self) -> None:
+        """Everything committed after the last alert fanned out, in commit order."""
+        while True:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(ALERTS_AFTER, self.topic, self._last_seq, None, None, 500)
+                if not rows:
+                    return
+                batch = await deliveries(conn, self.org, rows)
+            self._last_seq = batch[-1].seq
+            for sub in list(self.subscribers):
+                for delivery in batch:
+                    try:
+                        sub.queue.put_nowait(delivery)
+                    except asyncio.QueueFull:
+                        self._close(sub)
+                        break
+
+    def _close(self, sub: Subscription) -> None:
+        """Ends a subscriber's stream (it resumes with Last-Event-ID, losing nothing)."""
+        self.subscribers.discard(sub)
+        sub.overflowed = True
+        if sub.queue.full():
+            sub.queue.get_nowait()
+        sub.queue.put_nowait(None)
