@@ -12,6 +12,7 @@ from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from domain.cycles import DefineCycle, SetNorthStar
+from domain.health import DEFAULT_THRESHOLDS
 from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["cycles"])
@@ -22,6 +23,9 @@ class CycleBody(Body):
     kind: Literal["quarter", "month"]
     starts_on: date
     ends_on: date
+    green_max_gap: Decimal = DEFAULT_THRESHOLDS.green_max
+    amber_max_gap: Decimal = DEFAULT_THRESHOLDS.amber_max
+    hysteresis_points: Decimal = DEFAULT_THRESHOLDS.hysteresis
 
 
 class NorthStarBody(Body):

@@ -205,17 +205,7 @@ async def run(base: Settings, krs: int, rate: int, seconds: float) -> dict[str, 
         company_file = CACHE / "board-company.json"
         CACHE.mkdir(parents=True, exist_ok=True)
         company_file.write_text(company_catalog(TODAY.date()).model_dump_json())
-        cli = [sys.executable, "-m", "northstar_cli.main"]
-        helpers = [
-            subprocess.Popen(
-                [*cli, name],
-                env=stack.environ(),
-                cwd=REPO_ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for name in ("api", "relay")
-        ]
+        helpers = [stack.spawn(name) for name in ("api", "relay")]
         stack.start_workers(1)
         try:
             while not port_open("127.0.0.1", settings.api_port):

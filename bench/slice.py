@@ -79,6 +79,16 @@ class Stack:
     def environ(self) -> dict[str, str]:
         return {**os.environ, **environ_for(self.settings), "NORTHSTAR_LOG_LEVEL": "warning"}
 
+    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+        """`northstar ARGS` on this stack's settings, its output discarded."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "northstar_cli.main", *args],
+            env=self.environ(),
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     def start_workers(self, count: int) -> None:
         CACHE.mkdir(parents=True, exist_ok=True)
         for n in range(count):

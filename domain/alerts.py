@@ -19,7 +19,10 @@ def health_alert_id(kr_id: str, transition: int) -> uuid.UUID:
 
 
 class KrHealthChanged(Message):
-    """A KR's health colour changed (or was first established: `old_health` is null)."""
+    """A KR's health colour changed (or was first established: `old_health` is null). It turns
+    worse as soon as its gap (expected - progress, in points) passes a threshold of its cycle;
+    it turns better only once the gap clears the threshold by the cycle's hysteresis (2 points
+    by default), so a KR hovering at a threshold is alerted once, not at every crossing."""
 
     type: Literal["alert.kr.health_changed"] = "alert.kr.health_changed"
     schema_version: Literal[1] = 1

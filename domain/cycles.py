@@ -44,6 +44,12 @@ class DefineCycle(HqCommand):
         le=100,
         description="... this many or less is amber; further behind is red",
     )
+    hysteresis_points: Decimal = Field(
+        default=DEFAULT_THRESHOLDS.hysteresis,
+        ge=0,
+        le=25,
+        description="how far past a threshold a KR must get before it is alerted as better",
+    )
 
 
 class SetNorthStar(HqCommand):
@@ -67,6 +73,8 @@ class CycleDefined(Message):
     ends_on: date
     green_max_gap: Decimal = DEFAULT_THRESHOLDS.green_max
     amber_max_gap: Decimal = DEFAULT_THRESHOLDS.amber_max
+    # Added later; events recorded before carry none and mean the default.
+    hysteresis_points: Decimal = DEFAULT_THRESHOLDS.hysteresis
 
 
 _CYCLE_DEFINED = CycleDefined.model_fields["type"].default
@@ -123,6 +131,7 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
             ends_on=command.ends_on,
             green_max_gap=command.green_max_gap,
             amber_max_gap=command.amber_max_gap,
+            hysteresis_points=command.hysteresis_points,
         ),
     )
 

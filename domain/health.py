@@ -15,10 +15,14 @@ STALE_AFTER = timedelta(days=14)
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Gap E - A in points: <= green_max is green, <= amber_max amber, above that red."""
+    """Gap E - A in points: <= green_max is green, <= amber_max amber, above that red. To turn
+    to a better colour than the recorded one, the gap must clear the threshold by
+    `hysteresis` points (a KR hovering at a threshold changes colour once, not at every
+    crossing); turning worse happens at the threshold itself."""
 
     green_max: Decimal = Decimal(0)
     amber_max: Decimal = Decimal(25)
+    hysteresis: Decimal = Decimal(2)
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -60,6 +64,13 @@ class HealthVerdict:
     expected: Decimal
     gap: Decimal
     reasons: tuple[str, ...]
+    raw: Health  # the colour without hysteresis: what this evaluation alone says
+
+
+def gap_colour(gap: Decimal, thresholds: Thresholds) -> Health:
+    if gap <= thresholds.green_max:
+        return "green"
+    return "amber" if gap <= thresholds.amber_max else "red"
 
 
 def kr_health(
@@ -69,23 +80,28 @@ def kr_health(
     now: datetime,
     open_blocker: str | None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    recorded: Health | None = None,
 ) -> HealthVerdict:
-    """Green/amber/red from the gap; stale (14 days) or blocked is at least amber."""
+    """Green/amber/red from the gap, held at the `recorded` colour until the gap clears the
+    better colour's threshold by the hysteresis; stale (14 days) or blocked is at least
+    amber."""
     gap = expected - progress
-    if gap <= thresholds.green_max:
-        colour: Health = "green"
-    elif gap <= thresholds.amber_max:
-        colour = "amber"
-    else:
-        colour = "red"
+    raw = colour = gap_colour(gap, thresholds)
     reasons = [f"{gap:.1f} points behind the pacing line" if gap > 0 else "on or ahead of pace"]
+    if recorded is not None and _ORDER[raw] < _ORDER[recorded]:
+        held = gap_colour(gap + thresholds.hysteresis, thresholds)
+        colour = min(recorded, held, key=lambda c: _ORDER[c])
+        if colour != raw:
+            reasons.append(
+                f"stays {colour} until {thresholds.hysteresis:g} points clear of the threshold"
+            )
     if last_update_at is None or now - last_update_at > STALE_AFTER:
-        colour = worst(colour, "amber")
+        raw, colour = worst(raw, "amber"), worst(colour, "amber")
         reasons.append("no update for 14 days")
     if open_blocker:
-        colour = worst(colour, "amber")
+        raw, colour = worst(raw, "amber"), worst(colour, "amber")
         reasons.append(f"open blocker: {open_blocker}")
-    return HealthVerdict(colour, expected, gap, tuple(reasons))
+    return HealthVerdict(colour, expected, gap, tuple(reasons), raw)
 
 
 @dataclass(frozen=True)

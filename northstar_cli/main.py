@@ -571,6 +571,13 @@ def _admin(run: Any) -> None:
     show_default=True,
     help="points behind the pacing line still amber (further behind: red)",
 )
+@click.option(
+    "--hysteresis",
+    type=Decimal,
+    default=Decimal(2),
+    show_default=True,
+    help="points a KR must clear a threshold by before it is alerted as better",
+)
 @click.pass_obj
 def okr_define_cycle(
     settings: Settings,
@@ -580,13 +587,19 @@ def okr_define_cycle(
     ends_on: datetime,
     green_max: Decimal,
     amber_max: Decimal,
+    hysteresis: Decimal,
 ) -> None:
     """Define a planning cycle, with its health thresholds."""
     from northstar_cli.okr_admin import define_cycle
 
     _admin(
         define_cycle(
-            settings, cycle_id, kind, starts_on.date(), ends_on.date(), (green_max, amber_max)
+            settings,
+            cycle_id,
+            kind,
+            starts_on.date(),
+            ends_on.date(),
+            (green_max, amber_max, hysteresis),
         )
     )
 

@@ -51,7 +51,7 @@ async def define_cycle(
     kind: str,
     starts_on: date,
     ends_on: date,
-    thresholds: tuple[Decimal, Decimal] = (Decimal(0), Decimal(25)),
+    thresholds: tuple[Decimal, Decimal, Decimal] = (Decimal(0), Decimal(25), Decimal(2)),
 ) -> AppendResult:
     return await _as_hq(
         settings,
@@ -67,6 +67,7 @@ async def define_cycle(
                 ends_on=ends_on,
                 green_max_gap=thresholds[0],
                 amber_max_gap=thresholds[1],
+                hysteresis_points=thresholds[2],
             ),
         ),
     )

@@ -29,8 +29,8 @@ SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id)
        k.owner_unit_id, k.kind, k.unit, k.start_value, k.target_value, k.open_request_id,
        k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
        p.as_of, b.window_start, b.window_end, b.monthly_pacing, w.objective_ids, cy.starts_on,
-       cy.ends_on, cy.green_max_gap, cy.amber_max_gap, a.proposed_target, a.reason,
-       a.requested_by, a.requested_at, a.evidence
+       cy.ends_on, cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, a.proposed_target,
+       a.reason, a.requested_by, a.requested_at, a.evidence
 FROM okr_key_result k
 LEFT JOIN person pe ON pe.person_id = k.owner_person_id
 LEFT JOIN LATERAL (

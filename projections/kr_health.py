@@ -32,7 +32,7 @@ class ProgressRow:
 
 # The thresholds of the shortest planning cycle containing the KR's window (needs `k`).
 CYCLE_THRESHOLDS = """
-SELECT c.green_max_gap, c.amber_max_gap FROM okr_cycle c
+SELECT c.green_max_gap, c.amber_max_gap, c.hysteresis_points FROM okr_cycle c
 WHERE c.starts_on <= k.window_start AND c.ends_on >= k.window_end
 ORDER BY c.ends_on - c.starts_on LIMIT 1
 """
@@ -41,13 +41,13 @@ ORDER BY c.ends_on - c.starts_on LIMIT 1
 def cycle_thresholds(row: Mapping[str, Any]) -> Thresholds:
     if row["green_max_gap"] is None:
         return DEFAULT_THRESHOLDS
-    return Thresholds(row["green_max_gap"], row["amber_max_gap"])
+    return Thresholds(row["green_max_gap"], row["amber_max_gap"], row["hysteresis_points"])
 
 
 _CURRENT = (
     """
-SELECT p.kr_id, h.health, COALESCE(h.transitions, 0) AS transitions, o.last_check_in_at,
-       o.open_blocker, t.green_max_gap, t.amber_max_gap
+SELECT p.kr_id, h.health, h.raw_health, COALESCE(h.transitions, 0) AS transitions,
+       o.last_check_in_at, o.open_blocker, t.green_max_gap, t.amber_max_gap, t.hysteresis_points
 FROM unnest($1::text[]) AS p (kr_id)
 JOIN key_result k ON k.id = p.kr_id
 LEFT JOIN kr_health h ON h.kr_id = p.kr_id
@@ -72,6 +72,7 @@ async def record_health(
         return 0
     current = {r["kr_id"]: r for r in await conn.fetch(_CURRENT, [r.kr_id for r in rows])}
     alerts: list[KrHealthChanged] = []
+    raw_changes: list[tuple[str, str, str, Decimal]] = []
     # (KR rows locked by the caller)
     for row in rows:
         expected = expected_progress(
@@ -89,7 +90,10 @@ async def record_health(
             at,
             now["open_blocker"],
             cycle_thresholds(now),
+            old,
         )
+        if verdict.raw != now["raw_health"] or verdict.health != old:
+            raw_changes.append((row.kr_id, verdict.raw, verdict.health, verdict.gap))
         if verdict.health == old:
             continue
         alerts.append(
@@ -109,6 +113,7 @@ async def record_health(
                 occurred_at=at,
             )
         )
+    await _record_raw(conn, raw_changes, at)
     if not alerts:
         return 0
     await conn.executemany(
@@ -138,3 +143,22 @@ async def record_health(
     )
     await enqueue_alerts(conn, [(a, f"alerts-kr-{a.kr_id}", a.transition) for a in alerts], topic)
     return len(alerts)
+
+
+async def _record_raw(
+    conn: asyncpg.Connection, changes: list[tuple[str, str, str, Decimal]], at: datetime
+) -> None:
+    """Each change of a KR's raw colour (what one evaluation alone says), next to the alerted
+    colour: the hysteresis is visible in the history."""
+    if not changes:
+        return
+    await conn.executemany(
+        "INSERT INTO kr_health (kr_id, health, transitions, changed_at, raw_health)"
+        " VALUES ($1, $3, 0, $4, $2) ON CONFLICT (kr_id) DO UPDATE SET raw_health = $2",
+        [(kr_id, raw, health, at) for kr_id, raw, health, _ in changes],
+    )
+    await conn.executemany(
+        "INSERT INTO kr_health_raw (kr_id, raw_health, health, gap_points, evaluated_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [(kr_id, raw, health, gap, at) for kr_id, raw, health, gap in changes],
+    )

@@ -53,7 +53,7 @@ _OBJECTIVE_KRS = """
 SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
        k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
        b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
-       cy.green_max_gap, cy.amber_max_gap
+       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points
 FROM okr_kr_weight w
 JOIN okr_objective o ON o.objective_id = w.objective_id
 LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id

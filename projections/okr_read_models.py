@@ -359,13 +359,14 @@ async def _apply_hq(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
         cycle = CycleDefined.model_validate(recorded.payload)
         await conn.execute(
             "INSERT INTO okr_cycle (cycle_id, kind, starts_on, ends_on, green_max_gap,"
-            " amber_max_gap) VALUES ($1, $2, $3, $4, $5, $6)",
+            " amber_max_gap, hysteresis_points) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             cycle.cycle_id,
             cycle.kind,
             cycle.starts_on,
             cycle.ends_on,
             cycle.green_max_gap,
             cycle.amber_max_gap,
+            cycle.hysteresis_points,
         )
     else:
         star = NorthStarSet.model_validate(recorded.payload)

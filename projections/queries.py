@@ -19,7 +19,7 @@ SELECT k.id, k.title, k.owner_unit_id, u.name AS owner_name, u.level AS owner_le
        k.window_kind, k.rolling_days, k.category, k.skus, k.channel, k.monthly_pacing,
        p.actual, p.progress_pct, p.progress_display, p.provenance, p.as_of, p.updated_at,
        h.health AS recorded_health, h.changed_at AS recorded_health_at, t.green_max_gap,
-       t.amber_max_gap
+       t.amber_max_gap, t.hysteresis_points
 FROM key_result k
 JOIN org_unit u ON u.id = k.owner_unit_id
 LEFT JOIN kr_progress p ON p.kr_id = k.id
@@ -68,7 +68,15 @@ def with_health(rows: list[dict[str, Any]], now: datetime, zone: tzinfo) -> list
             row["window_start"], row["window_end"], today, row["monthly_pacing"]
         )
         progress = row["progress_pct"] if row["progress_pct"] is not None else Decimal(0)
-        verdict = kr_health(progress, expected, row["as_of"], now, None, cycle_thresholds(row))
+        verdict = kr_health(
+            progress,
+            expected,
+            row["as_of"],
+            now,
+            None,
+            cycle_thresholds(row),
+            row["recorded_health"],
+        )
         row.update(
             expected_pct=expected, health=verdict.health, health_reasons=list(verdict.reasons)
         )

@@ -35,6 +35,8 @@ SALE_DAY = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
 class TestEnv:
     """One test's private database, topics and consumer group on the shared services."""
 
+    __test__ = False  # a helper, not a test class
+
     settings: Settings
     name: str
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -327,14 +329,8 @@ async def start_api(env: TestEnv) -> str:
     return f"http://127.0.0.1:{env.settings.api_port}"
 
 
-async def published_alerts(settings: Settings) -> list[dict]:
-    """Every alert on the alerts topic, read by a plain consumer that knows only the published
-    contract: each one is validated against the JSON Schema of its type."""
-    import json
-
-    import jsonschema
-
-    from infra.kafka.contracts import CONTRACTS_ROOT
+async def topic_values(settings: Settings, topic: str) -> list[bytes]:
+    """Every committed record's value on a topic, read from the beginning to its current end."""
     from streams.outbox_relay import lagging
 
     consumer = AIOKafkaConsumer(
@@ -345,21 +341,33 @@ async def published_alerts(settings: Settings) -> list[dict]:
     await consumer.start()
     found = []
     try:
-        partitions = [
-            TopicPartition(settings.alerts_topic, p) for p in range(settings.topic_partitions)
-        ]
+        partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         while await lagging(consumer, ends):
             for messages in (await consumer.getmany(timeout_ms=500)).values():
-                for message in messages:
-                    alert = json.loads(message.value)
-                    schema = CONTRACTS_ROOT / "alerts" / f"{alert['type']}.v1.schema.json"
-                    jsonschema.validate(alert, json.loads(schema.read_text()))
-                    found.append(alert)
+                found.extend(m.value for m in messages)
     finally:
         await consumer.stop()
+    return found
+
+
+async def published_alerts(settings: Settings) -> list[dict]:
+    """Every alert on the alerts topic, read by a plain consumer that knows only the published
+    contract: each one is validated against the JSON Schema of its type."""
+    import json
+
+    import jsonschema
+
+    from infra.kafka.contracts import CONTRACTS_ROOT
+
+    found = []
+    for value in await topic_values(settings, settings.alerts_topic):
+        alert = json.loads(value)
+        schema = CONTRACTS_ROOT / "alerts" / f"{alert['type']}.v1.schema.json"
+        jsonschema.validate(alert, json.loads(schema.read_text()))
+        found.append(alert)
     return found
 
 
@@ -394,15 +402,23 @@ async def live_okr_company(env: TestEnv, folder: Path, adjustments: int) -> None
     await seed_simulated_quarter(env, folder, adjustments=adjustments)
     env.spawn("relay", "relay")
     env.worker()
-    conn = await asyncpg.connect(env.settings.dsn)
+    await okr_read_models_caught_up(env.settings)
+
+
+async def okr_read_models_caught_up(settings: Settings, timeout: float = 120) -> None:
+    """Until the OKR read models hold every stored event (each stream's position at its
+    version, which sum to the number of events)."""
+    conn = await asyncpg.connect(settings.dsn)
     try:
 
         async def projected() -> bool:
             events = await conn.fetchval("SELECT count(*) FROM event_store")
-            applied = await conn.fetchval("SELECT sum(version) FROM okr_stream_position")
+            applied = await conn.fetchval(
+                "SELECT coalesce(sum(version), 0) FROM okr_stream_position"
+            )
             return bool(applied == events)
 
-        await eventually(projected, 120, "the OKR read models")
+        await eventually(projected, timeout, "the OKR read models")
     finally:
         await conn.close()
 

@@ -242,7 +242,19 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         alerts = rep.locator("#alerts li[data-type='alert.kr.health_changed']")
         await expect(alerts.first).to_be_visible(timeout=30_000)
         about = await alerts.evaluate_all("items => items.map(i => i.dataset.krId)")
-        assert about and set(about) <= visible["rita"], set(about) - visible["rita"]
+        # her board's KRs, and the metric KRs of her own unit (the catalog's, not on the board)
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:
+            own_unit = {
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT id FROM key_result WHERE owner_unit_id = $1", PEOPLE["rita"][2]
+                )
+            }
+        finally:
+            await conn.close()
+        in_scope = visible["rita"] | own_unit
+        assert about and set(about) <= in_scope, set(about) - in_scope
 
         # the manager records a calibration meeting's outcomes on his board
         outcomes = manager.locator("#outcomes-form")

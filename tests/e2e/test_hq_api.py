@@ -67,6 +67,7 @@ async def test_cycles_and_north_star(env):
             "ends_on": "2026-12-31",
             "green_max_gap": "0",
             "amber_max_gap": "25",
+            "hysteresis_points": "2",
         }
     ]
 

@@ -11,7 +11,14 @@ import httpx
 
 from api.auth import create_client
 from infra.settings import REPO_ROOT
-from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api
+from tests.stack import (
+    define_quarter,
+    load_company,
+    okr_read_models_caught_up,
+    run_cli,
+    small_company,
+    start_api,
+)
 
 # Every key of a table the OKR projection writes, and what keeps a second row with the same key
 # from ever reaching it. A new table or key fails this test until its guard is named here.
@@ -164,14 +171,7 @@ async def test_the_guards_refuse_duplicates_with_the_reason(env):
             "SELECT count(*) FROM event_store WHERE event_type = 'okr.objective.defined'"
         )
         assert stored == 1
-
-        async def projected() -> bool:
-            applied = await conn.fetchval(
-                "SELECT coalesce(sum(version), 0) FROM okr_stream_position"
-            )
-            return bool(applied == await conn.fetchval("SELECT count(*) FROM event_store"))
-
-        await eventually(projected, 60, "every stored event in the read models")
+        await okr_read_models_caught_up(env.settings)
         owner = await conn.fetchval(
             "SELECT owner_person_id FROM okr_objective WHERE objective_id = 'o-dup'"
         )

@@ -4,7 +4,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.health import expected_progress, kr_health, worst
+from domain.health import Thresholds, expected_progress, kr_health, worst
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 FRESH = NOW - timedelta(days=1)
@@ -52,3 +52,44 @@ def test_objective_progress_is_the_weighted_mean_and_its_health_the_weakest():
     assert objective_progress([]) == (Decimal(0), None)
     red = WeightedKr("c", Decimal(1), Decimal(0), "red")
     assert objective_progress([*krs, red])[1] == "red"
+
+
+def _walk(progresses: list[str], expected: str = "50") -> list[str]:
+    """The alerted colour after each evaluation, each evaluation given the last alerted one."""
+    recorded, out = None, []
+    for progress in progresses:
+        verdict = kr_health(
+            Decimal(progress), Decimal(expected), FRESH, NOW, None, recorded=recorded
+        )
+        recorded = verdict.health
+        out.append(recorded)
+    return out
+
+
+def test_a_kr_hovering_at_a_threshold_changes_colour_once():
+    # gap = 50 - progress; green <= 0 < amber; improving needs 2 points of clearance
+    assert _walk(["51", "49.5", "50.5", "49.5", "50.5", "51.9", "52"]) == [
+        "green",
+        "amber",
+        "amber",
+        "amber",
+        "amber",
+        "amber",
+        "green",
+    ]
+
+
+def test_getting_worse_is_alerted_at_the_threshold_itself():
+    assert _walk(["60", "49.99", "24.99"]) == ["green", "amber", "red"]
+    # leaving red needs the gap 2 points inside amber (<= 23), then amber 2 points inside green
+    assert _walk(["20", "26", "27", "60"]) == ["red", "red", "amber", "green"]
+
+
+def test_the_raw_colour_says_what_one_evaluation_alone_says():
+    held = kr_health(Decimal("50.5"), Decimal(50), FRESH, NOW, None, recorded="amber")
+    assert (held.health, held.raw) == ("amber", "green")
+    assert "stays amber until 2 points clear of the threshold" in held.reasons
+    none = kr_health(
+        Decimal("50.5"), Decimal(50), FRESH, NOW, None, Thresholds(hysteresis=Decimal(0)), "amber"
+    )
+    assert (none.health, none.raw) == ("green", "green")
