@@ -23,7 +23,11 @@ from projections.alert_outbox import ALERT_CHANNEL
 from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
-SUBSCRIBER_QUEUE = 10_000  # alerts a subscriber may lag behind before it is closed
+SUBSCRIBER_QUEUE = 1_000  # batches of alerts a subscriber may lag behind before it is closed
+# Alerts come in bursts (a batch of sales moves many KRs): gathering them this long means one
+# wake-up per subscriber per burst instead of one per alert.
+GATHER_S = 0.1
+FAN_OUT_SLICE = 50  # subscribers woken per turn of the event loop
 _KR_SUBJECT = """
 SELECT coalesce(o.owner_unit_id, k.owner_unit_id) AS unit_id, o.owner_person_id AS person_id,
        coalesce((SELECT array_agg(w.objective_id) FROM okr_kr_weight w WHERE w.kr_id = $1),
@@ -54,15 +58,22 @@ class KrSubject:
 class Delivery:
     alert_id: str
     seq: int
-    value: bytes
+    frame: bytes  # the server-sent event, rendered once for every subscriber
     alert: dict[str, Any]
     kr: KrSubject | None  # None: not a KR alert, or the KR is unknown
     org: OrgTree
 
 
+def sse_frame(alert_id: str, alert: dict[str, Any], value: bytes) -> bytes:
+    kind = str(alert["type"]).removeprefix("alert.")
+    return b"id: %s\nevent: %s\ndata: %s\n\n" % (alert_id.encode(), kind.encode(), value)
+
+
 @dataclass(eq=False)
 class Subscription:
-    queue: asyncio.Queue[Delivery | None] = field(
+    """What one SSE client is yet to be sent: batches of alerts in commit order; None ends it."""
+
+    queue: asyncio.Queue[tuple[Delivery, ...] | None] = field(
         default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE)
     )
     overflowed: bool = False
@@ -86,7 +97,8 @@ async def deliveries(
                 else None
             )
         kr = subjects.get(kr_id) if kr_id is not None else None
-        found.append(Delivery(row["alert_id"], row["seq"], row["value"], alert, kr, tree))
+        frame = sse_frame(row["alert_id"], alert, row["value"])
+        found.append(Delivery(row["alert_id"], row["seq"], frame, alert, kr, tree))
     return found
 
 
@@ -133,6 +145,7 @@ class AlertHub:
                 while not listener.is_closed():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), 5.0)
+                    await asyncio.sleep(GATHER_S)
                     self._wake.clear()
                     await self._fan_out()
             except asyncio.CancelledError:
@@ -155,13 +168,16 @@ class AlertHub:
                     return
                 batch = await deliveries(conn, self.org, rows)
             self._last_seq = batch[-1].seq
-            for sub in list(self.subscribers):
-                for delivery in batch:
-                    try:
-                        sub.queue.put_nowait(delivery)
-                    except asyncio.QueueFull:
-                        self._close(sub)
-                        break
+            shared = tuple(batch)
+            for n, sub in enumerate(list(self.subscribers), start=1):
+                try:
+                    sub.queue.put_nowait(shared)
+                except asyncio.QueueFull:
+                    self._close(sub)
+                if n % FAN_OUT_SLICE == 0:
+                    # Let other requests in between: a thousand subscribers woken at once would
+                    # hold the event loop for one long stretch.
+                    await asyncio.sleep(0)
 
     def _close(self, sub: Subscription) -> None:
         """Ends a subscriber's stream (it resumes with Last-Event-ID, losing nothing)."""

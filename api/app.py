@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders, QueryParams
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
     alert_routes,
@@ -52,6 +54,35 @@ from projections.process_health import process_health
 log = structlog.get_logger("northstar.api")
 _SALES_BATCH_SCHEMA = SalesBatch.model_json_schema(ref_template="#/components/schemas/{model}")
 _SALE_SCHEMAS = _SALES_BATCH_SCHEMA.pop("$defs", {})
+
+
+class ScreenAndTime:
+    """A NUL or lone surrogate in the path or the query is refused before any route; every
+    answer says how long the server took (Server-Timing, until the body starts). Plain ASGI:
+    a streamed body (SSE) passes through untouched, chunk by chunk."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        found = unstorable_text(scope["path"], "path") + unstorable_text(
+            dict(QueryParams(scope["query_string"])), "query"
+        )
+        if found:
+            await problem(422, "Invalid request", errors=found)(scope, receive, send)
+            return
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed_ms = 1000 * (time.perf_counter() - started)
+                MutableHeaders(scope=message).append("Server-Timing", f"app;dur={elapsed_ms:.2f}")
+            await send(message)
+
+        await self.app(scope, receive, timed)
 
 
 def create_api(settings: Settings) -> FastAPI:
@@ -109,20 +140,7 @@ def create_api(settings: Settings) -> FastAPI:
     # ~1 MB for 2,000 KRs and shrinks ~50x); never the SSE stream (Starlette excludes it).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
 
-    @app.middleware("http")
-    async def _screen_and_time(request: Request, call_next: Any) -> Any:
-        """A NUL or lone surrogate in the path or the query is refused before any route;
-        every answer says how long the server took (Server-Timing, until the body starts)."""
-        started = time.perf_counter()
-        found = unstorable_text(request.url.path, "path") + unstorable_text(
-            dict(request.query_params), "query"
-        )
-        if found:
-            return problem(422, "Invalid request", errors=found)
-        response = await call_next(request)
-        elapsed_ms = 1000 * (time.perf_counter() - started)
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
-        return response
+    app.add_middleware(ScreenAndTime)
 
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:

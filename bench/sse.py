@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -22,24 +25,10 @@ from api.auth import create_client
 from bench.board import _seed, _steady
 from bench.slice import CACHE, RESULTS, TODAY, Stack
 from infra.procs import port_open
-from infra.settings import Settings
+from infra.settings import REPO_ROOT, Settings
 from simulator.company import company_catalog
 
 CONNECTION_BOUND = 30  # documented in the README: what the stack may hold, whatever the clients
-
-
-async def _client(
-    http: httpx.AsyncClient, token: str, received: list[str], ready: asyncio.Event
-) -> None:
-    async with http.stream(
-        "GET", "/v1/alerts/stream", headers={"Authorization": f"Bearer {token}"}
-    ) as stream:
-        stream.raise_for_status()
-        async for line in stream.aiter_lines():
-            if line.startswith(": subscribed"):
-                ready.set()
-            elif line.startswith("id: "):
-                received.append(line[4:])
 
 
 async def _connections(settings: Settings, stop: asyncio.Event, peak: list[int]) -> None:
@@ -83,19 +72,27 @@ async def run(base: Settings, clients: int, seconds: float, rate: float) -> dict
             finally:
                 await conn.close()
             url = f"http://127.0.0.1:{settings.api_port}"
-            limits = httpx.Limits(max_connections=clients + 100, max_keepalive_connections=100)
+            limits = httpx.Limits(max_connections=64)
             peak, stop = [0], asyncio.Event()
             watching = asyncio.create_task(_connections(settings, stop, peak))
-            async with httpx.AsyncClient(base_url=url, timeout=None, limits=limits) as http:
+            ready, out = CACHE / "sse-clients.ready", CACHE / "sse-clients.json"
+            ready.unlink(missing_ok=True)
+            out.unlink(missing_ok=True)
+            async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
                 floor = await _steady(http, "/v1/board", rep, rate, min(seconds, 15))
-                received: list[list[str]] = [[] for _ in range(clients)]
-                ready = [asyncio.Event() for _ in range(clients)]
-                tokens = [hq if n % 2 else reader for n in range(clients)]
-                streams = [
-                    asyncio.create_task(_client(http, tokens[n], received[n], ready[n]))
-                    for n in range(clients)
-                ]
-                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready)), 120)
+                clients_proc = subprocess.Popen(
+                    [
+                        *(sys.executable, "-m", "bench.sse_clients"),
+                        *("--port", str(settings.api_port), "--tokens", f"{reader},{hq}"),
+                        *("--clients", str(clients), "--ready", str(ready), "--out", str(out)),
+                    ],
+                    cwd=REPO_ROOT,
+                )
+                started = time.monotonic()
+                while not ready.exists():
+                    if clients_proc.poll() is not None or time.monotonic() - started > 180:
+                        raise RuntimeError("the SSE clients did not all subscribe")
+                    await asyncio.sleep(0.2)
                 simulator = stack.spawn(
                     *("simulate", "sales", "--company", str(company_file)),
                     *("--rate", "200", "--duration", str(seconds)),
@@ -105,6 +102,11 @@ async def run(base: Settings, clients: int, seconds: float, rate: float) -> dict
                 stopped = time.monotonic()
                 await stack.wait_caught_up(300)
                 caught_up_s = time.monotonic() - stopped
+                await asyncio.sleep(5)  # the last alerts reach the clients
+                clients_proc.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(clients_proc.wait, 120)
+                report = json.loads(out.read_text())
+                received: list[list[str]] = report["received"]
                 conn = await asyncpg.connect(settings.dsn)
                 try:
                     expected = [
@@ -118,12 +120,6 @@ async def run(base: Settings, clients: int, seconds: float, rate: float) -> dict
                     ]
                 finally:
                     await conn.close()
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and any(len(r) < len(expected) for r in received):
-                    await asyncio.sleep(0.5)
-                for task in streams:
-                    task.cancel()
-                await asyncio.gather(*streams, return_exceptions=True)
             stop.set()
             await watching
         finally:
@@ -137,6 +133,7 @@ async def run(base: Settings, clients: int, seconds: float, rate: float) -> dict
         "clients": clients,
         "alerts": len(expected),
         "clients_with_every_alert_once_in_order": exact,
+        "client_failures": report["failed"],
         "peak_db_connections": peak[0],
         "connection_bound": CONNECTION_BOUND,
         "sales_caught_up_after_s": caught_up_s,
