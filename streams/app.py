@@ -33,6 +33,8 @@ def create_app(settings: Settings, agent: str) -> faust.App:
     """The Faust app of one agent (`sales` or `okr`), in a consumer group of its own, so each
     runs, scales and fails separately."""
     app_id = f"{settings.app_id}-{agent}"
+    datadir = settings.var_dir / "faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     app = faust.App(
         app_id,
         broker=settings.kafka_url,
@@ -47,7 +49,7 @@ def create_app(settings: Settings, agent: str) -> faust.App:
         producer_max_request_size=16 * 1024 * 1024,
         stream_buffer_maxsize=max(4096, 2 * settings.worker_batch_size),
         stream_wait_empty=False,
-        datadir=str(settings.var_dir / "faust" / app_id),
+        datadir=str(datadir),
     )
     dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
     if agent == "sales":
