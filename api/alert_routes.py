@@ -44,8 +44,9 @@ def visible(client: Client, chain: set[str], delivery: Delivery) -> bool:
             kr.person_id,
             kr.unit_id,
             delivery.org,
+            on_viewers_chain=bool(kr.objectives & chain),
         )
-        return refusal is None or bool(kr.objectives & chain)
+        return refusal is None
     if "region_id" in alert:
         return (
             region_alert_refusal(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from tqdm import tqdm
 
 from api.auth import create_client
 from api.sessions import add_user, create_login_link
-from bench.slice import CACHE, RESULTS, TODAY, Stack
+from bench.slice import CACHE, TODAY, Stack, write_results
 from infra.browser import launch_chromium
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
@@ -261,9 +260,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
     results = asyncio.run(run(Settings(), args.krs, args.rate, args.seconds))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"board-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results("board", results)
     hq, rep, floor = (
         results["hq_board"],
         results["rep_board_steady"],

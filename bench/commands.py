@@ -20,13 +20,13 @@ import asyncpg
 import httpx
 
 from api.auth import create_client
+from bench.slice import write_results
 from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
 
-RESULTS = REPO_ROOT / "bench" / "results"
 KRS = 2000
 
 
@@ -173,9 +173,7 @@ def main() -> None:
     parser.add_argument("--sustained", type=int, default=3000)
     args = parser.parse_args()
     results = asyncio.run(run(args.rate, args.seconds, args.sustained))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"commands-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results("commands", results)
     steady = results["steady"]
     print(f"""
 adjustment request over HTTP at a steady {steady["achieved_rate"]:.0f} commands/s (requests + their cancels): p50 {steady["p50_ms"]:.1f} ms, p99 {steady["p99_ms"]:.1f} ms, max {steady["max_ms"]:.1f} ms   [target p99 <= 50 ms]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,7 +17,7 @@ from decimal import Decimal
 import asyncpg
 import orjson
 
-from bench.slice import RESULTS, TODAY, Records, Stack, raw_ceiling, steady_send
+from bench.slice import TODAY, Records, Stack, raw_ceiling, steady_send, write_results
 from domain.catalog import CompanyCatalog
 from domain.key_results import MetricKeyResult
 from infra.settings import Settings
@@ -173,9 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     results = asyncio.run(run(Settings(), args.rate, args.seconds, rates, args.workers))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"health-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2, default=str))
+    out = write_results("health", results)
     f, c = results["freshness"], results["raw_aiokafka_ceiling"]
     print(f"""
 {results["metric_bound_krs"]} metric-bound KRs

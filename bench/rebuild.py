@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import asyncpg
 import orjson
 import yaml
 
-from bench.slice import CACHE, RESULTS, TODAY, Stack, raw_ceiling, sales_file
+from bench.slice import CACHE, TODAY, Stack, raw_ceiling, sales_file, write_results
 from infra.kafka.topic_reader import read_topic
 from infra.settings import Settings
 from projections.rebuild import OkrRebuild, SalesRebuild
@@ -129,9 +128,7 @@ def main() -> None:
     parser.add_argument("--adjustments", type=int, default=12_000)
     args = parser.parse_args()
     results = asyncio.run(run(Settings(), args.sales, args.adjustments))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"rebuild-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results("rebuild", results)
     c, o = results["raw_aiokafka_ceiling"], results["okr_read_models"]
     print(f"""
 rebuild of kr_progress: {results["sales"]:,} sales ({results["facts"]:,} facts, {results["records"]:,} records) in {results["seconds"]:.1f}s = {results["facts_per_s"]:,.0f} facts/s   [target >= 100,000 events/s]

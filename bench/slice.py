@@ -32,6 +32,16 @@ from simulator.company import company_catalog
 from simulator.sales import SalesSimulator
 
 RESULTS = REPO_ROOT / "bench" / "results"
+
+
+def write_results(name: str, results: dict) -> Path:
+    """The benchmark's figures as JSON in bench/results/NAME-<UTC time>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    return out
+
+
 CACHE = REPO_ROOT / "var" / "bench"
 TODAY = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
 
@@ -367,9 +377,7 @@ def main() -> None:
         }
 
     results = asyncio.run(run())
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"slice-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results("slice", results)
     f, s, b = results["freshness"], results["singles_drain"], results["bulk"]
     print(f"""
 freshness @ {f["achieved_rate"]:,.0f} facts/s (target {f["target_rate"]}): p50 {f["p50_ms"]:.1f} ms, p99 {f["p99_ms"]:.1f} ms, max {f["max_ms"]:.1f} ms   [target p99 <= 250 ms]

@@ -23,7 +23,7 @@ import httpx
 
 from api.auth import create_client
 from bench.board import _seed, _steady
-from bench.slice import CACHE, RESULTS, TODAY, Stack
+from bench.slice import CACHE, TODAY, Stack, write_results
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import company_catalog
@@ -149,9 +149,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50)
     args = parser.parse_args()
     results = asyncio.run(run(Settings(), args.clients, args.seconds, args.rate))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"sse-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results("sse", results)
     loaded, floor = results["rep_board_with_clients"], results["floor_rep_board_without_clients"]
     print(f"""
 {results["clients"]} SSE clients on one API process, demo sales at 200 facts/s for {args.seconds:.0f} s:

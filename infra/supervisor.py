@@ -53,15 +53,10 @@ def _die_with_parent() -> None:
 
 class Supervisor:
     def __init__(
-        self,
-        specs: Sequence[ChildSpec],
-        log_dir: Path | None = None,
-        env: dict[str, str] | None = None,
-        grace_s: float = 4.0,
+        self, specs: Sequence[ChildSpec], log_dir: Path | None = None, grace_s: float = 4.0
     ) -> None:
         self.children = [_Child(spec) for spec in specs]
         self.log_dir = log_dir
-        self.env = env if env is not None else dict(os.environ)
         self.grace_s = grace_s
         self._stopping = False
 
@@ -69,9 +64,8 @@ class Supervisor:
         for child in self.children:
             self._spawn(child)
 
-    def run(self, until_stopped: bool = True) -> None:
-        """Start every child and supervise until SIGTERM/SIGINT (or, with
-        `until_stopped=False`, until no child is left to supervise)."""
+    def run(self) -> None:
+        """Start every child (unless started) and supervise until SIGTERM/SIGINT."""
         previous = {
             s: signal.signal(s, self._request_stop) for s in (signal.SIGTERM, signal.SIGINT)
         }
@@ -80,8 +74,6 @@ class Supervisor:
                 self.start()
             while not self._stopping:
                 self.poll()
-                if not until_stopped and not self._alive():
-                    break
                 time.sleep(0.2)
         finally:
             self.stop()
@@ -109,9 +101,6 @@ class Supervisor:
                 self._spawn(child)
                 log.warning("process_restarted", process=child.spec.name, restarts=child.restarts)
 
-    def running(self, name: str) -> subprocess.Popen[bytes] | None:
-        return next((c.proc for c in self.children if c.spec.name == name), None)
-
     def stop(self) -> None:
         self._stopping = True
         procs = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
@@ -125,14 +114,11 @@ class Supervisor:
                 proc.kill()  # safe: every process is built to survive kill -9
                 proc.wait()
 
-    def _alive(self) -> bool:
-        return any(c.proc is not None or c.due_at is not None for c in self.children)
-
     def _request_stop(self, *_: object) -> None:
         self._stopping = True
 
     def _spawn(self, child: _Child) -> None:
-        env = {**self.env, "NORTHSTAR_RESTARTS": str(child.restarts)}
+        env = {**os.environ, "NORTHSTAR_RESTARTS": str(child.restarts)}
         out = open(self.log_dir / f"{child.spec.name}.log", "ab") if self.log_dir else None
         try:
             child.proc = subprocess.Popen(

@@ -18,7 +18,7 @@ from infra.supervisor import ChildSpec, Supervisor
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
-from streams.app import AGENTS
+from streams.app import agent_processes
 
 # The demo's people on the board: a rep, their city manager, HQ and an auditor.
 DEMO_USERS = {
@@ -65,8 +65,7 @@ def demo_processes(settings: Settings, simulator: bool, rate: float) -> list[Chi
     """Each agent, the relay and the API in a process of its own, restarted when it dies; the
     simulator (a load generator) is not restarted: stopping it leaves the rest running."""
     northstar = [sys.executable, "-m", "northstar_cli.main"]
-    agents = [a for a in AGENTS if a != "timers" or settings.evaluation_interval_s > 0]
-    specs = [ChildSpec(f"worker-{a}", [*northstar, "worker", "--only", a]) for a in agents]
+    specs = agent_processes(settings)
     specs += [ChildSpec("relay", [*northstar, "relay"]), ChildSpec("api", [*northstar, "api"])]
     if simulator:
         specs.append(ChildSpec("simulator", [*northstar, *simulator_args(settings, rate)], False))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ import structlog
 from infra.heartbeat import BEAT_EVERY_S, Heartbeat
 from infra.postgres.db import connect
 from infra.settings import Settings
+from infra.signals import stop_on_signals
 from infra.supervisor import ChildSpec, Supervisor
 from projections.kr_progress import KrProgressProjection
 from streams.dead_letters import DeadLetterPublisher
@@ -51,49 +51,18 @@ def create_app(settings: Settings, agent: str) -> faust.App:
         stream_wait_empty=False,
         datadir=str(datadir),
     )
-    dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
-    if agent == "sales":
-        sales_handler = SalesProjectionHandler(
-            topic=settings.sales_topic,
-            projection=KrProgressProjection(
-                settings.sales_topic, ZoneInfo(settings.company_timezone), settings.alerts_topic
-            ),
-            dead_letters=dead_letters,
-            connect=lambda: connect(settings.dsn),
-            max_record_bytes=settings.max_record_bytes,
-        )
-        sales = app.topic(
-            settings.sales_topic,
-            value_serializer="raw",
-            key_serializer="raw",
-            partitions=settings.topic_partitions,
-        )
+    topic_name, agent_name, handle = _projection(settings, agent)
+    topic = app.topic(
+        topic_name,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
 
-        @app.agent(sales, name="kr-progress")
-        async def project_kr_progress(stream: faust.StreamT) -> None:
-            await _batches(stream, sales_handler.handle, settings)
+    @app.agent(topic, name=agent_name)
+    async def project(stream: faust.StreamT) -> None:
+        await _batches(stream, handle, settings)
 
-    elif agent == "okr":
-        okr_handler = OkrProjectionHandler(
-            settings.okr_events_topic,
-            dead_letters,
-            lambda: connect(settings.dsn),
-            ZoneInfo(settings.company_timezone),
-            settings.alerts_topic,
-        )
-        okr_events = app.topic(
-            settings.okr_events_topic,
-            value_serializer="raw",
-            key_serializer="raw",
-            partitions=settings.topic_partitions,
-        )
-
-        @app.agent(okr_events, name="okr-read-models")
-        async def project_okr_read_models(stream: faust.StreamT) -> None:
-            await _batches(stream, okr_handler.handle, settings)
-
-    else:
-        raise ValueError(f"no Faust agent {agent!r}")
     heartbeat = Heartbeat(settings, f"worker-{agent}")
 
     @app.timer(BEAT_EVERY_S)
@@ -103,11 +72,35 @@ def create_app(settings: Settings, agent: str) -> faust.App:
     return app
 
 
-async def _batches(
-    stream: faust.StreamT,
-    handle: Callable[[list[RawRecord]], Awaitable[None]],
-    settings: Settings,
-) -> None:
+Handle = Callable[[list[RawRecord]], Awaitable[None]]
+
+
+def _projection(settings: Settings, agent: str) -> tuple[str, str, Handle]:
+    """The topic an agent reads, its Faust agent name, and the handler of its batches."""
+    dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
+    zone = ZoneInfo(settings.company_timezone)
+    if agent == "sales":
+        sales = SalesProjectionHandler(
+            topic=settings.sales_topic,
+            projection=KrProgressProjection(settings.sales_topic, zone, settings.alerts_topic),
+            dead_letters=dead_letters,
+            connect=lambda: connect(settings.dsn),
+            max_record_bytes=settings.max_record_bytes,
+        )
+        return settings.sales_topic, "kr-progress", sales.handle
+    if agent == "okr":
+        okr = OkrProjectionHandler(
+            settings.okr_events_topic,
+            dead_letters,
+            lambda: connect(settings.dsn),
+            zone,
+            settings.alerts_topic,
+        )
+        return settings.okr_events_topic, "okr-read-models", okr.handle
+    raise ValueError(f"no Faust agent {agent!r}")
+
+
+async def _batches(stream: faust.StreamT, handle: Handle, settings: Settings) -> None:
     async for events in stream.take_events(
         settings.worker_batch_size, within=settings.worker_batch_within_s
     ):
@@ -150,19 +143,23 @@ def run_worker(settings: Settings, only: tuple[str, ...] = AGENTS) -> None:
         worker.execute_from_commandline()
 
 
-def _supervise_agents(settings: Settings, only: tuple[str, ...]) -> None:
+def agent_processes(settings: Settings, only: tuple[str, ...] = AGENTS) -> list[ChildSpec]:
+    """A supervised `northstar worker --only AGENT` per agent; no timers process when the
+    evaluation timer is off (NORTHSTAR_EVALUATION_INTERVAL_S=0)."""
     agents = [a for a in only if a != "timers" or settings.evaluation_interval_s > 0]
     northstar = [sys.executable, "-m", "northstar_cli.main", "worker", "--only"]
-    log.info("worker_agents", agents=agents)
-    Supervisor([ChildSpec(f"worker-{a}", [*northstar, a]) for a in agents]).run()
+    return [ChildSpec(f"worker-{a}", [*northstar, a]) for a in agents]
+
+
+def _supervise_agents(settings: Settings, only: tuple[str, ...]) -> None:
+    processes = agent_processes(settings, only)
+    log.info("worker_agents", agents=[p.name for p in processes])
+    Supervisor(processes).run()
 
 
 async def _run_timers(settings: Settings) -> None:
     """The wall-clock re-evaluation (KRs, pacing, the alert rules), without Faust."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     beating = asyncio.create_task(Heartbeat(settings, "worker-timers").run(stop))
     evaluator = TimedEvaluation(settings)
     interval = settings.evaluation_interval_s

@@ -173,16 +173,12 @@ async def _first(*waits: object, timeout: float) -> None:
 
 def run_relay(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, restarting after transient failures with back-off."""
-    import signal
-
     from infra.failures import backoff_seconds, is_transient
     from infra.heartbeat import Heartbeat
+    from infra.signals import stop_on_signals
 
     async def supervise() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         beating = asyncio.create_task(Heartbeat(settings, "relay").run(stop))
         attempt = 0
         while not stop.is_set():

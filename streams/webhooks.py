@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import signal
 
 import asyncpg
 import httpx
@@ -18,6 +17,7 @@ from infra.failures import backoff_seconds
 from infra.heartbeat import Heartbeat
 from infra.postgres.db import create_pool
 from infra.settings import Settings
+from infra.signals import stop_on_signals
 
 log = structlog.get_logger("northstar.webhooks")
 SIGNATURE_HEADER = "X-Northstar-Signature"
@@ -145,10 +145,7 @@ class WebhookDispatcher:
 
 def run_webhooks(settings: Settings) -> None:
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         beating = asyncio.create_task(Heartbeat(settings, "webhooks").run(stop))
         await WebhookDispatcher(
             settings, settings.webhook_attempts, settings.webhook_first_delay_s

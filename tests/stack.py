@@ -273,6 +273,17 @@ async def define_quarter(
     await define_cycle(settings, cycle_id, "quarter", *days)
 
 
+async def hq_token(settings: Settings) -> str:
+    """A bearer token for an HQ admin (person p-hq), as the new OKR tests act."""
+    from api.auth import create_client
+
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        return await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
+    finally:
+        await conn.close()
+
+
 async def produce_singles(settings: Settings, facts: Iterable[SaleFact]) -> None:
     """Publish facts the way an outside producer following the topic contract would."""
     from aiokafka import AIOKafkaProducer

@@ -16,7 +16,6 @@ import pytest
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
-from api.auth import create_client
 from infra.kafka.broker import KafkaBroker
 from infra.settings import Settings
 from tests.stack import (
@@ -24,6 +23,7 @@ from tests.stack import (
     define_quarter,
     eventually,
     free_port,
+    hq_token,
     load_company,
     produce_singles,
     published_alerts,
@@ -73,11 +73,7 @@ async def test_the_stack_rides_out_a_broker_killed_mid_stream(env, stack):
     company = small_company()
     await load_company(env.settings, company)
     await define_quarter(env.settings)
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
-    finally:
-        await conn.close()
+    hq = await hq_token(env.settings)
     added = await run_cli(
         env, "webhooks", "add", "ops", f"http://127.0.0.1:{port}/hook", "--secret", "s" * 24
     )

@@ -11,9 +11,9 @@ from datetime import date
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from tests.stack import (
     define_quarter,
+    hq_token,
     load_company,
     okr_read_models_caught_up,
     small_company,
@@ -112,11 +112,7 @@ async def test_random_commands_never_stop_the_pipeline(env):
     await load_company(env.settings, small_company())
     await define_quarter(env.settings)
     await define_quarter(env.settings, "2027-Q1", (date(2027, 1, 1), date(2027, 3, 31)))
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
-    finally:
-        await conn.close()
+    hq = await hq_token(env.settings)
     base = await start_api(env)
     env.spawn("relay", "relay")
     worker = env.worker()

@@ -17,6 +17,7 @@ from tests.stack import (
     dead_letters,
     define_quarter,
     eventually,
+    hq_token,
     load_company,
     produce_singles,
     published_alerts,
@@ -50,9 +51,9 @@ async def test_a_poisoned_stream_parks_and_everything_else_flows(env):
     company = small_company()
     await load_company(env.settings, company)
     await define_quarter(env.settings)
+    hq = await hq_token(env.settings)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
         auditor = await create_client(conn, "aud", "auditor", "p-aud", "hq")
     finally:
         await conn.close()

@@ -9,10 +9,10 @@ from datetime import date
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from infra.settings import REPO_ROOT
 from tests.stack import (
     define_quarter,
+    hq_token,
     load_company,
     okr_read_models_caught_up,
     run_cli,
@@ -80,11 +80,7 @@ async def test_the_guards_refuse_duplicates_with_the_reason(env):
     await load_company(env.settings, small_company())
     await define_quarter(env.settings)
     await define_quarter(env.settings, "2027-Q1", (date(2027, 1, 1), date(2027, 3, 31)))
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
-    finally:
-        await conn.close()
+    hq = await hq_token(env.settings)
     await start_api(env)
     env.spawn("relay", "relay")
     env.worker()
