@@ -39,6 +39,10 @@ SQL = load_queries("kr_progress")
 # rep id -> the rep and each org unit above it, up to HQ
 ChainOf = Callable[[str], tuple[str, ...]]
 PROJECTION = "kr_progress"
+# Every sales batch holds it shared; a refresh of KRs the OKR projection just bound or
+# re-targeted holds it exclusively (refresh_bound_krs), so the refresh never sums the roll-ups
+# while a batch that did not see those KRs is still in flight (its deltas would be lost).
+SALES_BATCH_LOCK = 0x6E73_7362  # "nssb"
 NOTIFY_CHANNEL = "northstar_kr_progress"
 
 
@@ -205,6 +209,7 @@ class KrProgressProjection:
             return BatchOutcome(0, 0, 0, 0, 0)
         partitions = sorted({r.partition for r in records})
         async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SALES_BATCH_LOCK)
             await conn.execute(SQL["lock_checkpoints"], PROJECTION, self.topic, partitions)
             next_offset = {
                 row["partition"]: row["next_offset"]

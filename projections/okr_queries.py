@@ -53,7 +53,7 @@ _OBJECTIVE_KRS = """
 SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
        k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
        b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
-       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points
+       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, h.health AS recorded_health
 FROM okr_kr_weight w
 JOIN okr_objective o ON o.objective_id = w.objective_id
 LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
@@ -62,6 +62,7 @@ LEFT JOIN LATERAL (
     WHERE kr_id = w.kr_id ORDER BY reported_at DESC LIMIT 1
 ) c ON true
 LEFT JOIN kr_progress p ON p.kr_id = w.kr_id
+LEFT JOIN kr_health h ON h.kr_id = w.kr_id
 LEFT JOIN key_result b ON b.id = w.kr_id
 LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
 WHERE w.objective_id = $1
@@ -105,7 +106,15 @@ def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         if window_start and window_end
         else Decimal(0)
     )
-    verdict = kr_health(progress, expected, updated, now, r["open_blocker"], cycle_thresholds(r))
+    verdict = kr_health(
+        progress,
+        expected,
+        updated,
+        now,
+        r["open_blocker"],
+        cycle_thresholds(r),
+        r["recorded_health"],  # the last alerted colour (sales-fed KRs): held by the hysteresis
+    )
     return {
         "progress": progress,
         "provenance": provenance,
