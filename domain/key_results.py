@@ -184,6 +184,10 @@ class MetricTotals:
             self.first_orders + other.first_orders,
         )
 
+    def minus(self, other: MetricTotals) -> MetricTotals:
+        """These sums less `other`'s (additive fields only)."""
+        return self.plus(MetricTotals(*(-getattr(other, name) for name in ADDITIVE_TOTALS)))
+
 
 ADDITIVE_TOTALS = (
     "revenue_minor",

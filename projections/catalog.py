@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from domain.catalog import CompanyCatalog
-from projections.kr_progress import refresh_progress
+from projections.kr_progress import SNAPSHOT, refresh_progress, shard_locks
 
 _UPSERT_UNIT = """
 INSERT INTO org_unit (id, name, level, parent_id) VALUES ($1, $2, $3, $4)
@@ -62,16 +62,12 @@ async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int
             ],
         )
         kr_ids = sorted(kr.id for kr in catalog.key_results)
-        # Committed before the recompute so that a concurrent projection batch locks and
-        # refreshes these rows too; the recompute below then includes whatever it committed.
+        # Committed before the recompute so that stage 2 adds to these rows whatever the
+        # recompute below leaves out (the messages still pending).
         await conn.execute(
             "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
             " SELECT unnest($1::text[]), 0, 0, 0 ON CONFLICT DO NOTHING",
             kr_ids,
         )
-    async with conn.transaction():
-        await conn.execute(
-            "SELECT kr_id FROM kr_progress WHERE kr_id = ANY($1::text[]) ORDER BY kr_id FOR UPDATE",
-            kr_ids,
-        )
-        return len(await refresh_progress(conn, kr_ids, None, ZoneInfo(catalog.timezone)))
+    async with shard_locks(conn, (), wait=True), conn.transaction(isolation=SNAPSHOT):
+        return len(await refresh_progress(conn, kr_ids, ZoneInfo(catalog.timezone)))

@@ -27,12 +27,13 @@ from domain.alerts import (
 from domain.key_results import progress_percent
 from projections.alert_outbox import enqueue_alerts
 from projections.kr_health import ProgressRow, record_health
-from projections.kr_progress import SQL as PROGRESS_SQL
-from projections.kr_progress import refresh_progress
+from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
+from projections.sales_rollups import SQL as ROLLUP_SQL
 from projections.sql_files import load_queries
 
 SQL = load_queries("evaluation")
 LAGGING_LOOKBACK_WEEKS = 13
+EVALUATION_CLOCK = -1  # the clock row `evaluate --at` moves (the partitions' rows are theirs)
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,12 @@ async def evaluate(
 ) -> Evaluation:
     """Move the business clock to `at` (never back) and re-evaluate everything that depends
     on it, in one transaction; alerts only when `alerts_topic` is given (not while rebuilding)."""
-    async with conn.transaction():
-        # Same lock order as a sales batch: the clock row, then the KR rows.
-        now = await conn.fetchval(PROGRESS_SQL["advance_clock"], at)
+    async with shard_locks(conn, (), wait=True), conn.transaction(isolation=SNAPSHOT):
+        await conn.execute(ROLLUP_SQL["advance_clock"], [EVALUATION_CLOCK], [at])
+        now = await business_now(conn)
         all_ids = [r["kr_id"] for r in await conn.fetch(SQL["lock_all_krs"])]
         moving = [r["id"] for r in await conn.fetch(SQL["time_dependent_krs"])]
-        refreshed = await refresh_progress(conn, moving, None, zone, now)
+        refreshed = await refresh_progress(conn, moving, zone, now)
         still = sorted(set(all_ids) - set(moving))
         rows = refreshed + [
             ProgressRow(

@@ -1,8 +1,12 @@
-"""Projection: sales facts -> per-unit daily roll-ups -> live progress of metric-bound KRs."""
+"""Stage 2 of the sales projection (ADR 0008): the `kr_delta` messages stage 1 left for a KR
+shard -> live progress of its metric-bound KRs, their health and alerts. One run per shard at a
+time (an advisory lock the workers only try), in a REPEATABLE READ snapshot, so the messages it
+consumes and the roll-ups it sums afresh are the same committed batches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -19,49 +23,46 @@ from domain.key_results import (
     metric_value,
     progress_percent,
 )
-from domain.rollup import (
-    CustomerMonthKey,
-    Purchase,
-    RollupDelta,
-    RollupKey,
-    SalesScope,
-    business_day,
-    fold_customer_months,
-    fold_sales,
-    scope_totals,
-    undo_refunded_purchases,
-)
-from domain.sales import SaleFact
-from projections.kr_health import ProgressRow, record_health
+from domain.rollup import RollupDelta, RollupKey, SalesScope, scope_totals
+from projections.kr_health import ProgressRow
+from projections.sales_rollups import PROJECTION
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
-# rep id -> the rep and each org unit above it, up to HQ
-ChainOf = Callable[[str], tuple[str, ...]]
-PROJECTION = "kr_progress"
-# Every sales batch holds it shared; a refresh of KRs the OKR projection just bound or
-# re-targeted holds it exclusively (refresh_bound_krs), so the refresh never sums the roll-ups
-# while a batch that did not see those KRs is still in flight (its deltas would be lost).
-SALES_BATCH_LOCK = 0x6E73_7362  # "nssb"
-NOTIFY_CHANNEL = "northstar_kr_progress"
+# Held shared by every stage-2 run (with the lock of each shard it works on), and exclusively
+# by whatever sums KRs afresh outside one (a catalog load, a binding, `evaluate`, a rebuild).
+STAGE_TWO_LOCK = 0x6E73_6B32  # "nsk2"
+SHARD_LOCK_CLASS = 0x6E73_6B73  # "nsks": (class, shard) keys
+SNAPSHOT = "repeatable_read"
 
 
-@dataclass(frozen=True, slots=True)
-class PositionedFacts:
-    """The valid facts decoded from one Kafka record, with the record's position."""
-
-    partition: int
-    offset: int
-    facts: Sequence[SaleFact]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    records_applied: int
-    records_skipped: int
-    facts_new: int
-    facts_duplicate: int
-    krs_updated: int
+@asynccontextmanager
+async def shard_locks(
+    conn: asyncpg.Connection, shards: Collection[int], *, wait: bool
+) -> AsyncIterator[list[int] | None]:
+    """Session locks for stage-2 work. `wait=False` (a worker): the shards of `shards` free right
+    now, never waiting (another worker has the rest). `wait=True`: every shard, waiting for runs
+    in progress (yields None: all). Released on exit, or with the session if the process dies."""
+    if wait:
+        await conn.execute("SELECT pg_advisory_lock($1)", STAGE_TWO_LOCK)
+        try:
+            yield None
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", STAGE_TWO_LOCK)
+        return
+    if not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1)", STAGE_TWO_LOCK):
+        yield []
+        return
+    held: list[int] = []
+    try:
+        for shard in sorted(shards):
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, shard):
+                held.append(shard)
+        yield held
+    finally:
+        for shard in held:
+            await conn.execute("SELECT pg_advisory_unlock($1, $2)", SHARD_LOCK_CLASS, shard)
+        await conn.execute("SELECT pg_advisory_unlock_shared($1)", STAGE_TWO_LOCK)
 
 
 async def business_now(conn: asyncpg.Connection) -> datetime:
@@ -70,39 +71,108 @@ async def business_now(conn: asyncpg.Connection) -> datetime:
     return clock if clock is not None else datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    messages: int  # consumed
+    rows: list[ProgressRow]  # the new values of the KRs they moved
+
+
+async def settle(conn: asyncpg.Connection, zone: tzinfo, shards: Collection[int]) -> Settled:
+    """Stage 2: consume the pending messages of `shards` and store the new values of the KRs
+    they move, as of the projection's clock. Call inside a REPEATABLE READ transaction,
+    holding the shards' locks (`shard_locks`)."""
+    messages = await conn.fetch(SQL["take_deltas"], list(shards))
+    deltas, days = _read(messages)
+    if not deltas:
+        return Settled(len(messages), [])
+    now = await business_now(conn)
+    krs = await conn.fetch(SQL["lock_affected_krs"], list(deltas), min(days), max(days))
+    if not krs:
+        return Settled(len(messages), [])
+    moved = frozenset(kr["id"] for kr in krs)
+    return Settled(len(messages), await recompute(conn, krs, now, zone, deltas, frozenset(), moved))
+
+
 async def refresh_progress(
-    conn: asyncpg.Connection,
-    kr_ids: Sequence[str],
-    as_of: datetime | None,
-    zone: tzinfo,
-    now: datetime | None = None,
+    conn: asyncpg.Connection, kr_ids: Sequence[str], zone: tzinfo, now: datetime | None = None
 ) -> list[ProgressRow]:
-    """Recompute the progress rows of `kr_ids` from the roll-ups as of business time `now`
-    (the projection's clock when not given) and store them with `as_of` (call inside a
-    transaction, the KR rows locked)."""
+    """Sum `kr_ids` afresh from the roll-ups as of business time `now` (the clock when not
+    given), less what the messages still pending add (stage 2 adds them when it consumes
+    them). Call inside a REPEATABLE READ transaction holding `shard_locks(wait=True)`."""
+    if not kr_ids:
+        return []
+    pending, _ = _read(await conn.fetch(SQL["peek_deltas"]))
     now = now or await business_now(conn)
     krs = await conn.fetch(SQL["kr_state"], list(kr_ids))
-    return await recompute(conn, krs, as_of, now.astimezone(zone).date(), None)
+    return await recompute(conn, krs, now, zone, pending, frozenset(kr_ids), ())
+
+
+async def applied_through(conn: asyncpg.Connection, topic: str) -> dict[int, int]:
+    """Per partition: the offset below which every record is in the KRs' progress."""
+    return {
+        r["partition"]: r["applied"]
+        for r in await conn.fetch(SQL["applied_through"], PROJECTION, topic)
+    }
 
 
 DeltasByUnit = dict[str, list[tuple[RollupKey, RollupDelta]]]
 
 
+def _read(messages: Sequence[asyncpg.Record]) -> tuple[DeltasByUnit, list[date]]:
+    """The roll-up deltas of `messages` by unit, and the days they touch (a unit whose
+    customer counts moved is there with no deltas)."""
+    deltas: DeltasByUnit = {}
+    days: list[date] = []
+    for message in messages:
+        for unit_id, day, category, sku, channel, *sums in orjson.loads(message["rollups"]):
+            key = RollupKey(unit_id, date.fromisoformat(day), category, sku, channel)
+            revenue, units, premium_revenue, payments, leads, first_orders = sums
+            delta = RollupDelta(revenue, units, premium_revenue, 0, payments, leads, first_orders)
+            deltas.setdefault(unit_id, []).append((key, delta))
+            days.append(key.day)
+        for unit_id, month in orjson.loads(message["customer_months"]):
+            deltas.setdefault(unit_id, [])
+            days.append(date.fromisoformat(month))
+    return deltas, days
+
+
+def _scope(kr: asyncpg.Record, window: tuple[date, date]) -> SalesScope:
+    return SalesScope(
+        kr["owner_unit_id"],
+        *window,
+        kr["category"],
+        frozenset(kr["skus"]) if kr["skus"] else None,
+        kr["channel"],
+    )
+
+
 async def recompute(
     conn: asyncpg.Connection,
     krs: Sequence[asyncpg.Record],
-    as_of: datetime | None,
-    today: date,
-    deltas: DeltasByUnit | None,
+    now: datetime,
+    zone: tzinfo,
+    deltas: DeltasByUnit,
+    fresh: frozenset[str],
+    moved: Collection[str],
 ) -> list[ProgressRow]:
-    """New values of `krs` (rows of `kr_state`, locked) on business day `today`: a KR whose
-    counted days did not move adds this batch's `deltas` to its stored sums; the others (and
-    every KR when `deltas` is None) are summed afresh; customer counts are always counted."""
+    """New values of `krs` (rows of `kr_state`) on the business day of `now`. A KR in `fresh`
+    is summed afresh from the roll-ups less `deltas` (messages not consumed yet); any other KR
+    whose counted days did not move adds `deltas` (messages consumed now) to its stored sums,
+    and the rest are summed afresh. Customer counts are always counted. KRs `moved` by facts
+    have data as of `now`."""
+    today = now.astimezone(zone).date()
     windows: dict[str, tuple[date, date]] = {}
     totals: dict[str, MetricTotals] = {}
-    fresh: list[str] = []
+    summed: list[str] = []
     customers: list[tuple[str, date, date, date]] = []
     memo: dict[SalesScope, MetricTotals] = {}
+
+    def added(scope: SalesScope) -> MetricTotals:
+        found = memo.get(scope)
+        if found is None:
+            found = memo[scope] = scope_totals(deltas.get(scope.unit_id, ()), scope)
+        return found
+
     for kr in krs:
         spec = WindowSpec(
             kr["window_kind"], kr["window_start"], kr["window_end"], kr["rolling_days"]
@@ -111,28 +181,21 @@ async def recompute(
         if kr["metric"] in CUSTOMER_METRICS:
             customers.append((kr["id"], *window, spec.repeat_month(today)))
             totals[kr["id"]] = MetricTotals()
-        elif deltas is None or (kr["counted_from"], kr["counted_to"]) != window:
-            fresh.append(kr["id"])
+        elif kr["id"] in fresh or (kr["counted_from"], kr["counted_to"]) != window:
+            summed.append(kr["id"])
         else:
-            scope = SalesScope(
-                kr["owner_unit_id"],
-                *window,
-                kr["category"],
-                frozenset(kr["skus"]) if kr["skus"] else None,
-                kr["channel"],
-            )
-            added = memo.get(scope)
-            if added is None:
-                added = memo[scope] = scope_totals(deltas.get(scope.unit_id, ()), scope)
-            totals[kr["id"]] = MetricTotals(*kr["sums"]).plus(added)
-    if fresh:
+            totals[kr["id"]] = MetricTotals(*kr["sums"]).plus(added(_scope(kr, window)))
+    if summed:
         for row in await conn.fetch(
             SQL["window_sums"],
-            fresh,
-            [windows[i][0] for i in fresh],
-            [windows[i][1] for i in fresh],
+            summed,
+            [windows[i][0] for i in summed],
+            [windows[i][1] for i in summed],
         ):
             totals[row["id"]] = MetricTotals(*(row[name] for name in ADDITIVE_TOTALS))
+        for kr in krs:
+            if kr["id"] in fresh and kr["metric"] not in CUSTOMER_METRICS:
+                totals[kr["id"]] = totals[kr["id"]].minus(added(_scope(kr, windows[kr["id"]])))
     if customers:
         columns = [list(column) for column in zip(*customers, strict=True)]
         for row in await conn.fetch(SQL["customer_counts"], *columns):
@@ -140,7 +203,7 @@ async def recompute(
             counted.distinct_customers = row["distinct_customers"]
             counted.repeat_buyers = row["repeat_buyers"]
             counted.premium_repeat_buyers = row["premium_repeat_buyers"]
-    return await _store(conn, krs, totals, windows, as_of)
+    return await _store(conn, krs, totals, windows, now.isoformat(), moved)
 
 
 async def _store(
@@ -148,11 +211,11 @@ async def _store(
     krs: Sequence[asyncpg.Record],
     totals: dict[str, MetricTotals],
     windows: dict[str, tuple[date, date]],
-    as_of: datetime | None,
+    stamp: str,
+    moved: Collection[str],
 ) -> list[ProgressRow]:
     values: list[tuple[asyncpg.Record, Decimal, Decimal]] = []
     rows: list[dict[str, object]] = []
-    stamp = as_of.isoformat() if as_of else None
     for kr in krs:
         counted = totals[kr["id"]]
         actual = metric_value(kr["metric"], counted)
@@ -165,7 +228,7 @@ async def _store(
                 "actual": str(actual),
                 "pct": str(pct),
                 "display": str(display_percent(pct)),
-                "as_of": stamp,
+                "as_of": stamp if kr["id"] in moved else None,
                 "d_from": first.isoformat(),
                 "d_to": last.isoformat(),
                 "revenue_minor": counted.revenue_minor,
@@ -192,171 +255,3 @@ async def _store(
         )
         for kr, actual, pct in values
     ]
-
-
-class KrProgressProjection:
-    """Applies a batch in ONE transaction that also advances the per-partition checkpoint."""
-
-    def __init__(self, topic: str, zone: tzinfo, alerts_topic: str | None = None) -> None:
-        self.topic = topic
-        self.zone = zone
-        self.alerts_topic = alerts_topic
-
-    async def apply(
-        self, conn: asyncpg.Connection, chain_of: ChainOf, records: Sequence[PositionedFacts]
-    ) -> BatchOutcome:
-        if not records:
-            return BatchOutcome(0, 0, 0, 0, 0)
-        partitions = sorted({r.partition for r in records})
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SALES_BATCH_LOCK)
-            await conn.execute(SQL["lock_checkpoints"], PROJECTION, self.topic, partitions)
-            next_offset = {
-                row["partition"]: row["next_offset"]
-                for row in await conn.fetch(
-                    SQL["read_checkpoints"], PROJECTION, self.topic, partitions
-                )
-            }
-            fresh = [r for r in records if r.offset >= next_offset[r.partition]]
-            if not fresh:
-                return BatchOutcome(0, len(records), 0, 0, 0)
-            unique: dict[str, SaleFact] = {}
-            fact_count = 0
-            for record in fresh:
-                for fact in record.facts:
-                    unique.setdefault(fact.dedup_key, fact)
-                    fact_count += 1
-            seen_before = await conn.fetch(SQL["insert_facts"], list(unique))
-            for row in seen_before:
-                del unique[row["dedup_key"]]
-            new_facts = list(unique.values())
-            krs_updated = await self._apply_rollups(conn, chain_of, new_facts)
-            advanced: dict[int, int] = {}
-            for record in fresh:
-                advanced[record.partition] = max(
-                    advanced.get(record.partition, 0), record.offset + 1
-                )
-            await conn.execute(
-                SQL["advance_checkpoints"],
-                PROJECTION,
-                self.topic,
-                list(advanced),
-                list(advanced.values()),
-            )
-            await conn.execute(
-                "SELECT pg_notify($1, $2)",
-                NOTIFY_CHANNEL,
-                orjson.dumps({str(p): o for p, o in advanced.items()}).decode(),
-            )
-        return BatchOutcome(
-            len(fresh),
-            len(records) - len(fresh),
-            len(new_facts),
-            fact_count - len(new_facts),
-            krs_updated,
-        )
-
-    async def _apply_rollups(
-        self, conn: asyncpg.Connection, chain_of: ChainOf, facts: list[SaleFact]
-    ) -> int:
-        deltas = fold_sales(facts, chain_of, self.zone)
-        if not deltas:
-            return 0
-        keys = sorted(deltas)
-        await conn.execute(
-            SQL["upsert_rollup"],
-            [k.unit_id for k in keys],
-            [k.day for k in keys],
-            [k.category for k in keys],
-            [k.sku for k in keys],
-            [k.channel for k in keys],
-            [deltas[k].revenue_minor for k in keys],
-            [deltas[k].units for k in keys],
-            [deltas[k].premium_revenue_minor for k in keys],
-            [deltas[k].premium_units for k in keys],
-            [deltas[k].payments_minor for k in keys],
-            [deltas[k].leads for k in keys],
-            [deltas[k].first_orders for k in keys],
-        )
-        customers = fold_customer_months(facts, chain_of, self.zone)
-        await self._purchases(conn, chain_of, facts, customers)
-        if customers:
-            ckeys = sorted(customers)
-            await conn.execute(
-                SQL["upsert_customer_months"],
-                [k[0] for k in ckeys],
-                [k[1] for k in ckeys],
-                [k[2] for k in ckeys],
-                [customers[k][0] for k in ckeys],
-                [customers[k][1] for k in ckeys],
-            )
-        days = [k.day for k in keys] + [k[1] for k in customers]
-        units = sorted({k.unit_id for k in keys} | {k[0] for k in customers})
-        now = await conn.fetchval(SQL["advance_clock"], max(f.occurred_at for f in facts))
-        # Lock before summing: a concurrent batch on another partition then recomputes after us
-        # and sees our roll-ups, so the last write of a KR row always includes every batch.
-        locked = await conn.fetch(SQL["lock_affected_krs"], units, min(days), max(days))
-        if not locked:
-            return 0
-        by_unit: DeltasByUnit = {}
-        for key, delta in deltas.items():
-            by_unit.setdefault(key.unit_id, []).append((key, delta))
-        refreshed = await recompute(conn, locked, now, now.astimezone(self.zone).date(), by_unit)
-        if self.alerts_topic is not None:
-            await record_health(conn, refreshed, now, self.alerts_topic, self.zone)
-        return len(refreshed)
-
-    async def _purchases(
-        self,
-        conn: asyncpg.Connection,
-        chain_of: ChainOf,
-        facts: list[SaleFact],
-        customers: dict[CustomerMonthKey, list[int]],
-    ) -> None:
-        """Remember each new sale; apply refunds (and refunds that arrived before their sale)
-        to the purchases they name, taking fully refunded ones out of the customer counts."""
-        sales = [f for f in facts if f.type == "sales.sale_recorded"]  # type: ignore[attr-defined]
-        if sales:
-            await conn.execute(
-                SQL["insert_purchases"],
-                [f"{f.source_system}|{f.source_id}" for f in sales],
-                [f.rep_id for f in sales],
-                [f.customer_id for f in sales],
-                [business_day(f, self.zone).replace(day=1) for f in sales],
-                [f.premium for f in sales],  # type: ignore[attr-defined]
-                [f.quantity for f in sales],  # type: ignore[attr-defined]
-            )
-        refunds = [
-            (f"{f.source_system}|{f.sale_source_id}", f.quantity)  # type: ignore[attr-defined]
-            for f in facts
-            if f.type == "sales.sale_refunded"  # type: ignore[attr-defined]
-        ]
-        if sales and await conn.fetchval(SQL["any_pending_refunds"]):
-            taken = await conn.fetch(
-                SQL["take_pending_refunds"], [f"{f.source_system}|{f.source_id}" for f in sales]
-            )
-            refunds.extend((r["sale_key"], r["quantity"]) for r in taken)
-        if not refunds:
-            return
-        purchases = {
-            r["sale_key"]: Purchase(
-                r["rep_id"],
-                r["customer_id"],
-                r["month"],
-                r["premium"],
-                r["quantity"],
-                r["refunded"],
-            )
-            for r in await conn.fetch(SQL["read_purchases"], sorted({k for k, _ in refunds}))
-        }
-        orphans: dict[str, int] = {}
-        for key, quantity in refunds:
-            if key not in purchases:
-                orphans[key] = orphans.get(key, 0) + quantity
-        if orphans:
-            await conn.execute(SQL["add_pending_refunds"], list(orphans), list(orphans.values()))
-        refunded = undo_refunded_purchases(
-            purchases, [(k, q) for k, q in refunds if k in purchases], chain_of, customers
-        )
-        if refunded:
-            await conn.execute(SQL["update_refunded"], list(refunded), list(refunded.values()))

@@ -43,7 +43,7 @@ from domain.organisation import (
     org_event_of,
 )
 from projections.alert_outbox import enqueue_alerts
-from projections.kr_progress import SALES_BATCH_LOCK, refresh_progress
+from projections.kr_progress import SNAPSHOT, refresh_progress, shard_locks
 
 PROJECTION = "okr_read_models"
 log = structlog.get_logger("northstar.projections")
@@ -428,13 +428,11 @@ async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultD
 
 
 async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo) -> int:
-    """Recompute progress of KRs marked by the OKR projection, in a transaction of its own that
-    first waits for the sales batches in flight (they may not have seen these KRs) and holds
-    new ones back until it commits (they then see them and add their deltas)."""
+    """Recompute progress of KRs marked by the OKR projection, in a snapshot of its own taken
+    while no stage-2 run is in progress (it waits for them)."""
     if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM key_result WHERE needs_refresh)"):
         return 0
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", SALES_BATCH_LOCK)
+    async with shard_locks(conn, (), wait=True), conn.transaction(isolation=SNAPSHOT):
         rows = await conn.fetch(
             "SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id"
             " WHERE k.needs_refresh ORDER BY p.kr_id FOR UPDATE OF p"
@@ -442,7 +440,7 @@ async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo) -> int:
         if not rows:
             return 0
         ids = [r["kr_id"] for r in rows]
-        await refresh_progress(conn, ids, None, zone)
+        await refresh_progress(conn, ids, zone)
         await conn.execute(
             "UPDATE key_result SET needs_refresh = false WHERE id = ANY($1::text[])", ids
         )

@@ -28,14 +28,11 @@ from infra.failures import is_transient
 from infra.kafka.codec import decode_record
 from infra.postgres.db import connect
 from infra.settings import Settings
-from projections.kr_progress import (
-    PROJECTION,
-    KrProgressProjection,
-    PositionedFacts,
-    refresh_progress,
-)
+from projections.evaluation import EVALUATION_CLOCK
+from projections.kr_progress import STAGE_TWO_LOCK, refresh_progress
 from projections.okr_read_models import apply_events
 from projections.org_directory import OrgDirectory
+from projections.sales_rollups import PROJECTION, PositionedFacts, SalesRollupProjection
 
 Ends = dict[TopicPartition, int]
 
@@ -208,7 +205,8 @@ class SalesRebuild(Rebuild):
     def __init__(self, settings: Settings, quiet: bool = False) -> None:
         super().__init__(settings, settings.sales_topic, quiet)
         self.zone = ZoneInfo(settings.company_timezone)
-        self.projection = KrProgressProjection(settings.sales_topic, self.zone, alerts_topic=None)
+        # No KR messages: the swap sums every KR afresh from the rebuilt roll-ups.
+        self.projection = SalesRollupProjection(settings.sales_topic, self.zone, shards=0)
         self.directory = OrgDirectory()
 
     async def _create_tables(self, admin: asyncpg.Connection) -> None:
@@ -242,6 +240,8 @@ class SalesRebuild(Rebuild):
         await self.projection.apply(rebuild, self.directory.chain_of, kept)
 
     async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
+        # No stage-2 run from here to the commit (they hold this lock shared while they run).
+        await admin.execute("SELECT pg_advisory_xact_lock($1)", STAGE_TWO_LOCK)
         live = {
             r["partition"]: r["next_offset"]
             for r in await admin.fetch(
@@ -275,13 +275,21 @@ class SalesRebuild(Rebuild):
             PROJECTION,
             topic,
         )
+        # The clock `evaluate --at` moved is not in the topic; the messages stage 2 had not
+        # consumed yet are in the rebuilt roll-ups.
+        await admin.execute(
+            f"INSERT INTO public.sales_clock SELECT * FROM replaced_{self._tag}.sales_clock"
+            " WHERE source_partition = $1",
+            EVALUATION_CLOCK,
+        )
+        await admin.execute("DELETE FROM public.kr_delta")
         # KRs defined or retargeted while the rebuild ran: counted afresh from the roll-ups.
         await admin.execute(
             "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
             " SELECT id, 0, 0, 0 FROM key_result ON CONFLICT DO NOTHING"
         )
         ids = [r[0] for r in await admin.fetch("SELECT kr_id FROM kr_progress ORDER BY 1")]
-        await refresh_progress(admin, ids, None, self.zone)
+        await refresh_progress(admin, ids, self.zone)
 
 
 class OkrRebuild(Rebuild):

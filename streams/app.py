@@ -16,10 +16,12 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from infra.signals import stop_on_signals
 from infra.supervisor import ChildSpec, Supervisor
-from projections.kr_progress import KrProgressProjection
+from projections.sales_rollups import SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
 from streams.evaluation import TimedEvaluation
+from streams.kr_settler import KrSettler
 from streams.okr_projection import OkrProjectionHandler
+from streams.sales_consumer import SalesConsumer
 from streams.sales_projection import RawRecord, SalesProjectionHandler
 
 log = structlog.get_logger("northstar.streams")
@@ -51,17 +53,12 @@ def create_app(settings: Settings, agent: str) -> faust.App:
         stream_wait_empty=False,
         datadir=str(datadir),
     )
-    topic_name, agent_name, handle = _projection(settings, agent)
-    topic = app.topic(
-        topic_name,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
-
-    @app.agent(topic, name=agent_name)
-    async def project(stream: faust.StreamT) -> None:
-        await _batches(stream, handle, settings)
+    if agent == "sales":
+        _sales_tasks(settings, app)
+    elif agent == "okr":
+        _okr_agent(settings, app)
+    else:
+        raise ValueError(f"no Faust agent {agent!r}")
 
     heartbeat = Heartbeat(settings, f"worker-{agent}")
 
@@ -75,29 +72,66 @@ def create_app(settings: Settings, agent: str) -> faust.App:
 Handle = Callable[[list[RawRecord]], Awaitable[None]]
 
 
-def _projection(settings: Settings, agent: str) -> tuple[str, str, Handle]:
-    """The topic an agent reads, its Faust agent name, and the handler of its batches."""
-    dead_letters = DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic)
+def _sales_tasks(settings: Settings, app: faust.App) -> None:
+    """Sales: the app is the group member; stage 1 runs on record batches of the partitions it
+    holds, fetched by an aiokafka consumer of its own (ADR 0009), and stage 2 on the KR shards
+    of those partitions: two tasks of the app."""
     zone = ZoneInfo(settings.company_timezone)
-    if agent == "sales":
-        sales = SalesProjectionHandler(
-            topic=settings.sales_topic,
-            projection=KrProgressProjection(settings.sales_topic, zone, settings.alerts_topic),
-            dead_letters=dead_letters,
-            connect=lambda: connect(settings.dsn),
-            max_record_bytes=settings.max_record_bytes,
-        )
-        return settings.sales_topic, "kr-progress", sales.handle
-    if agent == "okr":
-        okr = OkrProjectionHandler(
-            settings.okr_events_topic,
-            dead_letters,
-            lambda: connect(settings.dsn),
-            zone,
-            settings.alerts_topic,
-        )
-        return settings.okr_events_topic, "okr-read-models", okr.handle
-    raise ValueError(f"no Faust agent {agent!r}")
+    handler = SalesProjectionHandler(
+        topic=settings.sales_topic,
+        projection=SalesRollupProjection(settings.sales_topic, zone, settings.topic_partitions),
+        dead_letters=DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic),
+        connect=lambda: connect(settings.dsn),
+        max_record_bytes=settings.max_record_bytes,
+    )
+    consumer = SalesConsumer(settings, handler)
+    settler = KrSettler(
+        lambda: connect(settings.dsn), consumer.assigned, zone, settings.alerts_topic
+    )
+    handler.left_messages = settler.wake
+    consumer.follow(app)
+    topic = app.topic(
+        settings.sales_topic,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+
+    @app.agent(topic, name="kr-progress")
+    async def membership(stream: faust.StreamT) -> None:
+        """Makes this app the group member for the sales topic. Its partitions are paused as
+        soon as they are assigned; records Faust fetched before that are read again by the
+        batch consumer from the checkpoints, so here they are only acknowledged."""
+        async for _ in stream:
+            pass
+
+    @app.task
+    async def stage_one() -> None:
+        await _fatal_on_error(consumer.run(), "sales_stage_one")
+
+    @app.task
+    async def stage_two() -> None:
+        await _fatal_on_error(settler.run(), "sales_stage_two")
+
+
+def _okr_agent(settings: Settings, app: faust.App) -> None:
+    okr = OkrProjectionHandler(
+        settings.okr_events_topic,
+        DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic),
+        lambda: connect(settings.dsn),
+        ZoneInfo(settings.company_timezone),
+        settings.alerts_topic,
+    )
+    topic = app.topic(
+        settings.okr_events_topic,
+        value_serializer="raw",
+        key_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+
+    @app.agent(topic, name="okr-read-models")
+    async def project(stream: faust.StreamT) -> None:
+        await _batches(stream, okr.handle, settings)
 
 
 async def _batches(stream: faust.StreamT, handle: Handle, settings: Settings) -> None:
@@ -117,6 +151,17 @@ async def _batches(stream: faust.StreamT, handle: Handle, settings: Settings) ->
                 causes=[repr(c) for c in _causes(exc)],
             )
             os._exit(EXIT_FATAL)
+
+
+async def _fatal_on_error(work: Awaitable[None], name: str) -> None:
+    """A task that fails for good takes the process down (the supervisor restarts it)."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        log.critical(f"{name}_fatal", error=repr(exc), causes=[repr(c) for c in _causes(exc)])
+        os._exit(EXIT_FATAL)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

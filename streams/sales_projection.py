@@ -3,15 +3,15 @@ unhandled: transient failures are retried in place, poison records are dead-lett
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 
 from infra.kafka.codec import Decoded, Reject, decode_record
-from projections.kr_progress import KrProgressProjection, PositionedFacts
 from projections.org_directory import OrgDirectory
+from projections.sales_rollups import PositionedFacts, SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
 from streams.retrying import RetryingConnection
 
@@ -25,26 +25,51 @@ class RawRecord:
     value: bytes | None
 
 
+@dataclass(frozen=True, slots=True)
+class DecodedBatch:
+    """Records of a fetch, decoded (stage 1 applies them)."""
+
+    items: Sequence[tuple[RawRecord, Decoded]]
+
+    def partitions(self) -> set[int]:
+        return {record.partition for record, _ in self.items}
+
+    def only(self, partitions: set[int]) -> DecodedBatch:
+        return DecodedBatch([(r, d) for r, d in self.items if r.partition in partitions])
+
+    def next_offsets(self) -> dict[int, int]:
+        """Per partition: the offset after the last record."""
+        after: dict[int, int] = {}
+        for record, _ in self.items:
+            after[record.partition] = max(after.get(record.partition, 0), record.offset + 1)
+        return after
+
+
 class SalesProjectionHandler:
     def __init__(
         self,
         topic: str,
-        projection: KrProgressProjection,
+        projection: SalesRollupProjection,
         dead_letters: DeadLetterPublisher,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
         max_record_bytes: int,
+        left_messages: Callable[[Iterable[int]], None] = lambda shards: None,
     ) -> None:
         self.topic = topic
         self.projection = projection
+        self.left_messages = left_messages  # called with the KR shards a committed batch moved
         self.dead_letters = dead_letters
         self.db = RetryingConnection(connect, "kr_progress")
         self.max_record_bytes = max_record_bytes
         self.directory = OrgDirectory()
 
-    async def handle(self, records: Sequence[RawRecord]) -> None:
+    def decode(self, records: Sequence[RawRecord]) -> DecodedBatch:
+        return DecodedBatch([(r, decode_record(r.value, self.max_record_bytes)) for r in records])
+
+    async def apply_decoded(self, batch: DecodedBatch) -> None:
         """Apply the batch exactly once in effect; returns only when it is durably done."""
-        decoded = [(r, decode_record(r.value, self.max_record_bytes)) for r in records]
-        await self._apply_isolating(decoded)
+        if batch.items:
+            await self._apply_isolating(batch.items)
 
     async def _apply_isolating(self, decoded: Sequence[tuple[RawRecord, Decoded]]) -> None:
         """A batch that fails for a lasting reason (the connection retries passing ones in
@@ -113,6 +138,7 @@ class SalesProjectionHandler:
                     index=reject.index,
                 )
         outcome = await self.projection.apply(conn, self.directory.chain_of, positioned)
+        self.left_messages(outcome.shards)
         log.debug(
             "batch_applied",
             records=len(decoded),
@@ -120,5 +146,5 @@ class SalesProjectionHandler:
             skipped=outcome.records_skipped,
             new=outcome.facts_new,
             duplicates=outcome.facts_duplicate,
-            krs=outcome.krs_updated,
+            shards=outcome.shards,
         )

@@ -219,19 +219,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what:
 
 
 async def wait_caught_up(settings: Settings, timeout: float = 90.0) -> None:
-    """Until the projection's checkpoint covers every record now in the sales topic."""
+    """Until both stages of the projection cover every record now in the sales topic."""
+    from projections.kr_progress import applied_through
+
     ends = await end_offsets(settings)
 
     async def caught_up() -> bool:
         conn = await asyncpg.connect(settings.dsn)
         try:
-            rows = await conn.fetch(
-                "SELECT partition, next_offset FROM projection_checkpoint WHERE topic = $1",
-                settings.sales_topic,
-            )
+            done = await applied_through(conn, settings.sales_topic)
         finally:
             await conn.close()
-        done = {r["partition"]: r["next_offset"] for r in rows}
         return all(done.get(p, 0) >= end for p, end in ends.items() if end > 0)
 
     await eventually(caught_up, timeout, f"projection to reach {ends}")
@@ -309,8 +307,17 @@ async def assert_projection_exact(
 ) -> None:
     await wait_caught_up(settings)
     units, krs = await projected_state(settings)
-    assert units == expected_unit_totals(company, facts)
-    assert krs == expected_kr_actuals(company, facts)
+    want_units, want_krs = expected_unit_totals(company, facts), expected_kr_actuals(company, facts)
+    assert units == want_units, {
+        u: (units.get(u), want_units.get(u))
+        for u in sorted(set(units) | set(want_units))
+        if units.get(u) != want_units.get(u)
+    }
+    assert krs == want_krs, {
+        k: (krs.get(k), want_krs.get(k))
+        for k in sorted(set(krs) | set(want_krs))
+        if krs.get(k) != want_krs.get(k)
+    }
 
 
 async def run_cli(

@@ -1,80 +1,18 @@
--- name: lock_checkpoints
-INSERT INTO projection_checkpoint (projection, topic, partition, next_offset)
-SELECT $1, $2, p, 0 FROM unnest($3::int[]) AS p
-ON CONFLICT DO NOTHING;
--- name: read_checkpoints
-SELECT partition, next_offset FROM projection_checkpoint
-WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])
-ORDER BY partition
-FOR UPDATE;
--- name: advance_checkpoints
-UPDATE projection_checkpoint AS c SET next_offset = n.next_offset, updated_at = now()
-FROM unnest($3::int[], $4::bigint[]) AS n (partition, next_offset)
-WHERE c.projection = $1 AND c.topic = $2 AND c.partition = n.partition;
--- name: insert_facts
--- Returns only the keys that were already there (usually none), not the many inserted ones.
-WITH inserted AS (
-    INSERT INTO sales_fact_seen (dedup_key)
-    SELECT * FROM unnest($1::text[])
-    ORDER BY 1
-    ON CONFLICT (dedup_key) DO NOTHING
-    RETURNING dedup_key
-)
-SELECT k AS dedup_key FROM unnest($1::text[]) AS k
-EXCEPT
-SELECT dedup_key FROM inserted;
--- name: upsert_rollup
-INSERT INTO sales_rollup_daily AS r (unit_id, day, category, sku, channel, revenue_minor, units,
-                                     premium_revenue_minor, premium_units, payments_minor,
-                                     leads, first_orders)
-SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
-                     $12::bigint[])
-ORDER BY 1, 2, 3, 4, 5
-ON CONFLICT (unit_id, day, category, sku, channel) DO UPDATE SET
-    revenue_minor = r.revenue_minor + excluded.revenue_minor,
-    units = r.units + excluded.units,
-    premium_revenue_minor = r.premium_revenue_minor + excluded.premium_revenue_minor,
-    premium_units = r.premium_units + excluded.premium_units,
-    payments_minor = r.payments_minor + excluded.payments_minor,
-    leads = r.leads + excluded.leads,
-    first_orders = r.first_orders + excluded.first_orders;
--- name: upsert_customer_months
-INSERT INTO sales_customer_month AS c (unit_id, month, customer_id, purchases,
-                                       premium_purchases)
-SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::int[], $5::int[])
-ORDER BY 1, 2, 3
-ON CONFLICT (unit_id, month, customer_id) DO UPDATE SET
-    purchases = c.purchases + excluded.purchases,
-    premium_purchases = c.premium_purchases + excluded.premium_purchases;
--- name: insert_purchases
-INSERT INTO sales_purchase (sale_key, rep_id, customer_id, month, premium, quantity)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::int[])
-ON CONFLICT (sale_key) DO NOTHING;
--- name: any_pending_refunds
-SELECT EXISTS (SELECT 1 FROM sales_refund_pending);
--- name: take_pending_refunds
-DELETE FROM sales_refund_pending WHERE sale_key = ANY($1::text[]) RETURNING sale_key, quantity;
--- name: read_purchases
-SELECT sale_key, rep_id, customer_id, month, premium, quantity, refunded FROM sales_purchase
-WHERE sale_key = ANY($1::text[])
-ORDER BY sale_key
-FOR UPDATE;
--- name: update_refunded
-UPDATE sales_purchase AS s SET refunded = u.refunded
-FROM unnest($1::text[], $2::int[]) AS u (sale_key, refunded)
-WHERE s.sale_key = u.sale_key;
--- name: add_pending_refunds
-INSERT INTO sales_refund_pending AS p (sale_key, quantity)
-SELECT * FROM unnest($1::text[], $2::int[])
-ORDER BY 1
-ON CONFLICT (sale_key) DO UPDATE SET quantity = p.quantity + excluded.quantity;
--- name: advance_clock
-INSERT INTO sales_clock AS c (business_time) VALUES ($1)
-ON CONFLICT (id) DO UPDATE SET business_time = GREATEST(c.business_time, excluded.business_time)
-RETURNING business_time;
 -- name: read_clock
-SELECT business_time FROM sales_clock;
+SELECT max(business_time) FROM sales_clock;
+-- name: take_deltas
+-- The pending messages of the shards $1, consumed.
+DELETE FROM kr_delta WHERE shard = ANY($1::int[]) RETURNING rollups, customer_months;
+-- name: peek_deltas
+SELECT rollups, customer_months FROM kr_delta;
+-- name: applied_through
+-- Per partition: stage 1's checkpoint, or the first record whose message is still pending.
+SELECT c.partition, LEAST(c.next_offset, min(d.first_offset)) AS applied
+FROM projection_checkpoint c
+LEFT JOIN kr_delta d ON d.source_partition = c.partition
+WHERE c.projection = $1 AND c.topic = $2
+GROUP BY c.partition, c.next_offset
+ORDER BY c.partition;
 -- name: lock_affected_krs
 -- The KRs a batch moves, locked, with their definition and the sums they were computed from.
 -- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
@@ -118,20 +56,24 @@ GROUP BY w.id
 ORDER BY w.id;
 -- name: customer_counts
 -- Customer metrics over the counted days $2..$3 (distinct) or in the month $4 (repeat buyers);
--- a purchase refunded in full no longer counts (purchases = 0).
+-- a purchase refunded in full no longer counts. A customer's purchases of one month may be
+-- spread over partitions (rows of each): they are summed first.
 SELECT w.id,
        CASE WHEN k.metric = 'distinct_customers' THEN
-       (SELECT count(DISTINCT c.customer_id) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id AND c.purchases > 0
-          AND c.month BETWEEN date_trunc('month', w.d_from) AND w.d_to)
+       (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id
+          AND c.month BETWEEN date_trunc('month', w.d_from) AND w.d_to
+        GROUP BY c.customer_id HAVING sum(c.purchases) > 0) AS bought)
        ELSE 0 END::int AS distinct_customers,
        CASE WHEN k.metric = 'monthly_repeat_buyers' THEN
-       (SELECT count(*) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month AND c.purchases >= 2)
+       (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month
+        GROUP BY c.customer_id HAVING sum(c.purchases) >= 2) AS repeat)
        ELSE 0 END::int AS repeat_buyers,
        CASE WHEN k.metric = 'premium_monthly_repeat_buyers' THEN
-       (SELECT count(*) FROM sales_customer_month c
-        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month AND c.premium_purchases >= 2)
+       (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id AND c.month = w.month
+        GROUP BY c.customer_id HAVING sum(c.premium_purchases) >= 2) AS repeat)
        ELSE 0 END::int AS premium_repeat_buyers
 FROM unnest($1::text[], $2::date[], $3::date[], $4::date[]) AS w (id, d_from, d_to, month)
 JOIN key_result k ON k.id = w.id

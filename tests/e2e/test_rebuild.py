@@ -26,11 +26,13 @@ from tests.stack import (
 
 TABLES = {
     "sales_fact_seen": "SELECT * FROM sales_fact_seen ORDER BY 1",
-    "sales_rollup_daily": "SELECT * FROM sales_rollup_daily ORDER BY 1, 2, 3, 4, 5",
-    "sales_customer_month": "SELECT * FROM sales_customer_month ORDER BY 1, 2, 3",
+    "sales_rollup_daily": "SELECT * FROM sales_rollup_daily"
+    " ORDER BY unit_id, day, category, sku, channel, source_partition",
+    "sales_customer_month": "SELECT * FROM sales_customer_month"
+    " ORDER BY unit_id, month, customer_id, source_partition",
     "sales_purchase": "SELECT * FROM sales_purchase ORDER BY 1",
     "sales_refund_pending": "SELECT * FROM sales_refund_pending ORDER BY 1",
-    "sales_clock": "SELECT * FROM sales_clock",
+    "sales_clock": "SELECT * FROM sales_clock ORDER BY source_partition",
     # values; as_of and updated_at say when a row was last written, which a replay changes
     "kr_progress": "SELECT kr_id, actual, progress_pct, progress_display, provenance,"
     " counted_from, counted_to, revenue_minor, units, premium_revenue_minor, payments_minor,"

@@ -1,0 +1,308 @@
+"""Stage 1 of the sales projection (ADR 0008): a batch of one worker's partitions -> deduped
+facts, roll-ups, customer months and the business clock in rows owned by each partition, and
+one `kr_delta` message per KR shard it moved, all in ONE transaction with the checkpoint.
+Nothing here reads or writes a row of another partition or any KR row."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+
+import asyncpg
+import orjson
+
+from domain.rollup import (
+    CustomerMonthKey,
+    Purchase,
+    RollupDelta,
+    RollupKey,
+    business_day,
+    fold_customer_months,
+    fold_sales,
+    undo_refunded_purchases,
+)
+from domain.sales import SaleFact
+from projections.sql_files import load_queries
+
+SQL = load_queries("sales_rollups")
+# rep id -> the rep and each org unit above it, up to HQ
+ChainOf = Callable[[str], tuple[str, ...]]
+PROJECTION = "kr_progress"
+
+
+def shard_of(unit_id: str, shards: int) -> int:
+    """The KR shard of an org unit's KRs (every KR of a unit is in its unit's shard)."""
+    return zlib.crc32(unit_id.encode()) % shards
+
+
+@dataclass(frozen=True, slots=True)
+class PositionedFacts:
+    """The valid facts decoded from one Kafka record, with the record's position."""
+
+    partition: int
+    offset: int
+    facts: Sequence[SaleFact]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    records_applied: int
+    records_skipped: int
+    facts_new: int
+    facts_duplicate: int
+    shards: tuple[int, ...] = ()
+
+
+_Rollups = dict[RollupKey, RollupDelta]
+_Customers = dict[CustomerMonthKey, list[int]]
+
+
+class SalesRollupProjection:
+    """Applies a batch in ONE transaction that also advances the per-partition checkpoint.
+    `shards` 0 (a rebuild) leaves no KR messages: the rebuild sums every KR afresh."""
+
+    def __init__(self, topic: str, zone: tzinfo, shards: int) -> None:
+        self.topic = topic
+        self.zone = zone
+        self.shards = shards
+
+    async def apply(
+        self, conn: asyncpg.Connection, chain_of: ChainOf, records: Sequence[PositionedFacts]
+    ) -> BatchOutcome:
+        if not records:
+            return BatchOutcome(0, 0, 0, 0)
+        partitions = sorted({r.partition for r in records})
+        async with conn.transaction():
+            await conn.execute(SQL["lock_checkpoints"], PROJECTION, self.topic, partitions)
+            next_offset = {
+                row["partition"]: row["next_offset"]
+                for row in await conn.fetch(
+                    SQL["read_checkpoints"], PROJECTION, self.topic, partitions
+                )
+            }
+            fresh = [r for r in records if r.offset >= next_offset[r.partition]]
+            if not fresh:
+                return BatchOutcome(0, len(records), 0, 0)
+            unique: dict[str, tuple[int, SaleFact]] = {}
+            fact_count = 0
+            for record in fresh:
+                for fact in record.facts:
+                    unique.setdefault(fact.dedup_key, (record.partition, fact))
+                    fact_count += 1
+            for row in await conn.fetch(SQL["insert_facts"], list(unique)):
+                del unique[row["dedup_key"]]
+            by_partition: dict[int, list[SaleFact]] = {}
+            for partition, fact in unique.values():
+                by_partition.setdefault(partition, []).append(fact)
+            first_offset: dict[int, int] = {}
+            advanced: dict[int, int] = {}
+            for record in fresh:
+                first_offset.setdefault(record.partition, record.offset)
+                advanced[record.partition] = max(
+                    advanced.get(record.partition, 0), record.offset + 1
+                )
+            shards = await self._apply_facts(conn, chain_of, by_partition, first_offset)
+            await conn.execute(
+                SQL["advance_checkpoints"],
+                PROJECTION,
+                self.topic,
+                list(advanced),
+                list(advanced.values()),
+            )
+        return BatchOutcome(
+            len(fresh),
+            len(records) - len(fresh),
+            len(unique),
+            fact_count - len(unique),
+            tuple(shards),
+        )
+
+    async def _apply_facts(
+        self,
+        conn: asyncpg.Connection,
+        chain_of: ChainOf,
+        by_partition: dict[int, list[SaleFact]],
+        first_offset: dict[int, int],
+    ) -> list[int]:
+        """Roll-ups, purchases, customer months and clocks of each partition's new facts;
+        returns the KR shards that got a message."""
+        rollups = {p: fold_sales(facts, chain_of, self.zone) for p, facts in by_partition.items()}
+        customers = {
+            p: fold_customer_months(facts, chain_of, self.zone) for p, facts in by_partition.items()
+        }
+        await self._purchases(conn, chain_of, by_partition, customers)
+        await self._write_rollups(conn, rollups)
+        await self._write_customer_months(conn, customers)
+        clocks = {
+            p: max(f.occurred_at for f in facts) for p, facts in by_partition.items() if facts
+        }
+        if not clocks:
+            return []
+        await conn.execute(SQL["advance_clock"], list(clocks), list(clocks.values()))
+        if not self.shards:
+            return []
+        return await self._leave_messages(conn, rollups, customers, clocks, first_offset)
+
+    async def _write_rollups(self, conn: asyncpg.Connection, rollups: dict[int, _Rollups]) -> None:
+        rows = [(p, k, d) for p, deltas in rollups.items() for k, d in deltas.items()]
+        if not rows:
+            return
+        await conn.execute(
+            SQL["upsert_rollup"],
+            [p for p, _, _ in rows],
+            [k.unit_id for _, k, _ in rows],
+            [k.day for _, k, _ in rows],
+            [k.category for _, k, _ in rows],
+            [k.sku for _, k, _ in rows],
+            [k.channel for _, k, _ in rows],
+            [d.revenue_minor for _, _, d in rows],
+            [d.units for _, _, d in rows],
+            [d.premium_revenue_minor for _, _, d in rows],
+            [d.premium_units for _, _, d in rows],
+            [d.payments_minor for _, _, d in rows],
+            [d.leads for _, _, d in rows],
+            [d.first_orders for _, _, d in rows],
+        )
+
+    async def _write_customer_months(
+        self, conn: asyncpg.Connection, customers: dict[int, _Customers]
+    ) -> None:
+        rows = [(p, k, c) for p, counts in customers.items() for k, c in counts.items()]
+        if not rows:
+            return
+        await conn.execute(
+            SQL["upsert_customer_months"],
+            [p for p, _, _ in rows],
+            [k[0] for _, k, _ in rows],
+            [k[1] for _, k, _ in rows],
+            [k[2] for _, k, _ in rows],
+            [c[0] for _, _, c in rows],
+            [c[1] for _, _, c in rows],
+        )
+
+    async def _leave_messages(
+        self,
+        conn: asyncpg.Connection,
+        rollups: dict[int, _Rollups],
+        customers: dict[int, _Customers],
+        clocks: dict[int, datetime],
+        first_offset: dict[int, int],
+    ) -> list[int]:
+        """One message per (KR shard, partition) this batch moved: what it added to the
+        roll-ups of the shard's units, and which of their customer months changed."""
+        sums: dict[tuple[int, int], list[list[object]]] = {}
+        months: dict[tuple[int, int], set[tuple[str, str]]] = {}
+        shard_cache: dict[str, int] = {}
+
+        def shard(unit_id: str) -> int:
+            found = shard_cache.get(unit_id)
+            if found is None:
+                found = shard_cache[unit_id] = shard_of(unit_id, self.shards)
+            return found
+
+        for p, deltas in rollups.items():
+            for k, d in deltas.items():
+                sums.setdefault((shard(k.unit_id), p), []).append(
+                    [
+                        k.unit_id,
+                        k.day,
+                        k.category,
+                        k.sku,
+                        k.channel,
+                        d.revenue_minor,
+                        d.units,
+                        d.premium_revenue_minor,
+                        d.payments_minor,
+                        d.leads,
+                        d.first_orders,
+                    ]
+                )
+        for p, counts in customers.items():
+            for unit_id, month, _ in counts:
+                months.setdefault((shard(unit_id), p), set()).add((unit_id, month.isoformat()))
+        keys = sorted(set(sums) | set(months))
+        await conn.execute(
+            SQL["insert_deltas"],
+            [s for s, _ in keys],
+            [p for _, p in keys],
+            [first_offset[p] for _, p in keys],
+            [clocks[p] for _, p in keys],
+            [orjson.dumps(sums.get(k, [])) for k in keys],
+            [orjson.dumps(sorted(months.get(k, ()))) for k in keys],
+        )
+        return sorted({s for s, _ in keys})
+
+    async def _purchases(
+        self,
+        conn: asyncpg.Connection,
+        chain_of: ChainOf,
+        by_partition: dict[int, list[SaleFact]],
+        customers: dict[int, _Customers],
+    ) -> None:
+        """Remember each new sale; apply refunds (and refunds that arrived before their sale)
+        to the purchases they name, taking fully refunded ones out of the customer counts of
+        the partition the refund (or the late sale) came in on."""
+        sales = [
+            (p, f)
+            for p, facts in by_partition.items()
+            for f in facts
+            if f.type == "sales.sale_recorded"  # type: ignore[attr-defined]
+        ]
+        if sales:
+            await conn.execute(
+                SQL["insert_purchases"],
+                [f"{f.source_system}|{f.source_id}" for _, f in sales],
+                [f.rep_id for _, f in sales],
+                [f.customer_id for _, f in sales],
+                [business_day(f, self.zone).replace(day=1) for _, f in sales],
+                [f.premium for _, f in sales],  # type: ignore[attr-defined]
+                [f.quantity for _, f in sales],  # type: ignore[attr-defined]
+            )
+        refunds: list[tuple[str, int, int]] = [
+            (f"{f.source_system}|{f.sale_source_id}", f.quantity, p)  # type: ignore[attr-defined]
+            for p, facts in by_partition.items()
+            for f in facts
+            if f.type == "sales.sale_refunded"  # type: ignore[attr-defined]
+        ]
+        if sales and await conn.fetchval(SQL["any_pending_refunds"]):
+            partition_of = {f"{f.source_system}|{f.source_id}": p for p, f in sales}
+            taken = await conn.fetch(SQL["take_pending_refunds"], list(partition_of))
+            refunds.extend(
+                (r["sale_key"], r["quantity"], partition_of[r["sale_key"]]) for r in taken
+            )
+        if not refunds:
+            return
+        purchases = {
+            r["sale_key"]: Purchase(
+                r["rep_id"],
+                r["customer_id"],
+                r["month"],
+                r["premium"],
+                r["quantity"],
+                r["refunded"],
+            )
+            for r in await conn.fetch(SQL["read_purchases"], sorted({k for k, _, _ in refunds}))
+        }
+        orphans: dict[str, int] = {}
+        for key, quantity, _ in refunds:
+            if key not in purchases:
+                orphans[key] = orphans.get(key, 0) + quantity
+        if orphans:
+            await conn.execute(SQL["add_pending_refunds"], list(orphans), list(orphans.values()))
+        refunded: dict[str, int] = {}
+        for partition in sorted({p for _, _, p in refunds}):
+            mine = [(k, q) for k, q, p in refunds if p == partition and k in purchases]
+            # Refunds of one sale on several partitions: each sees the ones before it.
+            seen = {k: replace(purchases[k], refunded=n) for k, n in refunded.items()}
+            refunded.update(
+                undo_refunded_purchases(
+                    {**purchases, **seen},
+                    mine,
+                    chain_of,
+                    customers.setdefault(partition, {}),
+                )
+            )
+        if refunded:
+            await conn.execute(SQL["update_refunded"], list(refunded), list(refunded.values()))

@@ -1,0 +1,82 @@
+-- name: lock_checkpoints
+INSERT INTO projection_checkpoint (projection, topic, partition, next_offset)
+SELECT $1, $2, p, 0 FROM unnest($3::int[]) AS p
+ON CONFLICT DO NOTHING;
+-- name: read_checkpoints
+SELECT partition, next_offset FROM projection_checkpoint
+WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])
+ORDER BY partition
+FOR UPDATE;
+-- name: advance_checkpoints
+UPDATE projection_checkpoint AS c SET next_offset = n.next_offset, updated_at = now()
+FROM unnest($3::int[], $4::bigint[]) AS n (partition, next_offset)
+WHERE c.projection = $1 AND c.topic = $2 AND c.partition = n.partition;
+-- name: insert_facts
+-- Returns only the keys that were already there (usually none), not the many inserted ones.
+WITH inserted AS (
+    INSERT INTO sales_fact_seen (dedup_key)
+    SELECT * FROM unnest($1::text[])
+    ORDER BY 1
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING dedup_key
+)
+SELECT k AS dedup_key FROM unnest($1::text[]) AS k
+EXCEPT
+SELECT dedup_key FROM inserted;
+-- name: upsert_rollup
+-- Each row belongs to the partition whose facts it sums: no other worker touches it.
+INSERT INTO sales_rollup_daily AS r (source_partition, unit_id, day, category, sku, channel,
+                                     revenue_minor, units, premium_revenue_minor,
+                                     premium_units, payments_minor, leads, first_orders)
+SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[],
+                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                     $11::bigint[], $12::bigint[], $13::bigint[])
+ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (unit_id, day, category, sku, channel, source_partition) DO UPDATE SET
+    revenue_minor = r.revenue_minor + excluded.revenue_minor,
+    units = r.units + excluded.units,
+    premium_revenue_minor = r.premium_revenue_minor + excluded.premium_revenue_minor,
+    premium_units = r.premium_units + excluded.premium_units,
+    payments_minor = r.payments_minor + excluded.payments_minor,
+    leads = r.leads + excluded.leads,
+    first_orders = r.first_orders + excluded.first_orders;
+-- name: upsert_customer_months
+INSERT INTO sales_customer_month AS c (source_partition, unit_id, month, customer_id,
+                                       purchases, premium_purchases)
+SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::int[], $6::int[])
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (unit_id, month, customer_id, source_partition) DO UPDATE SET
+    purchases = c.purchases + excluded.purchases,
+    premium_purchases = c.premium_purchases + excluded.premium_purchases;
+-- name: insert_purchases
+INSERT INTO sales_purchase (sale_key, rep_id, customer_id, month, premium, quantity)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::int[])
+ON CONFLICT (sale_key) DO NOTHING;
+-- name: any_pending_refunds
+SELECT EXISTS (SELECT 1 FROM sales_refund_pending);
+-- name: take_pending_refunds
+DELETE FROM sales_refund_pending WHERE sale_key = ANY($1::text[]) RETURNING sale_key, quantity;
+-- name: read_purchases
+SELECT sale_key, rep_id, customer_id, month, premium, quantity, refunded FROM sales_purchase
+WHERE sale_key = ANY($1::text[])
+ORDER BY sale_key
+FOR UPDATE;
+-- name: update_refunded
+UPDATE sales_purchase AS s SET refunded = u.refunded
+FROM unnest($1::text[], $2::int[]) AS u (sale_key, refunded)
+WHERE s.sale_key = u.sale_key;
+-- name: add_pending_refunds
+INSERT INTO sales_refund_pending AS p (sale_key, quantity)
+SELECT * FROM unnest($1::text[], $2::int[])
+ORDER BY 1
+ON CONFLICT (sale_key) DO UPDATE SET quantity = p.quantity + excluded.quantity;
+-- name: advance_clock
+INSERT INTO sales_clock AS c (source_partition, business_time)
+SELECT * FROM unnest($1::int[], $2::timestamptz[])
+ON CONFLICT (source_partition) DO UPDATE
+SET business_time = GREATEST(c.business_time, excluded.business_time);
+-- name: insert_deltas
+INSERT INTO kr_delta (shard, source_partition, first_offset, business_time, rollups,
+                      customer_months)
+SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::timestamptz[], $5::bytea[],
+                     $6::bytea[]);

@@ -1,0 +1,147 @@
+"""Stage 1's input inside the sales worker (ADR 0009): the Faust app stays the process and the
+consumer-group member (`<app_id>-sales`) and says which partitions this worker holds; the
+records of those partitions are fetched in batches by an aiokafka consumer of our own, not
+through Faust's per-message stream (Faust's own fetching of them is paused). Each partition is
+read from its checkpoint in PostgreSQL (the offsets that count), and the next batch is decoded
+while the current one is being applied."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import faust
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from infra.settings import Settings
+from projections.sales_rollups import PROJECTION
+from streams.sales_projection import DecodedBatch, RawRecord, SalesProjectionHandler
+
+log = structlog.get_logger("northstar.streams")
+IDLE_S = 0.05  # nothing assigned: look again this soon
+
+
+class SalesConsumer:
+    def __init__(
+        self,
+        settings: Settings,
+        handler: SalesProjectionHandler,
+    ) -> None:
+        self.settings = settings
+        self.handler = handler
+        self._consumer: AIOKafkaConsumer | None = None  # made in `run` (it needs the loop)
+        self._held: set[int] = set()  # what the group gave this worker
+        self._reading: set[int] = set()  # what the consumer is positioned on
+        self._applying = asyncio.Lock()  # held while a batch is applied or partitions move
+
+    def assigned(self) -> set[int]:
+        """The sales partitions this worker holds now."""
+        return set(self._held)
+
+    def follow(self, app: faust.App) -> None:
+        """Take partitions from the Faust app's group membership."""
+        topic = self.settings.sales_topic
+
+        @app.on_partitions_revoked.connect  # type: ignore[misc]
+        async def revoked(_app: faust.App, revoked: set[TopicPartition], **_: object) -> None:
+            await self._move(self._held - {tp.partition for tp in revoked if tp.topic == topic})
+
+        @app.on_partitions_assigned.connect  # type: ignore[misc]
+        async def assigned(_app: faust.App, assigned: set[TopicPartition], **_: object) -> None:
+            mine = {tp for tp in assigned if tp.topic == topic}
+            app.consumer.pause_partitions(mine)  # fetched here, in batches, instead
+            await self._move({tp.partition for tp in mine})
+
+    async def _move(self, partitions: set[int]) -> None:
+        """Hold `partitions` from now on: the batch in flight commits first."""
+        async with self._applying:
+            self._held = set(partitions)
+            if self._consumer is not None:
+                await self._position()
+
+    async def _position(self) -> None:
+        """Read each held partition from its checkpoint (the start when it has none)."""
+        held = sorted(self._held)
+        tps = [TopicPartition(self.settings.sales_topic, p) for p in held]
+        self.consumer.assign(tps)
+        positions = await self.checkpoints(held)
+        for tp in tps:
+            if tp.partition in positions:
+                self.consumer.seek(tp, positions[tp.partition])
+            else:
+                await self.consumer.seek_to_beginning(tp)
+        self._reading = set(held)
+        log.info("sales_partitions_held", partitions=held, from_offsets=positions)
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("the sales consumer is not running")
+        return self._consumer
+
+    async def run(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            client_id=f"{self.settings.app_id}-sales",
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+        )
+        await self.consumer.start()
+        async with self._applying:
+            await self._position()
+        decoded: asyncio.Queue[DecodedBatch] = asyncio.Queue(maxsize=1)
+        fetching = asyncio.create_task(self._fetch(decoded))
+        try:
+            while True:
+                batch = await self._next(decoded, fetching)
+                async with self._applying:
+                    if not batch.partitions() <= self._held:
+                        batch = batch.only(self._held)  # moved meanwhile: not ours now
+                    await self.handler.apply_decoded(batch)
+        finally:
+            fetching.cancel()
+            await self.consumer.stop()
+
+    @staticmethod
+    async def _next(
+        decoded: asyncio.Queue[DecodedBatch], fetching: asyncio.Task[None]
+    ) -> DecodedBatch:
+        """The next decoded batch; a fetch loop that failed fails here."""
+        getting = asyncio.ensure_future(decoded.get())
+        await asyncio.wait({getting, fetching}, return_when=asyncio.FIRST_COMPLETED)
+        if not getting.done():
+            getting.cancel()
+            fetching.result()  # raises what stopped it
+            raise RuntimeError("the sales fetch loop ended")
+        return getting.result()
+
+    async def _fetch(self, decoded: asyncio.Queue[DecodedBatch]) -> None:
+        within_ms = int(self.settings.worker_batch_within_s * 1000)
+        while True:
+            if not self._reading:
+                await asyncio.sleep(IDLE_S)
+                continue
+            fetched = await self.consumer.getmany(
+                timeout_ms=within_ms, max_records=self.settings.worker_batch_size
+            )
+            records = _records(fetched.items())
+            if records:
+                await decoded.put(self.handler.decode(records))
+
+    async def checkpoints(self, partitions: list[int]) -> dict[int, int]:
+        rows = await self.handler.db.run(
+            lambda conn: conn.fetch(
+                "SELECT partition, next_offset FROM projection_checkpoint"
+                " WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])",
+                PROJECTION,
+                self.settings.sales_topic,
+                partitions,
+            )
+        )
+        return {r["partition"]: r["next_offset"] for r in rows}
+
+
+def _records(fetched: Iterable[tuple[TopicPartition, list]]) -> list[RawRecord]:  # type: ignore[type-arg]
+    return [RawRecord(tp.partition, r.offset, r.value) for tp, batch in fetched for r in batch]
