@@ -118,8 +118,43 @@ async def steady(
     }
 
 
+async def _steps(
+    stack: Stack, templates: SaleTemplates, rates: list[int], seconds: float, per_record: int
+) -> list[dict[str, object]]:
+    """Rising steady rates until freshness p99 passes the limit."""
+    steps = []
+    for step in rates:
+        result = await steady(stack, templates, step, seconds, per_record)
+        steps.append(result)
+        print(
+            f"  {step:>6,} sales/s target ({result['sales_per_record']}): achieved"
+            f" {result['achieved_sales_per_s']:,.0f}, p99 {result['p99_ms']:.0f} ms",
+            flush=True,
+        )
+        if result["p99_ms"] > 1000 * P99_LIMIT_S:  # type: ignore[operator]
+            break
+    return steps
+
+
+def _held(steps: list[dict[str, object]]) -> float:
+    return max(
+        (
+            r["achieved_sales_per_s"]
+            for r in steps
+            if r["p99_ms"] <= 1000 * P99_LIMIT_S  # type: ignore[operator]
+            and r["achieved_sales_per_s"] >= 0.95 * r["target_sales_per_s"]  # type: ignore[operator]
+        ),
+        default=0,
+    )  # type: ignore[return-value]
+
+
 async def run(
-    base: Settings, rate: int, seconds: float, rates: list[int], workers: int
+    base: Settings,
+    rate: int,
+    seconds: float,
+    rates: list[int],
+    single_rates: list[int],
+    workers: int,
 ) -> dict[str, object]:
     company = thousand_krs()
     templates = SaleTemplates(company)
@@ -133,32 +168,19 @@ async def run(
         stack.start_workers(workers)
         await steady(stack, templates, 50, 3, 0)  # group join and first batches: not timed
         fresh = await steady(stack, templates, rate, seconds, 0)
-        sustained = []
-        for step in rates:
-            result = await steady(stack, templates, step, seconds / 2, 50)
-            sustained.append(result)
-            print(
-                f"  {step:>6,} sales/s target: achieved {result['achieved_sales_per_s']:,.0f},"
-                f" p99 {result['p99_ms']:.0f} ms",
-                flush=True,
-            )
-            if result["p99_ms"] > 1000 * P99_LIMIT_S:
-                break
+        singles = await _steps(stack, templates, single_rates, seconds / 2, 0)
+        sustained = await _steps(stack, templates, rates, seconds / 2, 50)
         ceiling = await raw_ceiling(stack.settings)
-    held = [
-        r["achieved_sales_per_s"]
-        for r in sustained
-        if r["p99_ms"] <= 1000 * P99_LIMIT_S
-        and r["achieved_sales_per_s"] >= 0.95 * r["target_sales_per_s"]  # type: ignore[operator]
-    ]
     return {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count()},
         "metric_bound_krs": krs,
         "workers": workers,
         "freshness": fresh,
+        "single_record_steps": singles,
+        "single_record_sales_per_s_with_p99_under_1s": _held(singles),
         "sustained_steps": sustained,
-        "sustained_sales_per_s_with_p99_under_1s": max(held, default=0),
+        "sustained_sales_per_s_with_p99_under_1s": _held(sustained),
         "raw_aiokafka_ceiling": ceiling,
     }
 
@@ -168,16 +190,19 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000, help="sales/s for the freshness run")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rates", default="5000,10000,15000,20000,30000")
+    parser.add_argument("--single-rates", default="4000,6000,8000,10000,12000,15000,18000")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
-    results = asyncio.run(run(Settings(), args.rate, args.seconds, rates, args.workers))
+    singles = [int(r) for r in args.single_rates.split(",")]
+    results = asyncio.run(run(Settings(), args.rate, args.seconds, rates, singles, args.workers))
     out = write_results("health", results)
     f, c = results["freshness"], results["raw_aiokafka_ceiling"]
     print(f"""
 {results["metric_bound_krs"]} metric-bound KRs
-freshness @ {f["achieved_sales_per_s"]:,.0f} sales/s (target {f["target_sales_per_s"]:,}): p50 {f["p50_ms"]:.1f} ms, p99 {f["p99_ms"]:.1f} ms, max {f["max_ms"]:.1f} ms   [target p99 <= 300 ms]
-sustained with p99 < 1 s: {results["sustained_sales_per_s_with_p99_under_1s"]:,.0f} sales/s (batches of 50 sales)   [target >= 20,000]
+freshness @ {f["achieved_sales_per_s"]:,.0f} sales/s (target {f["target_sales_per_s"]:,}): p50 {f["p50_ms"]:.1f} ms, p99 {f["p99_ms"]:.1f} ms, max {f["max_ms"]:.1f} ms   [target p99 <= 250 ms]
+{results["workers"]} worker(s), sustained with p99 < 1 s: {results["single_record_sales_per_s_with_p99_under_1s"]:,.0f} sales/s one record per sale   [target >= 10,000 per worker, 18,000 with two]
+  and {results["sustained_sales_per_s_with_p99_under_1s"]:,.0f} sales/s in records of 50 sales   [target >= 25,000]
 raw aiokafka decode+aggregate ceiling, same topic: {c["facts_per_s"]:,.0f} facts/s
 results: {out}""")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from domain.key_results import MetricTotals
-from domain.sales import SaleFact, SaleRecorded, SaleRefunded
+from domain.sales import SaleFact
 
 _SIGN = {"sales.sale_recorded": 1, "sales.sale_refunded": -1}
 _PAYMENT = "sales.payment_collected"
@@ -41,80 +41,130 @@ class RollupDelta:
     first_orders: int = 0
 
 
-def business_day(fact: SaleFact, zone: tzinfo) -> date:
-    """The company's calendar day on which the fact happened."""
-    return fact.occurred_at.astimezone(zone).date()
+class BusinessCalendar:
+    """The company's calendar day of an instant. An instant's day is the same for a whole
+    15-minute slice of UTC time whenever the zone's offset is a multiple of 15 minutes and does
+    not change inside the slice (every zone in use today), so it is worked out once per slice;
+    other slices (historical offsets, a slice with a transition) are converted one by one."""
+
+    SLICE_S = 900
+    MAX_SLICES = 100_000  # forgotten all at once beyond this (about three years of slices)
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._days: dict[int, date | None] = {}
+
+    def day(self, at: datetime) -> date:
+        slice_ = int(at.timestamp() // self.SLICE_S)
+        try:
+            day = self._days[slice_]
+        except KeyError:
+            if len(self._days) >= self.MAX_SLICES:
+                self._days.clear()
+            day = self._days[slice_] = self._slice_day(slice_)
+        return day if day is not None else at.astimezone(self.zone).date()
+
+    def _slice_day(self, slice_: int) -> date | None:
+        first = datetime.fromtimestamp(slice_ * self.SLICE_S, UTC).astimezone(self.zone)
+        last = (first + timedelta(seconds=self.SLICE_S - 1, microseconds=999_999)).astimezone(
+            self.zone
+        )
+        offset = first.utcoffset()
+        if offset is None or offset != last.utcoffset() or offset.total_seconds() % self.SLICE_S:
+            return None
+        return first.date()
 
 
 def fold_sales(
     facts: Iterable[SaleFact],
     chain_of: Callable[[str], tuple[str, ...]],
-    zone: tzinfo,
+    calendar: BusinessCalendar,
 ) -> dict[RollupKey, RollupDelta]:
     """Sum sales and refunds (and payments, leads, first orders) into every unit from the rep up
-    to HQ."""
-    deltas: dict[tuple[str, date, str, str, str], RollupDelta] = {}
-    chains: dict[str, tuple[str, ...]] = {}
+    to HQ: first per rep (one dictionary step per fact), then each rep's sums up the chain."""
+    per_rep: dict[tuple[str, date, str, str, str], list[int]] = {}
     for fact in facts:
         # Compared by wire name: isinstance on pydantic models is slow on this hot path.
         kind: str = fact.type  # type: ignore[attr-defined]
+        day = calendar.day(fact.occurred_at)
         sign = _SIGN.get(kind)
-        day = business_day(fact, zone)
-        chain = chains.get(fact.rep_id)
-        if chain is None:
-            chain = chains[fact.rep_id] = chain_of(fact.rep_id)
         if sign is None:
-            _add_undimensioned(deltas, fact, kind, chain, day)
+            key = (fact.rep_id, day, NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)
+            row = per_rep.get(key)
+            if row is None:
+                row = per_rep[key] = [0, 0, 0, 0, 0, 0, 0]
+            if kind == _PAYMENT:
+                row[4] += fact.amount_minor  # type: ignore[attr-defined]
+            elif kind == _LEAD:
+                row[5] += 1
+            elif kind == _FIRST_ORDER:
+                row[6] += 1
             continue
-        sale: SaleRecorded | SaleRefunded = fact  # type: ignore[assignment]
+        key = (fact.rep_id, day, fact.category, fact.sku, fact.channel)  # type: ignore[attr-defined]
+        row = per_rep.get(key)
+        if row is None:
+            row = per_rep[key] = [0, 0, 0, 0, 0, 0, 0]
+        amount = sign * fact.amount_minor  # type: ignore[attr-defined]
+        quantity = sign * fact.quantity  # type: ignore[attr-defined]
+        row[0] += amount
+        row[1] += quantity
+        if fact.premium:  # type: ignore[attr-defined]
+            row[2] += amount
+            row[3] += quantity
+    deltas: dict[RollupKey, RollupDelta] = {}
+    chains: dict[str, tuple[str, ...]] = {}
+    for (rep_id, day, category, sku, channel), row in per_rep.items():
+        chain = chains.get(rep_id)
+        if chain is None:
+            chain = chains[rep_id] = chain_of(rep_id)
         for unit_id in chain:
-            key = (unit_id, day, sale.category, sale.sku, sale.channel)
+            key = RollupKey(unit_id, day, category, sku, channel)
             delta = deltas.get(key)
             if delta is None:
-                delta = deltas[key] = RollupDelta()
-            delta.revenue_minor += sign * sale.amount_minor
-            delta.units += sign * sale.quantity
-            if sale.premium:
-                delta.premium_revenue_minor += sign * sale.amount_minor
-                delta.premium_units += sign * sale.quantity
-    return {RollupKey(*key): delta for key, delta in deltas.items()}
-
-
-def _add_undimensioned(
-    deltas: dict[tuple[str, date, str, str, str], RollupDelta],
-    fact: SaleFact,
-    kind: str,
-    chain: tuple[str, ...],
-    day: date,
-) -> None:
-    for unit_id in chain:
-        key = (unit_id, day, NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)
-        delta = deltas.get(key)
-        if delta is None:
-            delta = deltas[key] = RollupDelta()
-        if kind == _PAYMENT:
-            delta.payments_minor += fact.amount_minor  # type: ignore[attr-defined]
-        elif kind == _FIRST_ORDER:
-            delta.first_orders += 1
-        elif kind == _LEAD:
-            delta.leads += 1
+                deltas[key] = RollupDelta(*row)
+            else:
+                delta.revenue_minor += row[0]
+                delta.units += row[1]
+                delta.premium_revenue_minor += row[2]
+                delta.premium_units += row[3]
+                delta.payments_minor += row[4]
+                delta.leads += row[5]
+                delta.first_orders += row[6]
+    return deltas
 
 
 def fold_customer_months(
     facts: Iterable[SaleFact],
     chain_of: Callable[[str], tuple[str, ...]],
-    zone: tzinfo,
+    calendar: BusinessCalendar,
 ) -> dict[CustomerMonthKey, list[int]]:
     """(unit, first day of month, customer) -> [purchases, premium purchases] added by these
-    sales, for every unit from the rep up to HQ."""
-    counts: dict[CustomerMonthKey, list[int]] = {}
+    sales, for every unit from the rep up to HQ (counted per rep first)."""
+    per_rep: dict[tuple[str, date, str], list[int]] = {}
     for fact in facts:
         if fact.type != "sales.sale_recorded":  # type: ignore[attr-defined]
             continue
-        month = business_day(fact, zone).replace(day=1)
-        premium = 1 if fact.premium else 0  # type: ignore[attr-defined]
-        for unit_id in chain_of(fact.rep_id):
-            _add_purchase(counts, (unit_id, month, fact.customer_id), 1, premium)
+        key = (fact.rep_id, calendar.day(fact.occurred_at).replace(day=1), fact.customer_id)
+        row = per_rep.get(key)
+        if row is None:
+            row = per_rep[key] = [0, 0]
+        row[0] += 1
+        if fact.premium:  # type: ignore[attr-defined]
+            row[1] += 1
+    counts: dict[CustomerMonthKey, list[int]] = {}
+    chains: dict[str, tuple[str, ...]] = {}
+    for (rep_id, month, customer_id), (purchases, premium) in per_rep.items():
+        chain = chains.get(rep_id)
+        if chain is None:
+            chain = chains[rep_id] = chain_of(rep_id)
+        for unit_id in chain:
+            key = (unit_id, month, customer_id)
+            current = counts.get(key)
+            if current is None:
+                counts[key] = [purchases, premium]
+            else:
+                current[0] += purchases
+                current[1] += premium
     return counts
 
 

@@ -17,12 +17,26 @@ ALERT_ORDER_LOCK = 0x6E73_616C  # "nsal"
 
 
 async def enqueue_alerts(
-    conn: asyncpg.Connection, alerts: Sequence[tuple[Alert, str, int]], topic: str
+    conn: asyncpg.Connection,
+    alerts: Sequence[tuple[Alert, str, int]],
+    topic: str,
+    *,
+    in_order: bool = True,
 ) -> int:
     """Write (alert, stream, version) rows; an alert already there (same deterministic id) is
-    left alone, so evaluating a rule again never sends it twice. Returns how many were new."""
+    left alone, so evaluating a rule again never sends it twice. Returns how many were new.
+    `in_order=False` (a sales worker's stage 2, which never waits for another worker): the
+    rows get no number and nobody is told yet; `number_alerts` numbers and announces them."""
     if not alerts:
         return 0
+    if not in_order:
+        new = await conn.fetch(
+            "INSERT INTO outbox (event_id, stream_id, version, topic, value, alert_kr_id)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[],"
+            " $6::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+            *_columns(alerts, topic),
+        )
+        return len(new)
     await conn.execute("SELECT pg_advisory_xact_lock($1)", ALERT_ORDER_LOCK)
     new = await conn.fetch(
         "INSERT INTO outbox (event_id, stream_id, version, topic, value, alert_kr_id, alert_seq)"
@@ -30,15 +44,56 @@ async def enqueue_alerts(
         " FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[])"
         " WITH ORDINALITY AS a (id, stream, version, topic, value, kr_id, n)"
         " ORDER BY a.n ON CONFLICT DO NOTHING RETURNING event_id",
+        *_columns(alerts, topic),
+    )
+    await _announce(conn, [row["event_id"] for row in new])
+    return len(new)
+
+
+async def number_alerts(conn: asyncpg.Connection, topic: str) -> int | None:
+    """Number the alerts written without one, in one transaction of its own, and announce them
+    (to the relay and the SSE hub). None when someone else holds the numbering lock (never
+    waits: the caller tries again soon); else how many."""
+    async with conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", ALERT_ORDER_LOCK):
+            return None
+        numbered = await conn.fetch(
+            "WITH waiting AS (SELECT event_id FROM outbox WHERE topic = $1 AND alert_seq IS NULL"
+            " AND alert_kr_id IS NOT NULL"
+            " ORDER BY created_at, event_id), numbers AS (SELECT event_id,"
+            " nextval('alert_seq') AS seq FROM waiting)"
+            " UPDATE outbox o SET alert_seq = n.seq FROM numbers n"
+            " WHERE o.event_id = n.event_id RETURNING o.event_id, o.alert_seq",
+            topic,
+        )
+        await _announce(conn, [r["event_id"] for r in sorted(numbered, key=lambda r: r[1])])
+        return len(numbered)
+
+
+async def unnumbered_alerts(conn: asyncpg.Connection, topic: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE topic = $1 AND alert_seq IS NULL"
+            " AND alert_kr_id IS NOT NULL)",
+            topic,
+        )
+    )
+
+
+def _columns(alerts: Sequence[tuple[Alert, str, int]], topic: str) -> list[list[object]]:
+    return [
         [a.alert_id for a, _, _ in alerts],
         [stream for _, stream, _ in alerts],
         [version for _, _, version in alerts],
         [topic] * len(alerts),
         [a.model_dump_json().encode() for a, _, _ in alerts],
         [getattr(a, "kr_id", None) for a, _, _ in alerts],
-    )
-    if new:
+    ]
+
+
+async def _announce(conn: asyncpg.Connection, alert_ids: Sequence[object]) -> None:
+    """Tell the relay and the SSE hub, at commit (in numbering order)."""
+    if alert_ids:
         await conn.execute("SELECT pg_notify($1, 'alerts')", OUTBOX_CHANNEL)
-        for row in new:
-            await conn.execute("SELECT pg_notify($1, $2)", ALERT_CHANNEL, str(row["event_id"]))
-    return len(new)
+        for alert_id in alert_ids:
+            await conn.execute("SELECT pg_notify($1, $2)", ALERT_CHANNEL, str(alert_id))

@@ -65,9 +65,12 @@ async def record_health(
     at: datetime,
     topic: str,
     zone: tzinfo,
+    *,
+    in_order: bool = True,
 ) -> int:
     """Evaluate health at business time `at` (the projection's clock); returns the number of
-    transitions. The KR rows are locked by the caller, so transitions are numbered safely."""
+    transitions. The KR rows are locked by the caller, so transitions are numbered safely.
+    `in_order`: as for `enqueue_alerts`."""
     if not rows:
         return 0
     current = {r["kr_id"]: r for r in await conn.fetch(_CURRENT, [r.kr_id for r in rows])}
@@ -141,7 +144,12 @@ async def record_health(
             for a in alerts
         ],
     )
-    await enqueue_alerts(conn, [(a, f"alerts-kr-{a.kr_id}", a.transition) for a in alerts], topic)
+    await enqueue_alerts(
+        conn,
+        [(a, f"alerts-kr-{a.kr_id}", a.transition) for a in alerts],
+        topic,
+        in_order=in_order,
+    )
     return len(alerts)
 
 

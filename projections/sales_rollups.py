@@ -5,6 +5,7 @@ Nothing here reads or writes a row of another partition or any KR row."""
 
 from __future__ import annotations
 
+import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -14,11 +15,11 @@ import asyncpg
 import orjson
 
 from domain.rollup import (
+    BusinessCalendar,
     CustomerMonthKey,
     Purchase,
     RollupDelta,
     RollupKey,
-    business_day,
     fold_customer_months,
     fold_sales,
     undo_refunded_purchases,
@@ -65,8 +66,9 @@ class SalesRollupProjection:
 
     def __init__(self, topic: str, zone: tzinfo, shards: int) -> None:
         self.topic = topic
-        self.zone = zone
+        self.calendar = BusinessCalendar(zone)
         self.shards = shards
+        self._staged: weakref.WeakSet[asyncpg.Connection] = weakref.WeakSet()
 
     async def apply(
         self, conn: asyncpg.Connection, chain_of: ChainOf, records: Sequence[PositionedFacts]
@@ -128,9 +130,12 @@ class SalesRollupProjection:
     ) -> list[int]:
         """Roll-ups, purchases, customer months and clocks of each partition's new facts;
         returns the KR shards that got a message."""
-        rollups = {p: fold_sales(facts, chain_of, self.zone) for p, facts in by_partition.items()}
+        rollups = {
+            p: fold_sales(facts, chain_of, self.calendar) for p, facts in by_partition.items()
+        }
         customers = {
-            p: fold_customer_months(facts, chain_of, self.zone) for p, facts in by_partition.items()
+            p: fold_customer_months(facts, chain_of, self.calendar)
+            for p, facts in by_partition.items()
         }
         await self._purchases(conn, chain_of, by_partition, customers)
         await self._write_rollups(conn, rollups)
@@ -146,41 +151,32 @@ class SalesRollupProjection:
         return await self._leave_messages(conn, rollups, customers, clocks, first_offset)
 
     async def _write_rollups(self, conn: asyncpg.Connection, rollups: dict[int, _Rollups]) -> None:
-        rows = [(p, k, d) for p, deltas in rollups.items() for k, d in deltas.items()]
-        if not rows:
-            return
-        await conn.execute(
-            SQL["upsert_rollup"],
-            [p for p, _, _ in rows],
-            [k.unit_id for _, k, _ in rows],
-            [k.day for _, k, _ in rows],
-            [k.category for _, k, _ in rows],
-            [k.sku for _, k, _ in rows],
-            [k.channel for _, k, _ in rows],
-            [d.revenue_minor for _, _, d in rows],
-            [d.units for _, _, d in rows],
-            [d.premium_revenue_minor for _, _, d in rows],
-            [d.premium_units for _, _, d in rows],
-            [d.payments_minor for _, _, d in rows],
-            [d.leads for _, _, d in rows],
-            [d.first_orders for _, _, d in rows],
-        )
+        rows = [
+            (p, *k, d.revenue_minor, d.units, d.premium_revenue_minor, d.premium_units,
+             d.payments_minor, d.leads, d.first_orders)
+            for p, deltas in rollups.items()
+            for k, d in deltas.items()
+        ]  # fmt: skip
+        if rows:
+            await self._staging(conn)
+            await conn.copy_records_to_table("staged_rollup", records=rows, schema_name="pg_temp")
+            await conn.execute(SQL["upsert_rollup"])
 
     async def _write_customer_months(
         self, conn: asyncpg.Connection, customers: dict[int, _Customers]
     ) -> None:
-        rows = [(p, k, c) for p, counts in customers.items() for k, c in counts.items()]
-        if not rows:
-            return
-        await conn.execute(
-            SQL["upsert_customer_months"],
-            [p for p, _, _ in rows],
-            [k[0] for _, k, _ in rows],
-            [k[1] for _, k, _ in rows],
-            [k[2] for _, k, _ in rows],
-            [c[0] for _, _, c in rows],
-            [c[1] for _, _, c in rows],
-        )
+        rows = [(p, *k, *c) for p, counts in customers.items() for k, c in counts.items()]
+        if rows:
+            await self._staging(conn)
+            await conn.copy_records_to_table(
+                "staged_customer_month", records=rows, schema_name="pg_temp"
+            )
+            await conn.execute(SQL["upsert_customer_months"])
+
+    async def _staging(self, conn: asyncpg.Connection) -> None:
+        if conn not in self._staged:
+            await conn.execute(SQL["create_staging"])
+            self._staged.add(conn)
 
     async def _leave_messages(
         self,
@@ -256,7 +252,7 @@ class SalesRollupProjection:
                 [f"{f.source_system}|{f.source_id}" for _, f in sales],
                 [f.rep_id for _, f in sales],
                 [f.customer_id for _, f in sales],
-                [business_day(f, self.zone).replace(day=1) for _, f in sales],
+                [self.calendar.day(f.occurred_at).replace(day=1) for _, f in sales],
                 [f.premium for _, f in sales],  # type: ignore[attr-defined]
                 [f.quantity for _, f in sales],  # type: ignore[attr-defined]
             )

@@ -15,6 +15,7 @@ from datetime import tzinfo
 import asyncpg
 import structlog
 
+from projections.alert_outbox import number_alerts, unnumbered_alerts
 from projections.kr_health import record_health
 from projections.kr_progress import SNAPSHOT, business_now, settle, shard_locks
 from streams.retrying import RetryingConnection
@@ -52,6 +53,7 @@ class KrSettler:
                 pass
             self._woken.clear()
             await self.db.run(self.round)
+            await self.db.run(self.number_alerts)
 
     async def round(self, conn: asyncpg.Connection) -> set[int]:
         """One stage-2 transaction over the shards with messages this worker may work on now;
@@ -65,8 +67,15 @@ class KrSettler:
                     settled = await settle(conn, self.zone, held)
                     if settled.rows and self.alerts_topic is not None:
                         now = await business_now(conn)
-                        await record_health(conn, settled.rows, now, self.alerts_topic, self.zone)
+                        await record_health(
+                            conn, settled.rows, now, self.alerts_topic, self.zone, in_order=False
+                        )
         return candidates - set(held or ())
+
+    async def number_alerts(self, conn: asyncpg.Connection) -> None:
+        """Alerts wait unnumbered (ADR 0008): numbered by whichever worker gets there first."""
+        if self.alerts_topic is not None and await unnumbered_alerts(conn, self.alerts_topic):
+            await number_alerts(conn, self.alerts_topic)
 
     async def _pending(self, conn: asyncpg.Connection) -> set[int]:
         """Our shards with messages, and anyone's whose messages wait too long."""

@@ -8,6 +8,7 @@ while the current one is being applied."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 import faust
@@ -118,15 +119,26 @@ class SalesConsumer:
         return getting.result()
 
     async def _fetch(self, decoded: asyncio.Queue[DecodedBatch]) -> None:
-        within_ms = int(self.settings.worker_batch_within_s * 1000)
+        """Batches of up to `worker_batch_size` records gathered for at most
+        `worker_batch_within_s` after the first arrives (one transaction per batch, not per
+        fetch: a fetch returns whatever the broker had, often a handful of records)."""
+        within = self.settings.worker_batch_within_s
+        size = self.settings.worker_batch_size
         while True:
             if not self._reading:
                 await asyncio.sleep(IDLE_S)
                 continue
-            fetched = await self.consumer.getmany(
-                timeout_ms=within_ms, max_records=self.settings.worker_batch_size
+            records = _records(
+                (
+                    await self.consumer.getmany(timeout_ms=int(within * 1000), max_records=size)
+                ).items()
             )
-            records = _records(fetched.items())
+            deadline = time.monotonic() + within
+            while records and len(records) < size and (left := deadline - time.monotonic()) > 0:
+                more = await self.consumer.getmany(
+                    timeout_ms=max(1, int(left * 1000)), max_records=size - len(records)
+                )
+                records += _records(more.items())
             if records:
                 await decoded.put(self.handler.decode(records))
 

@@ -51,13 +51,15 @@ class TestEnv:
             **self.environ_extra,
         }
 
-    def spawn(self, label: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, label: str, *args: str, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         folder = ARTIFACTS / self.name
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / f"{label}.log", "ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "northstar_cli.main", *args],
-                env=self.environ,
+                env={**self.environ, **(extra_env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -23,14 +23,24 @@ WITH inserted AS (
 SELECT k AS dedup_key FROM unnest($1::text[]) AS k
 EXCEPT
 SELECT dedup_key FROM inserted;
+-- name: create_staging
+-- Per session: the batch's roll-up and customer-month rows arrive here by binary COPY
+-- (asyncpg encodes arrays element by element, several times slower on the worker's side).
+CREATE TEMP TABLE IF NOT EXISTS staged_rollup (
+    source_partition int, unit_id text, day date, category text, sku text, channel text,
+    revenue_minor bigint, units bigint, premium_revenue_minor bigint, premium_units bigint,
+    payments_minor bigint, leads bigint, first_orders bigint
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staged_customer_month (
+    source_partition int, unit_id text, month date, customer_id text, purchases int,
+    premium_purchases int
+) ON COMMIT DELETE ROWS;
 -- name: upsert_rollup
 -- Each row belongs to the partition whose facts it sums: no other worker touches it.
 INSERT INTO sales_rollup_daily AS r (source_partition, unit_id, day, category, sku, channel,
                                      revenue_minor, units, premium_revenue_minor,
                                      premium_units, payments_minor, leads, first_orders)
-SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[],
-                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                     $11::bigint[], $12::bigint[], $13::bigint[])
+SELECT * FROM pg_temp.staged_rollup
 ORDER BY 1, 2, 3, 4, 5, 6
 ON CONFLICT (unit_id, day, category, sku, channel, source_partition) DO UPDATE SET
     revenue_minor = r.revenue_minor + excluded.revenue_minor,
@@ -43,7 +53,7 @@ ON CONFLICT (unit_id, day, category, sku, channel, source_partition) DO UPDATE S
 -- name: upsert_customer_months
 INSERT INTO sales_customer_month AS c (source_partition, unit_id, month, customer_id,
                                        purchases, premium_purchases)
-SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::int[], $6::int[])
+SELECT * FROM pg_temp.staged_customer_month
 ORDER BY 1, 2, 3, 4
 ON CONFLICT (unit_id, month, customer_id, source_partition) DO UPDATE SET
     purchases = c.purchases + excluded.purchases,

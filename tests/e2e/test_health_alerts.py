@@ -28,6 +28,7 @@ from tests.stack import (
     read_sse,
     simulated_facts,
     small_company,
+    wait_caught_up,
 )
 
 HEALTH_SCHEMA = json.loads(
@@ -52,6 +53,9 @@ async def test_health_transitions_are_alerted_once_per_id_across_kills(env):
     worker = env.worker("worker-0")
 
     await produce_singles(env.settings, facts[:500])  # ~15%: far behind the ~51% pacing line
+    # Health is evaluated as often as stage 2 runs: wait for the first evaluation to see these
+    # alone, or a worker starting late folds the next chunks in and starts at amber.
+    await wait_caught_up(env.settings)
     producing = asyncio.create_task(produce_slowly(env.settings, facts[500:]))
     for kill in range(1, 4):
         await asyncio.sleep(1.5)

@@ -29,8 +29,11 @@ from tests.stack import (
 
 
 def sales_worker(env: TestEnv, label: str):
-    """The sales agent alone in a process (both stages), as `northstar worker --only sales`."""
-    return env.spawn(label, "worker", "--only", "sales")
+    """The sales agent alone in a process (both stages), as `northstar worker --only sales`; a
+    replica of its own name, as systemd and compose run them (its own heartbeat row)."""
+    return env.spawn(
+        label, "worker", "--only", "sales", extra_env={"NORTHSTAR_PROCESS_INSTANCE": label}
+    )
 
 
 async def stream_slowly(settings, facts, seconds: float, chunks: int = 80) -> None:

@@ -1,12 +1,14 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.catalog import CompanyCatalog
 from domain.messages import DomainError
 from domain.org import OrgTree, OrgUnit
-from domain.rollup import RollupKey, fold_sales
+from domain.rollup import BusinessCalendar, RollupKey, fold_sales
 from domain.sales import PaymentCollected, SaleRecorded, SaleRefunded
 
 UNITS = (
@@ -93,7 +95,7 @@ def test_fold_credits_every_level_and_refunds_reverse():
             amount_minor=1500,
         ),
     ]
-    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI))
     assert {k.unit_id for k in deltas} == {"rep-1", "sh", "east", "hq"}
     hq = deltas[RollupKey("hq", when.date(), "tea", "tea", "retail")]
     assert (hq.revenue_minor, hq.units, hq.premium_revenue_minor, hq.premium_units) == (
@@ -107,7 +109,9 @@ def test_fold_credits_every_level_and_refunds_reverse():
 def test_business_day_is_the_companys_local_day():
     late_utc = datetime(2026, 11, 3, 17, 30, tzinfo=UTC)  # 01:30 on the 4th in Shanghai
     deltas = fold_sales(
-        [sale("s1", 100, 1, False, late_utc)], OrgTree(UNITS).ancestors_and_self, SHANGHAI
+        [sale("s1", 100, 1, False, late_utc)],
+        OrgTree(UNITS).ancestors_and_self,
+        BusinessCalendar(SHANGHAI),
     )
     assert {k.day.day for k in deltas} == {4}
 
@@ -129,9 +133,11 @@ def test_payments_and_customer_months_fold_along_the_chain():
             amount_minor=1500,
         ),
     ]
-    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI))
     assert deltas[RollupKey("hq", when.date(), "", "", "")].payments_minor == 1500
-    months = fold_customer_months(facts, OrgTree(UNITS).ancestors_and_self, SHANGHAI)
+    months = fold_customer_months(
+        facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI)
+    )
     # a refund is matched to its sale by the projection (undo_refunded_purchases), not here
     assert months[("east", when.date().replace(day=1), "c-1")] == [2, 2]
     assert len(months) == 4
@@ -154,3 +160,30 @@ def test_new_metric_values():
     assert metric_value("monthly_repeat_buyers", totals) == 3
     assert metric_value("premium_monthly_repeat_buyers", totals) == 1
     assert metric_value("collection_rate", MetricTotals()) == 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "Asia/Shanghai",
+            "Europe/London",
+            "America/St_Johns",  # -3:30 with summer time
+            "Asia/Kathmandu",  # +5:45
+            "Australia/Lord_Howe",  # a 30-minute summer shift
+            "Pacific/Apia",  # skipped a whole day in 2011
+            "America/Sao_Paulo",
+        ]
+    ),
+    st.datetimes(
+        min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_the_calendar_gives_the_local_day_of_every_instant(zone_name, at):
+    """The day cached per 15-minute slice equals a direct conversion, across summer time,
+    odd offsets, historical local mean times and a skipped day."""
+    zone = ZoneInfo(zone_name)
+    calendar = BusinessCalendar(zone)
+    assert calendar.day(at) == at.astimezone(zone).date()
+    for neighbour in (at - timedelta(minutes=7), at + timedelta(minutes=7)):
+        assert calendar.day(neighbour) == neighbour.astimezone(zone).date()

@@ -12,7 +12,14 @@ from pydantic import ValidationError
 from domain.health import expected_progress
 from domain.key_results import MetricKeyResult, MetricTotals, WindowSpec, metric_value
 from domain.org import OrgTree, OrgUnit
-from domain.rollup import NO_DIMENSION, Purchase, RollupKey, fold_sales, undo_refunded_purchases
+from domain.rollup import (
+    NO_DIMENSION,
+    BusinessCalendar,
+    Purchase,
+    RollupKey,
+    fold_sales,
+    undo_refunded_purchases,
+)
 from domain.sales import CustomerFirstOrder, LeadRegistered
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
@@ -130,7 +137,7 @@ def test_conversion_is_first_orders_over_leads():
             customer_id="c1",
         )
     ]
-    deltas = fold_sales(facts, CHAIN, UTC)
+    deltas = fold_sales(facts, CHAIN, BusinessCalendar(UTC))
     east = deltas[RollupKey("east", when.date(), NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)]
     assert (east.leads, east.first_orders) == (4, 1)
     totals = MetricTotals(leads=4, first_orders=1)
