@@ -86,7 +86,7 @@ async def settle(conn: asyncpg.Connection, zone: tzinfo, shards: Collection[int]
     if not deltas:
         return Settled(len(messages), [])
     now = await business_now(conn)
-    krs = await conn.fetch(SQL["lock_affected_krs"], list(deltas), min(days), max(days))
+    krs = await conn.fetch(SQL["affected_krs"], list(deltas), min(days), max(days))
     if not krs:
         return Settled(len(messages), [])
     moved = frozenset(kr["id"] for kr in krs)

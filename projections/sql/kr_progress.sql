@@ -13,8 +13,9 @@ LEFT JOIN kr_delta d ON d.source_partition = c.partition
 WHERE c.projection = $1 AND c.topic = $2
 GROUP BY c.partition, c.next_offset
 ORDER BY c.partition;
--- name: lock_affected_krs
--- The KRs a batch moves, locked, with their definition and the sums they were computed from.
+-- name: affected_krs
+-- The KRs the messages move, with their definition and the sums they were computed from (no
+-- row locks: every writer of kr_progress holds the shard's or the stage-2 lock).
 -- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
@@ -24,8 +25,7 @@ SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k
 FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
 WHERE k.owner_unit_id = ANY($1::text[])
   AND k.window_start - COALESCE(k.rolling_days, 0) <= $3 AND k.window_end >= $2
-ORDER BY p.kr_id
-FOR UPDATE OF p;
+ORDER BY p.kr_id;
 -- name: kr_state
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
