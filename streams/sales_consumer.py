@@ -86,6 +86,9 @@ class SalesConsumer:
             bootstrap_servers=self.settings.kafka_bootstrap,
             client_id=f"{self.settings.app_id}-sales",
             enable_auto_commit=False,
+            # Never "latest": a reset of its own, racing the seek to a partition's start when it
+            # has no checkpoint yet, would skip the records already on it.
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
         )

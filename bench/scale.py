@@ -1,0 +1,134 @@
+"""Benchmark of issue #12: the same backlog of sales (one Kafka record per fact, as outside
+producers send them) drained by one sales worker and then by two, each on a fresh topic and
+database; wall time from the first committed batch to both stages caught up, and the workers'
+CPU-seconds per million facts (from /proc), in one run.
+
+    .venv/bin/python -m bench.scale [--sales 100000] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from bench.slice import TODAY, Stack, write_results
+from infra.settings import REPO_ROOT, Settings
+from projections.kr_progress import applied_through
+from simulator.company import company_catalog
+from simulator.sales import SalesSimulator
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (its threads included)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+async def produce(stack: Stack, sales: int) -> int:
+    simulator = SalesSimulator(company_catalog(TODAY.date()), seed=12, source="scale")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.settings.kafka_bootstrap, linger_ms=5, acks="all"
+    )
+    await producer.start()
+    facts = 0
+    try:
+        for i in range(sales):
+            for fact in simulator.facts_at(TODAY + timedelta(milliseconds=i)):
+                await producer.send(
+                    stack.settings.sales_topic,
+                    fact.model_dump_json().encode(),
+                    key=fact.customer_id.encode(),
+                )
+                facts += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return facts
+
+
+async def drain(base: Settings, sales: int, workers: int) -> dict[str, object]:
+    async with Stack(base, f"scale{workers}") as stack:
+        facts = await produce(stack, sales)
+        ends = await stack.end_offsets()
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "northstar_cli.main", "worker", "--only", "sales"],
+                env={**stack.environ(), "NORTHSTAR_PROCESS_INSTANCE": f"scale-{n}"},
+                cwd=REPO_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for n in range(workers)
+        ]
+        stack.workers.extend(processes)
+        conn = await asyncpg.connect(stack.settings.dsn)
+        try:
+            while not any((await applied_through(conn, stack.settings.sales_topic)).values()):
+                await asyncio.sleep(0.01)
+            started = time.monotonic()
+            cpu_at_start = sum(cpu_seconds(p.pid) for p in processes)
+            while True:
+                done = await applied_through(conn, stack.settings.sales_topic)
+                if all(done.get(p, 0) >= end for p, end in ends.items() if end):
+                    break
+                await asyncio.sleep(0.02)
+            elapsed = time.monotonic() - started
+            cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_at_start
+            projected = await conn.fetchval("SELECT count(*) FROM sales_fact_seen")
+        finally:
+            await conn.close()
+    return {
+        "workers": workers,
+        "facts": facts,
+        "facts_projected": projected,
+        "seconds": elapsed,
+        "facts_per_s": facts / elapsed,
+        "worker_cpu_seconds": cpu,
+        "worker_cpu_seconds_per_million_facts": cpu / facts * 1_000_000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sales", type=int, default=100_000)
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    counts = [int(w) for w in args.workers.split(",")]
+
+    async def run() -> dict[str, object]:
+        runs = [await drain(Settings(), args.sales, w) for w in counts]
+        return {
+            "when": datetime.now(UTC).isoformat(),
+            "machine": {"cpus": os.cpu_count()},
+            "runs": runs,
+        }
+
+    results = asyncio.run(run())
+    out = write_results("scale", results)
+    runs = results["runs"]
+    base = runs[0]
+    for r in runs:  # type: ignore[union-attr]
+        print(
+            f"{r['workers']} worker(s): {r['facts']:,} facts in {r['seconds']:.1f} s ="
+            f" {r['facts_per_s']:,.0f} facts/s; worker CPU {r['worker_cpu_seconds_per_million_facts']:.1f}"
+            f" s per million facts ({r['worker_cpu_seconds_per_million_facts'] / base['worker_cpu_seconds_per_million_facts']:.2f}x of"  # type: ignore[index]
+            f" {base['workers']}); wall {r['seconds'] / base['seconds']:.2f}x"  # type: ignore[index]
+        )
+    print(
+        f"results: {out}\n[target: 2 workers within 15% of 1 in CPU-seconds per million facts, wall time no worse]"
+    )
+
+
+if __name__ == "__main__":
+    main()
