@@ -14,12 +14,11 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
-from bench.slice import TODAY, Stack, write_results
+from bench.slice import TODAY, Stack, produce_backlog, write_results
 from infra.settings import REPO_ROOT, Settings
 from projections.kr_progress import applied_through
 from simulator.company import company_catalog
@@ -35,31 +34,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def produce(stack: Stack, sales: int) -> int:
-    simulator = SalesSimulator(company_catalog(TODAY.date()), seed=12, source="scale")
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.settings.kafka_bootstrap, linger_ms=5, acks="all"
-    )
-    await producer.start()
-    facts = 0
-    try:
-        for i in range(sales):
-            for fact in simulator.facts_at(TODAY + timedelta(milliseconds=i)):
-                await producer.send(
-                    stack.settings.sales_topic,
-                    fact.model_dump_json().encode(),
-                    key=fact.customer_id.encode(),
-                )
-                facts += 1
-        await producer.flush()
-    finally:
-        await producer.stop()
-    return facts
-
-
 async def drain(base: Settings, sales: int, workers: int) -> dict[str, object]:
     async with Stack(base, f"scale{workers}") as stack:
-        facts = await produce(stack, sales)
+        simulator = SalesSimulator(company_catalog(TODAY.date()), seed=12, source="scale")
+        facts = await produce_backlog(stack, simulator, sales)
         ends = await stack.end_offsets()
         processes = [
             subprocess.Popen(

@@ -224,21 +224,7 @@ async def singles_drain(base: Settings, count: int, workers: int) -> dict[str, o
     """Facts produced one record each (the plain contract form), then drained by the worker."""
     simulator = SalesSimulator(company_catalog(TODAY.date()), seed=2, source="drain")
     async with Stack(base, "drain") as stack:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=stack.settings.kafka_bootstrap, linger_ms=5, acks="all"
-        )
-        await producer.start()
-        facts = 0
-        for i in range(count):
-            for fact in simulator.facts_at(TODAY + timedelta(milliseconds=i)):
-                await producer.send(
-                    stack.settings.sales_topic,
-                    fact.model_dump_json().encode(),
-                    key=fact.customer_id.encode(),
-                )
-                facts += 1
-        await producer.flush()
-        await producer.stop()
+        facts = await produce_backlog(stack, simulator, count)
         started = time.monotonic()
         stack.start_workers(workers)
         finished = await stack.wait_caught_up()
@@ -251,6 +237,29 @@ async def singles_drain(base: Settings, count: int, workers: int) -> dict[str, o
         "facts_per_s": facts / elapsed,
         "raw_aiokafka_ceiling": ceiling,
     }
+
+
+async def produce_backlog(stack: Stack, simulator: SalesSimulator, sales: int) -> int:
+    """`sales` simulated sales, one record per fact (the plain contract form); returns the
+    number of facts."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.settings.kafka_bootstrap, linger_ms=5, acks="all"
+    )
+    await producer.start()
+    facts = 0
+    try:
+        for i in range(sales):
+            for fact in simulator.facts_at(TODAY + timedelta(milliseconds=i)):
+                await producer.send(
+                    stack.settings.sales_topic,
+                    fact.model_dump_json().encode(),
+                    key=fact.customer_id.encode(),
+                )
+                facts += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return facts
 
 
 Records = list[tuple[bytes, bytes | None]]  # (value, key) of the Kafka records to send

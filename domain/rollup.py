@@ -158,13 +158,7 @@ def fold_customer_months(
         if chain is None:
             chain = chains[rep_id] = chain_of(rep_id)
         for unit_id in chain:
-            key = (unit_id, month, customer_id)
-            current = counts.get(key)
-            if current is None:
-                counts[key] = [purchases, premium]
-            else:
-                current[0] += purchases
-                current[1] += premium
+            _add_purchase(counts, (unit_id, month, customer_id), purchases, premium)
     return counts
 
 

@@ -90,14 +90,8 @@ def _sales_tasks(settings: Settings, app: faust.App) -> None:
     )
     handler.left_messages = settler.wake
     consumer.follow(app)
-    topic = app.topic(
-        settings.sales_topic,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
 
-    @app.agent(topic, name="kr-progress")
+    @app.agent(_raw_topic(app, settings, settings.sales_topic), name="kr-progress")
     async def membership(stream: faust.StreamT) -> None:
         """Makes this app the group member for the sales topic. Its partitions are paused as
         soon as they are assigned; records Faust fetched before that are read again by the
@@ -114,6 +108,12 @@ def _sales_tasks(settings: Settings, app: faust.App) -> None:
         await _fatal_on_error(settler.run(), "sales_stage_two")
 
 
+def _raw_topic(app: faust.App, settings: Settings, name: str) -> faust.TopicT:
+    return app.topic(
+        name, value_serializer="raw", key_serializer="raw", partitions=settings.topic_partitions
+    )
+
+
 def _okr_agent(settings: Settings, app: faust.App) -> None:
     okr = OkrProjectionHandler(
         settings.okr_events_topic,
@@ -122,14 +122,8 @@ def _okr_agent(settings: Settings, app: faust.App) -> None:
         ZoneInfo(settings.company_timezone),
         settings.alerts_topic,
     )
-    topic = app.topic(
-        settings.okr_events_topic,
-        value_serializer="raw",
-        key_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
 
-    @app.agent(topic, name="okr-read-models")
+    @app.agent(_raw_topic(app, settings, settings.okr_events_topic), name="okr-read-models")
     async def project(stream: faust.StreamT) -> None:
         await _batches(stream, okr.handle, settings)
 

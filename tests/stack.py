@@ -304,6 +304,16 @@ async def produce_singles(settings: Settings, facts: Iterable[SaleFact]) -> None
         await producer.stop()
 
 
+async def stream_slowly(
+    settings: Settings, facts: list[SaleFact], seconds: float, chunks: int = 60
+) -> None:
+    """Produce `facts` in `chunks` spread over about `seconds`."""
+    size = max(1, len(facts) // chunks)
+    for start in range(0, len(facts), size):
+        await produce_singles(settings, facts[start : start + size])
+        await asyncio.sleep(seconds / chunks)
+
+
 async def assert_projection_exact(
     settings: Settings, company: CompanyCatalog, facts: list[SaleFact]
 ) -> None:

@@ -19,15 +19,9 @@ from tests.stack import (
     produce_singles,
     simulated_facts,
     small_company,
+    stream_slowly,
     wait_caught_up,
 )
-
-
-async def stream_slowly(settings, facts, seconds: float, chunks: int = 60) -> None:
-    size = max(1, len(facts) // chunks)
-    for start in range(0, len(facts), size):
-        await produce_singles(settings, facts[start : start + size])
-        await asyncio.sleep(seconds / chunks)
 
 
 async def test_worker_killed_repeatedly_at_random_moments(env):

@@ -24,6 +24,7 @@ from tests.stack import (
     produce_singles,
     simulated_facts,
     small_company,
+    stream_slowly,
     wait_caught_up,
 )
 
@@ -34,13 +35,6 @@ def sales_worker(env: TestEnv, label: str):
     return env.spawn(
         label, "worker", "--only", "sales", extra_env={"NORTHSTAR_PROCESS_INSTANCE": label}
     )
-
-
-async def stream_slowly(settings, facts, seconds: float, chunks: int = 80) -> None:
-    size = max(1, len(facts) // chunks)
-    for start in range(0, len(facts), size):
-        await produce_singles(settings, facts[start : start + size])
-        await asyncio.sleep(seconds / chunks)
 
 
 async def assert_alerts_once(settings) -> None:
@@ -73,7 +67,7 @@ async def test_workers_killed_with_two_then_four_running_stay_exact(env):
     await load_company(env.settings, company)
     facts = simulated_facts(company, 8000, seed=rng.randrange(1000))
     workers = [sales_worker(env, f"w{i}") for i in range(2)]
-    producing = asyncio.create_task(stream_slowly(env.settings, facts, seconds=50))
+    producing = asyncio.create_task(stream_slowly(env.settings, facts, seconds=50, chunks=80))
     kills = 0
     while kills < 10 or not producing.done():
         if kills == 5:
@@ -143,7 +137,7 @@ async def test_four_workers_never_wait_for_each_other_and_keep_to_their_partitio
     stop = asyncio.Event()
     sampling = asyncio.create_task(_lock_waits(env.settings.dsn, stop))
     started = time.monotonic()
-    await stream_slowly(env.settings, facts, seconds=20)
+    await stream_slowly(env.settings, facts, seconds=20, chunks=80)
     await wait_caught_up(env.settings, timeout=120)
     stop.set()
     samples, waits = await sampling
