@@ -22,6 +22,7 @@ import orjson
 import yaml
 
 from bench.slice import CACHE, TODAY, Stack, raw_ceiling, sales_file, write_results
+from infra import gc_tuning
 from infra.kafka.topic_reader import read_topic
 from infra.settings import Settings
 from projections.rebuild import OkrRebuild, SalesRebuild
@@ -127,6 +128,7 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=1_000_000)
     parser.add_argument("--adjustments", type=int, default=12_000)
     args = parser.parse_args()
+    gc_tuning.for_batches()  # as `northstar rebuild` does
     results = asyncio.run(run(Settings(), args.sales, args.adjustments))
     out = write_results("rebuild", results)
     c, o = results["raw_aiokafka_ceiling"], results["okr_read_models"]

@@ -74,19 +74,24 @@ class BusinessCalendar:
             return None
         return first.date()
 
+    def dated(self, facts: Iterable[SaleFact]) -> list[DatedFact]:
+        """Each fact with its business day (worked out once per fact for every fold)."""
+        day = self.day
+        return [(fact, day(fact.occurred_at)) for fact in facts]
+
+
+DatedFact = tuple[SaleFact, date]
+
 
 def fold_sales(
-    facts: Iterable[SaleFact],
-    chain_of: Callable[[str], tuple[str, ...]],
-    calendar: BusinessCalendar,
+    facts: Iterable[DatedFact], chain_of: Callable[[str], tuple[str, ...]]
 ) -> dict[RollupKey, RollupDelta]:
     """Sum sales and refunds (and payments, leads, first orders) into every unit from the rep up
     to HQ: first per rep (one dictionary step per fact), then each rep's sums up the chain."""
     per_rep: dict[tuple[str, date, str, str, str], list[int]] = {}
-    for fact in facts:
+    for fact, day in facts:
         # Compared by wire name: isinstance on pydantic models is slow on this hot path.
         kind: str = fact.type  # type: ignore[attr-defined]
-        day = calendar.day(fact.occurred_at)
         sign = _SIGN.get(kind)
         if sign is None:
             key = (fact.rep_id, day, NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)
@@ -134,17 +139,15 @@ def fold_sales(
 
 
 def fold_customer_months(
-    facts: Iterable[SaleFact],
-    chain_of: Callable[[str], tuple[str, ...]],
-    calendar: BusinessCalendar,
+    facts: Iterable[DatedFact], chain_of: Callable[[str], tuple[str, ...]]
 ) -> dict[CustomerMonthKey, list[int]]:
     """(unit, first day of month, customer) -> [purchases, premium purchases] added by these
     sales, for every unit from the rep up to HQ (counted per rep first)."""
     per_rep: dict[tuple[str, date, str], list[int]] = {}
-    for fact in facts:
+    for fact, day in facts:
         if fact.type != "sales.sale_recorded":  # type: ignore[attr-defined]
             continue
-        key = (fact.rep_id, calendar.day(fact.occurred_at).replace(day=1), fact.customer_id)
+        key = (fact.rep_id, day.replace(day=1), fact.customer_id)
         row = per_rep.get(key)
         if row is None:
             row = per_rep[key] = [0, 0]

@@ -317,7 +317,10 @@ def projections() -> None:
 def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
     """Replay a projection's topic from its start into fresh tables (no alerts), then swap them
     in atomically; the live worker and the API keep serving meanwhile."""
+    from infra import gc_tuning
     from projections.rebuild import REBUILDS
+
+    gc_tuning.for_batches()
 
     report = asyncio.run(REBUILDS[name](settings, quiet=quiet).run())
     click.echo(

@@ -9,7 +9,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 import asyncpg
 import orjson
@@ -17,6 +17,7 @@ import orjson
 from domain.rollup import (
     BusinessCalendar,
     CustomerMonthKey,
+    DatedFact,
     Purchase,
     RollupDelta,
     RollupKey,
@@ -31,6 +32,7 @@ SQL = load_queries("sales_rollups")
 # rep id -> the rep and each org unit above it, up to HQ
 ChainOf = Callable[[str], tuple[str, ...]]
 PROJECTION = "kr_progress"
+SALE, REFUND = "sales.sale_recorded", "sales.sale_refunded"
 
 
 def shard_of(unit_id: str, shards: int) -> int:
@@ -76,6 +78,7 @@ class SalesRollupProjection:
         if not records:
             return BatchOutcome(0, 0, 0, 0)
         partitions = sorted({r.partition for r in records})
+        await self._staging(conn)
         async with conn.transaction():
             await conn.execute(SQL["lock_checkpoints"], PROJECTION, self.topic, partitions)
             next_offset = {
@@ -130,14 +133,14 @@ class SalesRollupProjection:
     ) -> list[int]:
         """Roll-ups, purchases, customer months and clocks of each partition's new facts;
         returns the KR shards that got a message."""
-        rollups = {
-            p: fold_sales(facts, chain_of, self.calendar) for p, facts in by_partition.items()
+        dated = {p: self.calendar.dated(facts) for p, facts in by_partition.items()}
+        sales = {
+            p: [(f, day) for f, day in facts if f.type == SALE]  # type: ignore[attr-defined]
+            for p, facts in dated.items()
         }
-        customers = {
-            p: fold_customer_months(facts, chain_of, self.calendar)
-            for p, facts in by_partition.items()
-        }
-        await self._purchases(conn, chain_of, by_partition, customers)
+        rollups = {p: fold_sales(facts, chain_of) for p, facts in dated.items()}
+        customers = {p: fold_customer_months(facts, chain_of) for p, facts in dated.items()}
+        await self._purchases(conn, chain_of, by_partition, sales, customers)
         await self._write_rollups(conn, rollups)
         await self._write_customer_months(conn, customers)
         clocks = {
@@ -158,7 +161,6 @@ class SalesRollupProjection:
             for k, d in deltas.items()
         ]  # fmt: skip
         if rows:
-            await self._staging(conn)
             await conn.copy_records_to_table("staged_rollup", records=rows, schema_name="pg_temp")
             await conn.execute(SQL["upsert_rollup"])
 
@@ -167,14 +169,17 @@ class SalesRollupProjection:
     ) -> None:
         rows = [(p, *k, *c) for p, counts in customers.items() for k, c in counts.items()]
         if rows:
-            await self._staging(conn)
             await conn.copy_records_to_table(
                 "staged_customer_month", records=rows, schema_name="pg_temp"
             )
             await conn.execute(SQL["upsert_customer_months"])
 
     async def _staging(self, conn: asyncpg.Connection) -> None:
-        if conn not in self._staged:
+        """The session's staging tables, created once outside any transaction (a rollback
+        would take them away again); inside a caller's transaction, every time."""
+        if conn.is_in_transaction():
+            await conn.execute(SQL["create_staging"])
+        elif conn not in self._staged:
             await conn.execute(SQL["create_staging"])
             self._staged.add(conn)
 
@@ -235,35 +240,35 @@ class SalesRollupProjection:
         conn: asyncpg.Connection,
         chain_of: ChainOf,
         by_partition: dict[int, list[SaleFact]],
+        sales_by_partition: dict[int, list[DatedFact]],
         customers: dict[int, _Customers],
     ) -> None:
         """Remember each new sale; apply refunds (and refunds that arrived before their sale)
         to the purchases they name, taking fully refunded ones out of the customer counts of
         the partition the refund (or the late sale) came in on."""
-        sales = [
-            (p, f)
-            for p, facts in by_partition.items()
-            for f in facts
-            if f.type == "sales.sale_recorded"  # type: ignore[attr-defined]
-        ]
+        sales = [(p, f, day) for p, dated in sales_by_partition.items() for f, day in dated]
         if sales:
+            months: dict[date, date] = {}
+            for _, _, day in sales:
+                if day not in months:
+                    months[day] = day.replace(day=1)
             await conn.execute(
                 SQL["insert_purchases"],
-                [f"{f.source_system}|{f.source_id}" for _, f in sales],
-                [f.rep_id for _, f in sales],
-                [f.customer_id for _, f in sales],
-                [self.calendar.day(f.occurred_at).replace(day=1) for _, f in sales],
-                [f.premium for _, f in sales],  # type: ignore[attr-defined]
-                [f.quantity for _, f in sales],  # type: ignore[attr-defined]
+                [f"{f.source_system}|{f.source_id}" for _, f, _ in sales],
+                [f.rep_id for _, f, _ in sales],
+                [f.customer_id for _, f, _ in sales],
+                [months[day] for _, _, day in sales],
+                [f.premium for _, f, _ in sales],  # type: ignore[attr-defined]
+                [f.quantity for _, f, _ in sales],  # type: ignore[attr-defined]
             )
         refunds: list[tuple[str, int, int]] = [
             (f"{f.source_system}|{f.sale_source_id}", f.quantity, p)  # type: ignore[attr-defined]
             for p, facts in by_partition.items()
             for f in facts
-            if f.type == "sales.sale_refunded"  # type: ignore[attr-defined]
+            if f.type == REFUND  # type: ignore[attr-defined]
         ]
         if sales and await conn.fetchval(SQL["any_pending_refunds"]):
-            partition_of = {f"{f.source_system}|{f.source_id}": p for p, f in sales}
+            partition_of = {f"{f.source_system}|{f.source_id}": p for p, f, _ in sales}
             taken = await conn.fetch(SQL["take_pending_refunds"], list(partition_of))
             refunds.extend(
                 (r["sale_key"], r["quantity"], partition_of[r["sale_key"]]) for r in taken

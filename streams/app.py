@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import faust
 import structlog
 
+from infra import gc_tuning
 from infra.heartbeat import BEAT_EVERY_S, Heartbeat
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -173,6 +174,7 @@ def run_worker(settings: Settings, only: tuple[str, ...] = AGENTS) -> None:
     elif only == ("timers",):
         asyncio.run(_run_timers(settings))
     else:
+        gc_tuning.for_batches()
         worker = faust.Worker(
             create_app(settings, only[0]),
             loglevel=settings.log_level.upper(),

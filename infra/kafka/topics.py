@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -62,6 +63,19 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
     finally:
         await admin.close()
     return created
+
+
+async def delete_topics(settings: Settings, doomed: Callable[[str], bool]) -> list[str]:
+    """Delete the broker's topics whose name `doomed` accepts; returns their names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if doomed(name)]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
 
 
 async def _visible(admin: AIOKafkaAdminClient, specs: list[TopicSpec], timeout: float = 30) -> None:

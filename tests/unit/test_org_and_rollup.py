@@ -95,7 +95,7 @@ def test_fold_credits_every_level_and_refunds_reverse():
             amount_minor=1500,
         ),
     ]
-    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI))
+    deltas = fold_sales(BusinessCalendar(SHANGHAI).dated(facts), OrgTree(UNITS).ancestors_and_self)
     assert {k.unit_id for k in deltas} == {"rep-1", "sh", "east", "hq"}
     hq = deltas[RollupKey("hq", when.date(), "tea", "tea", "retail")]
     assert (hq.revenue_minor, hq.units, hq.premium_revenue_minor, hq.premium_units) == (
@@ -109,9 +109,8 @@ def test_fold_credits_every_level_and_refunds_reverse():
 def test_business_day_is_the_companys_local_day():
     late_utc = datetime(2026, 11, 3, 17, 30, tzinfo=UTC)  # 01:30 on the 4th in Shanghai
     deltas = fold_sales(
-        [sale("s1", 100, 1, False, late_utc)],
+        BusinessCalendar(SHANGHAI).dated([sale("s1", 100, 1, False, late_utc)]),
         OrgTree(UNITS).ancestors_and_self,
-        BusinessCalendar(SHANGHAI),
     )
     assert {k.day.day for k in deltas} == {4}
 
@@ -133,11 +132,10 @@ def test_payments_and_customer_months_fold_along_the_chain():
             amount_minor=1500,
         ),
     ]
-    deltas = fold_sales(facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI))
+    dated = BusinessCalendar(SHANGHAI).dated(facts)
+    deltas = fold_sales(dated, OrgTree(UNITS).ancestors_and_self)
     assert deltas[RollupKey("hq", when.date(), "", "", "")].payments_minor == 1500
-    months = fold_customer_months(
-        facts, OrgTree(UNITS).ancestors_and_self, BusinessCalendar(SHANGHAI)
-    )
+    months = fold_customer_months(dated, OrgTree(UNITS).ancestors_and_self)
     # a refund is matched to its sale by the projection (undo_refunded_purchases), not here
     assert months[("east", when.date().replace(day=1), "c-1")] == [2, 2]
     assert len(months) == 4

@@ -137,7 +137,7 @@ def test_conversion_is_first_orders_over_leads():
             customer_id="c1",
         )
     ]
-    deltas = fold_sales(facts, CHAIN, BusinessCalendar(UTC))
+    deltas = fold_sales(BusinessCalendar(UTC).dated(facts), CHAIN)
     east = deltas[RollupKey("east", when.date(), NO_DIMENSION, NO_DIMENSION, NO_DIMENSION)]
     assert (east.leads, east.first_orders) == (4, 1)
     totals = MetricTotals(leads=4, first_orders=1)
