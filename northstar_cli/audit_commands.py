@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from infra.settings import Settings
+from northstar_cli.params import MOMENT
 from northstar_cli.with_db import with_connection
 
 
@@ -20,19 +21,14 @@ def audit() -> None:
     """What auditors need: tamper evidence (more in issue #5)."""
 
 
-_MOMENT = click.DateTime(
-    ["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
-)
-
-
 @audit.command("history")
 @click.option("--kr", "kr_id", help="one KR")
 @click.option("--objective", "objective_id", help="the KRs of an objective")
 @click.option("--owner", "owner_person_id", help="the KRs a person owns")
 @click.option("--region", "region_id", help="the KRs owned in an org subtree")
 @click.option("--cycle", "cycle_id", help="the KRs of a cycle's objectives")
-@click.option("--since", type=_MOMENT, help="requested at or after (no offset: company time)")
-@click.option("--until", type=_MOMENT, help="requested before")
+@click.option("--since", type=MOMENT, help="requested at or after (no offset: company time)")
+@click.option("--until", type=MOMENT, help="requested before")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to a file")
 @click.pass_obj
@@ -189,7 +185,7 @@ def _selection(function: Any) -> Any:
 
 
 @audit.command("as-of")
-@click.argument("moment", type=_MOMENT)
+@click.argument("moment", type=MOMENT)
 @_selection
 @click.pass_obj
 def audit_as_of(
@@ -210,8 +206,8 @@ def audit_as_of(
 
 
 @audit.command("diff")
-@click.argument("first", type=_MOMENT)
-@click.argument("second", type=_MOMENT)
+@click.argument("first", type=MOMENT)
+@click.argument("second", type=MOMENT)
 @_selection
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

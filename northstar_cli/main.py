@@ -19,6 +19,7 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
+from northstar_cli.params import MOMENT
 from northstar_cli.parked_commands import parked, retry, skip
 from northstar_cli.with_db import with_connection
 
@@ -260,7 +261,7 @@ async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
 @cli.command()
 @click.option(
     "--at",
-    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    type=MOMENT,
     help="business time to evaluate at (ISO 8601; without an offset: the company's time"
     " zone); default now. The business clock never moves back.",
 )

@@ -1,0 +1,34 @@
+"""Command-line parameter types shared by the `northstar` commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+EXAMPLES = "2026-11-29, 2026-11-29T18:00, 2026-11-29T18:00:00.250 or 2026-11-29T10:00:00+00:00"
+
+
+class Moment(click.ParamType):
+    """An ISO 8601 date or date and time; without an offset it is company time (the caller
+    applies the company's zone)."""
+
+    name = "MOMENT"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a moment: give an ISO 8601 date or date and time, e.g."
+                f" {EXAMPLES} (no offset: company time)",
+                param,
+                ctx,
+            )
+
+
+MOMENT = Moment()
