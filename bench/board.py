@@ -24,11 +24,11 @@ from tqdm import tqdm
 from api.auth import create_client
 from api.sessions import add_user, create_login_link
 from bench.slice import CACHE, TODAY, Stack, write_results
-from infra.browser import launch_chromium
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from projections.board import BOARD_KRS
 from simulator.company import company_catalog
+from tests.browser import launch_chromium
 
 ASSETS = REPO_ROOT / "api" / "board"
 

@@ -21,11 +21,11 @@ import httpx
 
 from api.auth import create_client
 from bench.slice import write_results
-from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog
 from simulator.company import company_catalog
+from tests.isolation import drop_isolated, environ_for, isolated_settings
 
 KRS = 2000
 

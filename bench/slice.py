@@ -24,12 +24,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
-from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog
 from projections.kr_progress import applied_through
 from simulator.company import company_catalog
 from simulator.sales import SalesSimulator
+from tests.isolation import drop_isolated, environ_for, isolated_settings
 
 RESULTS = REPO_ROOT / "bench" / "results"
 

@@ -20,11 +20,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from domain.catalog import CompanyCatalog
 from domain.org import OrgUnit
 from domain.sales import SaleFact
-from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import window_kr
 from simulator.sales import SalesSimulator
 from tests import expected
+from tests.isolation import drop_isolated, environ_for, isolated_settings
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 QUARTER = (date(2026, 10, 1), date(2026, 12, 31))

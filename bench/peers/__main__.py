@@ -27,11 +27,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.peers.rollup import TABLE, totals
 from bench.scale import TICKS, cpu_seconds
 from bench.slice import CACHE, TODAY, sales_file, write_results
-from infra.isolation import drop_isolated, environ_for, isolated_settings
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog
 from projections.kr_progress import applied_through
 from simulator.company import company_catalog
+from tests.isolation import drop_isolated, environ_for, isolated_settings
 
 QUIX_VENV = CACHE / "quix-venv"
 QUIX_PACKAGES = ["quixstreams==3.28.1", "asyncpg>=0.29", "orjson>=3.10"]

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import expect
 
 from api.auth import create_client
-from infra.browser import launch_chromium
+from tests.browser import launch_chromium
 from tests.stack import ARTIFACTS, eventually, live_okr_company, run_cli, start_api
 
 PASSWORD = "board-test-password-1"

@@ -1,4 +1,5 @@
-"""Private database + topics + consumer group on the shared services, for tests and benchmarks."""
+"""Private database + topics + consumer group on the shared services, for tests and benchmarks
+(not part of the installed packages)."""
 
 from __future__ import annotations
 
