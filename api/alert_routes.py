@@ -15,11 +15,11 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.alert_hub import ALERTS_AFTER, AlertHub, Delivery, deliveries
-from api.auth import Client
 from api.deps import AlertClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from domain.access import SEES_EVERYTHING, read_refusal, region_alert_refusal
+from infra.postgres.accounts import Client
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0

@@ -1,66 +1,12 @@
-"""Per-client bearer tokens, stored as SHA-256 digests, each with one role; people's tokens
-also name the person and the org unit they act for."""
+"""Bearer-token lookups on the API's hot path, cached briefly."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
-SYSTEM_ROLES = ("ingest", "reader", "admin")
-PEOPLE_ROLES = ("hq_admin", "manager", "rep", "auditor")
-ROLES = SYSTEM_ROLES + PEOPLE_ROLES
-
-
-@dataclass(frozen=True, slots=True)
-class Client:
-    name: str
-    role: str
-    person_id: str | None = None
-    unit_id: str | None = None
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_client(
-    conn: asyncpg.Connection,
-    name: str,
-    role: str,
-    person_id: str | None = None,
-    unit_id: str | None = None,
-) -> str:
-    """Create or rotate a client's token; the plain token is returned once and never stored."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if (role in PEOPLE_ROLES) != (person_id is not None and unit_id is not None):
-        raise ValueError(f"roles {', '.join(PEOPLE_ROLES)} need a person and a unit; others none")
-    token = "ns_" + secrets.token_urlsafe(32)
-    await conn.execute(
-        "INSERT INTO api_client (name, token_hash, role, person_id, unit_id)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET"
-        " token_hash = excluded.token_hash, role = excluded.role,"
-        " person_id = excluded.person_id, unit_id = excluded.unit_id",
-        name,
-        token_digest(token),
-        role,
-        person_id,
-        unit_id,
-    )
-    return token
-
-
-async def client_for(conn: asyncpg.Connection, token: str) -> Client | None:
-    row = await conn.fetchrow(
-        "SELECT name, role, person_id, unit_id FROM api_client WHERE token_hash = $1",
-        token_digest(token),
-    )
-    return Client(**dict(row)) if row else None
+from infra.postgres.accounts import Client, client_for, token_digest
 
 
 class TokenCache:
@@ -84,15 +30,3 @@ class TokenCache:
             self._entries.clear()
         self._entries[digest] = (now, client)
         return client
-
-
-async def list_clients(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT name, role, person_id, unit_id FROM api_client ORDER BY name")
-    return [dict(r) for r in rows]
-
-
-async def revoke_client(conn: asyncpg.Connection, name: str) -> bool:
-    """Forget the client's token digest; False if there is no such client."""
-    return (
-        await conn.fetchval("DELETE FROM api_client WHERE name = $1 RETURNING true", name) or False
-    )

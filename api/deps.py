@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request
 
-from api.auth import PEOPLE_ROLES, Client
 from api.problems import ProblemError
-from api.sessions import CSRF_HEADER, SESSION_COOKIE, session_client
+from api.sessions import CSRF_HEADER, SESSION_COOKIE
+from infra.postgres.accounts import PEOPLE_ROLES, Client, session_client
 
 log = structlog.get_logger("northstar.api")
 

@@ -10,7 +10,6 @@ from typing import Any, Literal
 import asyncpg
 from fastapi import APIRouter, Request
 
-from api.auth import Client
 from api.commands import Body, IdempotencyKey, appended, run_command
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
@@ -25,6 +24,7 @@ from domain.objectives import (
     SetFocusPolicy,
     SetKeyResultWeights,
 )
+from infra.postgres.accounts import Client
 from projections.okr_queries import objective_progress_view
 from projections.queries import rows_json
 

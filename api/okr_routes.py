@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.auth import Client
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
@@ -31,6 +30,7 @@ from domain.key_result_stream import (
 from domain.key_results import KrKind
 from domain.quality_hints import key_result_hints
 from handlers.key_results import stream_id_of
+from infra.postgres.accounts import Client
 from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])

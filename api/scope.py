@@ -7,9 +7,9 @@ import asyncpg
 import structlog
 from fastapi import Request
 
-from api.auth import Client
 from api.problems import ProblemError
 from domain.access import SEES_EVERYTHING, read_refusal, unit_refusal
+from infra.postgres.accounts import Client
 
 log = structlog.get_logger("northstar.api")
 

@@ -12,8 +12,8 @@ from pydantic import Field
 from api.commands import Body
 from api.deps import PersonClient
 from api.problems import ProblemError
-from api.sessions import (
-    SESSION_COOKIE,
+from api.sessions import SESSION_COOKIE
+from infra.postgres.accounts import (
     SESSION_TTL,
     close_session,
     open_session,

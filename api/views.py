@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import Request
 
-from api.auth import Client
+from infra.postgres.accounts import Client
 
 
 async def record_view(

@@ -21,9 +21,8 @@ import asyncpg
 import httpx
 from tqdm import tqdm
 
-from api.auth import create_client
-from api.sessions import add_user, create_login_link
 from bench.slice import CACHE, TODAY, Stack, write_results
+from infra.postgres.accounts import add_user, create_client, create_login_link
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from projections.board import BOARD_KRS

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from bench.slice import write_results
+from infra.postgres.accounts import create_client
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog

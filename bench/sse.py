@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from bench.board import _seed, _steady
 from bench.slice import CACHE, TODAY, Stack, write_results
+from infra.postgres.accounts import create_client
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import company_catalog

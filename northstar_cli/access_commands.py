@@ -28,7 +28,7 @@ def users_add(
     settings: Settings, username: str, role: str, person_id: str, unit_id: str, password_stdin: bool
 ) -> None:
     """Create or update a user (the password is stored as a scrypt digest only)."""
-    from api.sessions import add_user
+    from infra.postgres.accounts import add_user
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
@@ -46,7 +46,7 @@ def users_add(
 @click.pass_obj
 def users_login_link(settings: Settings, username: str, minutes: int) -> None:
     """Print a one-time login link to the board (valid for --minutes, usable once)."""
-    from api.sessions import create_login_link
+    from infra.postgres.accounts import create_login_link
 
     try:
         token = with_connection(
@@ -76,7 +76,7 @@ def tokens_create(
     settings: Settings, name: str, role: str, person_id: str | None, unit_id: str | None
 ) -> None:
     """Create (or rotate) a client's token and print it once."""
-    from api.auth import create_client
+    from infra.postgres.accounts import create_client
 
     try:
         click.echo(
@@ -92,7 +92,7 @@ def tokens_create(
 @click.pass_obj
 def users_list(settings: Settings) -> None:
     """Users with their role, person, unit, whether a password is set, and live sessions."""
-    from api.sessions import list_users
+    from infra.postgres.accounts import list_users
 
     for u in with_connection(settings, list_users):
         password = "password" if u["has_password"] else "links only"
@@ -107,7 +107,7 @@ def users_list(settings: Settings) -> None:
 @click.pass_obj
 def users_remove(settings: Settings, username: str) -> None:
     """Delete a user; their sessions and login links end at once."""
-    from api.sessions import remove_user
+    from infra.postgres.accounts import remove_user
 
     if not with_connection(settings, lambda conn: remove_user(conn, username)):
         raise click.ClickException(f"no user {username!r}")
@@ -118,7 +118,7 @@ def users_remove(settings: Settings, username: str) -> None:
 @click.pass_obj
 def tokens_list(settings: Settings) -> None:
     """API clients: name, role, person and unit (the tokens themselves are not stored)."""
-    from api.auth import list_clients
+    from infra.postgres.accounts import list_clients
 
     for c in with_connection(settings, list_clients):
         click.echo(f"{c['name']:20} {c['role']:9} {c['person_id'] or '-':22} {c['unit_id'] or '-'}")
@@ -129,7 +129,7 @@ def tokens_list(settings: Settings) -> None:
 @click.pass_obj
 def tokens_revoke(settings: Settings, name: str) -> None:
     """Revoke a client's token (the API stops accepting it within 5 seconds)."""
-    from api.auth import revoke_client
+    from infra.postgres.accounts import revoke_client
 
     if not with_connection(settings, lambda conn: revoke_client(conn, name)):
         raise click.ClickException(f"no client {name!r}")

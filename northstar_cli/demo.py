@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from api.auth import create_client
-from api.sessions import add_user, create_login_link
+from infra.postgres.accounts import add_user, create_client, create_login_link
 from infra.postgres.db import connect
 from infra.procs import port_open, wait_until
 from infra.services import start_all

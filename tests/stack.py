@@ -275,7 +275,7 @@ async def define_quarter(
 
 async def hq_token(settings: Settings) -> str:
     """A bearer token for an HQ admin (person p-hq), as the new OKR tests act."""
-    from api.auth import create_client
+    from infra.postgres.accounts import create_client
 
     conn = await asyncpg.connect(settings.dsn)
     try:

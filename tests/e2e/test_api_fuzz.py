@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import ARTIFACTS, REPO_ROOT, live_okr_company, start_api
 
 EXAMPLES_PER_OPERATION = 25

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from simulator.company import REGIONS
 from tests.stack import eventually, run_cli, seed_simulated_quarter, start_api
 

@@ -8,7 +8,7 @@ import re
 import asyncpg
 import httpx
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import load_company, small_company, start_api
 
 WRITES = ("post", "put", "patch", "delete")

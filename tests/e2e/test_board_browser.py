@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.browser import launch_chromium
 from tests.stack import ARTIFACTS, eventually, live_okr_company, run_cli, start_api
 

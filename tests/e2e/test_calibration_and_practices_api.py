@@ -9,7 +9,6 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from domain.key_result_stream import (
     Actor,
     DefineKeyResult,
@@ -17,6 +16,7 @@ from domain.key_result_stream import (
     RequestTargetAdjustment,
 )
 from handlers.key_results import KeyResultCommandHandler
+from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api

@@ -8,7 +8,7 @@ import json
 import asyncpg
 import httpx
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api
 
 KR = {

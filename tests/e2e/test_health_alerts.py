@@ -115,7 +115,7 @@ async def produce_slowly(settings, facts, chunks: int = 40) -> None:
 async def test_sse_subscribers_get_the_same_alerts(env):
     import httpx
 
-    from api.auth import create_client
+    from infra.postgres.accounts import create_client
     from tests.stack import start_api
 
     base = small_company()

@@ -19,7 +19,7 @@ from tests.stack import (
 async def _token(env, role: str) -> str:
     import asyncpg
 
-    from api.auth import create_client
+    from infra.postgres.accounts import create_client
 
     conn = await asyncpg.connect(env.settings.dsn)
     try:

@@ -10,7 +10,6 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from domain.key_result_stream import (
     Actor,
     ApplyTargetAdjustment,
@@ -23,6 +22,7 @@ from domain.key_result_stream import (
 from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
+from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import load_company, small_company, start_api
 
 PEOPLE = {

@@ -11,7 +11,6 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from domain.key_result_stream import (
     Actor,
     ApplyTargetAdjustment,
@@ -26,6 +25,7 @@ from domain.key_result_stream import (
 )
 from domain.messages import DomainError
 from handlers.key_results import KeyResultCommandHandler
+from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import define_quarter, eventually, kill9, load_company, small_company, start_api

@@ -10,8 +10,8 @@ import json
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from handlers.key_results import stream_id_of
+from infra.postgres.accounts import create_client
 from tests.stack import (
     assert_projection_exact,
     dead_letters,

@@ -8,7 +8,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import (
     assert_projection_exact,
     dead_letters,

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from tests.stack import ARTIFACTS, live_okr_company, start_api
 
 PEOPLE = {

@@ -9,7 +9,7 @@ import asyncio
 import asyncpg
 import httpx
 
-from api.auth import create_client
+from infra.postgres.accounts import create_client
 from projections.rebuild import OkrRebuild
 from tests.stack import (
     assert_projection_exact,

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from domain.alerts import rule_alert_id
 from domain.catalog import CompanyCatalog
 from domain.sales import CustomerFirstOrder, LeadRegistered, SaleFact, SaleRecorded
+from infra.postgres.accounts import create_client
 from simulator.company import window_kr
 from tests.stack import (
     eventually,

@@ -11,8 +11,8 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from api.auth import create_client
 from domain.alerts import KrHealthChanged, health_alert_id
+from infra.postgres.accounts import create_client
 from projections.alert_outbox import enqueue_alerts
 from tests.stack import read_sse, start_api
 
