@@ -19,6 +19,7 @@ import structlog
 from domain.org import OrgTree
 from infra.failures import backoff_seconds
 from infra.postgres.db import connect
+from projections import alert_reads
 from projections.alert_outbox import ALERT_CHANNEL
 from projections.org_directory import OrgDirectory
 
@@ -28,21 +29,6 @@ SUBSCRIBER_QUEUE = 1_000  # batches of alerts a subscriber may lag behind before
 # wake-up per subscriber per burst instead of one per alert.
 GATHER_S = 0.1
 FAN_OUT_SLICE = 50  # subscribers woken per turn of the event loop
-_KR_SUBJECT = """
-SELECT coalesce(o.owner_unit_id, k.owner_unit_id) AS unit_id, o.owner_person_id AS person_id,
-       coalesce((SELECT array_agg(w.objective_id) FROM okr_kr_weight w WHERE w.kr_id = $1),
-                '{}') AS objectives
-FROM (SELECT $1::text AS kr_id) AS q
-LEFT JOIN key_result k ON k.id = q.kr_id
-LEFT JOIN okr_key_result o ON o.kr_id = q.kr_id
-WHERE k.id IS NOT NULL OR o.kr_id IS NOT NULL
-"""
-ALERTS_AFTER = """
-SELECT event_id::text AS alert_id, alert_seq AS seq, value FROM outbox
-WHERE topic = $1 AND alert_seq > $2 AND ($3::timestamptz IS NULL OR created_at >= $3)
-  AND ($4::text IS NULL OR alert_kr_id = $4)
-ORDER BY alert_seq LIMIT $5
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +76,7 @@ async def deliveries(
         alert = orjson.loads(row["value"])
         kr_id = alert.get("kr_id")
         if kr_id is not None and kr_id not in subjects:
-            subject = await conn.fetchrow(_KR_SUBJECT, kr_id)
+            subject = await alert_reads.kr_subject(conn, kr_id)
             subjects[kr_id] = (
                 KrSubject(subject["person_id"] or "", subject["unit_id"], frozenset(subject[2]))
                 if subject
@@ -112,9 +98,7 @@ class AlertHub:
 
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
-            self._last_seq = await conn.fetchval(
-                "SELECT coalesce(max(alert_seq), 0) FROM outbox WHERE topic = $1", self.topic
-            )
+            self._last_seq = await alert_reads.latest_alert_seq(conn, self.topic)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -163,7 +147,9 @@ class AlertHub:
         """Everything committed after the last alert fanned out, in commit order."""
         while True:
             async with self.pool.acquire() as conn:
-                rows = await conn.fetch(ALERTS_AFTER, self.topic, self._last_seq, None, None, 500)
+                rows = await alert_reads.alerts_after(
+                    conn, self.topic, self._last_seq, None, None, 500
+                )
                 if not rows:
                     return
                 batch = await deliveries(conn, self.org, rows)

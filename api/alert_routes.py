@@ -14,17 +14,17 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.alert_hub import ALERTS_AFTER, AlertHub, Delivery, deliveries
+from api.alert_hub import AlertHub, Delivery, deliveries
 from api.deps import AlertClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from domain.access import SEES_EVERYTHING, read_refusal, region_alert_refusal
 from infra.postgres.accounts import Client
+from projections import alert_reads
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0
 REPLAY_PAGE = 500
-_SEQ_OF = "SELECT alert_seq FROM outbox WHERE event_id = $1 AND topic = $2"
 
 
 def visible(client: Client, chain: set[str], delivery: Delivery) -> bool:
@@ -107,7 +107,7 @@ async def stream(
             chain = await ReadScope(request, client).chain(conn)
             cursor = 0
             if after_id is not None:
-                cursor = await conn.fetchval(_SEQ_OF, after_id, settings.alerts_topic)
+                cursor = await alert_reads.alert_seq(conn, after_id, settings.alerts_topic)
                 if cursor is None:
                     raise ProblemError(404, "NotFound", f"no alert {after_id}")
     except BaseException:
@@ -124,8 +124,8 @@ async def stream(
             yield b": subscribed\n\n"
             while replaying:
                 async with pool.acquire() as conn:
-                    rows = await conn.fetch(
-                        ALERTS_AFTER, settings.alerts_topic, last, since_time, kr_id, REPLAY_PAGE
+                    rows = await alert_reads.alerts_after(
+                        conn, settings.alerts_topic, last, since_time, kr_id, REPLAY_PAGE
                     )
                     page = await deliveries(conn, request.app.state.org, rows)
                 chunk = b"".join(d.frame for d in page if visible(client, chain, d))

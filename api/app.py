@@ -275,10 +275,8 @@ def _item_errors(index: int, reject: Reject) -> list[dict[str, str]]:
 async def _require_known_reps(request: Request, facts: list[SaleFact]) -> None:
     rep_ids = sorted({f.rep_id for f in facts})
     async with request.app.state.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT id FROM org_unit WHERE level = 'rep' AND id = ANY($1::text[])", rep_ids
-        )
-    unknown = set(rep_ids) - {r["id"] for r in rows}
+        known = await request.app.state.org.known_reps(conn, set(rep_ids))
+    unknown = set(rep_ids) - known
     if unknown:
         errors = [
             {"field": f"events.{i}.rep_id", "message": f"unknown rep {f.rep_id!r}"}

@@ -13,6 +13,7 @@ from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.health import DEFAULT_THRESHOLDS
+from projections import okr_reads
 from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["cycles"])
@@ -74,10 +75,7 @@ async def set_north_star(
 @router.get("/north-star")
 async def north_star(request: Request, client: PersonClient) -> dict[str, Any]:
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT metric, target, unit, comparison, owner_person_id, set_at"
-            " FROM okr_north_star ORDER BY set_at DESC LIMIT 1"
-        )
+        row = await okr_reads.north_star(conn)
     if row is None:
         raise ProblemError(404, "NotFound", "HQ has not set a north star yet")
     return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
@@ -86,5 +84,5 @@ async def north_star(request: Request, client: PersonClient) -> dict[str, Any]:
 @router.get("/cycles")
 async def cycles(request: Request, client: PersonClient) -> list[dict[str, Any]]:
     async with request.app.state.pool.acquire() as conn:
-        rows = await conn.fetch("SELECT * FROM okr_cycle ORDER BY starts_on, kind")
+        rows = await okr_reads.cycles(conn)
     return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]

@@ -25,6 +25,7 @@ from domain.objectives import (
     SetKeyResultWeights,
 )
 from infra.postgres.accounts import Client
+from projections import okr_reads
 from projections.okr_queries import objective_progress_view
 from projections.queries import rows_json
 
@@ -145,17 +146,7 @@ async def objectives(
 ) -> list[dict[str, Any]]:
     """Objectives with their parents (contribution weights) and KR weights."""
     async with request.app.state.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT o.*, coalesce((SELECT json_agg(json_build_object('parent_id', a.parent_id,"
-            " 'weight', a.weight) ORDER BY a.parent_id) FROM okr_alignment a"
-            " WHERE a.child_id = o.objective_id), '[]') AS contributes_to,"
-            " coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w"
-            " WHERE w.objective_id = o.objective_id), '{}') AS kr_weights"
-            " FROM okr_objective o WHERE ($1::text IS NULL OR o.owner_person_id = $1)"
-            " AND ($2::text IS NULL OR o.cycle_id = $2) ORDER BY o.objective_id",
-            owner_person_id,
-            cycle_id,
-        )
+        rows = await okr_reads.objectives(conn, owner_person_id, cycle_id)
         scope = ReadScope(request, client)
         visible = [
             r
@@ -178,16 +169,7 @@ async def alignment_chain(
 ) -> list[dict[str, Any]]:
     """The objective and every parent it contributes to, up to the north star."""
     async with request.app.state.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "WITH RECURSIVE up (child_id, parent_id, weight, depth) AS ("
-            " SELECT child_id, parent_id, weight, 1 FROM okr_alignment WHERE child_id = $1"
-            " UNION SELECT a.child_id, a.parent_id, a.weight, up.depth + 1"
-            " FROM okr_alignment a JOIN up ON a.child_id = up.parent_id WHERE up.depth < 20)"
-            " SELECT up.*, o.title AS parent_title FROM up"
-            " LEFT JOIN okr_objective o ON o.objective_id = up.parent_id"
-            " ORDER BY depth, parent_id",
-            objective_id,
-        )
+        rows = await okr_reads.alignment_chain(conn, objective_id)
         await _require_readable(request, client, conn, objective_id)
     await record_view(request, client, "objective", objective_id)
     return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
@@ -212,10 +194,7 @@ async def _require_readable(
     request: Request, client: Client, conn: asyncpg.Connection, objective_id: str
 ) -> None:
     """404 for an unknown objective, 403 for one outside the person's scope."""
-    owner = await conn.fetchrow(
-        "SELECT owner_person_id, owner_unit_id FROM okr_objective WHERE objective_id = $1",
-        objective_id,
-    )
+    owner = await okr_reads.objective_owner(conn, objective_id)
     if owner is None:
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
     await ReadScope(request, client).require(

@@ -10,22 +10,9 @@ from fastapi import Request
 from api.problems import ProblemError
 from domain.access import SEES_EVERYTHING, read_refusal, unit_refusal
 from infra.postgres.accounts import Client
+from projections import okr_reads
 
 log = structlog.get_logger("northstar.api")
-
-# The objectives the viewer's own goals align to, transitively (up to the north star).
-_CHAIN = """
-WITH RECURSIVE mine AS (
-    SELECT objective_id FROM okr_objective WHERE owner_person_id = $1
-    UNION SELECT w.objective_id FROM okr_kr_weight w
-          JOIN okr_key_result k ON k.kr_id = w.kr_id WHERE k.owner_person_id = $1
-), up (objective_id, depth) AS (
-    SELECT a.parent_id, 1 FROM okr_alignment a JOIN mine m ON a.child_id = m.objective_id
-    UNION SELECT a.parent_id, up.depth + 1 FROM okr_alignment a
-          JOIN up ON a.child_id = up.objective_id WHERE up.depth < 20
-)
-SELECT objective_id FROM up
-"""
 
 
 class ReadScope:
@@ -41,8 +28,7 @@ class ReadScope:
             if self.client.role in SEES_EVERYTHING:
                 self._chain = set()
             else:
-                rows = await conn.fetch(_CHAIN, self.client.person_id)
-                self._chain = {r[0] for r in rows}
+                self._chain = await okr_reads.alignment_of_person(conn, self.client.person_id)
         return self._chain
 
     async def refusal(
@@ -100,16 +86,11 @@ class ReadScope:
         raise ProblemError(403, "Forbidden", f"{what} is {reason}")
 
 
-async def kr_objectives(conn: asyncpg.Connection, kr_id: str) -> set[str]:
-    rows = await conn.fetch("SELECT objective_id FROM okr_kr_weight WHERE kr_id = $1", kr_id)
-    return {r[0] for r in rows}
-
-
 async def readable_kr(
     request: Request, client: Client, conn: asyncpg.Connection, kr_id: str
 ) -> asyncpg.Record:
     """The KR's read-model row, if it exists (404) and the person may read it (403)."""
-    row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", kr_id)
+    row = await okr_reads.key_result(conn, kr_id)
     if row is None:
         raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
     await ReadScope(request, client).require(
@@ -117,6 +98,6 @@ async def readable_kr(
         f"key result {kr_id!r}",
         row["owner_person_id"],
         row["owner_unit_id"],
-        await kr_objectives(conn, kr_id),
+        await okr_reads.kr_objectives(conn, kr_id),
     )
     return row

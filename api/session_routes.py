@@ -21,6 +21,7 @@ from infra.postgres.accounts import (
     user_by_link,
     user_by_password,
 )
+from projections import okr_reads
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
 log = structlog.get_logger("northstar.api")
@@ -74,9 +75,7 @@ async def who_am_i(request: Request, client: PersonClient) -> dict[str, Any]:
     if cookie and not request.headers.get("authorization"):
         async with request.app.state.pool.acquire() as conn:
             found = await session_client(conn, cookie)
-            name = await conn.fetchval(
-                "SELECT name FROM person WHERE person_id = $1", client.person_id
-            )
+            name = await okr_reads.person_name(conn, client.person_id)
         if found is not None:
             document["csrf_token"] = found[1]
         document["name"] = name or client.person_id

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import Request
 
 from infra.postgres.accounts import Client
+from projections import okr_reads
 
 
 async def record_view(
@@ -16,12 +17,6 @@ async def record_view(
     if client.person_id is None:
         return
     async with request.app.state.pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            client.person_id,
-            client.role,
-            client.unit_id,
-            subject,
-            subject_id,
+        await okr_reads.record_goal_view(
+            conn, client.person_id, client.role, client.unit_id, subject, subject_id
         )

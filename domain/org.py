@@ -35,6 +35,7 @@ class OrgTree:
         roots = [u for u in self.units.values() if u.parent_id is None]
         if len(roots) != 1 or roots[0].level != "hq":
             raise DomainError("the org tree needs exactly one root, at level 'hq'")
+        self.hq_id = roots[0].id
         for unit in self.units.values():
             if unit.parent_id is None:
                 continue

@@ -134,6 +134,7 @@ def webhooks(ctx: click.Context) -> None:
 def webhooks_add(settings: Settings, name: str, url: str, secret: str) -> None:
     """Subscribe URL to every alert (signed with --secret)."""
     from infra.postgres.db import connect
+    from streams.webhooks import subscribe
 
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("the URL must start with http:// or https://")
@@ -143,13 +144,7 @@ def webhooks_add(settings: Settings, name: str, url: str, secret: str) -> None:
     async def run() -> None:
         conn = await connect(settings.dsn)
         try:
-            await conn.execute(
-                "INSERT INTO webhook_subscription (name, url, secret) VALUES ($1, $2, $3)"
-                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret",
-                name,
-                url,
-                secret,
-            )
+            await subscribe(conn, name, url, secret)
         finally:
             await conn.close()
 

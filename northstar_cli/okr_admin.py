@@ -30,7 +30,8 @@ async def _as_hq(
 ) -> AppendResult:
     conn = await connect(settings.dsn)
     try:
-        hq = await conn.fetchval("SELECT id FROM org_unit WHERE level = 'hq'") or "hq"
+        tree = await OrgDirectory().load(conn)
+        hq = tree.hq_id if tree is not None else "hq"
         actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
         store = EventStore(settings.okr_events_topic)
         clock = lambda: datetime.now(UTC)  # noqa: E731

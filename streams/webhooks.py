@@ -28,6 +28,17 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+async def subscribe(conn: asyncpg.Connection, name: str, url: str, secret: str) -> None:
+    """Subscribe `url` to every alert under `name` (a second call replaces the URL and secret)."""
+    await conn.execute(
+        "INSERT INTO webhook_subscription (name, url, secret) VALUES ($1, $2, $3)"
+        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+        name,
+        url,
+        secret,
+    )
+
+
 class WebhookDispatcher:
     def __init__(self, settings: Settings, attempts: int = 5, first_delay_s: float = 0.2) -> None:
         self.settings = settings

@@ -1,0 +1,50 @@
+-- name: alignment_of_person
+-- The objectives a person's own goals align to, transitively (up to the north star).
+WITH RECURSIVE mine AS (
+    SELECT objective_id FROM okr_objective WHERE owner_person_id = $1
+    UNION SELECT w.objective_id FROM okr_kr_weight w
+          JOIN okr_key_result k ON k.kr_id = w.kr_id WHERE k.owner_person_id = $1
+), up (objective_id, depth) AS (
+    SELECT a.parent_id, 1 FROM okr_alignment a JOIN mine m ON a.child_id = m.objective_id
+    UNION SELECT a.parent_id, up.depth + 1 FROM okr_alignment a
+          JOIN up ON a.child_id = up.objective_id WHERE up.depth < 20
+)
+SELECT objective_id FROM up;
+-- name: kr_objectives
+SELECT objective_id FROM okr_kr_weight WHERE kr_id = $1;
+-- name: key_result
+SELECT * FROM okr_key_result WHERE kr_id = $1;
+-- name: objective_owner
+SELECT owner_person_id, owner_unit_id FROM okr_objective WHERE objective_id = $1;
+-- name: objectives
+-- Objectives with their parents (contribution weights) and KR weights.
+SELECT o.*,
+       coalesce((SELECT json_agg(json_build_object('parent_id', a.parent_id, 'weight', a.weight)
+                                 ORDER BY a.parent_id)
+                 FROM okr_alignment a WHERE a.child_id = o.objective_id), '[]') AS contributes_to,
+       coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w
+                 WHERE w.objective_id = o.objective_id), '{}') AS kr_weights
+FROM okr_objective o
+WHERE ($1::text IS NULL OR o.owner_person_id = $1) AND ($2::text IS NULL OR o.cycle_id = $2)
+ORDER BY o.objective_id;
+-- name: alignment_chain
+-- The objective and every parent it contributes to, up to the north star.
+WITH RECURSIVE up (child_id, parent_id, weight, depth) AS (
+    SELECT child_id, parent_id, weight, 1 FROM okr_alignment WHERE child_id = $1
+    UNION SELECT a.child_id, a.parent_id, a.weight, up.depth + 1
+          FROM okr_alignment a JOIN up ON a.child_id = up.parent_id WHERE up.depth < 20
+)
+SELECT up.*, o.title AS parent_title FROM up
+LEFT JOIN okr_objective o ON o.objective_id = up.parent_id
+ORDER BY depth, parent_id;
+-- name: north_star
+SELECT metric, target, unit, comparison, owner_person_id, set_at
+FROM okr_north_star ORDER BY set_at DESC LIMIT 1;
+-- name: cycles
+SELECT * FROM okr_cycle ORDER BY starts_on, kind;
+-- name: person_name
+SELECT name FROM person WHERE person_id = $1;
+-- name: record_goal_view
+-- One row per read of a goal by a person (the goal-view figures count these).
+INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id)
+VALUES ($1, $2, $3, $4, $5);
