@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from api.commands import Body, IdempotencyKey, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
-from api.scope import ReadScope, kr_objectives, readable_kr
+from api.scope import ReadScope, readable_kr
 from api.views import record_view
 from audit.history import change_document
 from domain.event_chain import RecordedEvent
@@ -31,6 +31,7 @@ from domain.key_results import KrKind
 from domain.quality_hints import key_result_hints
 from handlers.key_results import stream_id_of
 from infra.postgres.accounts import Client
+from projections import okr_reads
 from projections.queries import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
@@ -256,6 +257,6 @@ async def _readable_stream(request: Request, client: Client, kr_id: str) -> list
             f"key result {kr_id!r}",
             defined["owner_person_id"],
             defined["owner_unit_id"],
-            await kr_objectives(conn, kr_id),
+            await okr_reads.kr_objectives(conn, kr_id),
         )
     return events
