@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, record
+from api.commands import command_route
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from domain.calibration import (
-    Escalation,
     RecordCalibrationOutcomes,
     ScheduleCalibration,
-    Verdict,
-    WeightChange,
     calibration_agenda,
 )
 from projections.okr_queries import kr_snapshots
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
-
-
-class ScheduleBody(Body):
-    meeting_id: str
-    unit_id: str
-    cycle_id: str
-    starts_at: datetime
-    duration_minutes: int = 45
-
-
-class OutcomesBody(Body):
-    verdicts: tuple[Verdict, ...] = ()
-    weight_changes: tuple[WeightChange, ...] = ()
-    escalations: tuple[Escalation, ...] = ()
-    decisions: tuple[str, ...] = ()
 
 
 @router.get("/agenda")
@@ -61,37 +43,11 @@ async def agenda(
     return [asdict(item) for item in items]
 
 
-@router.post("/meetings", status_code=201)
-async def schedule(
-    request: Request,
-    body: ScheduleBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await record(
-        request,
-        client,
-        ScheduleCalibration,
-        body.model_dump(),
-        idempotency_key,
-        handler="calibration_commands",
-    )
-
-
-@router.post("/meetings/{meeting_id}/outcomes", status_code=201)
-async def outcomes(
-    request: Request,
-    meeting_id: str,
-    body: OutcomesBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    """Health verdicts, weight changes, escalations and decisions, recorded in one command."""
-    return await record(
-        request,
-        client,
-        RecordCalibrationOutcomes,
-        {**body.model_dump(), "meeting_id": meeting_id},
-        idempotency_key,
-        handler="calibration_commands",
-    )
+command_route(
+    router, "POST", "/meetings", ScheduleCalibration, name="schedule",
+    handler="calibration_commands", client=WriterClient, status_code=201,
+)  # fmt: skip
+command_route(
+    router, "POST", "/meetings/{meeting_id}/outcomes", RecordCalibrationOutcomes, name="outcomes",
+    handler="calibration_commands", client=WriterClient, status_code=201,
+)  # fmt: skip

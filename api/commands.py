@@ -3,12 +3,14 @@ pooled connection, and domain refusals as problem responses."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Header, Request
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
 from api.problems import ProblemError, unstorable_text
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
@@ -100,3 +102,60 @@ async def record(
     """Run the command through `request.app.state.<handler>.handle`; answer with the versions."""
     handle = getattr(request.app.state, handler).handle
     return appended(await run_command(request, client, command_type, fields, key, handle))
+
+
+# The fields every command carries that the API fills in itself.
+ENVELOPE = frozenset({"command_id", "actor", "at"})
+
+
+def body_of(command_type: type[BaseModel], path: Sequence[str] = ()) -> type[Body]:
+    """The HTTP body of a command: its fields (with their types, limits and defaults) less the
+    envelope and those the URL path carries. Derived, so the API never restates a command."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in command_type.model_fields.items()
+        if name not in ENVELOPE and name not in path
+    }
+    body: type[Body] = create_model(  # type: ignore[call-overload]
+        f"{command_type.__name__}Body", __base__=Body, __doc__=command_type.__doc__, **fields
+    )
+    return body
+
+
+def command_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    command_type: type[BaseModel],
+    *,
+    name: str,
+    handler: str,
+    client: Any,
+    status_code: int = 200,
+) -> None:
+    """Add `METHOD path` to `router`: the body of `command_type` (`body_of`), the path's
+    parameters, the caller and an optional Idempotency-Key make the command, which
+    `request.app.state.<handler>` handles; the answer is the stream's new versions."""
+    params = re.findall(r"{(\w+)}", router.prefix + path)
+    body_type = body_of(command_type, params)
+
+    async def endpoint(
+        request: Request, body: Body, client: Any, idempotency_key: str | None, **path_values: str
+    ) -> dict[str, Any]:
+        fields = {**body.model_dump(), **path_values}
+        return await record(request, client, command_type, fields, idempotency_key, handler=handler)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", keyword, annotation=Request),
+            *(inspect.Parameter(p, keyword, annotation=str) for p in params),
+            inspect.Parameter("body", keyword, annotation=body_type),
+            inspect.Parameter("client", keyword, annotation=client),
+            inspect.Parameter("idempotency_key", keyword, annotation=IdempotencyKey, default=None),
+        ],
+        return_annotation=dict[str, Any],
+    )
+    endpoint.__name__ = name
+    endpoint.__doc__ = command_type.__doc__
+    router.add_api_route(path, endpoint, methods=[method], status_code=status_code, name=name)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.commands import Body, IdempotencyKey, record
+from api.commands import IdempotencyKey, body_of, command_route, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
@@ -21,13 +20,11 @@ from domain.key_result_stream import (
     CancelTargetAdjustment,
     DefineKeyResult,
     EscalateBlocker,
-    MetricBinding,
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
     target_changes,
 )
-from domain.key_results import KrKind
 from domain.quality_hints import key_result_hints
 from handlers.key_results import stream_id_of
 from infra.postgres.accounts import Client
@@ -37,48 +34,7 @@ from projections.queries import rows_json
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
 
 
-class DefineKeyResultBody(Body):
-    kr_id: str
-    title: str
-    owner_person_id: str
-    owner_unit_id: str
-    kind: KrKind
-    unit: str
-    start: Decimal
-    target: Decimal
-    binding: MetricBinding | None = None
-
-
-class RequestAdjustmentBody(Body):
-    request_id: str
-    proposed_target: Decimal
-    reason: str
-    evidence: tuple[str, ...] = ()
-
-
-class ApproveBody(Body):
-    note: str = ""
-
-
-class RejectBody(Body):
-    reason: str
-
-
-class EmptyBody(Body):
-    pass
-
-
-class CheckInBody(Body):
-    summary: str
-    progress_value: Decimal
-    blocker: str
-
-
-class EscalateBody(Body):
-    to_unit_id: str | None = None
-    to_person_id: str | None = None
-    note: str = ""
-
+DefineKeyResultBody = body_of(DefineKeyResult)
 
 _run = partial(record, handler="kr_commands")
 
@@ -102,120 +58,24 @@ async def hints_for(
     return [h.model_dump() for h in key_result_hints(title)]
 
 
-@router.post("/key-results/{kr_id}/adjustments", status_code=201)
-async def request_adjustment(
-    request: Request,
-    kr_id: str,
-    body: RequestAdjustmentBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request,
-        client,
-        RequestTargetAdjustment,
-        {**body.model_dump(), "kr_id": kr_id},
-        idempotency_key,
-    )
-
-
-@router.post("/key-results/{kr_id}/adjustments/{request_id}/approve")
-async def approve_adjustment(
-    request: Request,
-    kr_id: str,
-    request_id: str,
-    body: ApproveBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request,
-        client,
-        ApproveTargetAdjustment,
-        {**body.model_dump(), "kr_id": kr_id, "request_id": request_id},
-        idempotency_key,
-    )
-
-
-@router.post("/key-results/{kr_id}/adjustments/{request_id}/reject")
-async def reject_adjustment(
-    request: Request,
-    kr_id: str,
-    request_id: str,
-    body: RejectBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request,
-        client,
-        RejectTargetAdjustment,
-        {**body.model_dump(), "kr_id": kr_id, "request_id": request_id},
-        idempotency_key,
-    )
-
-
-@router.post("/key-results/{kr_id}/adjustments/{request_id}/apply")
-async def apply_adjustment(
-    request: Request,
-    kr_id: str,
-    request_id: str,
-    body: EmptyBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request,
-        client,
-        ApplyTargetAdjustment,
-        {"kr_id": kr_id, "request_id": request_id},
-        idempotency_key,
-    )
-
-
-@router.post("/key-results/{kr_id}/adjustments/{request_id}/cancel")
-async def cancel_adjustment(
-    request: Request,
-    kr_id: str,
-    request_id: str,
-    body: EmptyBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request,
-        client,
-        CancelTargetAdjustment,
-        {"kr_id": kr_id, "request_id": request_id},
-        idempotency_key,
-    )
-
-
-@router.post("/key-results/{kr_id}/check-ins", status_code=201)
-async def check_in(
-    request: Request,
-    kr_id: str,
-    body: CheckInBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    """Exactly three fields: summary, progress value, blocker (text, or "none")."""
-    return await _run(
-        request, client, RecordCheckIn, {**body.model_dump(), "kr_id": kr_id}, idempotency_key
-    )
-
-
-@router.post("/key-results/{kr_id}/blocker/escalate", status_code=201)
-async def escalate_blocker(
-    request: Request,
-    kr_id: str,
-    body: EscalateBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _run(
-        request, client, EscalateBlocker, {**body.model_dump(), "kr_id": kr_id}, idempotency_key
-    )
+for method, path, command, name, status in (
+    ("POST", "/key-results/{kr_id}/adjustments", RequestTargetAdjustment,
+     "request_adjustment", 201),
+    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/approve", ApproveTargetAdjustment,
+     "approve_adjustment", 200),
+    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/reject", RejectTargetAdjustment,
+     "reject_adjustment", 200),
+    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/apply", ApplyTargetAdjustment,
+     "apply_adjustment", 200),
+    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/cancel", CancelTargetAdjustment,
+     "cancel_adjustment", 200),
+    ("POST", "/key-results/{kr_id}/check-ins", RecordCheckIn, "check_in", 201),
+    ("POST", "/key-results/{kr_id}/blocker/escalate", EscalateBlocker, "escalate_blocker", 201),
+):  # fmt: skip
+    command_route(
+        router, method, path, command, name=name, handler="kr_commands", client=WriterClient,
+        status_code=status,
+    )  # fmt: skip
 
 
 @router.get("/key-results/{kr_id}")
