@@ -36,16 +36,11 @@ from api.auth import TokenCache
 from api.deps import IngestClient, ReaderClient
 from api.problems import ProblemError, document_problems, problem, unstorable_text
 from domain.sales import SaleFact, SalesBatch
-from handlers.calibration import CalibrationCommandHandler
-from handlers.cycles import HqCommandHandler
-from handlers.key_results import KeyResultCommandHandler
-from handlers.objectives import ObjectiveCommandHandler
-from handlers.practices import PracticeCommandHandler
+from handlers.bootstrap import command_handlers
 from infra.gc_tuning import settle_heap
 from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
-from infra.postgres.event_store import EventStore
 from infra.settings import Settings
 from projections import queries
 from projections.org_directory import OrgDirectory
@@ -92,17 +87,12 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.pool = await create_pool(settings.dsn, size=settings.api_db_pool_size)
         app.state.tokens = TokenCache()
         app.state.clock = lambda: datetime.now(UTC)
-        store = EventStore(settings.okr_events_topic)
         org = app.state.org = OrgDirectory()
         app.state.alert_hub = AlertHub(settings.dsn, settings.alerts_topic, app.state.pool, org)
         await app.state.alert_hub.start()
-        app.state.hq_commands = HqCommandHandler(store, org.current, app.state.clock)
-        app.state.practice_commands = PracticeCommandHandler(store, org.current, app.state.clock)
-        app.state.calibration_commands = CalibrationCommandHandler(
-            store, org.current, app.state.clock
+        app.state.commands = command_handlers(
+            settings.okr_events_topic, org.current, app.state.clock
         )
-        app.state.kr_commands = KeyResultCommandHandler(store, org.current, app.state.clock)
-        app.state.objective_commands = ObjectiveCommandHandler(store, org.current, app.state.clock)
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
         # The garbage collector's full passes over start-up's objects made the 2,000-KR

@@ -45,9 +45,9 @@ async def agenda(
 
 command_route(
     router, "POST", "/meetings", ScheduleCalibration, name="schedule",
-    handler="calibration_commands", client=WriterClient, status_code=201,
+    handler=lambda h: h.calibration, client=WriterClient, status_code=201,
 )  # fmt: skip
 command_route(
     router, "POST", "/meetings/{meeting_id}/outcomes", RecordCalibrationOutcomes, name="outcomes",
-    handler="calibration_commands", client=WriterClient, status_code=201,
+    handler=lambda h: h.calibration, client=WriterClient, status_code=201,
 )  # fmt: skip

@@ -15,7 +15,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model
 from api.problems import ProblemError, unstorable_text
 from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.messages import DomainError, field_errors
+from handlers.bootstrap import CommandHandlers
 from infra.postgres.event_store import AppendResult, ConcurrencyConflict
+
+Pick = Callable[[CommandHandlers], Any]  # e.g. `lambda h: h.key_results`
+
+
+def handlers_of(request: Request) -> CommandHandlers:
+    """The command handlers the API was started with (`handlers.bootstrap`)."""
+    handlers: CommandHandlers = request.app.state.commands
+    return handlers
+
 
 _COMMAND_NAMESPACE = uuid.UUID("0b6f7d62-18a4-4f8e-9a53-9d3c0f6e4a21")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -97,10 +107,11 @@ async def record(
     fields: dict[str, Any],
     key: str | None,
     *,
-    handler: str,
+    handler: Pick,
 ) -> dict[str, Any]:
-    """Run the command through `request.app.state.<handler>.handle`; answer with the versions."""
-    handle = getattr(request.app.state, handler).handle
+    """Run the command through the `handle` of the handler `handler` picks from the app's
+    command handlers; answer with the stream's new versions."""
+    handle = handler(handlers_of(request)).handle
     return appended(await run_command(request, client, command_type, fields, key, handle))
 
 
@@ -129,13 +140,13 @@ def command_route(
     command_type: type[BaseModel],
     *,
     name: str,
-    handler: str,
+    handler: Pick,
     client: Any,
     status_code: int = 200,
 ) -> None:
     """Add `METHOD path` to `router`: the body of `command_type` (`body_of`), the path's
     parameters, the caller and an optional Idempotency-Key make the command, which
-    `request.app.state.<handler>` handles; the answer is the stream's new versions."""
+    the handler `handler` picks handles; the answer is the stream's new versions."""
     params = re.findall(r"{(\w+)}", router.prefix + path)
     body_type = body_of(command_type, params)
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, run_command
+from api.commands import Body, IdempotencyKey, appended, handlers_of, run_command
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from domain.cycles import DefineCycle, SetNorthStar
@@ -48,7 +48,7 @@ async def define_cycle(
             DefineCycle,
             body.model_dump(),
             idempotency_key,
-            request.app.state.hq_commands.define_cycle,
+            handlers_of(request).hq.define_cycle,
         )
     )
 
@@ -67,7 +67,7 @@ async def set_north_star(
             SetNorthStar,
             body.model_dump(),
             idempotency_key,
-            request.app.state.hq_commands.set_north_star,
+            handlers_of(request).hq.set_north_star,
         )
     )
 

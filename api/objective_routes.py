@@ -10,7 +10,7 @@ from typing import Any, Literal
 import asyncpg
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, run_command
+from api.commands import Body, IdempotencyKey, appended, handlers_of, run_command
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.scope import ReadScope
@@ -68,7 +68,7 @@ async def _portfolio(
     key: str | None,
 ) -> dict[str, Any]:
     result, decision = await run_command(
-        request, client, command_type, fields, key, request.app.state.objective_commands.handle
+        request, client, command_type, fields, key, handlers_of(request).objectives.handle
     )
     hints = [h.model_dump() for h in decision.hints] if decision else []
     return {**appended(result), "hints": hints}
@@ -221,6 +221,6 @@ async def set_focus_policy(
             SetFocusPolicy,
             body.model_dump(),
             idempotency_key,
-            request.app.state.objective_commands.set_focus_policy,
+            handlers_of(request).objectives.set_focus_policy,
         )
     )

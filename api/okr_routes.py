@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.commands import IdempotencyKey, body_of, command_route, record
+from api.commands import IdempotencyKey, body_of, command_route, handlers_of, record
 from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/v1/okr", tags=["okr"])
 
 DefineKeyResultBody = body_of(DefineKeyResult)
 
-_run = partial(record, handler="kr_commands")
+_run = partial(record, handler=lambda h: h.key_results)
 
 
 @router.post("/key-results", status_code=201)
@@ -73,8 +73,8 @@ for method, path, command, name, status in (
     ("POST", "/key-results/{kr_id}/blocker/escalate", EscalateBlocker, "escalate_blocker", 201),
 ):  # fmt: skip
     command_route(
-        router, method, path, command, name=name, handler="kr_commands", client=WriterClient,
-        status_code=status,
+        router, method, path, command, name=name, handler=lambda h: h.key_results,
+        client=WriterClient, status_code=status,
     )  # fmt: skip
 
 
@@ -108,7 +108,7 @@ async def key_result_events(
 async def _readable_stream(request: Request, client: Client, kr_id: str) -> list[RecordedEvent]:
     """The KR's stream, if it exists and the person may read it (owner from its definition)."""
     async with request.app.state.pool.acquire() as conn:
-        events = await request.app.state.kr_commands.store.load(conn, stream_id_of(kr_id))
+        events = await handlers_of(request).store.load(conn, stream_id_of(kr_id))
         if not events:
             raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
         defined = events[0].payload

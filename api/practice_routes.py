@@ -12,10 +12,10 @@ router = APIRouter(prefix="/v1/okr/practices", tags=["practices"])
 
 
 command_route(
-    router, "POST", "", PublishPractice, name="publish", handler="practice_commands",
+    router, "POST", "", PublishPractice, name="publish", handler=lambda h: h.practices,
     client=WriterClient, status_code=201,
 )  # fmt: skip
 command_route(
     router, "POST", "/{practice_id}/adopt", AdoptPractice, name="adopt",
-    handler="practice_commands", client=WriterClient, status_code=201,
+    handler=lambda h: h.practices, client=WriterClient, status_code=201,
 )  # fmt: skip

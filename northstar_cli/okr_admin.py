@@ -14,10 +14,9 @@ import asyncpg
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.key_result_stream import Actor
 from domain.objectives import Contribution, DefineObjective, FocusMode, SetFocusPolicy
-from handlers.cycles import HqCommandHandler
-from handlers.objectives import ObjectiveCommandHandler
+from handlers.bootstrap import command_handlers
 from infra.postgres.db import connect
-from infra.postgres.event_store import AppendResult, EventStore
+from infra.postgres.event_store import AppendResult
 from infra.settings import Settings
 from projections.org_directory import OrgDirectory
 
@@ -33,15 +32,8 @@ async def _as_hq(
         tree = await OrgDirectory().load(conn)
         hq = tree.hq_id if tree is not None else "hq"
         actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
-        store = EventStore(settings.okr_events_topic)
-        clock = lambda: datetime.now(UTC)  # noqa: E731
-        org = OrgDirectory().load
-        return await act(
-            conn,
-            actor,
-            HqCommandHandler(store, org, clock),  # type: ignore[arg-type]
-            ObjectiveCommandHandler(store, org, clock),
-        )  # type: ignore[arg-type]
+        handlers = command_handlers(settings.okr_events_topic, OrgDirectory().load)
+        return await act(conn, actor, handlers.hq, handlers.objectives)
     finally:
         await conn.close()
 

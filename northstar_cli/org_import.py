@@ -23,9 +23,9 @@ from domain.organisation import (
     RegisterPerson,
     org_state,
 )
+from handlers.bootstrap import command_handlers
 from handlers.organisation import OrgCommandHandler
 from infra.postgres.db import connect
-from infra.postgres.event_store import EventStore
 from infra.settings import Settings
 
 IMPORTER = "cli-import"
@@ -54,12 +54,12 @@ async def import_org(
     settings: Settings, units: Path | None, people: Path | None, quiet: bool = False
 ) -> ImportReport:
     report = ImportReport()
-    store = EventStore(settings.okr_events_topic)
 
     async def no_tree(_conn: Any) -> Any:
         return None
 
-    handler = OrgCommandHandler(store, no_tree, lambda: datetime.now(UTC))
+    handler = command_handlers(settings.okr_events_topic, no_tree).org_units
+    store = handler.store
     unit_rows = sorted(_rows(units), key=lambda r: LEVEL_ORDER.get(r[1].get("level", ""), 9))
     people_rows = _rows(people)
     conn = await connect(settings.dsn)

@@ -445,11 +445,12 @@ async def seed_with_handlers(
     """Seed once per database (None when the north-star objective already exists)."""
     from datetime import UTC
 
+    from handlers.bootstrap import command_handlers
     from infra.postgres.db import connect
-    from infra.postgres.event_store import EventStore
     from projections.org_directory import OrgDirectory
 
-    store = EventStore(settings.okr_events_topic)
+    handlers = command_handlers(settings.okr_events_topic, OrgDirectory().load)
+    store = handlers.store
     conn = await connect(settings.dsn)
     try:
         now = datetime.now(UTC)
@@ -458,11 +459,10 @@ async def seed_with_handlers(
         hq = person_for("hq", "hq")
         if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
             return None
-        clock = lambda: datetime.now(UTC)  # noqa: E731
         return await seed_company_okrs(
             conn,
-            KeyResultCommandHandler(store, OrgDirectory().load, clock),
-            ObjectiveCommandHandler(store, OrgDirectory().load, clock),
+            handlers.key_results,
+            handlers.objectives,
             company,
             cycle_id,
             datetime(start.year, start.month, start.day, 9, tzinfo=UTC),

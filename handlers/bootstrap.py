@@ -1,0 +1,51 @@
+"""The one place the command side is wired: an event store and every command handler on it,
+sharing one org-tree source and one clock. The API, the CLI and the simulator build their
+handlers here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from handlers.calibration import CalibrationCommandHandler
+from handlers.cycles import HqCommandHandler
+from handlers.key_results import KeyResultCommandHandler
+from handlers.objectives import ObjectiveCommandHandler
+from handlers.organisation import OrgCommandHandler
+from handlers.practices import PracticeCommandHandler
+from handlers.recording import OrgSource
+from infra.postgres.event_store import EventStore
+
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHandlers:
+    store: EventStore
+    org_units: OrgCommandHandler
+    hq: HqCommandHandler
+    objectives: ObjectiveCommandHandler
+    key_results: KeyResultCommandHandler
+    practices: PracticeCommandHandler
+    calibration: CalibrationCommandHandler
+
+
+def command_handlers(
+    events_topic: str, org: OrgSource, clock: Clock = wall_clock
+) -> CommandHandlers:
+    """Every handler on one store whose outbox publishes to `events_topic`."""
+    store = EventStore(events_topic)
+    return CommandHandlers(
+        store=store,
+        org_units=OrgCommandHandler(store, org, clock),
+        hq=HqCommandHandler(store, org, clock),
+        objectives=ObjectiveCommandHandler(store, org, clock),
+        key_results=KeyResultCommandHandler(store, org, clock),
+        practices=PracticeCommandHandler(store, org, clock),
+        calibration=CalibrationCommandHandler(store, org, clock),
+    )
