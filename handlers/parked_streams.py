@@ -57,7 +57,7 @@ async def retry_stream(
     async with conn.transaction():
         await _parked_row(conn, stream_id, None)
         outcome = await _resume(conn, stream_id, alerts_topic)
-    await refresh_bound_krs(conn, zone)
+    await refresh_bound_krs(conn, zone, alerts_topic)
     return outcome
 
 
@@ -90,7 +90,7 @@ async def skip_parked_event(
             "UPDATE okr_stream_position SET version = $2 WHERE stream_id = $1", stream_id, version
         )
         outcome = await _resume(conn, stream_id, alerts_topic)
-    await refresh_bound_krs(conn, zone)
+    await refresh_bound_krs(conn, zone, alerts_topic)
     return outcome
 
 

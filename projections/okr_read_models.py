@@ -43,7 +43,8 @@ from domain.organisation import (
     org_event_of,
 )
 from projections.alert_outbox import enqueue_alerts
-from projections.kr_progress import SNAPSHOT, refresh_progress, shard_locks
+from projections.kr_health import record_health
+from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
 
 PROJECTION = "okr_read_models"
 log = structlog.get_logger("northstar.projections")
@@ -427,9 +428,11 @@ async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultD
     )
 
 
-async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo) -> int:
-    """Recompute progress of KRs marked by the OKR projection, in a snapshot of its own taken
-    while no stage-2 run is in progress (it waits for them)."""
+async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str) -> int:
+    """Recompute progress of KRs marked by the OKR projection (a new binding, an applied
+    target), in a snapshot of its own taken while no stage-2 run is in progress (it waits for
+    them), and evaluate their health at once: a target change can turn a KR red or green without
+    a sale."""
     if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM key_result WHERE needs_refresh)"):
         return 0
     async with shard_locks(conn, (), wait=True), conn.transaction(isolation=SNAPSHOT):
@@ -440,7 +443,10 @@ async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo) -> int:
         if not rows:
             return 0
         ids = [r["kr_id"] for r in rows]
-        await refresh_progress(conn, ids, zone)
+        now = await business_now(conn)
+        await record_health(
+            conn, await refresh_progress(conn, ids, zone, now), now, alerts_topic, zone
+        )
         await conn.execute(
             "UPDATE key_result SET needs_refresh = false WHERE id = ANY($1::text[])", ids
         )

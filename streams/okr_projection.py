@@ -59,4 +59,4 @@ class OkrProjectionHandler:
                 parked=outcome.parked,
             )
         # Also after a restart: a mark left by a batch whose refresh never ran is picked up.
-        await self.db.run(lambda conn: refresh_bound_krs(conn, self.zone))
+        await self.db.run(lambda conn: refresh_bound_krs(conn, self.zone, self.alerts_topic))

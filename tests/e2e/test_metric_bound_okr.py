@@ -209,3 +209,72 @@ async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
     assert Decimal(view["progress"]) == expected
     colours = {"green": 0, "amber": 1, "red": 2}
     assert view["health"] == max((k["health"] for k in krs.values()), key=colours.get)
+
+
+async def test_an_applied_target_re_evaluates_health_at_once(env):
+    """No sale and no timer after the change (the tests' timer is off): the applied target
+    alone turns the KR from green (its sales meet the target) to red (a thousand times more)."""
+    company = small_company()
+    await load_company(env.settings, company)
+    await define_quarter(env.settings)
+    handler = KeyResultCommandHandler(
+        EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
+    )
+    env.spawn("relay", "relay")
+    env.worker()
+    now = datetime.now(UTC)
+    facts = simulated_facts(company, 300, seed=21)
+    revenue = Decimal(expected_unit_totals(company, facts)["east"]["revenue_minor"]) / 100
+    kr_id = "kr-east-q4-met"
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        await handler.handle(
+            conn,
+            DefineKeyResult(
+                command_id=uuid.uuid4(),
+                kr_id=kr_id,
+                actor=HQ,
+                at=now,
+                title="East Q4 revenue, met",
+                owner_person_id="p-east",
+                owner_unit_id="east",
+                kind="increase",
+                unit="CNY",
+                start=Decimal(0),
+                target=revenue,
+                binding=MetricBinding(
+                    metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]
+                ),
+            ),
+        )
+        await produce_singles(env.settings, facts)
+
+        async def health_is(colour: str) -> bool:
+            found = await conn.fetchval("SELECT health FROM kr_health WHERE kr_id = $1", kr_id)
+            return found == colour
+
+        await eventually(lambda: health_is("green"), 60, "the KR green on its sales")
+        actual = await conn.fetchval("SELECT actual FROM kr_progress WHERE kr_id = $1", kr_id)
+        assert actual == revenue
+        for command in (
+            RequestTargetAdjustment(
+                command_id=uuid.uuid4(), kr_id=kr_id, actor=EAST, at=now, request_id="adj-x",
+                proposed_target=revenue * 1000, reason="a stretch the region cannot meet",
+            ),
+            ApproveTargetAdjustment(
+                command_id=uuid.uuid4(), kr_id=kr_id, actor=CEO, at=now, request_id="adj-x"
+            ),
+            ApplyTargetAdjustment(
+                command_id=uuid.uuid4(), kr_id=kr_id, actor=CEO, at=now, request_id="adj-x"
+            ),
+        ):  # fmt: skip
+            await handler.handle(conn, command)
+        await eventually(lambda: health_is("red"), 30, "the KR red on the applied target alone")
+        history = await conn.fetch(
+            "SELECT old_health, new_health FROM kr_health_history WHERE kr_id = $1"
+            " ORDER BY transition",
+            kr_id,
+        )
+        assert [(h["old_health"], h["new_health"]) for h in history][-1] == ("green", "red")
+    finally:
+        await conn.close()
