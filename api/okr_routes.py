@@ -23,10 +23,10 @@ from domain.key_result_stream import (
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
+    kr_stream,
     target_changes,
 )
 from domain.quality_hints import key_result_hints
-from handlers.key_results import stream_id_of
 from infra.postgres.accounts import Client
 from projections import okr_reads
 from projections.queries import rows_json
@@ -108,7 +108,7 @@ async def key_result_events(
 async def _readable_stream(request: Request, client: Client, kr_id: str) -> list[RecordedEvent]:
     """The KR's stream, if it exists and the person may read it (owner from its definition)."""
     async with request.app.state.pool.acquire() as conn:
-        events = await handlers_of(request).store.load(conn, stream_id_of(kr_id))
+        events = await handlers_of(request).store.load(conn, kr_stream(kr_id))
         if not events:
             raise ProblemError(404, "NotFound", f"key result {kr_id!r} does not exist")
         defined = events[0].payload

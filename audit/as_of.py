@@ -11,6 +11,7 @@ import asyncpg
 
 from domain.as_of import Document, diff, kr_snapshot, objective_snapshots
 from domain.event_chain import RecordedEvent
+from domain.key_result_stream import kr_of_stream, kr_stream
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
 _EVENTS_UP_TO = f"""
@@ -44,14 +45,14 @@ async def state_as_of(
     occurred up to `moment` (one KR; one objective and its KRs; a subtree; or everything)."""
     streams: list[str] | None = None
     if kr_id is not None:
-        streams = [f"kr-{kr_id}"]
+        streams = [kr_stream(kr_id)]
     elif objective_id is not None:
         streams = [r[0] for r in await conn.fetch(_OBJECTIVE_STREAM, objective_id)]
     krs, objectives = await _fold(conn, moment, streams)
     if objective_id is not None:
         objectives = {k: v for k, v in objectives.items() if k == objective_id}
         weighted = {k for o in objectives.values() for k in o["kr_weights"]}
-        krs, _ = await _fold(conn, moment, [f"kr-{k}" for k in sorted(weighted)])
+        krs, _ = await _fold(conn, moment, [kr_stream(k) for k in sorted(weighted)])
     if unit_id is not None:
         units = {r[0] for r in await conn.fetch(_SUBTREE, unit_id)}
         krs = {k: v for k, v in krs.items() if v["owner_unit_id"] in units}
@@ -81,8 +82,8 @@ async def _fold(
     krs: dict[str, Document] = {}
     objectives: dict[str, Document] = {}
     for stream_id, events in by_stream.items():
-        if stream_id.startswith("kr-"):
-            doc = kr_snapshot(stream_id.removeprefix("kr-"), events)
+        if (kr_id := kr_of_stream(stream_id)) is not None:
+            doc = kr_snapshot(kr_id, events)
             if doc is not None:
                 krs[doc["kr_id"]] = doc
         else:

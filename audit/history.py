@@ -12,8 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.key_result_stream import TargetChange, target_changes
-from handlers.key_results import stream_id_of
+from domain.key_result_stream import TargetChange, kr_of_stream, kr_stream, target_changes
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
 _ADJUSTMENT_EVENTS = [
@@ -84,12 +83,12 @@ async def target_change_history(
         if value is not None:
             chosen = {r[0] for r in await conn.fetch(sql, value)}
             kr_ids = chosen if kr_ids is None else kr_ids & chosen
-    streams = None if kr_ids is None else sorted(stream_id_of(k) for k in kr_ids)
+    streams = None if kr_ids is None else sorted(kr_stream(k) for k in kr_ids)
     rows = await conn.fetch(_EVENTS, _ADJUSTMENT_EVENTS, streams)
     changes: list[TargetChange] = []
     for stream_id, stream_rows in groupby(rows, key=lambda r: r["stream_id"]):
         events = [recorded_event(r) for r in stream_rows]
-        changes.extend(target_changes(stream_id.removeprefix("kr-"), events))
+        changes.extend(target_changes(kr_of_stream(stream_id) or stream_id, events))
     return sorted(
         (
             c

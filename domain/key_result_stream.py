@@ -54,6 +54,22 @@ class Invalid(DomainError):
 # ---- commands -------------------------------------------------------------------------------
 
 
+KR_STREAM_PREFIX = "kr-"
+
+
+def kr_stream(kr_id: str) -> str:
+    """The event stream of a KR. (KR ids chosen as `kr-…` give `kr-kr-…`: kept, as stored
+    streams are hash-chained under their ids.)"""
+    return f"{KR_STREAM_PREFIX}{kr_id}"
+
+
+def kr_of_stream(stream_id: str) -> str | None:
+    """The KR whose stream this is, or None for another aggregate's stream."""
+    if not stream_id.startswith(KR_STREAM_PREFIX):
+        return None
+    return stream_id.removeprefix(KR_STREAM_PREFIX)
+
+
 class KrCommand(Message):
     command_id: uuid.UUID
     kr_id: Identifier

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.key_result_stream import KrCommand, decide, fold, kr_event_of
+from domain.key_result_stream import KrCommand, decide, fold, kr_event_of, kr_stream
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
-
-
-def stream_id_of(kr_id: str) -> str:
-    return f"kr-{kr_id}"
 
 
 class KeyResultCommandHandler(StreamCommands):
@@ -19,7 +15,7 @@ class KeyResultCommandHandler(StreamCommands):
     ) -> AppendResult:
         return await self.run(
             conn,
-            stream_id=stream_id_of(command.kr_id),
+            stream_id=kr_stream(command.kr_id),
             command_id=command.command_id,
             actor_id=command.actor.person_id,
             occurred_at=command.at,

@@ -24,6 +24,7 @@ from domain.key_result_stream import (
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
     kr_event_of,
+    kr_of_stream,
 )
 from domain.objectives import (
     Contribution,
@@ -198,7 +199,7 @@ async def apply_one(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 
 
 async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEvent) -> None:
-    kr_id = recorded.stream_id.removeprefix("kr-")
+    kr_id = kr_of_stream(recorded.stream_id) or recorded.stream_id
     at = recorded.occurred_at
     if isinstance(event, KeyResultDefined):
         await conn.execute(

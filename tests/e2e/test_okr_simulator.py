@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import yaml
 
-from handlers.key_results import stream_id_of
+from domain.key_result_stream import kr_stream
 from simulator.company import company_catalog
 from simulator.okr_seed import NORTH_STAR
 from tests.stack import run_cli
@@ -62,9 +62,9 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
     assert krs == 4 + 2 * (units - 1)
     assert NORTH_STAR in north_star
     # the KRs that name a sales metric are bound to it (their progress updates itself)
-    assert bound[stream_id_of("kr-hq-repeat-buyers")] == "premium_monthly_repeat_buyers"
-    assert bound[stream_id_of("kr-hq-conversion")] == "first_order_conversion"
-    assert bound[stream_id_of("kr-east-collection")] == "collection_rate"
+    assert bound[kr_stream("kr-hq-repeat-buyers")] == "premium_monthly_repeat_buyers"
+    assert bound[kr_stream("kr-hq-conversion")] == "first_order_conversion"
+    assert bound[kr_stream("kr-east-collection")] == "collection_rate"
     reps = sum(1 for u in company.units if u.level == "rep")
     managers = units - reps - 1
     assert len(bound) == 4 + reps + 2 * managers  # reps' new-customer KRs stay manual

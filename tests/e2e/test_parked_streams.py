@@ -10,7 +10,7 @@ import json
 import asyncpg
 import httpx
 
-from handlers.key_results import stream_id_of
+from domain.key_result_stream import kr_stream
 from infra.postgres.accounts import create_client
 from tests.stack import (
     assert_projection_exact,
@@ -60,7 +60,7 @@ async def test_a_poisoned_stream_parks_and_everything_else_flows(env):
     await start_api(env)
     env.spawn("relay", "relay")
     worker = env.worker()
-    poisoned, healthy = stream_id_of("kr-poisoned"), stream_id_of("kr-healthy")
+    poisoned, healthy = kr_stream("kr-poisoned"), kr_stream("kr-healthy")
 
     conn = await asyncpg.connect(env.settings.dsn)
 

@@ -19,8 +19,9 @@ from domain.key_result_stream import (
     RequestTargetAdjustment,
     fold,
     kr_event_of,
+    kr_stream,
 )
-from handlers.key_results import KeyResultCommandHandler, stream_id_of
+from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import ConcurrencyConflict, EventStore
 from projections.org_directory import OrgDirectory
 from tests.stack import load_company, small_company
@@ -99,14 +100,14 @@ async def test_fifty_pairs_of_conflicting_decisions_one_wins_each_time(env, hand
             assert len(losers) == 1, outcomes
             # Either the store saw the race (409) or the loser read the winner's event (409).
             assert isinstance(losers[0], ConcurrencyConflict | Conflict), losers
-            events = await handler.store.load(conns[0], stream_id_of(kr_id))
+            events = await handler.store.load(conns[0], kr_stream(kr_id))
             assert [e.version for e in events] == [1, 2, 3]
             assert events[2].type in (
                 "okr.kr.target_adjustment_approved",
                 "okr.kr.target_adjustment_rejected",
             )
             outbox = await conns[0].fetchval(
-                "SELECT count(*) FROM outbox WHERE stream_id = $1", stream_id_of(kr_id)
+                "SELECT count(*) FROM outbox WHERE stream_id = $1", kr_stream(kr_id)
             )
             assert outbox == 3
     finally:
@@ -126,7 +127,7 @@ async def test_a_retried_command_gets_its_first_result(env, handler):
             idempotency_key="approve-1",
         )
         by_command_id = await handler.handle(conn, approve)
-        events = await handler.store.load(conn, stream_id_of("retry-1"))
+        events = await handler.store.load(conn, kr_stream("retry-1"))
     finally:
         await conn.close()
     assert (first.replayed, by_key.replayed, by_command_id.replayed) == (False, True, True)
@@ -138,7 +139,7 @@ async def test_the_folded_stream_is_the_state_decide_saw(env, handler):
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         await _kr_with_open_request(conn, handler, "fold-1")
-        history = await handler.store.load(conn, stream_id_of("fold-1"))
+        history = await handler.store.load(conn, kr_stream("fold-1"))
     finally:
         await conn.close()
     pairs = [(kr_event_of(r), r.actor) for r in history]
