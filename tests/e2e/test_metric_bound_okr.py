@@ -42,7 +42,9 @@ EAST = Actor(person_id="p-east", role="manager", unit_id="east")
 CEO = Actor(person_id="p-ceo", role="hq_admin", unit_id="hq")
 
 
-async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
+async def _started(env, sales: int, seed: int):
+    """The small company, the quarter, relay and worker running; `sales` simulated sales and
+    the east region's revenue from them (independent computation)."""
     company = small_company()
     await load_company(env.settings, company)
     await define_quarter(env.settings)
@@ -51,30 +53,36 @@ async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
     )
     env.spawn("relay", "relay")
     env.worker()
-    now = datetime.now(UTC)
-    facts = simulated_facts(company, 800, seed=8)
-    expected_revenue = Decimal(expected_unit_totals(company, facts)["east"]["revenue_minor"]) / 100
+    facts = simulated_facts(company, sales, seed=seed)
+    revenue = Decimal(expected_unit_totals(company, facts)["east"]["revenue_minor"]) / 100
+    return handler, facts, revenue
 
+
+def _east_revenue_kr(kr_id: str, title: str, target: Decimal, at: datetime) -> DefineKeyResult:
+    return DefineKeyResult(
+        command_id=uuid.uuid4(),
+        kr_id=kr_id,
+        actor=HQ,
+        at=at,
+        title=title,
+        owner_person_id="p-east",
+        owner_unit_id="east",
+        kind="increase",
+        unit="CNY",
+        start=Decimal(0),
+        target=target,
+        binding=MetricBinding(metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]),
+    )
+
+
+async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
+    handler, facts, expected_revenue = await _started(env, 800, seed=8)
+    now = datetime.now(UTC)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         await handler.handle(
             conn,
-            DefineKeyResult(
-                command_id=uuid.uuid4(),
-                kr_id="kr-east-q4-revenue",
-                actor=HQ,
-                at=now,
-                title="East Q4 revenue",
-                owner_person_id="p-east",
-                owner_unit_id="east",
-                kind="increase",
-                unit="CNY",
-                start=Decimal(0),
-                target=Decimal(1_000_000),
-                binding=MetricBinding(
-                    metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]
-                ),
-            ),
+            _east_revenue_kr("kr-east-q4-revenue", "East Q4 revenue", Decimal(1_000_000), now),
         )
         await produce_singles(env.settings, facts)
 
@@ -214,39 +222,12 @@ async def test_metric_bound_kr_follows_sales_and_adjusted_targets(env):
 async def test_an_applied_target_re_evaluates_health_at_once(env):
     """No sale and no timer after the change (the tests' timer is off): the applied target
     alone turns the KR from green (its sales meet the target) to red (a thousand times more)."""
-    company = small_company()
-    await load_company(env.settings, company)
-    await define_quarter(env.settings)
-    handler = KeyResultCommandHandler(
-        EventStore(env.settings.okr_events_topic), OrgDirectory().load, lambda: datetime.now(UTC)
-    )
-    env.spawn("relay", "relay")
-    env.worker()
+    handler, facts, revenue = await _started(env, 300, seed=21)
     now = datetime.now(UTC)
-    facts = simulated_facts(company, 300, seed=21)
-    revenue = Decimal(expected_unit_totals(company, facts)["east"]["revenue_minor"]) / 100
     kr_id = "kr-east-q4-met"
     conn = await asyncpg.connect(env.settings.dsn)
     try:
-        await handler.handle(
-            conn,
-            DefineKeyResult(
-                command_id=uuid.uuid4(),
-                kr_id=kr_id,
-                actor=HQ,
-                at=now,
-                title="East Q4 revenue, met",
-                owner_person_id="p-east",
-                owner_unit_id="east",
-                kind="increase",
-                unit="CNY",
-                start=Decimal(0),
-                target=revenue,
-                binding=MetricBinding(
-                    metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]
-                ),
-            ),
-        )
+        await handler.handle(conn, _east_revenue_kr(kr_id, "East Q4 revenue, met", revenue, now))
         await produce_singles(env.settings, facts)
 
         async def health_is(colour: str) -> bool:
