@@ -27,11 +27,13 @@ from simulator.sales import SalesSimulator
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (its threads included)."""
+def cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
+    """User + system CPU of a process (its threads included), and with `ended_children` that of
+    the children it has reaped."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    own = int(fields[11]) + int(fields[12])
+    return (own + (int(fields[13]) + int(fields[14]) if ended_children else 0)) / TICKS
 
 
 async def drain(base: Settings, sales: int, workers: int) -> dict[str, object]:

@@ -10,7 +10,8 @@ from typing import NamedTuple
 from domain.key_results import MetricTotals
 from domain.sales import SaleFact
 
-_SIGN = {"sales.sale_recorded": 1, "sales.sale_refunded": -1}
+SALE, REFUND = "sales.sale_recorded", "sales.sale_refunded"  # compared by wire name
+_SIGN = {SALE: 1, REFUND: -1}
 _PAYMENT = "sales.payment_collected"
 _FIRST_ORDER = "sales.customer_first_order"
 _LEAD = "sales.lead_registered"
@@ -145,7 +146,7 @@ def fold_customer_months(
     sales, for every unit from the rep up to HQ (counted per rep first)."""
     per_rep: dict[tuple[str, date, str], list[int]] = {}
     for fact, day in facts:
-        if fact.type != "sales.sale_recorded":  # type: ignore[attr-defined]
+        if fact.type != SALE:  # type: ignore[attr-defined]
             continue
         key = (fact.rep_id, day.replace(day=1), fact.customer_id)
         row = per_rep.get(key)

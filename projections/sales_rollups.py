@@ -9,12 +9,14 @@ import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 import asyncpg
 import orjson
 
 from domain.rollup import (
+    REFUND,
+    SALE,
     BusinessCalendar,
     CustomerMonthKey,
     DatedFact,
@@ -32,7 +34,6 @@ SQL = load_queries("sales_rollups")
 # rep id -> the rep and each org unit above it, up to HQ
 ChainOf = Callable[[str], tuple[str, ...]]
 PROJECTION = "kr_progress"
-SALE, REFUND = "sales.sale_recorded", "sales.sale_refunded"
 
 
 def shard_of(unit_id: str, shards: int) -> int:
@@ -134,13 +135,9 @@ class SalesRollupProjection:
         """Roll-ups, purchases, customer months and clocks of each partition's new facts;
         returns the KR shards that got a message."""
         dated = {p: self.calendar.dated(facts) for p, facts in by_partition.items()}
-        sales = {
-            p: [(f, day) for f, day in facts if f.type == SALE]  # type: ignore[attr-defined]
-            for p, facts in dated.items()
-        }
         rollups = {p: fold_sales(facts, chain_of) for p, facts in dated.items()}
         customers = {p: fold_customer_months(facts, chain_of) for p, facts in dated.items()}
-        await self._purchases(conn, chain_of, by_partition, sales, customers)
+        await self._purchases(conn, chain_of, dated, customers)
         await self._write_rollups(conn, rollups)
         await self._write_customer_months(conn, customers)
         clocks = {
@@ -239,32 +236,32 @@ class SalesRollupProjection:
         self,
         conn: asyncpg.Connection,
         chain_of: ChainOf,
-        by_partition: dict[int, list[SaleFact]],
-        sales_by_partition: dict[int, list[DatedFact]],
+        dated: dict[int, list[DatedFact]],
         customers: dict[int, _Customers],
     ) -> None:
         """Remember each new sale; apply refunds (and refunds that arrived before their sale)
         to the purchases they name, taking fully refunded ones out of the customer counts of
         the partition the refund (or the late sale) came in on."""
-        sales = [(p, f, day) for p, dated in sales_by_partition.items() for f, day in dated]
+        sales = [
+            (p, f, day)
+            for p, facts in dated.items()
+            for f, day in facts
+            if f.type == SALE  # type: ignore[attr-defined]
+        ]
         if sales:
-            months: dict[date, date] = {}
-            for _, _, day in sales:
-                if day not in months:
-                    months[day] = day.replace(day=1)
             await conn.execute(
                 SQL["insert_purchases"],
                 [f"{f.source_system}|{f.source_id}" for _, f, _ in sales],
                 [f.rep_id for _, f, _ in sales],
                 [f.customer_id for _, f, _ in sales],
-                [months[day] for _, _, day in sales],
+                [day.replace(day=1) for _, _, day in sales],
                 [f.premium for _, f, _ in sales],  # type: ignore[attr-defined]
                 [f.quantity for _, f, _ in sales],  # type: ignore[attr-defined]
             )
         refunds: list[tuple[str, int, int]] = [
             (f"{f.source_system}|{f.sale_source_id}", f.quantity, p)  # type: ignore[attr-defined]
-            for p, facts in by_partition.items()
-            for f in facts
+            for p, facts in dated.items()
+            for f, _ in facts
             if f.type == REFUND  # type: ignore[attr-defined]
         ]
         if sales and await conn.fetchval(SQL["any_pending_refunds"]):

@@ -25,7 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.peers.rollup import TABLE, totals
-from bench.scale import TICKS, cpu_seconds
+from bench.scale import cpu_seconds
 from bench.slice import CACHE, TODAY, sales_file, write_results
 from infra.settings import REPO_ROOT, Settings
 from projections.catalog import load_catalog
@@ -74,9 +74,7 @@ def postgres_cpu() -> float:
     live = pids_of(lambda uid, cmd: cmd.startswith("postgres"))
     total = cpu_of(live)
     for pid in pids_of(lambda uid, cmd: "/bin/postgres " in cmd):
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        total += cpu_seconds(pid) + (int(fields[13]) + int(fields[14])) / TICKS
+        total += cpu_seconds(pid, ended_children=True)
     return total
 
 
