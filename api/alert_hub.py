@@ -16,7 +16,7 @@ import asyncpg
 import orjson
 import structlog
 
-from domain.org import OrgTree
+from domain.org_tree import OrgTree
 from infra.failures import backoff_seconds
 from infra.postgres.db import connect
 from projections import alert_reads

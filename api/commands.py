@@ -13,8 +13,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
 from api.problems import ProblemError, unstorable_text
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
-from domain.messages import DomainError, field_errors
+from domain.kernel import Actor, Conflict, DomainError, Invalid, NotAllowed, NotFound, field_errors
 from handlers.bootstrap import CommandHandlers
 from infra.postgres.event_store import AppendResult, ConcurrencyConflict
 

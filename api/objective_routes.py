@@ -67,11 +67,10 @@ async def _portfolio(
     fields: dict[str, Any],
     key: str | None,
 ) -> dict[str, Any]:
-    result, decision = await run_command(
+    result, hints = await run_command(
         request, client, command_type, fields, key, handlers_of(request).objectives.handle
     )
-    hints = [h.model_dump() for h in decision.hints] if decision else []
-    return {**appended(result), "hints": hints}
+    return {**appended(result), "hints": [h.model_dump() for h in hints]}
 
 
 @router.post("/objectives", status_code=201)

@@ -14,7 +14,7 @@ from api.scope import ReadScope, readable_kr
 from api.views import record_view
 from audit.history import change_document
 from domain.event_chain import RecordedEvent
-from domain.key_result_stream import (
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
@@ -23,9 +23,9 @@ from domain.key_result_stream import (
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
-    kr_stream,
-    target_changes,
 )
+from domain.key_result.events import kr_stream
+from domain.key_result.state import target_changes
 from domain.quality_hints import key_result_hints
 from infra.postgres.accounts import Client
 from projections import okr_reads

@@ -11,7 +11,7 @@ import asyncpg
 
 from domain.as_of import Document, diff, kr_snapshot, objective_snapshots
 from domain.event_chain import RecordedEvent
-from domain.key_result_stream import kr_of_stream, kr_stream
+from domain.key_result.events import kr_of_stream, kr_stream
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
 _EVENTS_UP_TO = f"""

@@ -12,7 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.key_result_stream import TargetChange, kr_of_stream, kr_stream, target_changes
+from domain.key_result.events import kr_of_stream, kr_stream
+from domain.key_result.state import TargetChange, target_changes
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 
 _ADJUSTMENT_EVENTS = [

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from domain.key_result_stream import TargetChange
+from domain.key_result.state import TargetChange
 from domain.response_times import Summary, change_ratio, summarize
 
 Grouping = Literal["all", "region", "cycle", "month"]

@@ -19,7 +19,7 @@ import orjson
 
 from bench.slice import TODAY, Records, Stack, raw_ceiling, steady_send, write_results
 from domain.catalog import CompanyCatalog
-from domain.key_results import MetricKeyResult
+from domain.key_result.metrics import MetricKeyResult
 from infra.settings import Settings
 from projections.catalog import load_catalog
 from simulator.company import PREMIUM_SKUS, company_catalog, quarter_of

@@ -3,7 +3,7 @@ to people (writes are ruled by the stream deciders)."""
 
 from __future__ import annotations
 
-from domain.org import OrgTree
+from domain.org_tree import OrgTree
 
 SEES_EVERYTHING = ("hq_admin", "auditor")
 

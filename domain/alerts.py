@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from domain.health import Health
-from domain.messages import Message
+from domain.kernel import Message
 
 _ALERT_NAMESPACE = uuid.UUID("3d0f6a2e-7c1b-4f61-9a8e-5b2c4d6e8f10")
 

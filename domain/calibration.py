@@ -4,21 +4,20 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
+from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
-from domain.event_chain import RecordedEvent
+from domain.event_chain import EventTypes, Stamped
 from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
-from domain.key_result_stream import Actor, Conflict, NotAllowed, NotFound
-from domain.key_results import KrKind, progress_percent
-from domain.messages import AwareDatetime, Message
-from domain.org import OrgTree
-from domain.sales import Identifier
+from domain.kernel import Actor, AwareDatetime, Conflict, Identifier, Message, NotAllowed, NotFound
+from domain.key_result.metrics import KrKind, progress_percent
+from domain.org_tree import OrgTree
 
 
 @dataclass(frozen=True)
@@ -189,20 +188,32 @@ class CalibrationOutcomesRecorded(CalibrationEvent):
     decisions: tuple[str, ...]
 
 
+CALIBRATION_EVENTS: EventTypes[CalibrationEvent] = EventTypes(
+    CalibrationScheduled, CalibrationOutcomesRecorded
+)
+
+
 @dataclass(frozen=True)
 class MeetingState:
     unit_id: str | None = None
     concluded: bool = False
 
 
-def meeting_state(events: list[RecordedEvent]) -> MeetingState:
-    state = MeetingState()
-    for event in events:
-        if event.type == "okr.calibration.scheduled":
-            state = MeetingState(unit_id=str(event.payload["unit_id"]))
-        elif event.type == "okr.calibration.outcomes_recorded":
-            state = MeetingState(unit_id=state.unit_id, concluded=True)
+def evolve(state: MeetingState, stamped: Stamped[CalibrationEvent]) -> MeetingState:
+    match stamped.event:
+        case CalibrationScheduled() as e:
+            return MeetingState(unit_id=e.unit_id)
+        case CalibrationOutcomesRecorded():
+            return replace(state, concluded=True)
     return state
+
+
+@dataclass(frozen=True)
+class CalibrationContext:
+    """What a calibration decision needs beyond the stream: the org tree, the defined cycles."""
+
+    org: OrgTree
+    cycles: frozenset[str]
 
 
 def _chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
@@ -211,45 +222,59 @@ def _chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
     return actor.role == "manager" and actor.unit_id in org.ancestors_and_self(unit_id)
 
 
-def decide_calibration(
-    state: MeetingState, command: CalibrationCommand, org: OrgTree, cycles: frozenset[str]
+def decide(
+    state: MeetingState, command: CalibrationCommand, context: CalibrationContext
 ) -> tuple[CalibrationEvent, ...]:
-    """Events for a calibration command; `cycles` are the defined cycle ids."""
-    if isinstance(command, ScheduleCalibration):
-        if state.unit_id is not None:
-            raise Conflict(f"meeting {command.meeting_id!r} is already scheduled")
-        require_defined_cycle(command.cycle_id, cycles)
-        if command.unit_id not in org.units:
-            raise NotFound(f"unknown org unit {command.unit_id!r}")
-        if not _chairs(command.actor, command.unit_id, org):
-            raise NotAllowed("a calibration is scheduled by a manager of the unit or by HQ")
-        return (
-            CalibrationScheduled(
-                unit_id=command.unit_id,
-                cycle_id=command.cycle_id,
-                starts_at=command.starts_at,
-                duration_minutes=command.duration_minutes,
-            ),
-        )
-    if isinstance(command, RecordCalibrationOutcomes):
-        if state.unit_id is None:
-            raise NotFound(f"no calibration meeting {command.meeting_id!r}")
-        if not _chairs(command.actor, state.unit_id, org):
-            raise NotAllowed("outcomes are recorded by a manager of the unit or by HQ")
-        if state.concluded:
-            raise Conflict(f"outcomes of meeting {command.meeting_id!r} are already recorded")
-        for change in command.weight_changes:
-            total = sum(change.weights.values(), Decimal(0))
-            if total != 100:
-                raise Conflict(
-                    f"weight change for {change.objective_id}: weights add up to {total}, not 100"
-                )
-        return (
-            CalibrationOutcomesRecorded(
-                verdicts=command.verdicts,
-                weight_changes=command.weight_changes,
-                escalations=command.escalations,
-                decisions=command.decisions,
-            ),
-        )
+    """Events for a calibration command, or a DomainError."""
+    org = context.org
+    match command:
+        case ScheduleCalibration():
+            if state.unit_id is not None:
+                raise Conflict(f"meeting {command.meeting_id!r} is already scheduled")
+            require_defined_cycle(command.cycle_id, context.cycles)
+            if command.unit_id not in org.units:
+                raise NotFound(f"unknown org unit {command.unit_id!r}")
+            if not _chairs(command.actor, command.unit_id, org):
+                raise NotAllowed("a calibration is scheduled by a manager of the unit or by HQ")
+            return (
+                CalibrationScheduled(
+                    unit_id=command.unit_id,
+                    cycle_id=command.cycle_id,
+                    starts_at=command.starts_at,
+                    duration_minutes=command.duration_minutes,
+                ),
+            )
+        case RecordCalibrationOutcomes():
+            if state.unit_id is None:
+                raise NotFound(f"no calibration meeting {command.meeting_id!r}")
+            if not _chairs(command.actor, state.unit_id, org):
+                raise NotAllowed("outcomes are recorded by a manager of the unit or by HQ")
+            if state.concluded:
+                raise Conflict(f"outcomes of meeting {command.meeting_id!r} are already recorded")
+            for change in command.weight_changes:
+                total = sum(change.weights.values(), Decimal(0))
+                if total != 100:
+                    raise Conflict(
+                        f"weight change for {change.objective_id}: weights add up to {total},"
+                        " not 100"
+                    )
+            return (
+                CalibrationOutcomesRecorded(
+                    verdicts=command.verdicts,
+                    weight_changes=command.weight_changes,
+                    escalations=command.escalations,
+                    decisions=command.decisions,
+                ),
+            )
     raise NotFound(f"unknown command {type(command).__name__}")
+
+
+CALIBRATION: Aggregate[MeetingState, CalibrationCommand, CalibrationEvent, CalibrationContext] = (
+    Aggregate(
+        events=CALIBRATION_EVENTS,
+        initial=MeetingState,
+        evolve=evolve,
+        decide=decide,
+        stream_of=lambda command: meeting_stream(command.meeting_id),
+    )
+)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from domain.key_results import MetricKeyResult
-from domain.messages import Message
-from domain.org import OrgTree, OrgUnit
+from domain.kernel import Message
+from domain.key_result.metrics import MetricKeyResult
+from domain.org_tree import OrgTree, OrgUnit
 
 
 class CompanyCatalog(Message):

@@ -9,11 +9,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.event_chain import RecordedEvent
+from domain.aggregate import Aggregate
+from domain.event_chain import EventTypes, RecordedEvent, Stamped
 from domain.health import DEFAULT_THRESHOLDS
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed
-from domain.messages import AwareDatetime, Message
-from domain.sales import Identifier
+from domain.kernel import Actor, AwareDatetime, Conflict, Identifier, Invalid, Message, NotAllowed
 
 CYCLES_STREAM = "cycles"
 NORTH_STAR_STREAM = "north-star"
@@ -77,9 +76,6 @@ class CycleDefined(Message):
     hysteresis_points: Decimal = DEFAULT_THRESHOLDS.hysteresis
 
 
-_CYCLE_DEFINED = CycleDefined.model_fields["type"].default
-
-
 class NorthStarSet(Message):
     """The north star is now this metric and target (earlier values stay in the history)."""
 
@@ -96,10 +92,12 @@ def _month_end(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[CycleDefined]:
+def decide_cycle(
+    cycles: tuple[CycleDefined, ...], command: DefineCycle, context: None
+) -> tuple[CycleDefined]:
     if command.actor.role != "hq_admin":
         raise NotAllowed("only HQ defines planning cycles")
-    if any(e.payload.get("cycle_id") == command.cycle_id for e in history):
+    if any(cycle.cycle_id == command.cycle_id for cycle in cycles):
         raise Conflict(f"cycle {command.cycle_id!r} already exists")
     if command.amber_max_gap < command.green_max_gap:
         raise Invalid("amber_max_gap: must be at least green_max_gap")
@@ -116,13 +114,13 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
             f"ends_on: a {command.kind} starting {command.starts_on} ends on "
             f"{end - timedelta(days=1)}"
         )
-    for event in history:
+    for cycle in cycles:
         if (
-            date.fromisoformat(event.payload["starts_on"]) <= command.ends_on
-            and date.fromisoformat(event.payload["ends_on"]) >= command.starts_on
-            and event.payload["kind"] == command.kind
+            cycle.starts_on <= command.ends_on
+            and cycle.ends_on >= command.starts_on
+            and cycle.kind == command.kind
         ):
-            raise Conflict(f"overlaps {command.kind} {event.payload['cycle_id']}")
+            raise Conflict(f"overlaps {command.kind} {cycle.cycle_id}")
     return (
         CycleDefined(
             cycle_id=command.cycle_id,
@@ -136,9 +134,24 @@ def decide_cycle(history: list[RecordedEvent], command: DefineCycle) -> tuple[Cy
     )
 
 
+def _add_cycle(
+    cycles: tuple[CycleDefined, ...], stamped: Stamped[CycleDefined]
+) -> tuple[CycleDefined, ...]:
+    return (*cycles, stamped.event)
+
+
+CYCLES: Aggregate[tuple[CycleDefined, ...], DefineCycle, CycleDefined, None] = Aggregate(
+    events=EventTypes(CycleDefined),
+    initial=tuple,
+    evolve=_add_cycle,
+    decide=decide_cycle,
+    stream_of=lambda _command: CYCLES_STREAM,
+)
+
+
 def defined_cycle_ids(history: list[RecordedEvent]) -> frozenset[str]:
     """The ids of the cycles HQ has defined, from the cycles stream."""
-    return frozenset(str(e.payload["cycle_id"]) for e in history if e.type == _CYCLE_DEFINED)
+    return frozenset(cycle.cycle_id for cycle in CYCLES.fold(history))
 
 
 def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:
@@ -151,7 +164,9 @@ def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:
         )
 
 
-def decide_north_star(command: SetNorthStar) -> tuple[NorthStarSet]:
+def decide_north_star(
+    current: NorthStarSet | None, command: SetNorthStar, context: None
+) -> tuple[NorthStarSet]:
     if command.actor.role != "hq_admin":
         raise NotAllowed("the north star is set by HQ")
     return (
@@ -163,3 +178,18 @@ def decide_north_star(command: SetNorthStar) -> tuple[NorthStarSet]:
             owner_person_id=command.owner_person_id,
         ),
     )
+
+
+def _north_star_evolve(
+    _current: NorthStarSet | None, stamped: Stamped[NorthStarSet]
+) -> NorthStarSet | None:
+    return stamped.event
+
+
+NORTH_STAR: Aggregate[NorthStarSet | None, SetNorthStar, NorthStarSet, None] = Aggregate(
+    events=EventTypes(NorthStarSet),
+    initial=lambda: None,
+    evolve=_north_star_evolve,
+    decide=decide_north_star,
+    stream_of=lambda _command: NORTH_STAR_STREAM,
+)

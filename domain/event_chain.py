@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from domain.messages import AwareDatetime, Message
+from domain.kernel import AwareDatetime, Message
 
 GENESIS_HASH = b"\x00" * 32
 _EVENT_NAMESPACE = uuid.UUID("6f1c1c53-4a5e-4d0a-9a4e-2d5f0b3b7e11")
@@ -68,3 +70,19 @@ class EventTypes(Generic[E]):
         return event_class.model_validate(
             {**recorded.payload, "type": recorded.type, "schema_version": recorded.schema_version}
         )
+
+    def stamped(self, history: Iterable[RecordedEvent]) -> Iterator[Stamped[E]]:
+        """The family's events of a stream, in order, each with who recorded it and when."""
+        for recorded in history:
+            event = self.decode(recorded)
+            if event is not None:
+                yield Stamped(event, recorded.actor, recorded.occurred_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped(Generic[E]):
+    """A domain event with the envelope facts a fold may need: who recorded it, and when."""
+
+    event: E
+    actor: str
+    occurred_at: datetime

@@ -6,18 +6,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import reduce
 from typing import Literal
 
 from pydantic import Field
 
+from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
-from domain.event_chain import EventTypes, RecordedEvent
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
-from domain.messages import AwareDatetime, Message
-from domain.org import OrgTree
+from domain.event_chain import EventTypes, Stamped
+from domain.kernel import (
+    Actor,
+    AwareDatetime,
+    Conflict,
+    Identifier,
+    Invalid,
+    Message,
+    NotAllowed,
+    NotFound,
+)
+from domain.org_tree import OrgTree
 from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
-from domain.sales import Identifier
 
 FocusMode = Literal["block", "warn"]
 
@@ -144,7 +151,12 @@ portfolio_event_of = PORTFOLIO_EVENTS.decode
 class ObjectiveState:
     objective_id: str
     owner_unit_id: str
+    title: str = ""
+    owner_person_id: str = ""
+    cycle_id: str = ""
+    contributes_to: tuple[Contribution, ...] = ()
     active: bool = True
+    outcome: str | None = None
     weights: tuple[tuple[str, Decimal], ...] = ()
 
 
@@ -170,27 +182,39 @@ def _with(state: PortfolioState, objective_id: str, **changes: object) -> Portfo
     )
 
 
-def evolve(state: PortfolioState, event: PortfolioEvent) -> PortfolioState:
-    if isinstance(event, ObjectiveDefined):
-        added = ObjectiveState(event.objective_id, event.owner_unit_id)
-        return replace(state, objectives=(*state.objectives, added))
-    if isinstance(event, KeyResultWeightsSet):
-        return _with(state, event.objective_id, weights=tuple(sorted(event.weights.items())))
-    if isinstance(event, ObjectiveClosed):
-        return _with(state, event.objective_id, active=False)
+def evolve(state: PortfolioState, stamped: Stamped[PortfolioEvent]) -> PortfolioState:
+    """The one place a portfolio event's meaning is coded (decider and audit snapshot)."""
+    match stamped.event:
+        case ObjectiveDefined() as e:
+            added = ObjectiveState(
+                e.objective_id,
+                e.owner_unit_id,
+                e.title,
+                e.owner_person_id,
+                e.cycle_id,
+                e.contributes_to,
+            )
+            return replace(state, objectives=(*state.objectives, added))
+        case ObjectiveAligned() as e:
+            return _with(state, e.objective_id, contributes_to=e.contributes_to)
+        case KeyResultWeightsSet() as e:
+            return _with(state, e.objective_id, weights=tuple(sorted(e.weights.items())))
+        case ObjectiveClosed() as e:
+            return _with(state, e.objective_id, active=False, outcome=e.outcome)
     return state
 
 
-def fold(events: list[PortfolioEvent]) -> PortfolioState:
-    return reduce(evolve, events, PortfolioState())
+# ---- decide ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Decision:
-    """The events to record, and hints to show with them."""
+class PortfolioContext:
+    """What a portfolio decision needs beyond the stream: the org tree, the cycles HQ defined
+    and HQ's focus policy."""
 
-    events: tuple[PortfolioEvent, ...]
-    hints: tuple[Hint, ...] = ()
+    org: OrgTree
+    cycles: frozenset[str]
+    focus: FocusMode = "block"
 
 
 def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
@@ -200,39 +224,12 @@ def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id:
 
 
 def decide(
-    state: PortfolioState,
-    command: PortfolioCommand,
-    org: OrgTree,
-    cycles: frozenset[str],
-    focus: FocusMode = "block",
-) -> Decision:
-    """Events for a portfolio command, or a DomainError; `cycles` are the defined cycle ids,
-    `focus` is HQ's current policy."""
+    state: PortfolioState, command: PortfolioCommand, context: PortfolioContext
+) -> tuple[PortfolioEvent, ...]:
+    """Events for a portfolio command, or a DomainError."""
+    org = context.org
     if isinstance(command, DefineObjective):
-        require_defined_cycle(command.cycle_id, cycles)
-        if command.owner_unit_id not in org.units:
-            raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
-        if not _may_manage(command.actor, command.owner_unit_id, org, command.owner_person_id):
-            raise NotAllowed("objectives are set by their owner, a manager above them, or HQ")
-        if state.find(command.objective_id):
-            raise Conflict(f"objective {command.objective_id!r} already exists")
-        hint = focus_hint(state.active_count + 1)
-        if hint and focus == "block":
-            raise Conflict(
-                f"{command.owner_person_id} already has {state.active_count} active "
-                f"objectives in {command.cycle_id}; at most {MAX_ACTIVE_OBJECTIVES} "
-                "(HQ can switch this policy to 'warn')"
-            )
-        _check_parents(command.contributes_to, command.objective_id)
-        event = ObjectiveDefined(
-            objective_id=command.objective_id,
-            title=command.title,
-            owner_person_id=command.owner_person_id,
-            owner_unit_id=command.owner_unit_id,
-            cycle_id=command.cycle_id,
-            contributes_to=command.contributes_to,
-        )
-        return Decision((event,), (hint,) if hint else ())
+        return _define(state, command, context)
     objective = state.find(command.objective_id)  # type: ignore[attr-defined]
     if objective is None:
         raise NotFound(f"objective {command.objective_id!r} does not exist")  # type: ignore[attr-defined]
@@ -240,36 +237,69 @@ def decide(
         raise NotAllowed("objectives are changed by their owner, a manager above them, or HQ")
     if not objective.active:
         raise Conflict(f"objective {objective.objective_id!r} is closed")
-    if isinstance(command, AlignObjective):
-        _check_parents(command.contributes_to, objective.objective_id)
-        return Decision(
-            (
+    match command:
+        case AlignObjective():
+            _check_parents(command.contributes_to, objective.objective_id)
+            return (
                 ObjectiveAligned(
                     objective_id=objective.objective_id, contributes_to=command.contributes_to
                 ),
             )
-        )
-    if isinstance(command, SetKeyResultWeights):
-        total = sum(command.weights.values(), Decimal(0))
-        if total != 100:
-            raise Invalid(
-                f"weights: they add up to {total}; KR weights inside an objective "
-                "must add up to 100"
-            )
-        if any(w <= 0 for w in command.weights.values()):
-            raise Invalid("weights: every weight must be above 0")
-        return Decision(
-            (
+        case SetKeyResultWeights():
+            total = sum(command.weights.values(), Decimal(0))
+            if total != 100:
+                raise Invalid(
+                    f"weights: they add up to {total}; KR weights inside an objective "
+                    "must add up to 100"
+                )
+            if any(w <= 0 for w in command.weights.values()):
+                raise Invalid("weights: every weight must be above 0")
+            return (
                 KeyResultWeightsSet(
                     objective_id=objective.objective_id, weights=dict(command.weights)
                 ),
             )
-        )
-    if isinstance(command, CloseObjective):
-        return Decision(
-            (ObjectiveClosed(objective_id=objective.objective_id, outcome=command.outcome),)
-        )
+        case CloseObjective():
+            return (ObjectiveClosed(objective_id=objective.objective_id, outcome=command.outcome),)
     raise Invalid(f"unknown command {type(command).__name__}")
+
+
+def _define(
+    state: PortfolioState, command: DefineObjective, context: PortfolioContext
+) -> tuple[PortfolioEvent, ...]:
+    require_defined_cycle(command.cycle_id, context.cycles)
+    if command.owner_unit_id not in context.org.units:
+        raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
+    if not _may_manage(command.actor, command.owner_unit_id, context.org, command.owner_person_id):
+        raise NotAllowed("objectives are set by their owner, a manager above them, or HQ")
+    if state.find(command.objective_id):
+        raise Conflict(f"objective {command.objective_id!r} already exists")
+    if focus_hint(state.active_count + 1) and context.focus == "block":
+        raise Conflict(
+            f"{command.owner_person_id} already has {state.active_count} active "
+            f"objectives in {command.cycle_id}; at most {MAX_ACTIVE_OBJECTIVES} "
+            "(HQ can switch this policy to 'warn')"
+        )
+    _check_parents(command.contributes_to, command.objective_id)
+    return (
+        ObjectiveDefined(
+            objective_id=command.objective_id,
+            title=command.title,
+            owner_person_id=command.owner_person_id,
+            owner_unit_id=command.owner_unit_id,
+            cycle_id=command.cycle_id,
+            contributes_to=command.contributes_to,
+        ),
+    )
+
+
+def hints(state: PortfolioState, command: PortfolioCommand) -> tuple[Hint, ...]:
+    """What to tell the person along with an accepted command (under the 'warn' policy, that
+    they now hold more than three active objectives)."""
+    if not isinstance(command, DefineObjective):
+        return ()
+    hint = focus_hint(state.active_count + 1)
+    return (hint,) if hint else ()
 
 
 def _check_parents(parents: tuple[Contribution, ...], objective_id: str) -> None:
@@ -278,6 +308,17 @@ def _check_parents(parents: tuple[Contribution, ...], objective_id: str) -> None
         raise Invalid("contributes_to: an objective cannot contribute to itself")
     if len(set(ids)) != len(ids):
         raise Invalid("contributes_to: each parent may appear once")
+
+
+OBJECTIVES: Aggregate[PortfolioState, PortfolioCommand, PortfolioEvent, PortfolioContext] = (
+    Aggregate(
+        events=PORTFOLIO_EVENTS,
+        initial=PortfolioState,
+        evolve=evolve,
+        decide=decide,
+        stream_of=lambda command: portfolio_stream(command.owner_person_id, command.cycle_id),
+    )
+)
 
 
 # ---- HQ's focus policy (its own small stream) -----------------------------------------------
@@ -294,13 +335,23 @@ class SetFocusPolicy(Message):
     mode: FocusMode
 
 
-def focus_mode(events: list[RecordedEvent]) -> FocusMode:
-    """The policy in force: the last one HQ set, blocking by default."""
-    modes = [e.payload["mode"] for e in events if e.type == "okr.policy.focus_set"]
-    return modes[-1] if modes else "block"
+def _focus_evolve(mode: FocusMode, stamped: Stamped[FocusPolicySet]) -> FocusMode:
+    return stamped.event.mode
 
 
-def decide_focus_policy(command: SetFocusPolicy) -> tuple[FocusPolicySet]:
+def _decide_focus(
+    mode: FocusMode, command: SetFocusPolicy, context: None
+) -> tuple[FocusPolicySet, ...]:
     if command.actor.role != "hq_admin":
         raise NotAllowed("only HQ sets the focus policy")
     return (FocusPolicySet(mode=command.mode),)
+
+
+# The policy in force is the last one HQ set, blocking by default.
+FOCUS_POLICY: Aggregate[FocusMode, SetFocusPolicy, FocusPolicySet, None] = Aggregate(
+    events=EventTypes(FocusPolicySet),
+    initial=lambda: "block",
+    evolve=_focus_evolve,
+    decide=_decide_focus,
+    stream_of=lambda _command: FOCUS_POLICY_STREAM,
+)

@@ -8,11 +8,20 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.event_chain import EventTypes, RecordedEvent
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound, Role
-from domain.messages import AwareDatetime, Message
-from domain.org import LEVEL_ORDER, Level
-from domain.sales import Identifier
+from domain.aggregate import Aggregate
+from domain.event_chain import EventTypes, Stamped
+from domain.kernel import (
+    Actor,
+    AwareDatetime,
+    Conflict,
+    Identifier,
+    Invalid,
+    Message,
+    NotAllowed,
+    NotFound,
+    Role,
+)
+from domain.org_tree import LEVEL_ORDER, Level
 
 ORG_STREAM = "org"
 
@@ -99,14 +108,14 @@ class OrgState:
     people: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> role, unit
 
 
-def org_state(history: list[RecordedEvent]) -> OrgState:
-    state = OrgState()
-    for recorded in history:
-        event = org_event_of(recorded)
-        if isinstance(event, OrgUnitCreated):
-            state.units[event.unit_id] = (event.level, event.parent_id)
-        elif isinstance(event, PersonRegistered | PersonRoleChanged):
-            state.people[event.person_id] = (event.role, event.unit_id)
+def evolve(state: OrgState, stamped: Stamped[OrgEvent]) -> OrgState:
+    """Adds to the state it is given: every fold starts from a fresh OrgState, and copying
+    two growing maps per event would make loading the org stream quadratic."""
+    match stamped.event:
+        case OrgUnitCreated() as e:
+            state.units[e.unit_id] = (e.level, e.parent_id)
+        case PersonRegistered() | PersonRoleChanged() as e:
+            state.people[e.person_id] = (e.role, e.unit_id)
     return state
 
 
@@ -126,54 +135,64 @@ def _check_placement(state: OrgState, role: str, unit_id: str) -> None:
         raise Invalid(f"role: a {role} cannot sit in a {level} unit ({unit_id})")
 
 
-def decide_org(state: OrgState, command: OrgCommand) -> tuple[OrgEvent, ...]:
+def decide(state: OrgState, command: OrgCommand, context: None) -> tuple[OrgEvent, ...]:
     """Org changes are HQ's; every unit and person keeps a valid place in the tree."""
     if command.actor.role != "hq_admin":
         raise NotAllowed("only HQ changes the organisation")
-    if isinstance(command, CreateOrgUnit):
-        if command.unit_id in state.units:
-            raise Conflict(f"org unit {command.unit_id!r} already exists")
-        if command.level == "hq":
-            if command.parent_id is not None:
-                raise Invalid("parent_id: HQ has no parent")
-            if any(level == "hq" for level, _ in state.units.values()):
-                raise Conflict("there is already an HQ")
-        else:
-            parent = state.units.get(command.parent_id or "")
-            if parent is None:
-                raise NotFound(f"unknown parent unit {command.parent_id!r}")
-            if LEVEL_ORDER[parent[0]] != LEVEL_ORDER[command.level] - 1:
-                raise Invalid(f"parent_id: a {command.level} cannot sit under a {parent[0]}")
-        return (
-            OrgUnitCreated(
-                unit_id=command.unit_id,
-                name=command.name,
-                level=command.level,
-                parent_id=command.parent_id,
-            ),
-        )
-    if isinstance(command, RegisterPerson):
-        if command.person_id in state.people:
-            raise Conflict(f"person {command.person_id!r} is already registered")
-        _check_placement(state, command.role, command.unit_id)
-        return (
-            PersonRegistered(
-                person_id=command.person_id,
-                name=command.name,
-                role=command.role,
-                unit_id=command.unit_id,
-            ),
-        )
-    if isinstance(command, ChangePersonRole):
-        current = state.people.get(command.person_id)
-        if current is None:
-            raise NotFound(f"unknown person {command.person_id!r}")
-        if current == (command.role, command.unit_id):
-            raise Conflict(f"{command.person_id} already has that role in that unit")
-        _check_placement(state, command.role, command.unit_id)
-        return (
-            PersonRoleChanged(
-                person_id=command.person_id, role=command.role, unit_id=command.unit_id
-            ),
-        )
+    match command:
+        case CreateOrgUnit():
+            if command.unit_id in state.units:
+                raise Conflict(f"org unit {command.unit_id!r} already exists")
+            if command.level == "hq":
+                if command.parent_id is not None:
+                    raise Invalid("parent_id: HQ has no parent")
+                if any(level == "hq" for level, _ in state.units.values()):
+                    raise Conflict("there is already an HQ")
+            else:
+                parent = state.units.get(command.parent_id or "")
+                if parent is None:
+                    raise NotFound(f"unknown parent unit {command.parent_id!r}")
+                if LEVEL_ORDER[parent[0]] != LEVEL_ORDER[command.level] - 1:
+                    raise Invalid(f"parent_id: a {command.level} cannot sit under a {parent[0]}")
+            return (
+                OrgUnitCreated(
+                    unit_id=command.unit_id,
+                    name=command.name,
+                    level=command.level,
+                    parent_id=command.parent_id,
+                ),
+            )
+        case RegisterPerson():
+            if command.person_id in state.people:
+                raise Conflict(f"person {command.person_id!r} is already registered")
+            _check_placement(state, command.role, command.unit_id)
+            return (
+                PersonRegistered(
+                    person_id=command.person_id,
+                    name=command.name,
+                    role=command.role,
+                    unit_id=command.unit_id,
+                ),
+            )
+        case ChangePersonRole():
+            current = state.people.get(command.person_id)
+            if current is None:
+                raise NotFound(f"unknown person {command.person_id!r}")
+            if current == (command.role, command.unit_id):
+                raise Conflict(f"{command.person_id} already has that role in that unit")
+            _check_placement(state, command.role, command.unit_id)
+            return (
+                PersonRoleChanged(
+                    person_id=command.person_id, role=command.role, unit_id=command.unit_id
+                ),
+            )
     raise Invalid(f"unknown command {type(command).__name__}")
+
+
+ORGANISATION: Aggregate[OrgState, OrgCommand, OrgEvent, None] = Aggregate(
+    events=ORG_EVENTS,
+    initial=OrgState,
+    evolve=evolve,
+    decide=decide,
+    stream_of=lambda _command: ORG_STREAM,
+)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field
 
-from domain.event_chain import RecordedEvent
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
-from domain.messages import AwareDatetime, Message
-from domain.org import OrgTree
-from domain.sales import Identifier
+from domain.aggregate import Aggregate
+from domain.event_chain import EventTypes, Stamped
+from domain.kernel import (
+    Actor,
+    AwareDatetime,
+    Conflict,
+    Identifier,
+    Invalid,
+    Message,
+    NotAllowed,
+    NotFound,
+)
+from domain.org_tree import OrgTree
 
 
 def practice_stream(practice_id: str) -> str:
@@ -65,11 +74,27 @@ class PracticeAdopted(PracticeEvent):
     note: str
 
 
-def decide_practice(
-    history: list[RecordedEvent], command: PracticeCommand, org: OrgTree
+PRACTICE_EVENTS: EventTypes[PracticeEvent] = EventTypes(PracticePublished, PracticeAdopted)
+
+
+@dataclass(frozen=True)
+class PracticeState:
+    published_by: str | None = None  # the publishing unit
+    adopters: frozenset[str] = frozenset()
+
+
+def evolve(state: PracticeState, stamped: Stamped[PracticeEvent]) -> PracticeState:
+    match stamped.event:
+        case PracticePublished() as e:
+            return replace(state, published_by=e.unit_id)
+        case PracticeAdopted() as e:
+            return replace(state, adopters=state.adopters | {e.unit_id})
+    return state
+
+
+def decide(
+    state: PracticeState, command: PracticeCommand, org: OrgTree
 ) -> tuple[PracticeEvent, ...]:
-    published = next((e for e in history if e.type == "okr.practice.published"), None)
-    adopters = {e.payload["unit_id"] for e in history if e.type == "okr.practice.adopted"}
     if command.unit_id not in org.units:
         raise Invalid(f"unit_id: unknown org unit {command.unit_id!r}")
     if command.actor.role == "auditor":
@@ -78,24 +103,34 @@ def decide_practice(
         command.unit_id
     ):
         raise NotAllowed("people act for their own unit (or one below it)")
-    if isinstance(command, PublishPractice):
-        if published is not None:
-            raise Conflict(f"practice {command.practice_id!r} is already published")
-        return (
-            PracticePublished(
-                kr_id=command.kr_id,
-                unit_id=command.unit_id,
-                title=command.title,
-                description=command.description,
-                evidence=command.evidence,
-            ),
-        )
-    if isinstance(command, AdoptPractice):
-        if published is None:
-            raise NotFound(f"no practice {command.practice_id!r}")
-        if command.unit_id == published.payload["unit_id"]:
-            raise Conflict("a unit does not adopt its own practice")
-        if command.unit_id in adopters:
-            raise Conflict(f"{command.unit_id} already adopted this practice")
-        return (PracticeAdopted(unit_id=command.unit_id, note=command.note),)
+    match command:
+        case PublishPractice():
+            if state.published_by is not None:
+                raise Conflict(f"practice {command.practice_id!r} is already published")
+            return (
+                PracticePublished(
+                    kr_id=command.kr_id,
+                    unit_id=command.unit_id,
+                    title=command.title,
+                    description=command.description,
+                    evidence=command.evidence,
+                ),
+            )
+        case AdoptPractice():
+            if state.published_by is None:
+                raise NotFound(f"no practice {command.practice_id!r}")
+            if command.unit_id == state.published_by:
+                raise Conflict("a unit does not adopt its own practice")
+            if command.unit_id in state.adopters:
+                raise Conflict(f"{command.unit_id} already adopted this practice")
+            return (PracticeAdopted(unit_id=command.unit_id, note=command.note),)
     raise Invalid(f"unknown command {type(command).__name__}")
+
+
+PRACTICE: Aggregate[PracticeState, PracticeCommand, PracticeEvent, OrgTree] = Aggregate(
+    events=PRACTICE_EVENTS,
+    initial=PracticeState,
+    evolve=evolve,
+    decide=decide,
+    stream_of=lambda command: practice_stream(command.practice_id),
+)

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.messages import AwareDatetime, Message
+from domain.kernel import AwareDatetime, Message
 
 PROJECTION_SKIPS_STREAM = "projection-skips"
 

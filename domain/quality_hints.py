@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from domain.messages import Message
+from domain.kernel import Message
 
 ACTIVITY_VERBS_ZH = ("完成", "发布", "举办", "拜访", "开展", "组织", "提交", "上线")
 ACTIVITY_VERBS_EN = ("complete", "publish", "launch", "hold", "visit", "attend", "submit")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from domain.key_results import MetricTotals
+from domain.key_result.metrics import MetricTotals
 from domain.sales import SaleFact
 
 SALE, REFUND = "sales.sale_recorded", "sales.sale_refunded"  # compared by wire name

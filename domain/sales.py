@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from domain.messages import AwareDatetime, Message
+from domain.kernel import AwareDatetime, Identifier, Message
 
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 MinorUnits = Annotated[int, Field(ge=0, le=10**15, description="money in minor units (fen)")]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
 

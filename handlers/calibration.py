@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.calibration import (
-    CalibrationCommand,
-    decide_calibration,
-    meeting_state,
-    meeting_stream,
-)
+from domain.calibration import CALIBRATION, CalibrationCommand, CalibrationContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -24,12 +19,8 @@ class CalibrationCommandHandler(StreamCommands):
         cycles = await self.defined_cycles(conn)
         return await self.run(
             conn,
-            stream_id=meeting_stream(command.meeting_id),
-            command_id=command.command_id,
-            actor_id=command.actor.person_id,
-            occurred_at=command.at,
-            idempotency_key=idempotency_key,
-            decide=lambda history, org: decide_calibration(
-                meeting_state(history), command, org, cycles
-            ),
+            CALIBRATION,
+            command,
+            lambda org: CalibrationContext(org, cycles),
+            idempotency_key,
         )

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.event_chain import RecordedEvent
 from domain.objectives import (
+    FOCUS_POLICY,
     FOCUS_POLICY_STREAM,
-    Decision,
+    OBJECTIVES,
     PortfolioCommand,
-    PortfolioEvent,
+    PortfolioContext,
     SetFocusPolicy,
-    decide,
-    decide_focus_policy,
-    focus_mode,
-    fold,
-    portfolio_event_of,
-    portfolio_stream,
+    hints,
 )
-from domain.org import OrgTree
+from domain.quality_hints import Hint
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -29,27 +24,19 @@ class ObjectiveCommandHandler(StreamCommands):
         conn: asyncpg.Connection,
         command: PortfolioCommand,
         idempotency_key: str | None = None,
-    ) -> tuple[AppendResult, Decision | None]:
-        """The append's result and the decision (None when a retry was answered)."""
-        policy = focus_mode(await self.store.load(conn, FOCUS_POLICY_STREAM))
+    ) -> tuple[AppendResult, tuple[Hint, ...]]:
+        """The append's result and the hints to show with it (none when a retry was
+        answered)."""
+        focus = FOCUS_POLICY.fold(await self.store.load(conn, FOCUS_POLICY_STREAM))
         cycles = await self.defined_cycles(conn)
-        decisions: list[Decision] = []
-
-        def decide_now(history: list[RecordedEvent], org: OrgTree) -> tuple[PortfolioEvent, ...]:
-            state = fold([e for r in history if (e := portfolio_event_of(r)) is not None])
-            decisions.append(decide(state, command, org, cycles, policy))
-            return decisions[0].events
-
-        result = await self.run(
+        result, state = await self.decided(
             conn,
-            stream_id=portfolio_stream(command.owner_person_id, command.cycle_id),
-            command_id=command.command_id,
-            actor_id=command.actor.person_id,
-            occurred_at=command.at,
-            idempotency_key=idempotency_key,
-            decide=decide_now,
+            OBJECTIVES,
+            command,
+            lambda org: PortfolioContext(org, cycles, focus),
+            idempotency_key,
         )
-        return result, (decisions[0] if decisions else None)
+        return result, (() if state is None else hints(state, command))
 
     async def set_focus_policy(
         self,
@@ -57,12 +44,4 @@ class ObjectiveCommandHandler(StreamCommands):
         command: SetFocusPolicy,
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        return await self.run(
-            conn,
-            stream_id=FOCUS_POLICY_STREAM,
-            command_id=command.command_id,
-            actor_id=command.actor.person_id,
-            occurred_at=command.at,
-            idempotency_key=idempotency_key,
-            decide=lambda history, org: decide_focus_policy(command),
-        )
+        return await self.run(conn, FOCUS_POLICY, command, lambda _org: None, idempotency_key)

@@ -1,10 +1,10 @@
-"""Command handling for the org stream, and the CSV import that drives it."""
+"""Command handling for the org stream."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from domain.organisation import ORG_STREAM, OrgCommand, decide_org, org_state
+from domain.organisation import ORGANISATION, OrgCommand
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -13,12 +13,4 @@ class OrgCommandHandler(StreamCommands):
     async def handle(
         self, conn: asyncpg.Connection, command: OrgCommand, idempotency_key: str | None = None
     ) -> AppendResult:
-        return await self.run(
-            conn,
-            stream_id=ORG_STREAM,
-            command_id=command.command_id,
-            actor_id=command.actor.person_id,
-            occurred_at=command.at,
-            idempotency_key=idempotency_key,
-            decide=lambda history, _org: decide_org(org_state(history), command),
-        )
+        return await self.run(conn, ORGANISATION, command, lambda _org: None, idempotency_key)

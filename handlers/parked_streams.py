@@ -10,7 +10,7 @@ from datetime import UTC, datetime, tzinfo
 import asyncpg
 
 from domain.event_chain import RecordedEvent
-from domain.messages import DomainError
+from domain.kernel import DomainError
 from domain.projection_skips import PROJECTION_SKIPS_STREAM, SkipParkedEvent, decide_skip
 from handlers.recording import StreamCommands
 from infra.failures import is_transient

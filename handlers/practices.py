@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.practices import PracticeCommand, decide_practice, practice_stream
+from domain.practices import PRACTICE, PracticeCommand
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -16,12 +16,4 @@ class PracticeCommandHandler(StreamCommands):
         command: PracticeCommand,
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        return await self.run(
-            conn,
-            stream_id=practice_stream(command.practice_id),
-            command_id=command.command_id,
-            actor_id=command.actor.person_id,
-            occurred_at=command.at,
-            idempotency_key=idempotency_key,
-            decide=lambda history, org: decide_practice(history, command, org),
-        )
+        return await self.run(conn, PRACTICE, command, lambda org: org, idempotency_key)

@@ -4,18 +4,33 @@ the decided events (recorded, hash-chained, outboxed) at the version that was re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 import asyncpg
 from pydantic import BaseModel
 
+from domain.aggregate import Aggregate
 from domain.cycles import CYCLES_STREAM, defined_cycle_ids
 from domain.event_chain import RecordedEvent, derive_event_id
-from domain.org import OrgTree
+from domain.kernel import Actor
+from domain.org_tree import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
 
 OrgSource = Callable[[asyncpg.Connection], Awaitable[OrgTree]]
+S = TypeVar("S")
+C = TypeVar("C")
+E = TypeVar("E", bound=BaseModel)
+X = TypeVar("X")
+
+
+class Addressed(Protocol):
+    """What every command carries: its id, who issues it, and when."""
+
+    command_id: uuid.UUID
+    actor: Actor
+    at: datetime
 
 
 class StreamCommands:
@@ -33,37 +48,49 @@ class StreamCommands:
     async def run(
         self,
         conn: asyncpg.Connection,
-        *,
-        stream_id: str,
-        command_id: uuid.UUID,
-        actor_id: str,
-        occurred_at: datetime,
+        aggregate: Aggregate[S, C, E, X],
+        command: C,
+        context: Callable[[OrgTree], X],
         idempotency_key: str | None,
-        decide: Callable[[list[RecordedEvent], OrgTree], Sequence[BaseModel]],
     ) -> AppendResult:
         """The append's result (`replayed` when this command, known by its key or its derived
         event ids, was recorded before: then nothing is decided again); raises the decider's
         DomainError, or ConcurrencyConflict when another writer won."""
+        return (await self.decided(conn, aggregate, command, context, idempotency_key))[0]
+
+    async def decided(
+        self,
+        conn: asyncpg.Connection,
+        aggregate: Aggregate[S, C, E, X],
+        command: C,
+        context: Callable[[OrgTree], X],
+        idempotency_key: str | None,
+    ) -> tuple[AppendResult, S | None]:
+        """As `run`, with the state the command was decided on (None when it was replayed)."""
+        addressed: Addressed = command  # type: ignore[assignment]
         earlier = await self.store.earlier_result(
-            conn, idempotency_key, derive_event_id(command_id, 0)
+            conn, idempotency_key, derive_event_id(addressed.command_id, 0)
         )
         if earlier is not None:
-            return earlier
+            return earlier, None
+        stream_id = aggregate.stream_of(command)
         history = await self.store.load(conn, stream_id)
-        events = decide(history, await self.org(conn))
+        state = aggregate.fold(history)
+        events = aggregate.decide(state, command, context(await self.org(conn)))
         records = [
             RecordedEvent(
-                event_id=derive_event_id(command_id, index),
+                event_id=derive_event_id(addressed.command_id, index),
                 stream_id=stream_id,
                 version=len(history) + 1 + index,
                 type=event.type,  # type: ignore[attr-defined]
                 schema_version=event.schema_version,  # type: ignore[attr-defined]
                 payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
-                actor=actor_id,
-                occurred_at=occurred_at,
+                actor=addressed.actor.person_id,
+                occurred_at=addressed.at,
                 recorded_at=self.clock(),
-                correlation_id=command_id,
+                correlation_id=addressed.command_id,
             )
             for index, event in enumerate(events)
         ]
-        return await self.store.append(conn, records, len(history), idempotency_key)
+        result = await self.store.append(conn, records, len(history), idempotency_key)
+        return result, state

@@ -165,7 +165,7 @@ def catalog_load(settings: Settings, path: Path) -> None:
     from pydantic import ValidationError
 
     from domain.catalog import CompanyCatalog
-    from domain.messages import DomainError
+    from domain.kernel import DomainError
     from projections.catalog import load_catalog
 
     try:
@@ -539,7 +539,7 @@ def okr() -> None:
 
 
 def _admin(run: Any) -> None:
-    from domain.messages import DomainError
+    from domain.kernel import DomainError
 
     try:
         result = asyncio.run(run)

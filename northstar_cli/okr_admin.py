@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from domain.cycles import DefineCycle, SetNorthStar
-from domain.key_result_stream import Actor
+from domain.kernel import Actor
 from domain.objectives import Contribution, DefineObjective, FocusMode, SetFocusPolicy
 from handlers.bootstrap import command_handlers
 from infra.postgres.db import connect
@@ -105,7 +105,7 @@ async def define_objective(
     contributes_to: tuple[Contribution, ...],
 ) -> AppendResult:
     async def act(conn: asyncpg.Connection, actor: Actor, _: Any, objectives: Any) -> AppendResult:
-        result, _decision = await objectives.handle(
+        result, _hints = await objectives.handle(
             conn,
             DefineObjective(
                 command_id=uuid.uuid4(),

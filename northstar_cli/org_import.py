@@ -12,16 +12,15 @@ from typing import Any
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from domain.key_result_stream import Actor
-from domain.messages import DomainError, field_errors
-from domain.org import LEVEL_ORDER
+from domain.kernel import Actor, DomainError, field_errors
+from domain.org_tree import LEVEL_ORDER
 from domain.organisation import (
     ORG_STREAM,
+    ORGANISATION,
     ChangePersonRole,
     CreateOrgUnit,
     OrgCommand,
     RegisterPerson,
-    org_state,
 )
 from handlers.bootstrap import command_handlers
 from handlers.organisation import OrgCommandHandler
@@ -64,7 +63,7 @@ async def import_org(
     people_rows = _rows(people)
     conn = await connect(settings.dsn)
     try:
-        state = org_state(await store.load(conn, ORG_STREAM))
+        state = ORGANISATION.fold(await store.load(conn, ORG_STREAM))
         hq = next((u for u, (level, _) in state.units.items() if level == "hq"), None)
         hq = hq or next((r["id"] for _, r in unit_rows if r.get("level") == "hq"), "hq")
         actor = Actor(person_id=IMPORTER, role="hq_admin", unit_id=hq)
@@ -84,7 +83,7 @@ async def import_org(
                 }
                 if await _apply(conn, handler, CreateOrgUnit, fields, actor, units, line, report):
                     report.units_created += 1
-                    state = org_state(await store.load(conn, ORG_STREAM))
+                    state = ORGANISATION.fold(await store.load(conn, ORG_STREAM))
             for line, row in people_rows:
                 bar.update(1)
                 fields = {

@@ -99,7 +99,7 @@ def skip(settings: Settings, stream_id: str, version: int, reason: str, actor: s
 def _report(settings: Settings, stream_id: str, work) -> None:  # type: ignore[no-untyped-def]
     from pydantic import ValidationError
 
-    from domain.messages import DomainError
+    from domain.kernel import DomainError
 
     try:
         outcome = with_connection(settings, work)

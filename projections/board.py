@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 
 from domain.health import WeightedKr, objective_progress
-from domain.key_result_stream import Actor, decision_refusal
-from domain.org import OrgTree
+from domain.kernel import Actor
+from domain.key_result.decide import decision_refusal
+from domain.org_tree import OrgTree
 from projections.okr_queries import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything

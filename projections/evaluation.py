@@ -24,7 +24,7 @@ from domain.alerts import (
     RegionLagging,
     rule_alert_id,
 )
-from domain.key_results import progress_percent
+from domain.key_result.metrics import progress_percent
 from projections.alert_outbox import enqueue_alerts
 from projections.kr_health import ProgressRow, record_health
 from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks

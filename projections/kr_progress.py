@@ -14,7 +14,7 @@ from decimal import Decimal
 import asyncpg
 import orjson
 
-from domain.key_results import (
+from domain.key_result.metrics import (
     ADDITIVE_TOTALS,
     CUSTOMER_METRICS,
     MetricTotals,

@@ -11,7 +11,7 @@ import asyncpg
 
 from domain.calibration import KrSnapshot
 from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
-from domain.key_results import progress_percent
+from domain.key_result.metrics import progress_percent
 from projections.kr_health import cycle_thresholds
 
 _SNAPSHOTS = """

@@ -13,7 +13,7 @@ import structlog
 from domain.alerts import Alert, StreamParked, rule_alert_id
 from domain.cycles import CycleDefined, NorthStarSet
 from domain.event_chain import RecordedEvent
-from domain.key_result_stream import (
+from domain.key_result.events import (
     BlockerEscalated,
     CheckInRecorded,
     KeyResultDefined,

@@ -7,7 +7,7 @@ import time
 
 import asyncpg
 
-from domain.org import OrgTree, OrgUnit
+from domain.org_tree import OrgTree, OrgUnit
 
 
 class OrgDirectory:

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.catalog import CompanyCatalog
-from domain.key_results import Metric, MetricKeyResult
-from domain.org import OrgUnit
+from domain.key_result.metrics import Metric, MetricKeyResult
+from domain.org_tree import OrgUnit
 
 
 @dataclass(frozen=True)

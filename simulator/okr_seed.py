@@ -14,18 +14,17 @@ import asyncpg
 
 from domain.catalog import CompanyCatalog
 from domain.cycles import DefineCycle, SetNorthStar
-from domain.key_result_stream import (
-    Actor,
+from domain.kernel import Actor, DomainError
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     DefineKeyResult,
     KrCommand,
-    MetricBinding,
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
-from domain.messages import DomainError
+from domain.key_result.metrics import MetricScope
 from domain.objectives import (
     Contribution,
     DefineObjective,
@@ -140,7 +139,7 @@ class OkrSeeder:
         for kr_id, kr_title, kind, start, target, unit, weight, *bound in krs:
             binding = None
             if bound and window:
-                binding = MetricBinding(window_start=window[0], window_end=window[1], **bound[0])
+                binding = MetricScope(window_start=window[0], window_end=window[1], **bound[0])
             await self._kr(
                 DefineKeyResult,
                 author,

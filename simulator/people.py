@@ -11,9 +11,8 @@ from datetime import datetime
 import asyncpg
 
 from domain.catalog import CompanyCatalog
-from domain.key_result_stream import Actor
-from domain.messages import DomainError
-from domain.org import OrgTree
+from domain.kernel import Actor, DomainError
+from domain.org_tree import OrgTree
 from domain.organisation import CreateOrgUnit, RegisterPerson
 from handlers.organisation import OrgCommandHandler
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.catalog import CompanyCatalog
-from domain.key_results import MetricKeyResult
+from domain.key_result.metrics import MetricKeyResult
 from domain.sales import (
     CustomerFirstOrder,
     LeadRegistered,

@@ -18,7 +18,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.catalog import CompanyCatalog
-from domain.org import OrgUnit
+from domain.org_tree import OrgUnit
 from domain.sales import SaleFact
 from infra.settings import REPO_ROOT, Settings
 from simulator.company import window_kr

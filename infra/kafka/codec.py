@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from domain.messages import field_errors
+from domain.kernel import field_errors
 from domain.sales import SALES_EVENT_TYPES, SaleFact, SalesBatch, SalesEvent
 
 _events_adapter: TypeAdapter[list[SalesEvent]] = TypeAdapter(list[SalesEvent])

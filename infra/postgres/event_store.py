@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from domain.event_chain import GENESIS_HASH, RecordedEvent, chain_hash
-from domain.key_result_stream import Conflict
-from domain.messages import DomainError
+from domain.kernel import Conflict, DomainError
 from domain.unique_ids import claims_of, taken_message
 
 OUTBOX_CHANNEL = "northstar_outbox"

@@ -9,12 +9,8 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from domain.key_result_stream import (
-    Actor,
-    DefineKeyResult,
-    RecordCheckIn,
-    RequestTargetAdjustment,
-)
+from domain.kernel import Actor
+from domain.key_result.commands import DefineKeyResult, RecordCheckIn, RequestTargetAdjustment
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from domain.catalog import CompanyCatalog
-from domain.org import OrgUnit
+from domain.org_tree import OrgUnit
 from domain.sales import SaleRecorded, SaleRefunded
 from simulator.company import window_kr
 from tests.stack import (

@@ -10,15 +10,15 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from domain.key_result_stream import (
-    Actor,
+from domain.kernel import Actor
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     DefineKeyResult,
-    MetricBinding,
     RecordCheckIn,
     RequestTargetAdjustment,
 )
+from domain.key_result.metrics import MetricScope
 from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
@@ -71,7 +71,7 @@ def _east_revenue_kr(kr_id: str, title: str, target: Decimal, at: datetime) -> D
         unit="CNY",
         start=Decimal(0),
         target=target,
-        binding=MetricBinding(metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]),
+        binding=MetricScope(metric="revenue", window_start=QUARTER[0], window_end=QUARTER[1]),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from domain.catalog import CompanyCatalog
-from domain.key_results import MetricKeyResult
+from domain.key_result.metrics import MetricKeyResult
 from domain.sales import SaleRecorded, SaleRefunded
 from tests import expected
 from tests.stack import (

@@ -11,8 +11,8 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from domain.key_result_stream import (
-    Actor,
+from domain.kernel import Actor, DomainError
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
@@ -20,10 +20,8 @@ from domain.key_result_stream import (
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
-    fold,
-    kr_event_of,
 )
-from domain.messages import DomainError
+from domain.key_result.state import state_of
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
@@ -137,7 +135,7 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
         reader = await create_client(conn, "auditor", "auditor", "p-audit", "hq")
         for kr in range(KRS):
             history = await store.load(conn, f"kr-kr-{kr}")
-            state = fold([(kr_event_of(r), r.actor) for r in history])
+            state = state_of(history)
             row = await conn.fetchrow("SELECT * FROM okr_key_result WHERE kr_id = $1", f"kr-{kr}")
             assert row["target_value"] == state.target
             assert row["open_request_id"] == (state.pending.request_id if state.pending else None)

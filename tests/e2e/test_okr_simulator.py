@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import yaml
 
-from domain.key_result_stream import kr_stream
+from domain.key_result.events import kr_stream
 from simulator.company import company_catalog
 from simulator.okr_seed import NORTH_STAR
 from tests.stack import run_cli

@@ -10,7 +10,7 @@ import json
 import asyncpg
 import httpx
 
-from domain.key_result_stream import kr_stream
+from domain.key_result.events import kr_stream
 from infra.postgres.accounts import create_client
 from tests.stack import (
     assert_projection_exact,

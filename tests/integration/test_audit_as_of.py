@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 
 from audit.as_of import changes_between, state_as_of
-from domain.key_result_stream import (
-    Actor,
+from domain.kernel import Actor, DomainError
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
@@ -23,7 +23,6 @@ from domain.key_result_stream import (
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
-from domain.messages import DomainError
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
 from projections.org_directory import OrgDirectory

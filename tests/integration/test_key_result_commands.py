@@ -10,17 +10,15 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from domain.key_result_stream import (
-    Actor,
+from domain.kernel import Actor, Conflict
+from domain.key_result.commands import (
     ApproveTargetAdjustment,
-    Conflict,
     DefineKeyResult,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
-    fold,
-    kr_event_of,
-    kr_stream,
 )
+from domain.key_result.events import kr_stream
+from domain.key_result.state import state_of
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import ConcurrencyConflict, EventStore
 from projections.org_directory import OrgDirectory
@@ -142,9 +140,8 @@ async def test_the_folded_stream_is_the_state_decide_saw(env, handler):
         history = await handler.store.load(conn, kr_stream("fold-1"))
     finally:
         await conn.close()
-    pairs = [(kr_event_of(r), r.actor) for r in history]
-    state = fold(pairs)
-    assert state == fold(pairs)  # replaying twice gives the same state
+    state = state_of(history)
+    assert state == state_of(history)  # replaying twice gives the same state
     assert (state.target, state.pending.proposed_target, state.pending.requested_by) == (
         Decimal(500_000),
         Decimal(450_000),

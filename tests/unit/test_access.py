@@ -1,5 +1,5 @@
 from domain.access import read_refusal
-from domain.org import OrgTree, OrgUnit
+from domain.org_tree import OrgTree, OrgUnit
 
 ORG = OrgTree(
     [

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.calibration import (
+    CalibrationContext,
     CalibrationOutcomesRecorded,
     CalibrationScheduled,
     KrSnapshot,
@@ -18,9 +19,9 @@ from domain.calibration import (
     Verdict,
     WeightChange,
     calibration_agenda,
-    decide_calibration,
+    decide,
 )
-from domain.key_result_stream import Conflict, Invalid, NotAllowed, NotFound
+from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
 from tests.unit.test_key_result_decider import CITY_MANAGER, HQ, ORG, OTHER_CITY_MANAGER, REP
 
 NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)  # half-way through Q4
@@ -84,12 +85,13 @@ def cmd(cls, actor, **fields):
 
 
 CYCLES = frozenset({"2026-Q4"})
+CONTEXT = CalibrationContext(ORG, CYCLES)
 SCHEDULE = dict(unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1))
 
 
 def test_schedule_and_record_outcomes():
-    (scheduled,) = decide_calibration(
-        MeetingState(), cmd(ScheduleCalibration, CITY_MANAGER, **SCHEDULE), ORG, CYCLES
+    (scheduled,) = decide(
+        MeetingState(), cmd(ScheduleCalibration, CITY_MANAGER, **SCHEDULE), CONTEXT
     )
     assert scheduled == CalibrationScheduled(
         unit_id="sh", cycle_id="2026-Q4", starts_at=NOW + timedelta(days=1), duration_minutes=45
@@ -103,7 +105,7 @@ def test_schedule_and_record_outcomes():
         ),
         decisions=("east region lends two merchandisers",),
     )
-    (recorded,) = decide_calibration(MeetingState(unit_id="sh"), outcome, ORG, CYCLES)
+    (recorded,) = decide(MeetingState(unit_id="sh"), outcome, CONTEXT)
     assert isinstance(recorded, CalibrationOutcomesRecorded)
     assert recorded.decisions == ("east region lends two merchandisers",)
 
@@ -111,7 +113,7 @@ def test_schedule_and_record_outcomes():
 def test_a_meeting_needs_a_defined_cycle():
     command = cmd(ScheduleCalibration, CITY_MANAGER, **{**SCHEDULE, "cycle_id": "q4"})
     with pytest.raises(Invalid, match="no cycle 'q4' is defined"):
-        decide_calibration(MeetingState(), command, ORG, CYCLES)
+        decide(MeetingState(), command, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -157,4 +159,4 @@ def test_a_meeting_needs_a_defined_cycle():
 )
 def test_refusals(state, command, error, message):
     with pytest.raises(error, match=message):
-        decide_calibration(state, command, ORG, CYCLES)
+        decide(state, command, CONTEXT)

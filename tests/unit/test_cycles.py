@@ -7,15 +7,15 @@ from decimal import Decimal
 import pytest
 
 from domain.cycles import (
+    CYCLES,
     CycleDefined,
     DefineCycle,
     NorthStarSet,
     SetNorthStar,
-    decide_cycle,
     decide_north_star,
 )
 from domain.event_chain import RecordedEvent
-from domain.key_result_stream import Conflict, Invalid, NotAllowed
+from domain.kernel import Conflict, Invalid, NotAllowed
 from tests.unit.test_key_result_decider import CITY_MANAGER, HQ
 
 AT = datetime(2026, 11, 27, tzinfo=UTC)
@@ -43,14 +43,18 @@ def recorded(event) -> RecordedEvent:
     )
 
 
+def decided(history, command):
+    return CYCLES.decide(CYCLES.fold(history), command, None)
+
+
 Q4 = CycleDefined(
     cycle_id="2026-Q4", kind="quarter", starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31)
 )
 
 
 def test_quarters_and_months():
-    assert decide_cycle([], define()) == (Q4,)
-    (nov,) = decide_cycle(
+    assert decided([], define()) == (Q4,)
+    (nov,) = decided(
         [recorded(Q4)],
         define(
             cycle_id="2026-11",
@@ -60,7 +64,7 @@ def test_quarters_and_months():
         ),
     )
     assert nov.kind == "month"
-    (feb,) = decide_cycle(
+    (feb,) = decided(
         [],
         define(
             cycle_id="2028-02", kind="month", starts_on=date(2028, 2, 1), ends_on=date(2028, 2, 29)
@@ -87,7 +91,7 @@ def test_quarters_and_months():
 )
 def test_refusals(history, command, error, message):
     with pytest.raises(error, match=message):
-        decide_cycle([recorded(e) for e in history], command)
+        decided([recorded(e) for e in history], command)
 
 
 def test_north_star_is_hqs():
@@ -100,7 +104,7 @@ def test_north_star_is_hqs():
         unit="customers",
         owner_person_id="p-ceo",
     )
-    assert decide_north_star(command) == (
+    assert decide_north_star(None, command, None) == (
         NorthStarSet(
             metric="premium-product monthly repeat buyers",
             target=Decimal(12000),
@@ -110,4 +114,4 @@ def test_north_star_is_hqs():
         ),
     )
     with pytest.raises(NotAllowed):
-        decide_north_star(command.model_copy(update={"actor": CITY_MANAGER}))
+        decide_north_star(None, command.model_copy(update={"actor": CITY_MANAGER}), None)

@@ -8,28 +8,27 @@ from decimal import Decimal
 
 import pytest
 
-from domain.key_result_stream import (
-    Actor,
+from domain.event_chain import Stamped
+from domain.kernel import Actor, Conflict, Invalid, NotAllowed, NotFound
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
-    Conflict,
     DefineKeyResult,
-    Invalid,
-    KeyResultDefined,
-    NotAllowed,
-    NotFound,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
+)
+from domain.key_result.decide import decide
+from domain.key_result.events import (
+    KeyResultDefined,
     TargetAdjustmentApplied,
     TargetAdjustmentApproved,
     TargetAdjustmentCancelled,
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
-    decide,
-    fold,
 )
-from domain.org import OrgTree, OrgUnit
+from domain.key_result.state import fold
+from domain.org_tree import OrgTree, OrgUnit
 
 ORG = OrgTree(
     [
@@ -69,7 +68,7 @@ APPROVED = TargetAdjustmentApproved(request_id="adj-1", note="ok")
 
 
 def given(*events_and_actors):
-    return fold([(e, a.person_id) for e, a in events_and_actors])
+    return fold(Stamped(e, a.person_id, AT) for e, a in events_and_actors)
 
 
 def cmd(cls, actor=REP, **fields):
@@ -293,12 +292,8 @@ def test_refusals(history, when, error, message):
 
 # ---- check-ins and escalations --------------------------------------------------------------
 
-from domain.key_result_stream import (  # noqa: E402
-    BlockerEscalated,
-    CheckInRecorded,
-    EscalateBlocker,
-    RecordCheckIn,
-)
+from domain.key_result.commands import EscalateBlocker, RecordCheckIn  # noqa: E402
+from domain.key_result.events import BlockerEscalated, CheckInRecorded  # noqa: E402
 
 BLOCKED = CheckInRecorded(
     summary="2 stores closed", progress_value=Decimal(30), blocker="distributor out of stock"
@@ -395,7 +390,7 @@ def test_response_times_are_derived_from_the_stream_alone():
     from datetime import timedelta
 
     from domain.event_chain import RecordedEvent
-    from domain.key_result_stream import target_changes
+    from domain.key_result.state import target_changes
 
     def at(hours, event, version):
         return RecordedEvent(

@@ -9,21 +9,23 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.key_result_stream import (
+from domain.event_chain import Stamped
+from domain.kernel import DomainError
+from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
     DefineKeyResult,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
+)
+from domain.key_result.decide import decide
+from domain.key_result.events import (
     TargetAdjustmentApplied,
     TargetAdjustmentApproved,
     TargetAdjustmentRequested,
-    decide,
-    evolve,
-    fold,
 )
-from domain.messages import DomainError
+from domain.key_result.state import evolve, fold
 from tests.unit.test_key_result_decider import (
     AUDITOR,
     CITY_MANAGER,
@@ -80,7 +82,7 @@ commands = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(commands)
 def test_accepted_events_always_respect_the_workflow(steps):
-    history: list[tuple[object, str]] = []
+    history: list[Stamped] = []
     state = fold([])
     for kind, actor, request_no, target in steps:
         try:
@@ -88,14 +90,15 @@ def test_accepted_events_always_respect_the_workflow(steps):
         except DomainError:
             continue
         for event in events:
-            history.append((event, actor.person_id))
-            state = evolve(state, event, actor.person_id)
+            stamped = Stamped(event, actor.person_id, AT)
+            history.append(stamped)
+            state = evolve(state, stamped)
 
     assert fold(history) == state == fold(history)  # replaying twice gives the same state
     requested_by: dict[str, str] = {}
     approved_by: dict[str, str] = {}
     expected_target = Decimal(500)
-    for event, actor_id in history:
+    for event, actor_id in ((s.event, s.actor) for s in history):
         if isinstance(event, TargetAdjustmentRequested):
             requested_by[event.request_id] = actor_id
         if isinstance(event, TargetAdjustmentApproved):

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.key_result_stream import Conflict, Invalid, NotAllowed, NotFound
+from domain.event_chain import Stamped
+from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
 from domain.objectives import (
     AlignObjective,
     CloseObjective,
@@ -18,15 +19,26 @@ from domain.objectives import (
     ObjectiveAligned,
     ObjectiveClosed,
     ObjectiveDefined,
+    PortfolioContext,
+    PortfolioState,
     SetKeyResultWeights,
     decide,
-    fold,
+    evolve,
+    hints,
 )
 from tests.unit.test_key_result_decider import AUDITOR, CITY_MANAGER, HQ, ORG, OTHER_REP, REP
 
 AT = datetime(2026, 11, 27, tzinfo=UTC)
 CYCLES = frozenset({"2026-Q4"})
 TO_NORTH_STAR = (Contribution(parent_id="north-star", weight=Decimal(40)),)
+BLOCK = PortfolioContext(ORG, CYCLES)
+
+
+def fold(events) -> PortfolioState:
+    state = PortfolioState()
+    for event in events:
+        state = evolve(state, Stamped(event, "p-rep", AT))
+    return state
 
 
 def cmd(cls, actor=REP, **fields):
@@ -57,28 +69,29 @@ def define(n: int, actor=REP, **overrides):
 
 
 def test_define_aligned_to_the_north_star():
-    decision = decide(fold([]), define(1, contributes_to=TO_NORTH_STAR), ORG, CYCLES)
-    assert decision.events == (defined(1).model_copy(update={"contributes_to": TO_NORTH_STAR}),)
-    assert decision.hints == ()
+    command = define(1, contributes_to=TO_NORTH_STAR)
+    assert decide(fold([]), command, BLOCK) == (
+        defined(1).model_copy(update={"contributes_to": TO_NORTH_STAR}),
+    )
+    assert hints(fold([]), command) == ()
 
 
 def test_a_fourth_active_objective_is_blocked_by_default():
     with pytest.raises(Conflict, match="already has 3 active objectives in 2026-Q4"):
-        decide(fold([defined(1), defined(2), defined(3)]), define(4), ORG, CYCLES)
+        decide(fold([defined(1), defined(2), defined(3)]), define(4), BLOCK)
 
 
 def test_under_the_warn_policy_it_is_recorded_with_a_hint():
-    decision = decide(
-        fold([defined(1), defined(2), defined(3)]), define(4), ORG, CYCLES, focus="warn"
-    )
-    assert decision.events == (defined(4),)
-    assert [h.code for h in decision.hints] == ["too_many_objectives"]
+    state = fold([defined(1), defined(2), defined(3)])
+    assert decide(state, define(4), PortfolioContext(ORG, CYCLES, focus="warn")) == (defined(4),)
+    assert [h.code for h in hints(state, define(4))] == ["too_many_objectives"]
 
 
 def test_closed_objectives_do_not_count():
     closed = ObjectiveClosed(objective_id="o-1", outcome="dropped")
-    decision = decide(fold([defined(1), defined(2), defined(3), closed]), define(4), ORG, CYCLES)
-    assert decision.events == (defined(4),)
+    state = fold([defined(1), defined(2), defined(3), closed])
+    assert decide(state, define(4), BLOCK) == (defined(4),)
+    assert hints(state, define(4)) == ()
 
 
 def test_weights_totalling_100():
@@ -88,14 +101,14 @@ def test_weights_totalling_100():
         objective_id="o-1",
         weights={"kr-a": Decimal(60), "kr-b": Decimal(40)},
     )
-    assert decide(fold([defined(1)]), when, ORG, CYCLES).events == (
+    assert decide(fold([defined(1)]), when, BLOCK) == (
         KeyResultWeightsSet(objective_id="o-1", weights={"kr-a": Decimal(60), "kr-b": Decimal(40)}),
     )
 
 
 def test_an_objective_needs_a_defined_cycle():
     with pytest.raises(Invalid, match="no cycle '2026-Q9' is defined"):
-        decide(fold([]), define(1).model_copy(update={"cycle_id": "2026-Q9"}), ORG, CYCLES)
+        decide(fold([]), define(1).model_copy(update={"cycle_id": "2026-Q9"}), BLOCK)
 
 
 def test_align_and_close():
@@ -103,15 +116,13 @@ def test_align_and_close():
     assert decide(
         fold([defined(1)]),
         cmd(AlignObjective, objective_id="o-1", contributes_to=parents),
-        ORG,
-        CYCLES,
-    ).events == (ObjectiveAligned(objective_id="o-1", contributes_to=parents),)
+        BLOCK,
+    ) == (ObjectiveAligned(objective_id="o-1", contributes_to=parents),)
     assert decide(
         fold([defined(1)]),
         cmd(CloseObjective, HQ, objective_id="o-1", outcome="achieved"),
-        ORG,
-        CYCLES,
-    ).events == (ObjectiveClosed(objective_id="o-1", outcome="achieved"),)
+        BLOCK,
+    ) == (ObjectiveClosed(objective_id="o-1", outcome="achieved"),)
 
 
 REFUSALS = [
@@ -171,7 +182,7 @@ REFUSALS = [
 )
 def test_refusals(history, when, error, message):
     with pytest.raises(error, match=message):
-        decide(fold(history), when, ORG, CYCLES)
+        decide(fold(history), when, BLOCK)
 
 
 def test_a_weight_above_100_is_refused_at_the_edge():

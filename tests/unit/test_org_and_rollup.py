@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.catalog import CompanyCatalog
-from domain.messages import DomainError
-from domain.org import OrgTree, OrgUnit
+from domain.kernel import DomainError
+from domain.org_tree import OrgTree, OrgUnit
 from domain.rollup import BusinessCalendar, RollupKey, fold_sales
 from domain.sales import PaymentCollected, SaleRecorded, SaleRefunded
 
@@ -144,7 +144,7 @@ def test_payments_and_customer_months_fold_along_the_chain():
 def test_new_metric_values():
     from decimal import Decimal
 
-    from domain.key_results import MetricTotals, metric_value
+    from domain.key_result.metrics import MetricTotals, metric_value
 
     totals = MetricTotals(
         revenue_minor=200_000,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
+from domain.kernel import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.organisation import (
     ChangePersonRole,
     CreateOrgUnit,
@@ -16,7 +16,7 @@ from domain.organisation import (
     PersonRegistered,
     PersonRoleChanged,
     RegisterPerson,
-    decide_org,
+    decide,
 )
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
@@ -38,14 +38,18 @@ def cmd(cls, actor=HQ, **fields):
 
 
 def test_create_register_and_move():
-    assert decide_org(
-        STATE, cmd(CreateOrgUnit, unit_id="hz", name="Hangzhou", level="city", parent_id="east")
+    assert decide(
+        STATE,
+        cmd(CreateOrgUnit, unit_id="hz", name="Hangzhou", level="city", parent_id="east"),
+        None,
     ) == (OrgUnitCreated(unit_id="hz", name="Hangzhou", level="city", parent_id="east"),)
-    assert decide_org(
-        STATE, cmd(RegisterPerson, person_id="p-sh", name="Li Na", role="manager", unit_id="sh")
+    assert decide(
+        STATE,
+        cmd(RegisterPerson, person_id="p-sh", name="Li Na", role="manager", unit_id="sh"),
+        None,
     ) == (PersonRegistered(person_id="p-sh", name="Li Na", role="manager", unit_id="sh"),)
-    assert decide_org(
-        STATE, cmd(ChangePersonRole, person_id="p-rep", role="manager", unit_id="sh")
+    assert decide(
+        STATE, cmd(ChangePersonRole, person_id="p-rep", role="manager", unit_id="sh"), None
     ) == (PersonRoleChanged(person_id="p-rep", role="manager", unit_id="sh"),)
 
 
@@ -107,4 +111,4 @@ def test_create_register_and_move():
 )
 def test_refusals(command, error, message):
     with pytest.raises(error, match=message):
-        decide_org(STATE, command)
+        decide(STATE, command, None)

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.event_chain import RecordedEvent
-from domain.key_result_stream import Actor, Conflict, Invalid, NotAllowed, NotFound
+from domain.kernel import Actor, Conflict, Invalid, NotAllowed, NotFound
 from domain.practices import (
+    PRACTICE,
     AdoptPractice,
     PracticeAdopted,
     PracticePublished,
     PublishPractice,
-    decide_practice,
 )
 from tests.unit.test_key_result_decider import AUDITOR, CITY_MANAGER, HQ, ORG
 
@@ -35,6 +35,10 @@ def recorded(version: int, event) -> RecordedEvent:
         recorded_at=AT,
         correlation_id=uuid.uuid4(),
     )
+
+
+def decided(history, command):
+    return PRACTICE.decide(PRACTICE.fold(history), command, ORG)
 
 
 PUBLISHED = PracticePublished(
@@ -70,8 +74,8 @@ def adopt(actor=HZ_MANAGER, unit_id="hz"):
 
 
 def test_publish_then_adopt():
-    assert decide_practice([], publish(), ORG) == (PUBLISHED,)
-    assert decide_practice([recorded(1, PUBLISHED)], adopt(), ORG) == (
+    assert decided([], publish()) == (PUBLISHED,)
+    assert decided([recorded(1, PUBLISHED)], adopt()) == (
         PracticeAdopted(unit_id="hz", note="trying it in Hangzhou"),
     )
 
@@ -90,4 +94,4 @@ def test_publish_then_adopt():
 )
 def test_refusals(history, command, error, message):
     with pytest.raises(error, match=message):
-        decide_practice([recorded(i + 1, e) for i, e in enumerate(history)], command, ORG)
+        decided([recorded(i + 1, e) for i, e in enumerate(history)], command)

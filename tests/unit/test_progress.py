@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from domain.key_results import (
+from domain.key_result.metrics import (
     MetricKeyResult,
     MetricTotals,
     display_percent,

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.health import expected_progress
-from domain.key_results import MetricKeyResult, MetricTotals, WindowSpec, metric_value
-from domain.org import OrgTree, OrgUnit
+from domain.key_result.metrics import MetricKeyResult, MetricTotals, WindowSpec, metric_value
+from domain.org_tree import OrgTree, OrgUnit
 from domain.rollup import (
     NO_DIMENSION,
     BusinessCalendar,

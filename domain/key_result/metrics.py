@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from domain.messages import DomainError, Message
-from domain.sales import Identifier
+from domain.kernel import DomainError, Identifier, Message
 
 Metric = Literal[
     "revenue",

@@ -7,8 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.messages import DomainError, Message
-from domain.sales import Identifier
+from domain.kernel import DomainError, Identifier, Message
 
 Level = Literal["hq", "region", "city", "rep"]
 LEVEL_ORDER: dict[str, int] = {"hq": 0, "region": 1, "city": 2, "rep": 3}

@@ -1,0 +1,1 @@
+"""The key-result aggregate: commands, events, state and decider, and its sales metrics."""
