@@ -25,10 +25,10 @@ from api import (
     audit_routes,
     board_routes,
     calibration_routes,
+    command_routes,
     hq_routes,
     objective_routes,
     okr_routes,
-    practice_routes,
     session_routes,
 )
 from api.alert_hub import AlertHub
@@ -42,7 +42,7 @@ from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
 from infra.settings import Settings
-from projections import queries
+from projections import progress_reads
 from projections.org_directory import OrgDirectory
 from projections.process_health import process_health
 
@@ -109,7 +109,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(okr_routes.router)
     app.include_router(objective_routes.router)
     app.include_router(calibration_routes.router)
-    app.include_router(practice_routes.router)
+    app.include_router(command_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)
@@ -187,8 +187,10 @@ def create_api(settings: Settings) -> FastAPI:
         unit_id: str | None = None,
     ) -> list[dict[str, Any]]:
         async with request.app.state.pool.acquire() as conn:
-            rows = await queries.kr_progress(conn, unit_id=unit_id)
-        return queries.rows_json(queries.with_health(rows, request.app.state.clock(), zone))
+            rows = await progress_reads.kr_progress(conn, unit_id=unit_id)
+        return progress_reads.rows_json(
+            progress_reads.with_health(rows, request.app.state.clock(), zone)
+        )
 
     @app.get("/v1/key-results/{kr_id}")
     async def get_key_result(
@@ -197,12 +199,12 @@ def create_api(settings: Settings) -> FastAPI:
         _: ReaderClient,
     ) -> dict[str, Any]:
         async with request.app.state.pool.acquire() as conn:
-            rows = await queries.kr_progress(conn, kr_id=kr_id)
-            history = await queries.health_history(conn, kr_id)
+            rows = await progress_reads.kr_progress(conn, kr_id=kr_id)
+            history = await progress_reads.health_history(conn, kr_id)
         if not rows:
             raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
-        (row,) = queries.with_health(rows, request.app.state.clock(), zone)
-        return queries.rows_json([{**row, "health_history": history}])[0]
+        (row,) = progress_reads.with_health(rows, request.app.state.clock(), zone)
+        return progress_reads.rows_json([{**row, "health_history": history}])[0]
 
     return app
 

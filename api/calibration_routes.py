@@ -8,16 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.commands import command_route
-from api.deps import PersonClient, WriterClient
+from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from domain.calibration import (
-    RecordCalibrationOutcomes,
-    ScheduleCalibration,
     calibration_agenda,
 )
-from projections.okr_queries import kr_snapshots
+from projections.okr_reads import kr_snapshots
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
 
@@ -41,13 +38,3 @@ async def agenda(
         snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
     items = calibration_agenda(snapshots, (cycle_start, cycle_end), request.app.state.clock())
     return [asdict(item) for item in items]
-
-
-command_route(
-    router, "POST", "/meetings", ScheduleCalibration, name="schedule",
-    handler=lambda h: h.calibration, client=WriterClient, status_code=201,
-)  # fmt: skip
-command_route(
-    router, "POST", "/meetings/{meeting_id}/outcomes", RecordCalibrationOutcomes, name="outcomes",
-    handler=lambda h: h.calibration, client=WriterClient, status_code=201,
-)  # fmt: skip

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model
 
 from api.problems import ProblemError, unstorable_text
 from domain.kernel import Actor, Conflict, DomainError, Invalid, NotAllowed, NotFound, field_errors
-from handlers.bootstrap import CommandHandlers
+from handlers.bootstrap import CommandHandlers, Handle
 from infra.postgres.event_store import AppendResult, ConcurrencyConflict
 
-Pick = Callable[[CommandHandlers], Any]  # e.g. `lambda h: h.key_results`
+Pick = Callable[[CommandHandlers], Handle]  # e.g. `lambda h: h.key_results.handle`
+Respond = Callable[[Any, Any], dict[str, Any]]  # (command, what the handler returned) -> JSON
 
 
 def handlers_of(request: Request) -> CommandHandlers:
@@ -76,20 +77,6 @@ async def execute(request: Request, handle: Callable[[Any], Awaitable[Any]]) -> 
         raise ProblemError(status, type(exc).__name__, str(exc)) from exc
 
 
-async def run_command(
-    request: Request,
-    client: Any,
-    command_type: type[BaseModel],
-    fields: dict[str, Any],
-    key: str | None,
-    handle: Callable[[Any, Any, str | None], Awaitable[Any]],
-) -> Any:
-    """Build the command, then `handle(conn, command, idempotency_key)` with refusals mapped."""
-    command = build_command(request, client, command_type, fields, key)
-    idempotency = f"{client.name}:{key}" if key else None
-    return await execute(request, lambda conn: handle(conn, command, idempotency))
-
-
 def appended(result: AppendResult) -> dict[str, Any]:
     return {
         "stream_id": result.stream_id,
@@ -97,6 +84,11 @@ def appended(result: AppendResult) -> dict[str, Any]:
         "last_version": result.last_version,
         "replayed": result.replayed,
     }
+
+
+def versions(_command: Any, result: AppendResult) -> dict[str, Any]:
+    """The usual answer to a command: the stream's new versions."""
+    return appended(result)
 
 
 async def record(
@@ -107,11 +99,15 @@ async def record(
     key: str | None,
     *,
     handler: Pick,
+    respond: Respond = versions,
 ) -> dict[str, Any]:
-    """Run the command through the `handle` of the handler `handler` picks from the app's
-    command handlers; answer with the stream's new versions."""
-    handle = handler(handlers_of(request)).handle
-    return appended(await run_command(request, client, command_type, fields, key, handle))
+    """Build the command, run it through the handle `handler` picks from the app's command
+    handlers (refusals mapped to problems), and answer with `respond`."""
+    command = build_command(request, client, command_type, fields, key)
+    idempotency = f"{client.name}:{key}" if key else None
+    handle = handler(handlers_of(request))
+    outcome = await execute(request, lambda conn: handle(conn, command, idempotency))
+    return respond(command, outcome)
 
 
 # The fields every command carries that the API fills in itself.
@@ -142,10 +138,13 @@ def command_route(
     handler: Pick,
     client: Any,
     status_code: int = 200,
+    respond: Respond = versions,
+    tag: str = "commands",
 ) -> None:
     """Add `METHOD path` to `router`: the body of `command_type` (`body_of`), the path's
-    parameters, the caller and an optional Idempotency-Key make the command, which
-    the handler `handler` picks handles; the answer is the stream's new versions."""
+    parameters, the caller and an optional Idempotency-Key make the command, which the handle
+    `handler` picks runs; the answer is `respond(command, outcome)` (by default the stream's new
+    versions)."""
     params = re.findall(r"{(\w+)}", router.prefix + path)
     body_type = body_of(command_type, params)
 
@@ -153,7 +152,15 @@ def command_route(
         request: Request, body: Body, client: Any, idempotency_key: str | None, **path_values: str
     ) -> dict[str, Any]:
         fields = {**body.model_dump(), **path_values}
-        return await record(request, client, command_type, fields, idempotency_key, handler=handler)
+        return await record(
+            request,
+            client,
+            command_type,
+            fields,
+            idempotency_key,
+            handler=handler,
+            respond=respond,
+        )
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -168,4 +175,6 @@ def command_route(
     )
     endpoint.__name__ = name
     endpoint.__doc__ = command_type.__doc__
-    router.add_api_route(path, endpoint, methods=[method], status_code=status_code, name=name)
+    router.add_api_route(
+        path, endpoint, methods=[method], status_code=status_code, name=name, tags=[tag]
+    )

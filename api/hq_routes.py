@@ -2,74 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, handlers_of, run_command
-from api.deps import PersonClient, WriterClient
+from api.deps import PersonClient
 from api.problems import ProblemError
-from domain.cycles import DefineCycle, SetNorthStar
-from domain.health import DEFAULT_THRESHOLDS
 from projections import okr_reads
-from projections.queries import rows_json
+from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["cycles"])
-
-
-class CycleBody(Body):
-    cycle_id: str
-    kind: Literal["quarter", "month"]
-    starts_on: date
-    ends_on: date
-    green_max_gap: Decimal = DEFAULT_THRESHOLDS.green_max
-    amber_max_gap: Decimal = DEFAULT_THRESHOLDS.amber_max
-    hysteresis_points: Decimal = DEFAULT_THRESHOLDS.hysteresis
-
-
-class NorthStarBody(Body):
-    metric: str
-    target: Decimal
-    unit: str
-    comparison: Literal[">=", "<="] = ">="
-    owner_person_id: str
-
-
-@router.post("/cycles", status_code=201)
-async def define_cycle(
-    request: Request, body: CycleBody, client: WriterClient, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
-    return appended(
-        await run_command(
-            request,
-            client,
-            DefineCycle,
-            body.model_dump(),
-            idempotency_key,
-            handlers_of(request).hq.define_cycle,
-        )
-    )
-
-
-@router.put("/north-star")
-async def set_north_star(
-    request: Request,
-    body: NorthStarBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return appended(
-        await run_command(
-            request,
-            client,
-            SetNorthStar,
-            body.model_dump(),
-            idempotency_key,
-            handlers_of(request).hq.set_north_star,
-        )
-    )
 
 
 @router.get("/north-star")

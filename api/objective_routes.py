@@ -4,136 +4,21 @@ policy."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
 
-from api.commands import Body, IdempotencyKey, appended, handlers_of, run_command
-from api.deps import PersonClient, WriterClient
+from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from api.views import record_view
-from domain.objectives import (
-    AlignObjective,
-    CloseObjective,
-    Contribution,
-    DefineObjective,
-    PortfolioCommand,
-    SetFocusPolicy,
-    SetKeyResultWeights,
-)
 from infra.postgres.accounts import Client
 from projections import okr_reads
-from projections.okr_queries import objective_progress_view
-from projections.queries import rows_json
+from projections.okr_reads import objective_progress_view
+from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
-
-
-class PortfolioBody(Body):
-    owner_person_id: str
-    cycle_id: str
-
-
-class DefineObjectiveBody(PortfolioBody):
-    objective_id: str
-    title: str
-    owner_unit_id: str
-    contributes_to: tuple[Contribution, ...] = ()
-
-
-class AlignBody(PortfolioBody):
-    contributes_to: tuple[Contribution, ...]
-
-
-class WeightsBody(PortfolioBody):
-    weights: dict[str, Decimal]
-
-
-class CloseBody(PortfolioBody):
-    outcome: Literal["achieved", "dropped"]
-
-
-class FocusPolicyBody(Body):
-    mode: Literal["block", "warn"]
-
-
-async def _portfolio(
-    request: Request,
-    client: Any,
-    command_type: type[PortfolioCommand],
-    fields: dict[str, Any],
-    key: str | None,
-) -> dict[str, Any]:
-    result, hints = await run_command(
-        request, client, command_type, fields, key, handlers_of(request).objectives.handle
-    )
-    return {**appended(result), "hints": [h.model_dump() for h in hints]}
-
-
-@router.post("/objectives", status_code=201)
-async def define_objective(
-    request: Request,
-    body: DefineObjectiveBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    """At most three active objectives per owner per cycle (or a hint, under 'warn')."""
-    return await _portfolio(request, client, DefineObjective, body.model_dump(), idempotency_key)
-
-
-@router.post("/objectives/{objective_id}/align")
-async def align_objective(
-    request: Request,
-    objective_id: str,
-    body: AlignBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _portfolio(
-        request,
-        client,
-        AlignObjective,
-        {**body.model_dump(), "objective_id": objective_id},
-        idempotency_key,
-    )
-
-
-@router.put("/objectives/{objective_id}/kr-weights")
-async def set_kr_weights(
-    request: Request,
-    objective_id: str,
-    body: WeightsBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    """The weights of the objective's KRs; they must add up to 100."""
-    return await _portfolio(
-        request,
-        client,
-        SetKeyResultWeights,
-        {**body.model_dump(), "objective_id": objective_id},
-        idempotency_key,
-    )
-
-
-@router.post("/objectives/{objective_id}/close")
-async def close_objective(
-    request: Request,
-    objective_id: str,
-    body: CloseBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await _portfolio(
-        request,
-        client,
-        CloseObjective,
-        {**body.model_dump(), "objective_id": objective_id},
-        idempotency_key,
-    )
 
 
 @router.get("/objectives")
@@ -202,24 +87,4 @@ async def _require_readable(
         owner["owner_person_id"],
         owner["owner_unit_id"],
         {objective_id},
-    )
-
-
-@router.put("/policy/focus")
-async def set_focus_policy(
-    request: Request,
-    body: FocusPolicyBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    """HQ only: 'block' refuses a fourth active objective, 'warn' records it with a hint."""
-    return appended(
-        await run_command(
-            request,
-            client,
-            SetFocusPolicy,
-            body.model_dump(),
-            idempotency_key,
-            handlers_of(request).objectives.set_focus_policy,
-        )
     )

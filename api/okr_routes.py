@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.commands import IdempotencyKey, body_of, command_route, handlers_of, record
-from api.deps import PersonClient, WriterClient
+from api.commands import handlers_of
+from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
 from api.views import record_view
 from audit.history import change_document
 from domain.event_chain import RecordedEvent
-from domain.key_result.commands import (
-    ApplyTargetAdjustment,
-    ApproveTargetAdjustment,
-    CancelTargetAdjustment,
-    DefineKeyResult,
-    EscalateBlocker,
-    RecordCheckIn,
-    RejectTargetAdjustment,
-    RequestTargetAdjustment,
-)
 from domain.key_result.events import kr_stream
 from domain.key_result.state import target_changes
 from domain.quality_hints import key_result_hints
 from infra.postgres.accounts import Client
 from projections import okr_reads
-from projections.queries import rows_json
+from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
-
-
-DefineKeyResultBody = body_of(DefineKeyResult)
-
-_run = partial(record, handler=lambda h: h.key_results)
-
-
-@router.post("/key-results", status_code=201)
-async def define_key_result(
-    request: Request,
-    body: DefineKeyResultBody,
-    client: WriterClient,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    result = await _run(request, client, DefineKeyResult, body.model_dump(), idempotency_key)
-    return {**result, "hints": [h.model_dump() for h in key_result_hints(body.title)]}
 
 
 @router.get("/hints")
@@ -56,26 +29,6 @@ async def hints_for(
 ) -> list[dict[str, str]]:
     """Quality hints for a KR title, as it is being typed."""
     return [h.model_dump() for h in key_result_hints(title)]
-
-
-for method, path, command, name, status in (
-    ("POST", "/key-results/{kr_id}/adjustments", RequestTargetAdjustment,
-     "request_adjustment", 201),
-    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/approve", ApproveTargetAdjustment,
-     "approve_adjustment", 200),
-    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/reject", RejectTargetAdjustment,
-     "reject_adjustment", 200),
-    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/apply", ApplyTargetAdjustment,
-     "apply_adjustment", 200),
-    ("POST", "/key-results/{kr_id}/adjustments/{request_id}/cancel", CancelTargetAdjustment,
-     "cancel_adjustment", 200),
-    ("POST", "/key-results/{kr_id}/check-ins", RecordCheckIn, "check_in", 201),
-    ("POST", "/key-results/{kr_id}/blocker/escalate", EscalateBlocker, "escalate_blocker", 201),
-):  # fmt: skip
-    command_route(
-        router, method, path, command, name=name, handler=lambda h: h.key_results,
-        client=WriterClient, status_code=status,
-    )  # fmt: skip
 
 
 @router.get("/key-results/{kr_id}")

@@ -33,6 +33,8 @@ class Aggregate(Generic[S, C, E, X]):
     evolve: Callable[[S, Stamped[E]], S]
     decide: Callable[[S, C, X], Sequence[E]]
     stream_of: Callable[[C], str]
+    # Who the recorded events name as their actor: the command's person by default.
+    recorded_by: Callable[[C], str] = lambda command: command.actor.person_id  # type: ignore[attr-defined]
 
     def fold(self, history: Iterable[RecordedEvent]) -> S:
         """The state after a stream's recorded events (other families' events are skipped)."""

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from domain.aggregate import Aggregate
+from domain.event_chain import EventTypes
 from domain.kernel import AwareDatetime, Message
 
 PROJECTION_SKIPS_STREAM = "projection-skips"
@@ -41,7 +43,9 @@ class ParkedEventSkipped(Message):
     reason: str
 
 
-def decide_skip(command: SkipParkedEvent) -> tuple[ParkedEventSkipped]:
+def decide_skip(
+    _state: None, command: SkipParkedEvent, _context: None
+) -> tuple[ParkedEventSkipped]:
     """A skip is always recorded; whether the stream is parked there is checked by the caller
     holding the projection's lock."""
     return (
@@ -54,3 +58,13 @@ def decide_skip(command: SkipParkedEvent) -> tuple[ParkedEventSkipped]:
             reason=command.reason,
         ),
     )
+
+
+PROJECTION_SKIPS: Aggregate[None, SkipParkedEvent, ParkedEventSkipped, None] = Aggregate(
+    events=EventTypes(ParkedEventSkipped),
+    initial=lambda: None,
+    evolve=lambda state, _stamped: state,
+    decide=decide_skip,
+    stream_of=lambda _command: PROJECTION_SKIPS_STREAM,
+    recorded_by=lambda command: command.actor_id,
+)

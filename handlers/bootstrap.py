@@ -4,9 +4,10 @@ handlers here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from handlers.calibration import CalibrationCommandHandler
 from handlers.cycles import HqCommandHandler
@@ -18,6 +19,8 @@ from handlers.recording import OrgSource
 from infra.postgres.event_store import EventStore
 
 Clock = Callable[[], datetime]
+# A handler's entry point: (connection, command, idempotency key) -> what it recorded.
+Handle = Callable[[Any, Any, str | None], Awaitable[Any]]
 
 
 def wall_clock() -> datetime:

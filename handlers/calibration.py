@@ -17,10 +17,12 @@ class CalibrationCommandHandler(StreamCommands):
         idempotency_key: str | None = None,
     ) -> AppendResult:
         cycles = await self.defined_cycles(conn)
-        return await self.run(
-            conn,
-            CALIBRATION,
-            command,
-            lambda org: CalibrationContext(org, cycles),
-            idempotency_key,
-        )
+        return (
+            await self.run(
+                conn,
+                CALIBRATION,
+                command,
+                lambda org: CalibrationContext(org, cycles),
+                idempotency_key,
+            )
+        )[0]

@@ -13,9 +13,9 @@ class HqCommandHandler(StreamCommands):
     async def define_cycle(
         self, conn: asyncpg.Connection, command: DefineCycle, idempotency_key: str | None = None
     ) -> AppendResult:
-        return await self.run(conn, CYCLES, command, lambda _org: None, idempotency_key)
+        return (await self.run(conn, CYCLES, command, lambda _org: None, idempotency_key))[0]
 
     async def set_north_star(
         self, conn: asyncpg.Connection, command: SetNorthStar, idempotency_key: str | None = None
     ) -> AppendResult:
-        return await self.run(conn, NORTH_STAR, command, lambda _org: None, idempotency_key)
+        return (await self.run(conn, NORTH_STAR, command, lambda _org: None, idempotency_key))[0]

@@ -14,4 +14,4 @@ class KeyResultCommandHandler(StreamCommands):
     async def handle(
         self, conn: asyncpg.Connection, command: KrCommand, idempotency_key: str | None = None
     ) -> AppendResult:
-        return await self.run(conn, KEY_RESULT, command, lambda org: org, idempotency_key)
+        return (await self.run(conn, KEY_RESULT, command, lambda org: org, idempotency_key))[0]

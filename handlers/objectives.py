@@ -29,7 +29,7 @@ class ObjectiveCommandHandler(StreamCommands):
         answered)."""
         focus = FOCUS_POLICY.fold(await self.store.load(conn, FOCUS_POLICY_STREAM))
         cycles = await self.defined_cycles(conn)
-        result, state = await self.decided(
+        result, state = await self.run(
             conn,
             OBJECTIVES,
             command,
@@ -44,4 +44,4 @@ class ObjectiveCommandHandler(StreamCommands):
         command: SetFocusPolicy,
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        return await self.run(conn, FOCUS_POLICY, command, lambda _org: None, idempotency_key)
+        return (await self.run(conn, FOCUS_POLICY, command, lambda _org: None, idempotency_key))[0]

@@ -13,4 +13,4 @@ class OrgCommandHandler(StreamCommands):
     async def handle(
         self, conn: asyncpg.Connection, command: OrgCommand, idempotency_key: str | None = None
     ) -> AppendResult:
-        return await self.run(conn, ORGANISATION, command, lambda _org: None, idempotency_key)
+        return (await self.run(conn, ORGANISATION, command, lambda _org: None, idempotency_key))[0]

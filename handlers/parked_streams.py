@@ -11,11 +11,12 @@ import asyncpg
 
 from domain.event_chain import RecordedEvent
 from domain.kernel import DomainError
-from domain.projection_skips import PROJECTION_SKIPS_STREAM, SkipParkedEvent, decide_skip
+from domain.projection_skips import PROJECTION_SKIPS, PROJECTION_SKIPS_STREAM, SkipParkedEvent
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
-from projections.okr_read_models import PROJECTION, AppliedBatch, apply_events, refresh_bound_krs
+from projections.okr_read_models import PROJECTION, AppliedBatch
+from projections.okr_topic import after_batch, apply_okr_topic
 from projections.org_directory import OrgDirectory
 
 
@@ -57,7 +58,7 @@ async def retry_stream(
     async with conn.transaction():
         await _parked_row(conn, stream_id, None)
         outcome = await _resume(conn, stream_id, alerts_topic)
-    await refresh_bound_krs(conn, zone, alerts_topic)
+    await after_batch(conn, zone, alerts_topic)
     return outcome
 
 
@@ -90,7 +91,7 @@ async def skip_parked_event(
             "UPDATE okr_stream_position SET version = $2 WHERE stream_id = $1", stream_id, version
         )
         outcome = await _resume(conn, stream_id, alerts_topic)
-    await refresh_bound_krs(conn, zone, alerts_topic)
+    await after_batch(conn, zone, alerts_topic)
     return outcome
 
 
@@ -120,19 +121,11 @@ async def _resume(conn: asyncpg.Connection, stream_id: str, alerts_topic: str) -
     )
     await conn.execute("DELETE FROM okr_parked_stream WHERE stream_id = $1", stream_id)
     waiting = await EventStore("").load(conn, stream_id, position)
-    return await apply_events(conn, waiting, is_transient, alerts_topic)
+    return await apply_okr_topic(conn, waiting, is_transient, alerts_topic)
 
 
 async def _record_skip(
     conn: asyncpg.Connection, store: EventStore, command: SkipParkedEvent
 ) -> None:
     recorder = StreamCommands(store, OrgDirectory().load, lambda: command.at)
-    await recorder.run(
-        conn,
-        stream_id=PROJECTION_SKIPS_STREAM,
-        command_id=command.command_id,
-        actor_id=command.actor_id,
-        occurred_at=command.at,
-        idempotency_key=None,
-        decide=lambda _history, _org: decide_skip(command),
-    )
+    await recorder.run(conn, PROJECTION_SKIPS, command, lambda _org: None, None)

@@ -16,4 +16,4 @@ class PracticeCommandHandler(StreamCommands):
         command: PracticeCommand,
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        return await self.run(conn, PRACTICE, command, lambda org: org, idempotency_key)
+        return (await self.run(conn, PRACTICE, command, lambda org: org, idempotency_key))[0]

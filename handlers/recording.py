@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from domain.aggregate import Aggregate
 from domain.cycles import CYCLES_STREAM, defined_cycle_ids
 from domain.event_chain import RecordedEvent, derive_event_id
-from domain.kernel import Actor
 from domain.org_tree import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
 
@@ -26,10 +25,9 @@ X = TypeVar("X")
 
 
 class Addressed(Protocol):
-    """What every command carries: its id, who issues it, and when."""
+    """What every command carries: its id and when it was issued."""
 
     command_id: uuid.UUID
-    actor: Actor
     at: datetime
 
 
@@ -52,21 +50,11 @@ class StreamCommands:
         command: C,
         context: Callable[[OrgTree], X],
         idempotency_key: str | None,
-    ) -> AppendResult:
-        """The append's result (`replayed` when this command, known by its key or its derived
-        event ids, was recorded before: then nothing is decided again); raises the decider's
-        DomainError, or ConcurrencyConflict when another writer won."""
-        return (await self.decided(conn, aggregate, command, context, idempotency_key))[0]
-
-    async def decided(
-        self,
-        conn: asyncpg.Connection,
-        aggregate: Aggregate[S, C, E, X],
-        command: C,
-        context: Callable[[OrgTree], X],
-        idempotency_key: str | None,
     ) -> tuple[AppendResult, S | None]:
-        """As `run`, with the state the command was decided on (None when it was replayed)."""
+        """The append's result (`replayed` when this command, known by its key or its derived
+        event ids, was recorded before: then nothing is decided again) and the state it was
+        decided on (None when replayed); raises the decider's DomainError, or
+        ConcurrencyConflict when another writer won."""
         addressed: Addressed = command  # type: ignore[assignment]
         earlier = await self.store.earlier_result(
             conn, idempotency_key, derive_event_id(addressed.command_id, 0)
@@ -85,7 +73,7 @@ class StreamCommands:
                 type=event.type,  # type: ignore[attr-defined]
                 schema_version=event.schema_version,  # type: ignore[attr-defined]
                 payload=event.model_dump(mode="json", exclude={"type", "schema_version"}),
-                actor=addressed.actor.person_id,
+                actor=aggregate.recorded_by(command),
                 occurred_at=addressed.at,
                 recorded_at=self.clock(),
                 correlation_id=addressed.command_id,

@@ -346,7 +346,7 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
     from zoneinfo import ZoneInfo
 
     from infra.postgres.db import connect
-    from projections.queries import health_history, kr_progress, with_health
+    from projections.progress_reads import health_history, kr_progress, with_health
 
     async def run() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         conn = await connect(settings.dsn)
@@ -364,7 +364,7 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
     if kr_id and not rows:
         raise click.ClickException(f"no key result {kr_id!r}")
     if as_json:
-        from projections.queries import json_default
+        from projections.progress_reads import json_default
 
         if kr_id:
             rows[0]["health_history"] = history
@@ -696,7 +696,7 @@ def calibration_agenda_cmd(
 
     from domain.calibration import calibration_agenda
     from infra.postgres.db import connect
-    from projections.okr_queries import kr_snapshots
+    from projections.okr_reads import kr_snapshots
     from projections.org_directory import OrgDirectory
     from simulator.company import quarter_of
 

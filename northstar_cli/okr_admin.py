@@ -4,17 +4,17 @@ and rules as the API."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
+from pydantic import BaseModel
 
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.kernel import Actor
 from domain.objectives import Contribution, DefineObjective, FocusMode, SetFocusPolicy
-from handlers.bootstrap import command_handlers
+from handlers.bootstrap import CommandHandlers, Handle, command_handlers
 from infra.postgres.db import connect
 from infra.postgres.event_store import AppendResult
 from infra.settings import Settings
@@ -23,17 +23,22 @@ from projections.org_directory import OrgDirectory
 CLI_ADMIN = "cli-admin"
 
 
-async def _as_hq(
+async def as_hq(
     settings: Settings,
-    act: Callable[[asyncpg.Connection, Actor, Any, Any], Awaitable[AppendResult]],
+    command_type: type[BaseModel],
+    pick: Callable[[CommandHandlers], Handle],
+    **fields: Any,
 ) -> AppendResult:
+    """Issue `command_type(**fields)` as HQ's CLI admin through the handle `pick` chooses."""
     conn = await connect(settings.dsn)
     try:
         tree = await OrgDirectory().load(conn)
         hq = tree.hq_id if tree is not None else "hq"
         actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
-        handlers = command_handlers(settings.okr_events_topic, OrgDirectory().load)
-        return await act(conn, actor, handlers.hq, handlers.objectives)
+        command = command_type(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), **fields)
+        handle = pick(command_handlers(settings.okr_events_topic, OrgDirectory().load))
+        outcome = await handle(conn, command, None)
+        return outcome[0] if isinstance(outcome, tuple) else outcome  # (result, hints)
     finally:
         await conn.close()
 
@@ -46,54 +51,37 @@ async def define_cycle(
     ends_on: date,
     thresholds: tuple[Decimal, Decimal, Decimal] = (Decimal(0), Decimal(25), Decimal(2)),
 ) -> AppendResult:
-    return await _as_hq(
+    green, amber, hysteresis = thresholds
+    return await as_hq(
         settings,
-        lambda conn, actor, hq, _: hq.define_cycle(
-            conn,
-            DefineCycle(
-                command_id=uuid.uuid4(),
-                actor=actor,
-                at=datetime.now(UTC),
-                cycle_id=cycle_id,
-                kind=kind,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                green_max_gap=thresholds[0],
-                amber_max_gap=thresholds[1],
-                hysteresis_points=thresholds[2],
-            ),
-        ),
+        DefineCycle,
+        lambda h: h.hq.define_cycle,
+        cycle_id=cycle_id,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        green_max_gap=green,
+        amber_max_gap=amber,
+        hysteresis_points=hysteresis,
     )
 
 
 async def set_north_star(
     settings: Settings, metric: str, target: Decimal, unit: str, owner_person_id: str
 ) -> AppendResult:
-    return await _as_hq(
+    return await as_hq(
         settings,
-        lambda conn, actor, hq, _: hq.set_north_star(
-            conn,
-            SetNorthStar(
-                command_id=uuid.uuid4(),
-                actor=actor,
-                at=datetime.now(UTC),
-                metric=metric,
-                target=target,
-                unit=unit,
-                owner_person_id=owner_person_id,
-            ),
-        ),
+        SetNorthStar,
+        lambda h: h.hq.set_north_star,
+        metric=metric,
+        target=target,
+        unit=unit,
+        owner_person_id=owner_person_id,
     )
 
 
 async def set_focus_policy(settings: Settings, mode: FocusMode) -> AppendResult:
-    return await _as_hq(
-        settings,
-        lambda conn, actor, _, objectives: objectives.set_focus_policy(
-            conn,
-            SetFocusPolicy(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), mode=mode),
-        ),
-    )
+    return await as_hq(settings, SetFocusPolicy, lambda h: h.objectives.set_focus_policy, mode=mode)
 
 
 async def define_objective(
@@ -104,21 +92,14 @@ async def define_objective(
     cycle_id: str,
     contributes_to: tuple[Contribution, ...],
 ) -> AppendResult:
-    async def act(conn: asyncpg.Connection, actor: Actor, _: Any, objectives: Any) -> AppendResult:
-        result, _hints = await objectives.handle(
-            conn,
-            DefineObjective(
-                command_id=uuid.uuid4(),
-                actor=actor,
-                at=datetime.now(UTC),
-                owner_person_id=owner[0],
-                owner_unit_id=owner[1],
-                cycle_id=cycle_id,
-                objective_id=objective_id,
-                title=title,
-                contributes_to=contributes_to,
-            ),
-        )
-        return result  # type: ignore[no-any-return]
-
-    return await _as_hq(settings, act)
+    return await as_hq(
+        settings,
+        DefineObjective,
+        lambda h: h.objectives.handle,
+        owner_person_id=owner[0],
+        owner_unit_id=owner[1],
+        cycle_id=cycle_id,
+        objective_id=objective_id,
+        title=title,
+        contributes_to=contributes_to,
+    )

@@ -15,7 +15,7 @@ from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
-from projections.okr_queries import kr_reading
+from projections.okr_reads import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
 # (HQ, auditors); $2: the viewer; $3: the units whose KRs are theirs or their team's;

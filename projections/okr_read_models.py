@@ -1,11 +1,12 @@
-"""Projection: OKR events (from the relay's topic) -> key-result, adjustment and check-in rows."""
+"""Projection: OKR events (from the relay's topic) -> key-result, adjustment, check-in,
+objective, cycle and north-star rows; and the per-stream positions and parking that every applier
+of the topic shares (`projections/okr_topic.py` lists them)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
 
 import asyncpg
 import structlog
@@ -36,16 +37,7 @@ from domain.objectives import (
     PortfolioEvent,
     portfolio_event_of,
 )
-from domain.organisation import (
-    OrgEvent,
-    OrgUnitCreated,
-    PersonRegistered,
-    PersonRoleChanged,
-    org_event_of,
-)
 from projections.alert_outbox import enqueue_alerts
-from projections.kr_health import record_health
-from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
 
 PROJECTION = "okr_read_models"
 log = structlog.get_logger("northstar.projections")
@@ -58,9 +50,13 @@ class AppliedBatch:
     parked: tuple[str, ...]  # streams parked by this batch
 
 
+Applier = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
+
+
 async def apply_events(
     conn: asyncpg.Connection,
     events: Sequence[RecordedEvent],
+    appliers: Sequence[Applier],
     is_transient: Callable[[BaseException], bool] | None = None,
     alerts_topic: str | None = None,
 ) -> AppliedBatch:
@@ -69,17 +65,18 @@ async def apply_events(
     event cannot apply is parked from that event on (its later events wait behind it, every
     other stream goes on; an alert is written when `alerts_topic` is given)."""
     try:
-        return await _apply_batch(conn, events, None, alerts_topic)
+        return await _apply_batch(conn, events, appliers, None, alerts_topic)
     except Exception as exc:
         if is_transient is None or is_transient(exc):
             raise
         log.warning("okr_batch_isolating", events=len(events), error=repr(exc)[:300])
-    return await _apply_batch(conn, events, is_transient, alerts_topic)
+    return await _apply_batch(conn, events, appliers, is_transient, alerts_topic)
 
 
 async def _apply_batch(
     conn: asyncpg.Connection,
     events: Sequence[RecordedEvent],
+    appliers: Sequence[Applier],
     is_transient: Callable[[BaseException], bool] | None,
     alerts_topic: str | None,
 ) -> AppliedBatch:
@@ -98,30 +95,32 @@ async def _apply_batch(
             streams,
         )
         position = {r["stream_id"]: r["version"] for r in rows}
-        parked = {
-            r["stream_id"]
+        # A parked stream holds its events from the parked one on.
+        parked_at = {
+            r["stream_id"]: r["version"]
             for r in await conn.fetch(
-                "SELECT stream_id FROM okr_parked_stream WHERE stream_id = ANY($1::text[])",
+                "SELECT stream_id, version FROM okr_parked_stream"
+                " WHERE stream_id = ANY($1::text[])",
                 streams,
             )
         }
         for recorded in events:
             if recorded.version <= position[recorded.stream_id]:
                 continue
-            if recorded.stream_id in parked:
+            if recorded.version >= parked_at.get(recorded.stream_id, recorded.version + 1):
                 held += 1
                 continue
             if is_transient is None:
-                await apply_one(conn, recorded)
+                await _apply_all(conn, recorded, appliers)
             else:
                 try:
                     async with conn.transaction():
-                        await apply_one(conn, recorded)
+                        await _apply_all(conn, recorded, appliers)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
                     alerts.append(await park(conn, recorded, exc))
-                    parked.add(recorded.stream_id)
+                    parked_at[recorded.stream_id] = recorded.version
                     parked_now.append(recorded.stream_id)
                     continue
             position[recorded.stream_id] = recorded.version
@@ -183,17 +182,21 @@ async def park(
     return alert, f"parked-{recorded.stream_id}", recorded.version
 
 
-async def apply_one(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-    """One event's effect on the read models (the caller holds its stream's position)."""
+async def _apply_all(
+    conn: asyncpg.Connection, recorded: RecordedEvent, appliers: Sequence[Applier]
+) -> None:
+    for apply in appliers:
+        await apply(conn, recorded)
+
+
+async def apply_okr_event(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+    """One event's effect on the OKR read models (the caller holds its stream's position)."""
     kr_event = kr_event_of(recorded)
     if kr_event is not None:
         await _apply(conn, recorded, kr_event)
     portfolio_event = portfolio_event_of(recorded)
     if portfolio_event is not None:
         await _apply_portfolio(conn, recorded, portfolio_event)
-    org_event = org_event_of(recorded)
-    if org_event is not None:
-        await _apply_org(conn, recorded, org_event)
     if recorded.type in (CYCLE_DEFINED, NORTH_STAR_SET):
         await _apply_hq(conn, recorded)
 
@@ -201,155 +204,118 @@ async def apply_one(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEvent) -> None:
     kr_id = kr_of_stream(recorded.stream_id) or recorded.stream_id
     at = recorded.occurred_at
-    if isinstance(event, KeyResultDefined):
-        await conn.execute(
-            "INSERT INTO okr_key_result (kr_id, title, owner_person_id, owner_unit_id, kind,"
-            " unit, start_value, target_value, defined_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-            kr_id,
-            event.title,
-            event.owner_person_id,
-            event.owner_unit_id,
-            event.kind,
-            event.unit,
-            event.start,
-            event.target,
-            at,
-        )
-        if event.binding is not None:
-            await _bind_to_sales(conn, kr_id, event)
-    elif isinstance(event, TargetAdjustmentRequested):
-        await conn.execute(
-            "INSERT INTO okr_adjustment (kr_id, request_id, status, current_target,"
-            " proposed_target, reason, evidence, requested_by, requested_at)"
-            " VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7, $8)",
-            kr_id,
-            event.request_id,
-            event.current_target,
-            event.proposed_target,
-            event.reason,
-            json.dumps(list(event.evidence)),
-            recorded.actor,
-            at,
-        )
-        await _kr(conn, kr_id, at, "open_request_id = $3", event.request_id)
-    elif isinstance(event, TargetAdjustmentApproved | TargetAdjustmentRejected):
-        approved = isinstance(event, TargetAdjustmentApproved)
-        note = event.note if isinstance(event, TargetAdjustmentApproved) else event.reason
-        await _adjustment(
-            conn,
-            kr_id,
-            event.request_id,
-            "status = $3, decided_by = $4, decided_at = $5, decision_note = $6"
-            + ("" if approved else ", closed_at = $5"),
-            "approved" if approved else "rejected",
-            recorded.actor,
-            at,
-            note,
-        )
-        if not approved:
+    match event:
+        case KeyResultDefined():
+            await conn.execute(
+                "INSERT INTO okr_key_result (kr_id, title, owner_person_id, owner_unit_id, kind,"
+                " unit, start_value, target_value, defined_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                kr_id,
+                event.title,
+                event.owner_person_id,
+                event.owner_unit_id,
+                event.kind,
+                event.unit,
+                event.start,
+                event.target,
+                at,
+            )
+        case TargetAdjustmentRequested():
+            await conn.execute(
+                "INSERT INTO okr_adjustment (kr_id, request_id, status, current_target,"
+                " proposed_target, reason, evidence, requested_by, requested_at)"
+                " VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7, $8)",
+                kr_id,
+                event.request_id,
+                event.current_target,
+                event.proposed_target,
+                event.reason,
+                json.dumps(list(event.evidence)),
+                recorded.actor,
+                at,
+            )
+            await _kr(conn, kr_id, at, "open_request_id = $3", event.request_id)
+        case TargetAdjustmentApproved():
+            await _decided(conn, kr_id, recorded, "approved", event.note)
+        case TargetAdjustmentRejected():
+            await _decided(conn, kr_id, recorded, "rejected", event.reason)
             await _kr(conn, kr_id, at, "open_request_id = NULL")
-    elif isinstance(event, TargetAdjustmentApplied):
-        await _adjustment(
-            conn, kr_id, event.request_id, "status = 'applied', applied_at = $3, closed_at = $3", at
-        )
-        await _kr(conn, kr_id, at, "target_value = $3, open_request_id = NULL", event.new_target)
-        await conn.execute(
-            "UPDATE key_result SET target_value = $2, needs_refresh = true WHERE id = $1",
-            kr_id,
-            event.new_target,
-        )
-    elif isinstance(event, TargetAdjustmentCancelled):
-        await _adjustment(conn, kr_id, event.request_id, "status = 'cancelled', closed_at = $3", at)
-        await _kr(conn, kr_id, at, "open_request_id = NULL")
-    elif isinstance(event, CheckInRecorded):
-        await conn.execute(
-            "INSERT INTO okr_check_in (event_id, kr_id, summary, progress_value, blocker,"
-            " reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            recorded.event_id,
-            kr_id,
-            event.summary,
-            event.progress_value,
-            event.blocker,
-            recorded.actor,
-            at,
-        )
-        await _kr(conn, kr_id, at, "open_blocker = $3, last_check_in_at = $2", event.blocker)
-    elif isinstance(event, BlockerEscalated):
-        await _kr(conn, kr_id, at, "")
+        case TargetAdjustmentApplied():
+            await _adjustment(
+                conn,
+                kr_id,
+                event.request_id,
+                "status = 'applied', applied_at = $3, closed_at = $3",
+                at,
+            )
+            await _kr(
+                conn, kr_id, at, "target_value = $3, open_request_id = NULL", event.new_target
+            )
+        case TargetAdjustmentCancelled():
+            await _adjustment(
+                conn, kr_id, event.request_id, "status = 'cancelled', closed_at = $3", at
+            )
+            await _kr(conn, kr_id, at, "open_request_id = NULL")
+        case CheckInRecorded():
+            await conn.execute(
+                "INSERT INTO okr_check_in (event_id, kr_id, summary, progress_value, blocker,"
+                " reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                recorded.event_id,
+                kr_id,
+                event.summary,
+                event.progress_value,
+                event.blocker,
+                recorded.actor,
+                at,
+            )
+            await _kr(conn, kr_id, at, "open_blocker = $3, last_check_in_at = $2", event.blocker)
+        case BlockerEscalated():
+            await _kr(conn, kr_id, at, "")
 
 
 async def _apply_portfolio(
     conn: asyncpg.Connection, recorded: RecordedEvent, event: PortfolioEvent
 ) -> None:
     at = recorded.occurred_at
-    if isinstance(event, ObjectiveDefined):
-        await conn.execute(
-            "INSERT INTO okr_objective (objective_id, title, owner_person_id, owner_unit_id,"
-            " cycle_id, status, defined_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, 'active', $6, $6)",
-            event.objective_id,
-            event.title,
-            event.owner_person_id,
-            event.owner_unit_id,
-            event.cycle_id,
-            at,
-        )
-        await _align(conn, event.objective_id, event.contributes_to)
-    elif isinstance(event, ObjectiveAligned):
-        await _align(conn, event.objective_id, event.contributes_to)
-    elif isinstance(event, KeyResultWeightsSet):
-        await conn.execute("DELETE FROM okr_kr_weight WHERE objective_id = $1", event.objective_id)
-        await conn.executemany(
-            "INSERT INTO okr_kr_weight (objective_id, kr_id, weight) VALUES ($1, $2, $3)",
-            [(event.objective_id, kr_id, w) for kr_id, w in sorted(event.weights.items())],
-        )
-    elif isinstance(event, ObjectiveClosed):
-        await conn.execute(
-            "UPDATE okr_objective SET status = $2, updated_at = $3 WHERE objective_id = $1",
-            event.objective_id,
-            event.outcome,
-            at,
-        )
-    elif isinstance(event, FocusPolicySet):
-        await conn.execute(
-            "INSERT INTO okr_policy (name, value, updated_at) VALUES ('focus', $1, $2)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at",
-            event.mode,
-            at,
-        )
-
-
-async def _apply_org(conn: asyncpg.Connection, recorded: RecordedEvent, event: OrgEvent) -> None:
-    if isinstance(event, OrgUnitCreated):
-        await conn.execute(
-            "INSERT INTO org_unit (id, name, level, parent_id) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,"
-            " parent_id = excluded.parent_id",
-            event.unit_id,
-            event.name,
-            event.level,
-            event.parent_id,
-        )
-    elif isinstance(event, PersonRegistered):
-        await conn.execute(
-            "INSERT INTO person (person_id, name, role, unit_id, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            event.person_id,
-            event.name,
-            event.role,
-            event.unit_id,
-            recorded.occurred_at,
-        )
-    elif isinstance(event, PersonRoleChanged):
-        await conn.execute(
-            "UPDATE person SET role = $2, unit_id = $3, updated_at = $4 WHERE person_id = $1",
-            event.person_id,
-            event.role,
-            event.unit_id,
-            recorded.occurred_at,
-        )
+    match event:
+        case ObjectiveDefined():
+            await conn.execute(
+                "INSERT INTO okr_objective (objective_id, title, owner_person_id, owner_unit_id,"
+                " cycle_id, status, defined_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, 'active', $6, $6)",
+                event.objective_id,
+                event.title,
+                event.owner_person_id,
+                event.owner_unit_id,
+                event.cycle_id,
+                at,
+            )
+            await _align(conn, event.objective_id, event.contributes_to)
+        case ObjectiveAligned():
+            await _align(conn, event.objective_id, event.contributes_to)
+        case KeyResultWeightsSet():
+            await conn.execute(
+                "DELETE FROM okr_kr_weight WHERE objective_id = $1", event.objective_id
+            )
+            await conn.executemany(
+                "INSERT INTO okr_kr_weight (objective_id, kr_id, weight) VALUES ($1, $2, $3)",
+                [(event.objective_id, kr_id, w) for kr_id, w in sorted(event.weights.items())],
+            )
+        case ObjectiveClosed():
+            await conn.execute(
+                "UPDATE okr_objective SET status = $2, updated_at = $3 WHERE objective_id = $1",
+                event.objective_id,
+                event.outcome,
+                at,
+            )
+        case FocusPolicySet():
+            await conn.execute(
+                "INSERT INTO okr_policy (name, value, updated_at) VALUES ('focus', $1, $2)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                event.mode,
+                at,
+            )
 
 
 CYCLE_DEFINED = CycleDefined.model_fields["type"].default
@@ -395,65 +361,6 @@ async def _align(
     )
 
 
-async def _bind_to_sales(conn: asyncpg.Connection, kr_id: str, event: KeyResultDefined) -> None:
-    """A metric-bound KR joins the sales projection's KRs; its progress is computed after this
-    transaction commits (see refresh_bound_krs)."""
-    binding = event.binding
-    assert binding is not None
-    await conn.execute(
-        "INSERT INTO key_result (id, title, owner_unit_id, metric, kind, start_value,"
-        " target_value, window_start, window_end, category, channel, window_kind,"
-        " rolling_days, skus, monthly_pacing, needs_refresh)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, true)"
-        " ON CONFLICT (id) DO NOTHING",
-        kr_id,
-        event.title,
-        event.owner_unit_id,
-        binding.metric,
-        event.kind,
-        event.start,
-        event.target,
-        binding.window_start,
-        binding.window_end,
-        binding.category,
-        binding.channel,
-        binding.window,
-        binding.rolling_days,
-        binding.skus,
-        binding.monthly_pacing,
-    )
-    await conn.execute(
-        "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
-        " VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING",
-        kr_id,
-    )
-
-
-async def refresh_bound_krs(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str) -> int:
-    """Recompute progress of KRs marked by the OKR projection (a new binding, an applied
-    target), in a snapshot of its own taken while no stage-2 run is in progress (it waits for
-    them), and evaluate their health at once: a target change can turn a KR red or green without
-    a sale."""
-    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM key_result WHERE needs_refresh)"):
-        return 0
-    async with shard_locks(conn, (), wait=True), conn.transaction(isolation=SNAPSHOT):
-        rows = await conn.fetch(
-            "SELECT p.kr_id FROM kr_progress p JOIN key_result k ON k.id = p.kr_id"
-            " WHERE k.needs_refresh ORDER BY p.kr_id FOR UPDATE OF p"
-        )
-        if not rows:
-            return 0
-        ids = [r["kr_id"] for r in rows]
-        now = await business_now(conn)
-        await record_health(
-            conn, await refresh_progress(conn, ids, zone, now), now, alerts_topic, zone
-        )
-        await conn.execute(
-            "UPDATE key_result SET needs_refresh = false WHERE id = ANY($1::text[])", ids
-        )
-    return len(ids)
-
-
 async def _kr(
     conn: asyncpg.Connection, kr_id: str, at: object, assignments: str, *values: object
 ) -> None:
@@ -463,6 +370,22 @@ async def _kr(
         kr_id,
         at,
         *values,
+    )
+
+
+async def _decided(
+    conn: asyncpg.Connection, kr_id: str, recorded: RecordedEvent, status: str, note: str
+) -> None:
+    closes = "" if status == "approved" else ", closed_at = $5"
+    await _adjustment(
+        conn,
+        kr_id,
+        recorded.payload["request_id"],
+        "status = $3, decided_by = $4, decided_at = $5, decision_note = $6" + closes,
+        status,
+        recorded.actor,
+        recorded.occurred_at,
+        note,
     )
 
 

@@ -1,12 +1,20 @@
-"""What the API reads of the OKR read models (queries in `sql/okr_reads.sql`), and the goal
-views it records."""
+"""What the API and the CLI read of the OKR read models (queries in `sql/okr_reads.sql`): goals,
+alignment, cycles, the snapshots a calibration agenda is built from, objective progress; and the
+goal views the API records."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
 
 import asyncpg
 
+from domain.calibration import KrSnapshot
+from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
+from domain.key_result.metrics import progress_percent
+from projections.kr_health import cycle_thresholds
 from projections.sql_files import load_queries
 
 SQL = load_queries("okr_reads")
@@ -59,3 +67,114 @@ async def record_goal_view(
     subject_id: str,
 ) -> None:
     await conn.execute(SQL["record_goal_view"], person_id, role, unit_id, subject, subject_id)
+
+
+_SNAPSHOTS = """
+SELECT k.kr_id, k.title, k.owner_person_id, k.owner_unit_id, k.kind, k.start_value,
+       k.target_value, c.progress_value, k.last_check_in_at, k.open_blocker, k.open_request_id,
+       a.requested_at
+FROM okr_key_result k
+LEFT JOIN LATERAL (
+    SELECT progress_value FROM okr_check_in
+    WHERE kr_id = k.kr_id ORDER BY reported_at DESC LIMIT 1
+) c ON true
+LEFT JOIN okr_adjustment a ON a.kr_id = k.kr_id AND a.request_id = k.open_request_id
+WHERE k.owner_unit_id = ANY($1::text[])
+ORDER BY k.kr_id
+"""
+
+
+async def kr_snapshots(conn: asyncpg.Connection, unit_ids: list[str]) -> list[KrSnapshot]:
+    return [
+        KrSnapshot(
+            kr_id=r["kr_id"],
+            title=r["title"],
+            owner_person_id=r["owner_person_id"],
+            owner_unit_id=r["owner_unit_id"],
+            kind=r["kind"],
+            start=r["start_value"],
+            target=r["target_value"],
+            current=r["progress_value"],
+            last_check_in_at=r["last_check_in_at"],
+            open_blocker=r["open_blocker"],
+            open_request_id=r["open_request_id"],
+            request_waiting_since=r["requested_at"],
+        )
+        for r in await conn.fetch(_SNAPSHOTS, unit_ids)
+    ]
+
+
+_OBJECTIVE_KRS = """
+SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
+       k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
+       b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
+       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, h.health AS recorded_health
+FROM okr_kr_weight w
+JOIN okr_objective o ON o.objective_id = w.objective_id
+LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
+LEFT JOIN LATERAL (
+    SELECT progress_value FROM okr_check_in
+    WHERE kr_id = w.kr_id ORDER BY reported_at DESC LIMIT 1
+) c ON true
+LEFT JOIN kr_progress p ON p.kr_id = w.kr_id
+LEFT JOIN kr_health h ON h.kr_id = w.kr_id
+LEFT JOIN key_result b ON b.id = w.kr_id
+LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
+WHERE w.objective_id = $1
+ORDER BY w.kr_id
+"""
+
+
+async def objective_progress_view(
+    conn: asyncpg.Connection, objective_id: str, now: datetime
+) -> dict[str, Any] | None:
+    """The objective's progress (weighted mean of its KRs) and health (its weakest KR), with
+    each KR's provenance: auto (from sales), manual (last check-in) or none yet."""
+    if not await conn.fetchval("SELECT 1 FROM okr_objective WHERE objective_id = $1", objective_id):
+        return None
+    items: list[dict[str, Any]] = []
+    weighted: list[WeightedKr] = []
+    for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
+        reading = kr_reading(r, now)
+        weighted.append(WeightedKr(r["kr_id"], r["weight"], reading["progress"], reading["health"]))
+        items.append({"kr_id": r["kr_id"], "weight": r["weight"], **reading})
+    progress, health = objective_progress(weighted)
+    return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}
+
+
+def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """One KR's progress with its provenance — auto (from sales), manual (the last check-in) or
+    none yet — and when it was last updated, the pacing line's expected progress and health."""
+    if r["auto_pct"] is not None:
+        progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
+    elif r["progress_value"] is not None and r["kind"] is not None:
+        progress = progress_percent(
+            r["kind"], r["start_value"], r["target_value"], r["progress_value"]
+        )
+        provenance, updated = "manual", r["last_check_in_at"]
+    else:
+        progress, provenance, updated = Decimal(0), "none", None
+    window_start = r["window_start"] or r["starts_on"]
+    window_end = r["window_end"] or r["ends_on"]
+    expected = (
+        expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
+        if window_start and window_end
+        else Decimal(0)
+    )
+    verdict = kr_health(
+        progress,
+        expected,
+        updated,
+        now,
+        r["open_blocker"],
+        cycle_thresholds(r),
+        r["recorded_health"],  # the last alerted colour (sales-fed KRs): held by the hysteresis
+    )
+    return {
+        "progress": progress,
+        "provenance": provenance,
+        "as_of": updated,
+        "expected": expected,
+        "health": verdict.health,
+        "reasons": list(verdict.reasons),
+    }

@@ -30,7 +30,7 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import EVALUATION_CLOCK
 from projections.kr_progress import STAGE_TWO_LOCK, refresh_progress
-from projections.okr_read_models import apply_events
+from projections.okr_read_models import apply_events, apply_okr_event
 from projections.org_directory import OrgDirectory
 from projections.sales_rollups import PROJECTION, PositionedFacts, SalesRollupProjection
 
@@ -51,12 +51,11 @@ SWAP_ATTEMPTS = 20
 
 
 class Rebuild(ABC):
-    """Replays `topic` into `rebuilt` tables (empty copies) with `shadowed` tables copied with
-    their rows (written by the projection but owned by others: not swapped)."""
+    """Replays `topic` into `rebuilt` tables (empty copies of the projection's own tables),
+    then swaps them in."""
 
     name = ""
     rebuilt: tuple[str, ...] = ()
-    shadowed: tuple[str, ...] = ()
 
     def __init__(self, settings: Settings, topic: str, quiet: bool = False) -> None:
         self.settings = settings
@@ -128,7 +127,7 @@ class Rebuild(ABC):
     async def _create_tables(self, admin: asyncpg.Connection) -> None:
         async with admin.transaction():
             await admin.execute(f"CREATE SCHEMA {self.schema}")
-            for table in (*self.rebuilt, *self.shadowed):
+            for table in self.rebuilt:
                 await admin.execute(
                     f"CREATE TABLE {self.schema}.{table} (LIKE public.{table} INCLUDING ALL)"
                 )
@@ -140,8 +139,6 @@ class Rebuild(ABC):
                     await admin.execute(
                         f"ALTER TABLE {self.schema}.{table} SET ({', '.join(options)})"
                     )
-            for table in self.shadowed:
-                await admin.execute(f"INSERT INTO {self.schema}.{table} SELECT * FROM {table}")
             await self._seed(admin)
 
     async def _replay(
@@ -293,9 +290,9 @@ class SalesRebuild(Rebuild):
 
 
 class OkrRebuild(Rebuild):
-    """The OKR read models. Org units, metric-bound KR definitions and their progress rows are
-    written by this projection but owned by others: they are shadowed (copied, written during
-    the replay, then dropped), so the replay never touches the live ones."""
+    """The OKR read models only: the topic's other appliers (org rows, the sales side's KR
+    definitions; `projections/okr_topic.py`) own their tables and are not replayed. Streams live
+    has parked stay parked at the same event (the cause may lie in another applier)."""
 
     name = "okr_read_models"
     rebuilt = (
@@ -310,12 +307,15 @@ class OkrRebuild(Rebuild):
         "okr_north_star",
         "okr_stream_position",
         "okr_parked_stream",
-        "person",
     )
-    shadowed = ("org_unit", "key_result", "kr_progress")
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:
         super().__init__(settings, settings.okr_events_topic, quiet)
+
+    async def _seed(self, admin: asyncpg.Connection) -> None:
+        await admin.execute(
+            f"INSERT INTO {self.schema}.okr_parked_stream SELECT * FROM public.okr_parked_stream"
+        )
 
     async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
         events = []
@@ -324,7 +324,7 @@ class OkrRebuild(Rebuild):
                 events.append(RecordedEvent.model_validate_json(record.value or b""))
             except ValidationError:
                 continue  # dead-lettered live
-        await apply_events(rebuild, events, is_transient)  # parks, alerts nothing
+        await apply_events(rebuild, events, (apply_okr_event,), is_transient)  # alerts nothing
 
     async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
         # A live batch starts by writing its stream positions: it waits on this lock. Whatever

@@ -19,7 +19,7 @@ from infra.signals import stop_on_signals
 from infra.supervisor import ChildSpec, Supervisor
 from projections.sales_rollups import SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
-from streams.evaluation import TimedEvaluation
+from streams.evaluation_timer import TimedEvaluation
 from streams.kr_settler import KrSettler
 from streams.okr_projection import OkrProjectionHandler
 from streams.sales_consumer import SalesConsumer

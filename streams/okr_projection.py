@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from domain.event_chain import RecordedEvent
 from infra.failures import is_transient
 from infra.kafka.codec import Reject
-from projections.okr_read_models import PROJECTION, apply_events, refresh_bound_krs
+from projections.okr_read_models import PROJECTION
+from projections.okr_topic import after_batch, apply_okr_topic
 from streams.dead_letters import DeadLetterPublisher
 from streams.retrying import RetryingConnection
 from streams.sales_projection import RawRecord
@@ -49,7 +50,7 @@ class OkrProjectionHandler:
             log.warning("okr_records_dead_lettered", count=len(rejects))
         if events:
             outcome = await self.db.run(
-                lambda conn: apply_events(conn, events, is_transient, self.alerts_topic)
+                lambda conn: apply_okr_topic(conn, events, is_transient, self.alerts_topic)
             )
             log.debug(
                 "okr_batch_applied",
@@ -58,5 +59,4 @@ class OkrProjectionHandler:
                 held=outcome.held,
                 parked=outcome.parked,
             )
-        # Also after a restart: a mark left by a batch whose refresh never ran is picked up.
-        await self.db.run(lambda conn: refresh_bound_krs(conn, self.zone, self.alerts_topic))
+        await self.db.run(lambda conn: after_batch(conn, self.zone, self.alerts_topic))

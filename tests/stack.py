@@ -238,7 +238,7 @@ async def wait_caught_up(settings: Settings, timeout: float = 90.0) -> None:
 
 
 async def projected_state(settings: Settings) -> tuple[dict[str, dict], dict[str, Decimal]]:
-    from projections.queries import kr_progress, unit_totals
+    from projections.progress_reads import kr_progress, unit_totals
 
     conn = await asyncpg.connect(settings.dsn)
     try:

@@ -147,7 +147,7 @@ OKR_TABLES = OkrRebuild.rebuilt
 async def okr_snapshot(conn) -> dict[str, list[tuple]]:
     return {
         table: sorted(tuple(str(v) for v in r) for r in await conn.fetch(f"SELECT * FROM {table}"))
-        for table in (*OKR_TABLES, "key_result", "org_unit")
+        for table in (*OKR_TABLES, "key_result", "org_unit", "person")
     }
 
 

@@ -1,0 +1,33 @@
+"""Everything the OKR events topic feeds, applied per batch in one transaction with one
+position per stream: the OKR read models, the org rows, and the sales side's KR definitions
+(which are refreshed — progress and health — right after the batch commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import tzinfo
+
+import asyncpg
+
+from domain.event_chain import RecordedEvent
+from projections.kr_bindings import apply_kr_event, refresh_marked
+from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
+from projections.organisation import apply_org_event
+
+APPLIERS: tuple[Applier, ...] = (apply_org_event, apply_okr_event, apply_kr_event)
+
+
+async def apply_okr_topic(
+    conn: asyncpg.Connection,
+    events: list[RecordedEvent],
+    is_transient: Callable[[BaseException], bool] | None = None,
+    alerts_topic: str | None = None,
+) -> AppliedBatch:
+    """A batch of the topic's events through every applier (see `apply_events`)."""
+    return await apply_events(conn, events, APPLIERS, is_transient, alerts_topic)
+
+
+async def after_batch(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str) -> int:
+    """What runs after a batch commits: KRs the batch bound or retargeted get their progress
+    and health now (also after a restart: a mark whose refresh never ran is picked up)."""
+    return await refresh_marked(conn, zone, alerts_topic)
