@@ -126,7 +126,10 @@ def _okr_agent(settings: Settings, app: faust.App) -> None:
 
     @app.agent(_raw_topic(app, settings, settings.okr_events_topic), name="okr-read-models")
     async def project(stream: faust.StreamT) -> None:
-        await _batches(stream, okr.handle, settings)
+        try:
+            await _batches(stream, okr.handle, settings)
+        finally:
+            await okr.dead_letters.stop()
 
 
 async def _batches(stream: faust.StreamT, handle: Handle, settings: Settings) -> None:

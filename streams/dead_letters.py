@@ -63,3 +63,9 @@ class DeadLetterPublisher:
         ]
         for future in futures:
             await future
+
+    async def stop(self) -> None:
+        """Close the producer, if it was started (it flushes what it holds first)."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()

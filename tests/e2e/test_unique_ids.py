@@ -4,12 +4,14 @@ OKR read models is guarded on the command side, and the guards answer 409/422 wi
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 import httpx
 
-from infra.settings import REPO_ROOT
+from projections.okr_topic import APPLIERS
 from tests.stack import (
     define_quarter,
     hq_token,
@@ -20,8 +22,8 @@ from tests.stack import (
     start_api,
 )
 
-# Every key of a table the OKR projection writes, and what keeps a second row with the same key
-# from ever reaching it. A new table or key fails this test until its guard is named here.
+# Every key of a table the OKR topic's projections write, and what keeps a second row with the
+# same key from ever reaching it. A new table or key fails this test until its guard is named.
 GUARDS = {
     ("okr_stream_position", ("stream_id",)): "the projection's own position, one per stream",
     ("okr_parked_stream", ("stream_id",)): "the projection's own record, one per parked stream",
@@ -44,8 +46,13 @@ GUARDS = {
 
 
 def _tables_written_by_the_okr_projection() -> set[str]:
-    source = (REPO_ROOT / "projections" / "okr_read_models.py").read_text()
-    return set(re.findall(r"INSERT INTO (\w+)", source))
+    """Every table an applier of the OKR topic inserts into (read from their modules' text)."""
+    modules = {sys.modules[apply.__module__] for apply in APPLIERS}
+    return {
+        table
+        for module in modules
+        for table in re.findall(r"INSERT INTO (\w+)", Path(module.__file__ or "").read_text())
+    }
 
 
 async def test_every_read_model_key_is_guarded_on_the_command_side(env):
