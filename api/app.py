@@ -1,4 +1,5 @@
-"""HTTP API: authenticated sales batch ingest and KR progress reads."""
+"""The HTTP API assembled: its state (pool, org directory, command handlers, publisher, alert
+hub), its routers, its OpenAPI document, middleware and problem responses."""
 
 from __future__ import annotations
 
@@ -7,16 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import orjson
 import structlog
-from aiokafka.errors import KafkaError
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,29 +22,26 @@ from api import (
     board_routes,
     calibration_routes,
     command_routes,
+    health_routes,
     hq_routes,
+    ingest_routes,
     objective_routes,
     okr_routes,
+    progress_routes,
     session_routes,
 )
 from api.alert_hub import AlertHub
 from api.auth import TokenCache
-from api.deps import IngestClient, ReaderClient
-from api.problems import ProblemError, document_problems, problem, unstorable_text
-from domain.sales import SaleFact, SalesBatch
+from api.ingest_routes import SALE_SCHEMAS
+from api.problems import document_problems, install_problem_handlers, problem, unstorable_text
 from handlers.bootstrap import command_handlers
 from infra.gc_tuning import settle_heap
-from infra.kafka.codec import Reject, decode_event
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
 from infra.settings import Settings
-from projections import progress_reads
 from projections.org_directory import OrgDirectory
-from projections.process_health import process_health
 
 log = structlog.get_logger("northstar.api")
-_SALES_BATCH_SCHEMA = SalesBatch.model_json_schema(ref_template="#/components/schemas/{model}")
-_SALE_SCHEMAS = _SALES_BATCH_SCHEMA.pop("$defs", {})
 
 
 class ScreenAndTime:
@@ -115,11 +108,14 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(audit_routes.router)
     app.include_router(session_routes.router)
     app.include_router(board_routes.router)
+    app.include_router(ingest_routes.router)
+    app.include_router(progress_routes.router)
+    app.include_router(health_routes.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            schema["components"]["schemas"].update(_SALE_SCHEMAS)
+            schema["components"]["schemas"].update(SALE_SCHEMAS)
             app.openapi_schema = document_problems(schema)
         return app.openapi_schema
 
@@ -131,148 +127,6 @@ def create_api(settings: Settings) -> FastAPI:
 
     app.add_middleware(ScreenAndTime)
 
-    @app.exception_handler(ProblemError)
-    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.errors)
-
-    @app.exception_handler(KafkaError)
-    async def _broker_down(_: Request, exc: KafkaError) -> JSONResponse:
-        log.error("ingest_broker_unavailable", error=repr(exc))
-        return problem(503, "Sales topic unavailable", "nothing was accepted; retry later")
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        return problem(422, "Invalid request", errors=errors)
-
-    @app.get("/healthz")
-    async def healthz(request: Request) -> dict[str, Any]:
-        """The API answers; and which of the other processes (worker agents, relay, webhook
-        dispatcher) beat within the last 10 s, how long ago, and how often each was restarted."""
-        try:
-            async with request.app.state.pool.acquire(timeout=2.0) as conn:
-                processes = await process_health(conn)
-        except Exception as exc:  # the database is down: say so, the API itself still answers
-            return {"status": "degraded", "database": f"unreachable: {type(exc).__name__}"}
-        down = [name for name, p in processes.items() if not p["up"]]
-        return {"status": "degraded" if down else "ok", "database": "ok", "processes": processes}
-
-    @app.post(
-        "/v1/sales/batch",
-        status_code=202,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _SALES_BATCH_SCHEMA}},
-            }
-        },
-        responses={422: {"description": "field-level errors"}, 413: {"description": "too large"}},
-    )
-    async def ingest_sales(request: Request, client: IngestClient) -> dict[str, int]:
-        """Accept a batch of sales facts atomically: all valid and known, or none (422)."""
-        facts = await _parse_batch(request, settings)
-        await _require_known_reps(request, facts)
-        accepted = await request.app.state.publisher.publish(facts)
-        log.info("sales_batch_accepted", client=client.name, events=accepted)
-        return {"accepted": accepted}
-
-    zone = ZoneInfo(settings.company_timezone)
-
-    @app.get("/v1/key-results")
-    async def list_key_results(
-        request: Request,
-        _: ReaderClient,
-        unit_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        async with request.app.state.pool.acquire() as conn:
-            rows = await progress_reads.kr_progress(conn, unit_id=unit_id)
-        return progress_reads.rows_json(
-            progress_reads.with_health(rows, request.app.state.clock(), zone)
-        )
-
-    @app.get("/v1/key-results/{kr_id}")
-    async def get_key_result(
-        request: Request,
-        kr_id: str,
-        _: ReaderClient,
-    ) -> dict[str, Any]:
-        async with request.app.state.pool.acquire() as conn:
-            rows = await progress_reads.kr_progress(conn, kr_id=kr_id)
-            history = await progress_reads.health_history(conn, kr_id)
-        if not rows:
-            raise ProblemError(404, "No such key result", f"key result {kr_id!r} does not exist")
-        (row,) = progress_reads.with_health(rows, request.app.state.clock(), zone)
-        return progress_reads.rows_json([{**row, "health_history": history}])[0]
+    install_problem_handlers(app)
 
     return app
-
-
-async def _parse_batch(request: Request, settings: Settings) -> list[SaleFact]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.api_max_body_bytes:
-        raise ProblemError(
-            413, "Payload too large", f"the body may be at most {settings.api_max_body_bytes} bytes"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > settings.api_max_body_bytes:
-            raise ProblemError(
-                413,
-                "Payload too large",
-                f"the body may be at most {settings.api_max_body_bytes} bytes",
-            )
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ProblemError(400, "Body is not JSON", str(exc)) from exc
-    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        raise ProblemError(
-            422,
-            "Invalid request",
-            errors=[{"field": "events", "message": "a list of sales events is required"}],
-        )
-    items = document["events"]
-    if not 1 <= len(items) <= settings.api_max_batch:
-        raise ProblemError(
-            422,
-            "Invalid request",
-            errors=[
-                {"field": "events", "message": f"between 1 and {settings.api_max_batch} events"}
-            ],
-        )
-    facts: list[SaleFact] = []
-    errors: list[dict[str, str]] = []
-    for index, item in enumerate(items):
-        result = decode_event(item, b"", index)
-        if isinstance(result, Reject):
-            errors.extend(_item_errors(index, result))
-        else:
-            facts.append(result)
-    if errors:
-        raise ProblemError(422, "Invalid sales events", "nothing was accepted", errors)
-    return facts
-
-
-def _item_errors(index: int, reject: Reject) -> list[dict[str, str]]:
-    if not reject.errors:
-        return [{"field": f"events.{index}", "message": reject.detail}]
-    return [
-        {"field": f"events.{index}.{field}", "message": message} for field, message in reject.errors
-    ]
-
-
-async def _require_known_reps(request: Request, facts: list[SaleFact]) -> None:
-    rep_ids = sorted({f.rep_id for f in facts})
-    async with request.app.state.pool.acquire() as conn:
-        known = await request.app.state.org.known_reps(conn, set(rep_ids))
-    unknown = set(rep_ids) - known
-    if unknown:
-        errors = [
-            {"field": f"events.{i}.rep_id", "message": f"unknown rep {f.rep_id!r}"}
-            for i, f in enumerate(facts)
-            if f.rep_id in unknown
-        ]
-        raise ProblemError(422, "Invalid sales events", "nothing was accepted", errors[:100])

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+log = structlog.get_logger("northstar.api")
 
 
 def problem(
@@ -94,3 +100,24 @@ def unstorable_text(value: Any, path: str = "") -> list[dict[str, str]]:
         found += unstorable_text(key, path) if isinstance(key, str) else []
         found += unstorable_text(item, f"{path}.{key}" if path else str(key))
     return found
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every refusal as an RFC 9457 problem: domain and API refusals, invalid requests, and a
+    broker that cannot take a sales batch (503: nothing was accepted)."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(KafkaError)
+    async def _broker_down(_: Request, exc: KafkaError) -> JSONResponse:
+        log.error("ingest_broker_unavailable", error=repr(exc))
+        return problem(503, "Sales topic unavailable", "nothing was accepted; retry later")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        return problem(422, "Invalid request", errors=errors)

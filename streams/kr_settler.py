@@ -16,6 +16,7 @@ from datetime import tzinfo
 import asyncpg
 import structlog
 
+from infra.logging import shards_context
 from projections.alert_outbox import number_alerts, unnumbered_alerts
 from projections.kr_health import record_health
 from projections.kr_progress import SNAPSHOT, business_now, settle, shard_locks
@@ -73,14 +74,18 @@ class KrSettler:
             return set()
         async with shard_locks(conn, candidates, wait=False) as held:
             if held:
-                async with conn.transaction(isolation=SNAPSHOT):
-                    settled = await settle(conn, self.zone, held)
-                    if settled.rows and self.alerts_topic is not None:
-                        now = await business_now(conn)
-                        await record_health(
-                            conn, settled.rows, now, self.alerts_topic, self.zone, in_order=False
-                        )
+                with shards_context(held):
+                    await self._settle(conn, held)
         return candidates - set(held or ())
+
+    async def _settle(self, conn: asyncpg.Connection, held: list[int]) -> None:
+        async with conn.transaction(isolation=SNAPSHOT):
+            settled = await settle(conn, self.zone, held)
+            if settled.rows and self.alerts_topic is not None:
+                now = await business_now(conn)
+                await record_health(
+                    conn, settled.rows, now, self.alerts_topic, self.zone, in_order=False
+                )
 
     async def number_alerts(self, conn: asyncpg.Connection) -> None:
         """Alerts wait unnumbered (ADR 0008): numbered by whichever worker gets there first."""

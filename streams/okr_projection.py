@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from domain.event_chain import RecordedEvent
 from infra.failures import is_transient
 from infra.kafka.codec import Reject
+from infra.logging import batch_context
 from projections.okr_read_models import PROJECTION
 from projections.okr_topic import after_batch, apply_okr_topic
 from streams.dead_letters import DeadLetterPublisher
@@ -37,6 +38,10 @@ class OkrProjectionHandler:
         self.db = RetryingConnection(connect, PROJECTION)
 
     async def handle(self, records: Sequence[RawRecord]) -> None:
+        with batch_context(records):
+            await self._handle(records)
+
+    async def _handle(self, records: Sequence[RawRecord]) -> None:
         events: list[RecordedEvent] = []
         rejects: list[tuple[Reject, str, int, int]] = []
         for record in records:

@@ -10,6 +10,7 @@ import asyncpg
 import structlog
 
 from infra.kafka.codec import Decoded, Reject, decode_record
+from infra.logging import batch_context
 from projections.org_directory import OrgDirectory
 from projections.sales_rollups import PositionedFacts, SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
@@ -69,7 +70,8 @@ class SalesProjectionHandler:
     async def apply_decoded(self, batch: DecodedBatch) -> None:
         """Apply the batch exactly once in effect; returns only when it is durably done."""
         if batch.items:
-            await self._apply_isolating(batch.items)
+            with batch_context(record for record, _ in batch.items):
+                await self._apply_isolating(batch.items)
 
     async def _apply_isolating(self, decoded: Sequence[tuple[RawRecord, Decoded]]) -> None:
         """A batch that fails for a lasting reason (the connection retries passing ones in

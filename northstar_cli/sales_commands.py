@@ -1,0 +1,255 @@
+"""The sales side: the company catalogue, ingesting files of sales facts, evaluating KRs at a
+moment, showing KR progress, rebuilding a projection."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+import orjson
+import yaml
+
+from infra.settings import Settings
+from northstar_cli.params import MOMENT
+from northstar_cli.parked_commands import parked, retry, skip
+from northstar_cli.with_db import with_connection
+
+
+@click.group()
+def catalog() -> None:
+    """The org tree and metric-bound KRs."""
+
+
+@catalog.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def catalog_load(settings: Settings, path: Path) -> None:
+    """Load org units and KRs from a YAML file (idempotent)."""
+    from pydantic import ValidationError
+
+    from domain.catalog import CompanyCatalog
+    from domain.kernel import DomainError
+    from projections.catalog import load_catalog
+
+    try:
+        company = CompanyCatalog.model_validate(yaml.safe_load(path.read_text()))
+    except (ValidationError, DomainError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+
+    krs = with_connection(settings, lambda conn: load_catalog(conn, company))
+    click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--chunk", default=5000, show_default=True, help="facts per publish round")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.pass_obj
+def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
+    """Import a CSV or JSONL file of sales facts; bad lines are listed and written aside."""
+    from tqdm import tqdm
+
+    from domain.sales import SaleFact
+    from infra.kafka.sales_publisher import SalesPublisher
+    from northstar_cli.file_import import count_lines, read_chunks
+
+    rejects_path = path.with_name(path.name + ".rejects.jsonl")
+
+    async def run() -> tuple[int, int]:
+        publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        await publisher.start()
+        sent = rejected = 0
+        pending: list[SaleFact] = []
+        encoded: list[bytes] = []
+        in_flight: list[tuple[int, list[asyncio.Future[object]]]] = []
+        try:
+            with (
+                tqdm(
+                    total=count_lines(path), unit="line", disable=quiet, desc=f"ingest {path.name}"
+                ) as bar,
+                rejects_path.open("wb") as rejects,
+            ):
+                for part in read_chunks(path):
+                    bar.update(part.lines)
+                    for line_no, reject in part.rejects:
+                        rejected += 1
+                        click.echo(f"{path}:{line_no}: {reject.reason}: {reject.detail}", err=True)
+                        rejects.write(
+                            orjson.dumps(
+                                {"line": line_no, "reason": reject.reason, "detail": reject.detail}
+                            )
+                            + b"\n"
+                        )
+                    pending += part.facts
+                    encoded += part.encoded
+                    if len(pending) >= chunk:
+                        # Keep reading while the broker acknowledges; bound what is in flight.
+                        in_flight.append((len(pending), await publisher.send(pending, encoded)))
+                        pending, encoded = [], []
+                        while len(in_flight) > 8:
+                            sent += await _acknowledged(in_flight.pop(0))
+                if pending:
+                    in_flight.append((len(pending), await publisher.send(pending, encoded)))
+                for batch in in_flight:
+                    sent += await _acknowledged(batch)
+        finally:
+            await publisher.stop()
+        return sent, rejected
+
+    started = time.perf_counter()
+    sent, rejected = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"sent {sent} facts in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):,.0f}/s); "
+        f"{rejected} rejected" + (f", listed in {rejects_path}" if rejected else "")
+    )
+    if not rejected:
+        rejects_path.unlink(missing_ok=True)
+    else:
+        sys.exit(2)
+
+
+async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
+    count, futures = batch
+    for future in futures:
+        await future
+    return count
+
+
+@click.command()
+@click.option(
+    "--at",
+    type=MOMENT,
+    help="business time to evaluate at (ISO 8601; without an offset: the company's time"
+    " zone); default now. The business clock never moves back.",
+)
+@click.option("--quiet-alerts", is_flag=True, help="evaluate without emitting alerts")
+@click.pass_obj
+def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> None:
+    """Re-evaluate KR values, health and the alert rules as time passes (the worker does this
+    every NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
+    from zoneinfo import ZoneInfo
+
+    from infra.postgres.db import connect
+    from projections.evaluation import evaluate as run_evaluation
+
+    zone = ZoneInfo(settings.company_timezone)
+    when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)
+
+    async def run() -> str:
+        conn = await connect(settings.dsn)
+        try:
+            outcome = await run_evaluation(
+                conn,
+                when,
+                zone,
+                None if quiet_alerts else settings.alerts_topic,
+                timedelta(hours=settings.adjustment_response_hours),
+            )
+        finally:
+            await conn.close()
+        return (
+            f"evaluated at {outcome.business_time.isoformat()}: {outcome.krs_recomputed} KRs"
+            f" recomputed, {outcome.health_transitions} health changes,"
+            f" {outcome.rule_alerts} rule alerts"
+        )
+
+    click.echo(asyncio.run(run()))
+
+
+@click.group()
+def projections() -> None:
+    """Read models built from the logs."""
+
+
+@projections.command("rebuild")
+@click.argument(
+    "name", type=click.Choice(["kr_progress", "okr_read_models"]), default="kr_progress"
+)
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.pass_obj
+def projections_rebuild(settings: Settings, name: str, quiet: bool) -> None:
+    """Replay a projection's topic from its start into fresh tables (no alerts), then swap them
+    in atomically; the live worker and the API keep serving meanwhile."""
+    from infra import gc_tuning
+    from projections.rebuild import REBUILDS
+
+    gc_tuning.for_batches()
+
+    report = asyncio.run(REBUILDS[name](settings, quiet=quiet).run())
+    click.echo(
+        f"rebuilt {name}: {report.records:,} records in {report.seconds:.1f}s ="
+        f" {report.records / max(report.seconds, 1e-9):,.0f} records/s;"
+        f" swap {report.swap_seconds * 1000:.0f} ms (caught up {report.caught_up_records} records,"
+        f" {report.swap_retries} retries)"
+    )
+
+
+for _command in (parked, retry, skip):
+    projections.add_command(_command)
+
+
+@click.group()
+def kr() -> None:
+    """Key results."""
+
+
+@kr.command("show")
+@click.argument("kr_id", required=False)
+@click.option("--unit", "unit_id", help="only KRs owned by this org unit")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json: bool) -> None:
+    """Show live progress of metric-bound KRs."""
+    from zoneinfo import ZoneInfo
+
+    from infra.postgres.db import connect
+    from projections.progress_reads import health_history, kr_progress, with_health
+
+    async def run() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        conn = await connect(settings.dsn)
+        try:
+            rows = with_health(
+                await kr_progress(conn, kr_id=kr_id, unit_id=unit_id),
+                datetime.now(UTC),
+                ZoneInfo(settings.company_timezone),
+            )
+            return rows, await health_history(conn, kr_id) if kr_id else []
+        finally:
+            await conn.close()
+
+    rows, history = asyncio.run(run())
+    if kr_id and not rows:
+        raise click.ClickException(f"no key result {kr_id!r}")
+    if as_json:
+        from projections.progress_reads import json_default
+
+        if kr_id:
+            rows[0]["health_history"] = history
+        click.echo(orjson.dumps(rows, default=json_default, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(
+        f"{'KR':34} {'owner':10} {'metric':14} {'actual':>16} {'target':>16} {'progress':>9}"
+        f" {'expected':>9}  health  as of"
+    )
+    for row in rows:
+        actual, pct = row["actual"], row["progress_display"]
+        click.echo(
+            f"{row['id']:34} {row['owner_unit_id']:10} {row['metric']:14} "
+            f"{'-' if actual is None else f'{actual:,.2f}':>16} {row['target_value']:>16,.2f} "
+            f"{'-' if pct is None else f'{pct:.1f}%':>9} {row['expected_pct']:>8.1f}%"
+            f"  {row['health']:6}  {row['as_of'] or '-'}"
+        )
+    if kr_id:
+        click.echo(f"why {rows[0]['health']}: {'; '.join(rows[0]['health_reasons'])}")
+        click.echo("health history:" if history else "health history: none yet")
+        for h in history:
+            click.echo(
+                f"  #{h['transition']} {h['occurred_at']}  {h['old_health'] or '-'} ->"
+                f" {h['new_health']}  progress {h['progress_pct']:.1f}% vs expected"
+                f" {h['expected_pct']:.1f}%  ({'; '.join(h['reasons'])})"
+            )
