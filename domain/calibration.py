@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -15,7 +15,16 @@ from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
 from domain.event_chain import EventTypes, Stamped
 from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
-from domain.kernel import Actor, AwareDatetime, Conflict, Identifier, Message, NotAllowed, NotFound
+from domain.kernel import (
+    Actor,
+    AwareDatetime,
+    Conflict,
+    Identifier,
+    Message,
+    NotAllowed,
+    NotFound,
+    changed,
+)
 from domain.key_result.metrics import KrKind, progress_percent
 from domain.org_tree import OrgTree
 
@@ -204,7 +213,7 @@ def evolve(state: MeetingState, stamped: Stamped[CalibrationEvent]) -> MeetingSt
         case CalibrationScheduled() as e:
             return MeetingState(unit_id=e.unit_id)
         case CalibrationOutcomesRecorded():
-            return replace(state, concluded=True)
+            return changed(state, concluded=True)
     return state
 
 

@@ -4,7 +4,7 @@ parents, KR weights, closing; and the focus rule of at most three active objecti
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -22,6 +22,7 @@ from domain.kernel import (
     Message,
     NotAllowed,
     NotFound,
+    changed,
 )
 from domain.org_tree import OrgTree
 from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
@@ -173,11 +174,10 @@ class PortfolioState:
 
 
 def _with(state: PortfolioState, objective_id: str, **changes: object) -> PortfolioState:
-    return replace(
+    return changed(
         state,
         objectives=tuple(
-            replace(o, **changes) if o.objective_id == objective_id else o  # type: ignore[arg-type]
-            for o in state.objectives
+            changed(o, **changes) if o.objective_id == objective_id else o for o in state.objectives
         ),
     )
 
@@ -194,7 +194,7 @@ def evolve(state: PortfolioState, stamped: Stamped[PortfolioEvent]) -> Portfolio
                 e.cycle_id,
                 e.contributes_to,
             )
-            return replace(state, objectives=(*state.objectives, added))
+            return changed(state, objectives=(*state.objectives, added))
         case ObjectiveAligned() as e:
             return _with(state, e.objective_id, contributes_to=e.contributes_to)
         case KeyResultWeightsSet() as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
@@ -19,6 +19,7 @@ from domain.kernel import (
     Message,
     NotAllowed,
     NotFound,
+    changed,
 )
 from domain.org_tree import OrgTree
 
@@ -86,9 +87,9 @@ class PracticeState:
 def evolve(state: PracticeState, stamped: Stamped[PracticeEvent]) -> PracticeState:
     match stamped.event:
         case PracticePublished() as e:
-            return replace(state, published_by=e.unit_id)
+            return changed(state, published_by=e.unit_id)
         case PracticeAdopted() as e:
-            return replace(state, adopters=state.adopters | {e.unit_id})
+            return changed(state, adopters=state.adopters | {e.unit_id})
     return state
 
 

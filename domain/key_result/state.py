@@ -4,12 +4,13 @@ decider, the audit snapshot (`as_of`) and the target-change history all read thi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from domain.event_chain import RecordedEvent, Stamped
+from domain.kernel import changed
 from domain.key_result.events import (
     KR_EVENTS,
     BlockerEscalated,
@@ -97,7 +98,7 @@ def evolve(state: KeyResultState, stamped: Stamped[KrEvent]) -> KeyResultState:
     """Apply one recorded event; never raises (unknown events leave the state as it is)."""
     match stamped.event:
         case KeyResultDefined() as e:
-            return replace(
+            return changed(
                 state,
                 defined=True,
                 title=e.title,
@@ -120,14 +121,14 @@ def evolve(state: KeyResultState, stamped: Stamped[KrEvent]) -> KeyResultState:
                 e.reason,
                 e.evidence,
             )
-            return replace(
+            return changed(
                 state,
                 pending=PendingAdjustment(e.request_id, e.proposed_target, stamped.actor),
                 requests=(*state.requests, asked),
             )
         case TargetAdjustmentApproved() as e:
-            pending = state.pending and replace(state.pending, approved=True)
-            return _decided(replace(state, pending=pending), stamped, "approved", e.note or None)
+            pending = state.pending and changed(state.pending, approved=True)
+            return _decided(changed(state, pending=pending), stamped, "approved", e.note or None)
         case TargetAdjustmentRejected() as e:
             return _closed(_decided(state, stamped, "rejected", e.reason), e.request_id)
         case TargetAdjustmentCancelled() as e:
@@ -140,17 +141,17 @@ def evolve(state: KeyResultState, stamped: Stamped[KrEvent]) -> KeyResultState:
                 applied_by=stamped.actor,
                 new_target=e.new_target,
             )
-            return _closed(replace(state, target=e.new_target, requests=applied), e.request_id)
+            return _closed(changed(state, target=e.new_target, requests=applied), e.request_id)
         case CheckInRecorded() as e:
             same = e.blocker is not None and e.blocker == state.open_blocker
-            return replace(
+            return changed(
                 state,
                 open_blocker=e.blocker,
                 blocker_escalated=state.blocker_escalated and same,
                 last_check_in=LastCheckIn(stamped.occurred_at, e.progress_value, e.summary),
             )
         case BlockerEscalated():
-            return replace(state, blocker_escalated=True)
+            return changed(state, blocker_escalated=True)
     return state
 
 
@@ -166,20 +167,23 @@ def _decided(
         decided_by=stamped.actor,
         decision_note=note,
     )
-    return replace(state, requests=requests)
+    return changed(state, requests=requests)
 
 
 def _closed(state: KeyResultState, request_id: str) -> KeyResultState:
-    return replace(state, pending=None, closed_requests=state.closed_requests | {request_id})
+    return changed(state, pending=None, closed_requests=state.closed_requests | {request_id})
 
 
 def _request_changed(
     requests: tuple[TargetChange, ...], request_id: str, **changes: object
 ) -> tuple[TargetChange, ...]:
-    return tuple(
-        replace(r, **changes) if r.request_id == request_id else r  # type: ignore[arg-type]
-        for r in requests
-    )
+    """`requests` with the one of `request_id` changed (decisions are on recent requests:
+    searched from the end); unchanged if there is none."""
+    for index in range(len(requests) - 1, -1, -1):
+        if requests[index].request_id == request_id:
+            updated = changed(requests[index], **changes)
+            return (*requests[:index], updated, *requests[index + 1 :])
+    return requests
 
 
 def fold(history: Iterable[Stamped[KrEvent]]) -> KeyResultState:
@@ -197,4 +201,4 @@ def state_of(history: Iterable[RecordedEvent]) -> KeyResultState:
 
 def target_changes(kr_id: str, history: Iterable[RecordedEvent]) -> list[TargetChange]:
     """Every target-adjustment request in a KR's stream, in the order asked."""
-    return [replace(change, kr_id=kr_id) for change in state_of(history).requests]
+    return [changed(change, kr_id=kr_id) for change in state_of(history).requests]
