@@ -14,7 +14,9 @@ from api.scope import ReadScope
 from domain.calibration import (
     calibration_agenda,
 )
+from projections import okr_reads
 from projections.okr_reads import kr_snapshots
+from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
 
@@ -38,3 +40,15 @@ async def agenda(
         snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
     items = calibration_agenda(snapshots, (cycle_start, cycle_end), request.app.state.clock())
     return [asdict(item) for item in items]
+
+
+@router.get("/meetings/{meeting_id}")
+async def minutes(request: Request, meeting_id: str, client: PersonClient) -> dict[str, Any]:
+    """The meeting's minutes: unit, cycle, time, who scheduled and concluded it, its decisions
+    and escalations, and what it changed (KR weights before/after, health verdicts)."""
+    async with request.app.state.pool.acquire() as conn:
+        found = await okr_reads.meeting_minutes(conn, meeting_id)
+        if found is None:
+            raise ProblemError(404, "NotFound", f"no calibration meeting {meeting_id!r}")
+        await ReadScope(request, client).require_unit(conn, found["unit_id"])
+    return rows_json([found])[0]  # type: ignore[no-any-return]

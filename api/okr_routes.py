@@ -33,11 +33,13 @@ async def hints_for(
 
 @router.get("/key-results/{kr_id}")
 async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict[str, Any]:
-    """The KR as the read models have it: target, open request, blocker, last check-in."""
+    """The KR as the read models have it: target, open request, blocker, last check-in, and
+    the health verdicts calibration meetings gave it."""
     async with request.app.state.pool.acquire() as conn:
         row = await readable_kr(request, client, conn, kr_id)
+        verdicts = await okr_reads.health_verdicts(conn, kr_id)
     await record_view(request, client, "key_result", kr_id)
-    return rows_json([dict(row)])[0]  # type: ignore[no-any-return]
+    return rows_json([{**dict(row), "health_verdicts": verdicts}])[0]  # type: ignore[no-any-return]
 
 
 @router.get("/key-results/{kr_id}/adjustments")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +26,9 @@ from domain.kernel import (
     NotFound,
     changed,
 )
+from domain.key_result.commands import RecordHealthVerdict
 from domain.key_result.metrics import KrKind, progress_percent
+from domain.objectives import CalibrateKeyResultWeights
 from domain.org_tree import OrgTree
 
 
@@ -126,8 +129,16 @@ def _days(delta: timedelta) -> str:
 # ---- the meeting's stream -------------------------------------------------------------------
 
 
+MEETING_STREAM_PREFIX = "calibration-"
+
+
 def meeting_stream(meeting_id: str) -> str:
-    return f"calibration-{meeting_id}"
+    return f"{MEETING_STREAM_PREFIX}{meeting_id}"
+
+
+def meeting_of_stream(stream_id: str) -> str:
+    """The meeting whose stream this is."""
+    return stream_id.removeprefix(MEETING_STREAM_PREFIX)
 
 
 class Verdict(Message):
@@ -200,6 +211,7 @@ class CalibrationOutcomesRecorded(CalibrationEvent):
 CALIBRATION_EVENTS: EventTypes[CalibrationEvent] = EventTypes(
     CalibrationScheduled, CalibrationOutcomesRecorded
 )
+calibration_event_of = CALIBRATION_EVENTS.decode
 
 
 @dataclass(frozen=True)
@@ -287,3 +299,53 @@ CALIBRATION: Aggregate[MeetingState, CalibrationCommand, CalibrationEvent, Calib
         stream_of=lambda command: meeting_stream(command.meeting_id),
     )
 )
+
+
+# ---- what recorded outcomes do --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectiveOwner:
+    """Where an objective lives: its owner's portfolio for its cycle."""
+
+    owner_person_id: str
+    cycle_id: str
+
+
+def follow_on_commands(
+    outcomes: RecordCalibrationOutcomes, owners: Mapping[str, ObjectiveOwner]
+) -> tuple[CalibrateKeyResultWeights | RecordHealthVerdict, ...]:
+    """The commands a meeting's outcomes issue, in the chair's name and at the meeting's time:
+    each weight change to its objective's portfolio, each verdict to its KR's stream. Their ids
+    derive from the outcomes command's, so a retried meeting issues the same ones again (and the
+    store answers them). `owners` holds every objective a weight change names."""
+    commands: list[CalibrateKeyResultWeights | RecordHealthVerdict] = []
+    for change in outcomes.weight_changes:
+        owner = owners.get(change.objective_id)
+        if owner is None:
+            raise NotFound(f"weight change: no objective {change.objective_id!r}")
+        commands.append(
+            CalibrateKeyResultWeights(
+                command_id=uuid.uuid5(outcomes.command_id, f"weights:{change.objective_id}"),
+                owner_person_id=owner.owner_person_id,
+                cycle_id=owner.cycle_id,
+                actor=outcomes.actor,
+                at=outcomes.at,
+                objective_id=change.objective_id,
+                weights=change.weights,
+                meeting_id=outcomes.meeting_id,
+            )
+        )
+    for verdict in outcomes.verdicts:
+        commands.append(
+            RecordHealthVerdict(
+                command_id=uuid.uuid5(outcomes.command_id, f"verdict:{verdict.kr_id}"),
+                kr_id=verdict.kr_id,
+                actor=outcomes.actor,
+                at=outcomes.at,
+                health=verdict.health,
+                note=verdict.note,
+                meeting_id=outcomes.meeting_id,
+            )
+        )
+    return tuple(commands)

@@ -75,6 +75,13 @@ class SetKeyResultWeights(PortfolioCommand):
     weights: dict[Identifier, Decimal] = Field(min_length=1, max_length=20)
 
 
+class CalibrateKeyResultWeights(SetKeyResultWeights):
+    """A calibration meeting's weight change (issued by the meeting's outcomes, not by a
+    route): the same rules, and the event names the meeting."""
+
+    meeting_id: Identifier
+
+
 class CloseObjective(PortfolioCommand):
     """The objective is done or dropped; it no longer counts as active."""
 
@@ -111,11 +118,14 @@ class ObjectiveAligned(PortfolioEvent):
 
 
 class KeyResultWeightsSet(PortfolioEvent):
-    """The objective's KRs now weigh this much each (total 100)."""
+    """The objective's KRs now weigh this much each (total 100); `previous` is what they
+    weighed before (empty when none were set; events recorded before the field carry none)."""
 
     type: Literal["okr.objective.kr_weights_set"] = "okr.objective.kr_weights_set"
     objective_id: str
     weights: dict[str, Decimal]
+    previous: dict[str, Decimal] = Field(default_factory=dict)
+    meeting_id: str | None = None  # the calibration meeting that decided it, if one did
 
 
 class ObjectiveClosed(PortfolioEvent):
@@ -256,7 +266,14 @@ def decide(
                 raise Invalid("weights: every weight must be above 0")
             return (
                 KeyResultWeightsSet(
-                    objective_id=objective.objective_id, weights=dict(command.weights)
+                    objective_id=objective.objective_id,
+                    weights=dict(command.weights),
+                    previous=dict(objective.weights),
+                    meeting_id=(
+                        command.meeting_id
+                        if isinstance(command, CalibrateKeyResultWeights)
+                        else None
+                    ),
                 ),
             )
         case CloseObjective():

@@ -1,10 +1,24 @@
-"""Command handling for calibration meetings."""
+"""Command handling for calibration meetings: recorded outcomes take effect in the same
+transaction — each weight change on its objective, each verdict in its KR's history — through
+those aggregates' own deciders, or nothing is recorded."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from domain.calibration import CALIBRATION, CalibrationCommand, CalibrationContext
+from domain.calibration import (
+    CALIBRATION,
+    CalibrationCommand,
+    CalibrationContext,
+    ObjectiveOwner,
+    RecordCalibrationOutcomes,
+    follow_on_commands,
+)
+from domain.event_chain import derive_event_id
+from domain.kernel import DomainError
+from domain.key_result.commands import RecordHealthVerdict
+from domain.key_result.decide import KEY_RESULT
+from domain.objectives import OBJECTIVES, PortfolioContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -17,12 +31,46 @@ class CalibrationCommandHandler(StreamCommands):
         idempotency_key: str | None = None,
     ) -> AppendResult:
         cycles = await self.defined_cycles(conn)
-        return (
-            await self.run(
+        async with conn.transaction():
+            result, state = await self.run(
                 conn,
                 CALIBRATION,
                 command,
                 lambda org: CalibrationContext(org, cycles),
                 idempotency_key,
             )
-        )[0]
+            if state is not None and isinstance(command, RecordCalibrationOutcomes):
+                await self._take_effect(conn, command, cycles)
+        return result
+
+    async def _take_effect(
+        self, conn: asyncpg.Connection, outcomes: RecordCalibrationOutcomes, cycles: frozenset[str]
+    ) -> None:
+        owners: dict[str, ObjectiveOwner] = {}
+        for change in outcomes.weight_changes:
+            defined = await self.store.claim_holder(conn, "objective", change.objective_id)
+            if defined is not None:
+                owners[change.objective_id] = ObjectiveOwner(
+                    defined.payload["owner_person_id"], defined.payload["cycle_id"]
+                )
+        cause = derive_event_id(outcomes.command_id, 0)  # the outcomes event
+        for command in follow_on_commands(outcomes, owners):
+            try:
+                if isinstance(command, RecordHealthVerdict):
+                    await self.run(conn, KEY_RESULT, command, lambda org: org, None, cause)
+                else:
+                    await self.run(
+                        conn,
+                        OBJECTIVES,
+                        command,
+                        lambda org: PortfolioContext(org, cycles),
+                        None,
+                        cause,
+                    )
+            except DomainError as refused:
+                what = (
+                    f"verdict on {command.kr_id}"
+                    if isinstance(command, RecordHealthVerdict)
+                    else f"weight change for {command.objective_id}"
+                )
+                raise type(refused)(f"{what}: {refused}") from refused

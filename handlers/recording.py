@@ -50,11 +50,13 @@ class StreamCommands:
         command: C,
         context: Callable[[OrgTree], X],
         idempotency_key: str | None,
+        causation_id: uuid.UUID | None = None,
     ) -> tuple[AppendResult, S | None]:
         """The append's result (`replayed` when this command, known by its key or its derived
         event ids, was recorded before: then nothing is decided again) and the state it was
         decided on (None when replayed); raises the decider's DomainError, or
-        ConcurrencyConflict when another writer won."""
+        ConcurrencyConflict when another writer won. `causation_id`: the event that caused this
+        command (e.g. a meeting's outcomes), recorded with its events."""
         addressed: Addressed = command  # type: ignore[assignment]
         earlier = await self.store.earlier_result(
             conn, idempotency_key, derive_event_id(addressed.command_id, 0)
@@ -77,6 +79,7 @@ class StreamCommands:
                 occurred_at=addressed.at,
                 recorded_at=self.clock(),
                 correlation_id=addressed.command_id,
+                causation_id=causation_id,
             )
             for index, event in enumerate(events)
         ]

@@ -4,6 +4,7 @@ goal views the API records."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -178,3 +179,29 @@ def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "health": verdict.health,
         "reasons": list(verdict.reasons),
     }
+
+
+async def meeting_minutes(conn: asyncpg.Connection, meeting_id: str) -> dict[str, Any] | None:
+    """A calibration meeting's minutes: when and for which unit, who scheduled and concluded
+    it, its decisions and escalations, and what its outcomes changed (weights before/after,
+    health verdicts); None if there is no such meeting."""
+    meeting = await conn.fetchrow(SQL["meeting"], meeting_id)
+    if meeting is None:
+        return None
+    minutes = dict(meeting)
+    for field in ("decisions", "escalations"):
+        minutes[field] = json.loads(minutes[field])
+    minutes["changes"] = [
+        {
+            **dict(r),
+            "before": None if r["before"] is None else json.loads(r["before"]),
+            "after": json.loads(r["after"]),
+        }
+        for r in await conn.fetch(SQL["meeting_changes"], meeting_id)
+    ]
+    return minutes
+
+
+async def health_verdicts(conn: asyncpg.Connection, kr_id: str) -> list[dict[str, Any]]:
+    """The health calibration meetings gave the KR, oldest first."""
+    return [dict(r) for r in await conn.fetch(SQL["health_verdicts"], kr_id)]

@@ -1,5 +1,6 @@
 """Everything the OKR events topic feeds, applied per batch in one transaction with one
-position per stream: the OKR read models, the org rows, and the sales side's KR definitions
+position per stream: the OKR read models (with the calibration minutes), the org rows, and the
+sales side's KR definitions
 (which are refreshed — progress and health — right after the batch commits)."""
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from datetime import tzinfo
 import asyncpg
 
 from domain.event_chain import RecordedEvent
+from projections.calibration_minutes import apply_calibration_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
 from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
 from projections.organisation import apply_org_event
 
-APPLIERS: tuple[Applier, ...] = (apply_org_event, apply_okr_event, apply_kr_event)
+# The OKR read models proper (what `projections rebuild okr_read_models` replays).
+READ_MODELS: tuple[Applier, ...] = (apply_okr_event, apply_calibration_event)
+APPLIERS: tuple[Applier, ...] = (apply_org_event, *READ_MODELS, apply_kr_event)
 
 
 async def apply_okr_topic(

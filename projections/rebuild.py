@@ -30,7 +30,8 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import EVALUATION_CLOCK
 from projections.kr_progress import STAGE_TWO_LOCK, refresh_progress
-from projections.okr_read_models import apply_events, apply_okr_event
+from projections.okr_read_models import apply_events
+from projections.okr_topic import READ_MODELS
 from projections.org_directory import OrgDirectory
 from projections.sales_rollups import PROJECTION, PositionedFacts, SalesRollupProjection
 
@@ -307,6 +308,9 @@ class OkrRebuild(Rebuild):
         "okr_north_star",
         "okr_stream_position",
         "okr_parked_stream",
+        "okr_calibration_meeting",
+        "okr_calibration_change",
+        "okr_health_verdict",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:
@@ -324,7 +328,7 @@ class OkrRebuild(Rebuild):
                 events.append(RecordedEvent.model_validate_json(record.value or b""))
             except ValidationError:
                 continue  # dead-lettered live
-        await apply_events(rebuild, events, (apply_okr_event,), is_transient)  # alerts nothing
+        await apply_events(rebuild, events, READ_MODELS, is_transient)  # alerts nothing
 
     async def _hold_live(self, admin: asyncpg.Connection, consumer: AIOKafkaConsumer) -> Ends:
         # A live batch starts by writing its stream positions: it waits on this lock. Whatever

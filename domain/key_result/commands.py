@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from domain.health import Health
 from domain.kernel import Actor, AwareDatetime, Identifier, Message
 from domain.key_result.metrics import KrKind, MetricScope
 
@@ -84,3 +85,11 @@ class EscalateBlocker(KrCommand):
     to_unit_id: Identifier | None = None
     to_person_id: Identifier | None = None
     note: str = Field(default="", max_length=2000)
+
+
+class RecordHealthVerdict(KrCommand):
+    """A calibration meeting's judgement of the KR's health, kept in its health history."""
+
+    health: Health
+    note: str = Field(default="", max_length=1000)
+    meeting_id: Identifier

@@ -13,6 +13,7 @@ from domain.key_result.commands import (
     EscalateBlocker,
     KrCommand,
     RecordCheckIn,
+    RecordHealthVerdict,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
@@ -20,6 +21,7 @@ from domain.key_result.events import (
     KR_EVENTS,
     BlockerEscalated,
     CheckInRecorded,
+    HealthVerdictRecorded,
     KeyResultDefined,
     KrEvent,
     TargetAdjustmentApplied,
@@ -77,6 +79,14 @@ def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrE
             return _check_in(state, command, org)
         case EscalateBlocker():
             return _escalate(state, command, org)
+        case RecordHealthVerdict():
+            if not _may_report(command.actor, state, org):
+                raise NotAllowed("only the KR's owner, their managers or HQ may judge its health")
+            return (
+                HealthVerdictRecorded(
+                    health=command.health, note=command.note, meeting_id=command.meeting_id
+                ),
+            )
         case ApproveTargetAdjustment() | RejectTargetAdjustment():
             pending = _open_request(state, command)
             if pending.approved:

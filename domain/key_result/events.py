@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Literal
 
 from domain.event_chain import EventTypes
+from domain.health import Health
 from domain.kernel import Message
 from domain.key_result.metrics import KrKind, MetricScope
 
@@ -106,6 +107,15 @@ class BlockerEscalated(KrEvent):
     note: str
 
 
+class HealthVerdictRecorded(KrEvent):
+    """A calibration meeting judged the KR's health (kept beside the computed colours)."""
+
+    type: Literal["okr.kr.health_verdict_recorded"] = "okr.kr.health_verdict_recorded"
+    health: Health
+    note: str
+    meeting_id: str
+
+
 KR_EVENTS: EventTypes[KrEvent] = EventTypes(
     KeyResultDefined,
     TargetAdjustmentRequested,
@@ -115,6 +125,7 @@ KR_EVENTS: EventTypes[KrEvent] = EventTypes(
     TargetAdjustmentCancelled,
     CheckInRecorded,
     BlockerEscalated,
+    HealthVerdictRecorded,
 )
 
 

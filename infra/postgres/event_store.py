@@ -105,15 +105,22 @@ class EventStore:
             # Event ids derive from the command id: these events are a retried command's.
             return await self._recorded(conn, events)
         except _IdTaken as taken:
-            holder = await conn.fetchval(
-                "SELECT e.payload FROM unique_id_claim c JOIN event_store e"
-                " ON e.stream_id = c.stream_id AND e.version = c.version"
-                " WHERE c.namespace = $1 AND c.id = $2",
-                taken.namespace,
-                taken.claimed_id,
-            )
-            detail = json.loads(holder) if holder else {}
+            holder = await self.claim_holder(conn, taken.namespace, taken.claimed_id)
+            detail = holder.payload if holder else {}
             raise Conflict(taken_message(taken.namespace, taken.claimed_id, detail)) from None
+
+    async def claim_holder(
+        self, conn: asyncpg.Connection, namespace: str, claimed_id: str
+    ) -> RecordedEvent | None:
+        """The event that took a company-wide id (e.g. the definition of an objective, in
+        its owner's portfolio stream), or None if nobody holds it."""
+        row = await conn.fetchrow(
+            f"SELECT {EVENT_COLUMNS} FROM event_store WHERE (stream_id, version) ="
+            " (SELECT stream_id, version FROM unique_id_claim WHERE namespace = $1 AND id = $2)",
+            namespace,
+            claimed_id,
+        )
+        return None if row is None else recorded_event(row)
 
     async def _append(
         self,

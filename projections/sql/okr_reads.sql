@@ -48,3 +48,14 @@ SELECT name FROM person WHERE person_id = $1;
 -- One row per read of a goal by a person (the goal-view figures count these).
 INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id)
 VALUES ($1, $2, $3, $4, $5);
+-- name: meeting
+SELECT meeting_id, unit_id, cycle_id, starts_at, duration_minutes, scheduled_by, scheduled_at,
+       concluded_by, concluded_at, decisions, escalations
+FROM okr_calibration_meeting WHERE meeting_id = $1;
+-- name: meeting_changes
+-- What a meeting's outcomes changed, in the order they were recorded.
+SELECT kind, subject_id, before, after, note, changed_by, changed_at
+FROM okr_calibration_change WHERE meeting_id = $1 ORDER BY changed_at, kind, subject_id;
+-- name: health_verdicts
+SELECT health, note, meeting_id, judged_by, judged_at
+FROM okr_health_verdict WHERE kr_id = $1 ORDER BY judged_at, event_id;

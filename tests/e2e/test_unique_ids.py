@@ -42,6 +42,10 @@ GUARDS = {
     ("person", ("person_id",)): "one org stream refuses a second registration of the person",
     ("okr_cycle", ("cycle_id",)): "one cycles stream refuses a second cycle with the id (409)",
     ("okr_north_star", ("event_id",)): "event ids derive from the command id",
+    ("okr_calibration_meeting", ("meeting_id",)): "one `calibration-` stream per meeting;"
+    " scheduling it twice is a 409",
+    ("okr_calibration_change", ("event_id",)): "event ids derive from the command id",
+    ("okr_health_verdict", ("event_id",)): "event ids derive from the command id",
 }
 
 

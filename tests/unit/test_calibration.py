@@ -14,14 +14,18 @@ from domain.calibration import (
     CalibrationScheduled,
     KrSnapshot,
     MeetingState,
+    ObjectiveOwner,
     RecordCalibrationOutcomes,
     ScheduleCalibration,
     Verdict,
     WeightChange,
     calibration_agenda,
     decide,
+    follow_on_commands,
 )
 from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
+from domain.key_result.commands import RecordHealthVerdict
+from domain.objectives import CalibrateKeyResultWeights
 from tests.unit.test_key_result_decider import CITY_MANAGER, HQ, ORG, OTHER_CITY_MANAGER, REP
 
 NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)  # half-way through Q4
@@ -160,3 +164,40 @@ def test_a_meeting_needs_a_defined_cycle():
 def test_refusals(state, command, error, message):
     with pytest.raises(error, match=message):
         decide(state, command, CONTEXT)
+
+
+def test_outcomes_issue_a_weight_command_per_change_and_a_verdict_per_kr():
+    outcomes = cmd(
+        RecordCalibrationOutcomes,
+        CITY_MANAGER,
+        verdicts=(Verdict(kr_id="kr-1", health="amber", note="watch"),),
+        weight_changes=(
+            WeightChange(objective_id="o-1", weights={"kr-1": Decimal(70), "kr-2": Decimal(30)}),
+        ),
+    )
+    owners = {"o-1": ObjectiveOwner(owner_person_id="p-sh", cycle_id="2026-Q4")}
+    weights, verdict = follow_on_commands(outcomes, owners)
+    assert isinstance(weights, CalibrateKeyResultWeights)
+    assert (weights.owner_person_id, weights.cycle_id, weights.meeting_id) == (
+        "p-sh",
+        "2026-Q4",
+        "cal-1",
+    )
+    assert weights.weights == {"kr-1": Decimal(70), "kr-2": Decimal(30)}
+    assert isinstance(verdict, RecordHealthVerdict)
+    assert (verdict.kr_id, verdict.health, verdict.note) == ("kr-1", "amber", "watch")
+    assert {weights.actor, verdict.actor} == {CITY_MANAGER}
+    # A retried meeting issues the very same commands (so the store answers them).
+    again = follow_on_commands(outcomes, owners)
+    assert [c.command_id for c in again] == [weights.command_id, verdict.command_id]
+    assert weights.command_id != verdict.command_id != outcomes.command_id
+
+
+def test_a_weight_change_for_an_unknown_objective_is_refused():
+    outcomes = cmd(
+        RecordCalibrationOutcomes,
+        CITY_MANAGER,
+        weight_changes=(WeightChange(objective_id="o-9", weights={"kr-1": Decimal(100)}),),
+    )
+    with pytest.raises(NotFound, match="no objective 'o-9'"):
+        follow_on_commands(outcomes, {})

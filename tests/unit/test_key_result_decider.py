@@ -15,11 +15,13 @@ from domain.key_result.commands import (
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
     DefineKeyResult,
+    RecordHealthVerdict,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
 from domain.key_result.decide import decide
 from domain.key_result.events import (
+    HealthVerdictRecorded,
     KeyResultDefined,
     TargetAdjustmentApplied,
     TargetAdjustmentApproved,
@@ -459,3 +461,16 @@ def test_a_manager_defines_key_results_only_inside_their_subtree():
     with pytest.raises(NotAllowed, match="units they manage"):
         decide(given(), define(OTHER_CITY_MANAGER), ORG)
     assert decide(given(), define(CITY_MANAGER), ORG) == (DEFINED,)
+
+
+def test_a_calibration_verdict_is_recorded_by_the_owners_managers_or_hq():
+    verdict = dict(health="red", note="needs the distributor", meeting_id="m-1")
+    for chair in (CITY_MANAGER, REGION_MANAGER, HQ):
+        assert decide(given((DEFINED, HQ)), cmd(RecordHealthVerdict, chair, **verdict), ORG) == (
+            HealthVerdictRecorded(**verdict),
+        )
+    for outsider in (OTHER_CITY_MANAGER, OTHER_REP, AUDITOR):
+        with pytest.raises(NotAllowed, match="judge its health"):
+            decide(given((DEFINED, HQ)), cmd(RecordHealthVerdict, outsider, **verdict), ORG)
+    with pytest.raises(NotFound):
+        decide(given(), cmd(RecordHealthVerdict, HQ, **verdict), ORG)

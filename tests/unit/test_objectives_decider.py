@@ -106,6 +106,19 @@ def test_weights_totalling_100():
     )
 
 
+def test_a_weight_change_says_what_the_weights_were():
+    earlier = KeyResultWeightsSet(objective_id="o-1", weights={"kr-a": Decimal(100)})
+    when = cmd(
+        SetKeyResultWeights,
+        CITY_MANAGER,
+        objective_id="o-1",
+        weights={"kr-a": Decimal(70), "kr-b": Decimal(30)},
+    )
+    (changed,) = decide(fold([defined(1), earlier]), when, BLOCK)
+    assert changed.previous == {"kr-a": Decimal(100)}
+    assert changed.weights == {"kr-a": Decimal(70), "kr-b": Decimal(30)}
+
+
 def test_an_objective_needs_a_defined_cycle():
     with pytest.raises(Invalid, match="no cycle '2026-Q9' is defined"):
         decide(fold([]), define(1).model_copy(update={"cycle_id": "2026-Q9"}), BLOCK)

@@ -1,0 +1,40 @@
+-- Issue 14: calibration meetings that take effect. The minutes of each meeting (who scheduled
+-- and chaired it, its decisions) and what its outcomes changed (weights before/after, health
+-- verdicts), and the verdicts in the KR's health history.
+CREATE TABLE okr_calibration_meeting (
+    meeting_id        text PRIMARY KEY,
+    unit_id           text NOT NULL,
+    cycle_id          text NOT NULL,
+    starts_at         timestamptz NOT NULL,
+    duration_minutes  integer NOT NULL,
+    scheduled_by      text NOT NULL,
+    scheduled_at      timestamptz NOT NULL,
+    concluded_by      text,
+    concluded_at      timestamptz,
+    decisions         jsonb NOT NULL DEFAULT '[]',
+    escalations       jsonb NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE okr_calibration_change (
+    event_id     uuid PRIMARY KEY,
+    meeting_id   text NOT NULL,
+    kind         text NOT NULL CHECK (kind IN ('weights', 'verdict')),
+    subject_id   text NOT NULL,          -- the objective (weights) or the KR (verdict)
+    before       jsonb,
+    after        jsonb NOT NULL,
+    note         text NOT NULL DEFAULT '',
+    changed_by   text NOT NULL,
+    changed_at   timestamptz NOT NULL
+);
+CREATE INDEX okr_calibration_change_meeting_idx ON okr_calibration_change (meeting_id);
+
+CREATE TABLE okr_health_verdict (
+    event_id     uuid PRIMARY KEY,
+    kr_id        text NOT NULL,
+    health       text NOT NULL CHECK (health IN ('green', 'amber', 'red')),
+    note         text NOT NULL DEFAULT '',
+    meeting_id   text NOT NULL,
+    judged_by    text NOT NULL,
+    judged_at    timestamptz NOT NULL
+);
+CREATE INDEX okr_health_verdict_kr_idx ON okr_health_verdict (kr_id, judged_at);

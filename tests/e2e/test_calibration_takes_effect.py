@@ -1,0 +1,180 @@
+"""A calibration meeting's outcomes take effect, through the API against the real stack: the KR
+weights change on the objective and in its progress, a verdict joins the KR's health, the
+minutes list what changed; a retry changes nothing twice; an outcome the chair may not apply
+records nothing at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+import httpx
+
+from infra.postgres.accounts import create_client
+from tests.stack import (
+    define_quarter,
+    load_company,
+    okr_read_models_caught_up,
+    small_company,
+    start_api,
+)
+
+CHECK_INS = {"kr-a": Decimal(80), "kr-b": Decimal(20)}  # progress of each KR (start 0, target 100)
+
+
+async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
+    await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
+    env.spawn("relay", "relay")
+    env.worker()
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        tokens = {
+            "hq": await create_client(conn, "hq", "hq_admin", "p-hq", "hq"),
+            "city": await create_client(conn, "city", "manager", "p-city", "east-city1"),
+            "city2": await create_client(conn, "city2", "manager", "p-c2", "east-city2"),
+            "rep": await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1"),
+        }
+    finally:
+        await conn.close()
+    await start_api(env)
+    now = datetime.now(UTC)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
+    ) as http:
+
+        async def call(who: str, method: str, path: str, body: dict, key: str | None = None):
+            headers = {"Authorization": f"Bearer {tokens[who]}"}
+            if key:
+                headers["Idempotency-Key"] = key
+            answer = await http.request(method, path, json=body, headers=headers)
+            assert answer.status_code in (200, 201), (path, answer.text)
+            return answer.json()
+
+        for kr_id in CHECK_INS:
+            await call("hq", "POST", "/key-results", _kr(kr_id))
+        portfolio = {"owner_person_id": "p-city", "cycle_id": "2026-Q4"}
+        await call(
+            "city",
+            "POST",
+            "/objectives",
+            {
+                **portfolio,
+                "objective_id": "o-city",
+                "title": "Win campuses",
+                "owner_unit_id": "east-city1",
+            },
+        )
+        await call(
+            "city", "PUT", "/objectives/o-city/kr-weights",
+            {**portfolio, "weights": {"kr-a": 50, "kr-b": 50}},
+        )  # fmt: skip
+        for kr_id, value in CHECK_INS.items():
+            await call(
+                "rep", "POST", f"/key-results/{kr_id}/check-ins",
+                {"summary": "week 48", "progress_value": str(value), "blocker": "none"},
+            )  # fmt: skip
+        await call(
+            "city", "POST", "/calibration/meetings",
+            {"meeting_id": "m1", "unit_id": "east-city1", "cycle_id": "2026-Q4",
+             "starts_at": (now + timedelta(hours=1)).isoformat()},
+        )  # fmt: skip
+        outcomes = {
+            "weight_changes": [{"objective_id": "o-city", "weights": {"kr-a": 70, "kr-b": 30}}],
+            "verdicts": [{"kr_id": "kr-b", "health": "red", "note": "needs the distributor"}],
+            "decisions": ["shift effort to campus sign-ups"],
+        }
+        first = await call("city", "POST", "/calibration/meetings/m1/outcomes", outcomes, "m1-out")
+        again = await call("city", "POST", "/calibration/meetings/m1/outcomes", outcomes, "m1-out")
+        assert (first["replayed"], again["replayed"]) == (False, True)
+
+        # Another city's manager may not reweigh this city's objective: nothing is recorded.
+        await call(
+            "city2", "POST", "/calibration/meetings",
+            {"meeting_id": "m2", "unit_id": "east-city2", "cycle_id": "2026-Q4",
+             "starts_at": (now + timedelta(hours=2)).isoformat()},
+        )  # fmt: skip
+        refused = await http.post(
+            "/calibration/meetings/m2/outcomes",
+            json={
+                "weight_changes": [{"objective_id": "o-city", "weights": {"kr-a": 10, "kr-b": 90}}],
+                "decisions": ["take over east-city1's objective"],
+            },
+            headers={"Authorization": f"Bearer {tokens['city2']}"},
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"].startswith("weight change for o-city:")
+
+        await okr_read_models_caught_up(env.settings)
+        objectives = (
+            await http.get("/objectives", params=portfolio, headers=_as(tokens["city"]))
+        ).json()
+        progress = (
+            await http.get("/objectives/o-city/progress", headers=_as(tokens["city"]))
+        ).json()
+        kr_b = (await http.get("/key-results/kr-b", headers=_as(tokens["rep"]))).json()
+        minutes = (await http.get("/calibration/meetings/m1", headers=_as(tokens["city"]))).json()
+        unconcluded = (
+            await http.get("/calibration/meetings/m2", headers=_as(tokens["city2"]))
+        ).json()
+
+    weights = {k: Decimal(v) for k, v in objectives[0]["kr_weights"].items()}
+    assert weights == {"kr-a": Decimal(70), "kr-b": Decimal(30)}
+    expected = sum(weights[k] * CHECK_INS[k] for k in CHECK_INS) / sum(weights.values())
+    assert Decimal(str(progress["progress"])) == expected.quantize(Decimal("0.01"))
+
+    assert [
+        (v["health"], v["note"], v["meeting_id"], v["judged_by"]) for v in kr_b["health_verdicts"]
+    ] == [("red", "needs the distributor", "m1", "p-city")]
+
+    assert (minutes["concluded_by"], minutes["decisions"]) == (
+        "p-city",
+        ["shift effort to campus sign-ups"],
+    )
+    changes = {(c["kind"], c["subject_id"]): c for c in minutes["changes"]}
+    assert set(changes) == {("weights", "o-city"), ("verdict", "kr-b")}
+    reweighed = changes[("weights", "o-city")]
+    assert {k: Decimal(v) for k, v in reweighed["before"].items()} == {
+        "kr-a": Decimal(50),
+        "kr-b": Decimal(50),
+    }
+    assert {k: Decimal(v) for k, v in reweighed["after"].items()} == weights
+    assert changes[("verdict", "kr-b")]["after"] == "red"
+    assert unconcluded["concluded_by"] is None and unconcluded["changes"] == []
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        caused = await conn.fetch(
+            "SELECT e.stream_id, e.event_type FROM event_store e"
+            " JOIN event_store cause ON cause.event_id = e.causation_id"
+            " WHERE cause.stream_id = 'calibration-m1' ORDER BY e.stream_id"
+        )
+        reweighings = await conn.fetchval(
+            "SELECT count(*) FROM event_store WHERE stream_id = 'portfolio-p-city-2026-Q4'"
+            " AND event_type = 'okr.objective.kr_weights_set'"
+        )
+    finally:
+        await conn.close()
+    assert [(r["stream_id"], r["event_type"]) for r in caused] == [
+        ("kr-kr-b", "okr.kr.health_verdict_recorded"),
+        ("portfolio-p-city-2026-Q4", "okr.objective.kr_weights_set"),
+    ]
+    assert reweighings == 2  # the city's own 50/50, then the meeting's 70/30 (once)
+
+
+def _as(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _kr(kr_id: str) -> dict:
+    return {
+        "kr_id": kr_id,
+        "title": f"Campus sign-ups {kr_id}",
+        "owner_person_id": "p-rep",
+        "owner_unit_id": "rep-east-city1-1",
+        "kind": "increase",
+        "unit": "%",
+        "start": "0",
+        "target": "100",
+    }
