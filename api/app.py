@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -22,6 +22,7 @@ from api import (
     board_routes,
     calibration_routes,
     command_routes,
+    escalation_routes,
     health_routes,
     hq_routes,
     ingest_routes,
@@ -84,7 +85,10 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.alert_hub = AlertHub(settings.dsn, settings.alerts_topic, app.state.pool, org)
         await app.state.alert_hub.start()
         app.state.commands = command_handlers(
-            settings.okr_events_topic, org.current, app.state.clock
+            settings.okr_events_topic,
+            org.current,
+            app.state.clock,
+            timedelta(hours=settings.escalation_response_hours),
         )
         app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
         await app.state.publisher.start()
@@ -103,6 +107,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(objective_routes.router)
     app.include_router(calibration_routes.router)
     app.include_router(command_routes.router)
+    app.include_router(escalation_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)

@@ -13,6 +13,7 @@ from api.commands import Pick, Respond, appended, command_route, versions
 from api.deps import WriterClient
 from domain.calibration import RecordCalibrationOutcomes, ScheduleCalibration
 from domain.cycles import DefineCycle, SetNorthStar
+from domain.escalations import AcknowledgeEscalation, ResolveEscalation
 from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
@@ -51,6 +52,7 @@ KR: Pick = lambda h: h.key_results.handle  # noqa: E731
 PORTFOLIO: Pick = lambda h: h.objectives.handle  # noqa: E731
 MEETING: Pick = lambda h: h.calibration.handle  # noqa: E731
 PRACTICE: Pick = lambda h: h.practices.handle  # noqa: E731
+ESCALATION: Pick = lambda h: h.escalations.handle  # noqa: E731
 ADJUSTMENT = "/v1/okr/key-results/{kr_id}/adjustments/{request_id}"
 OBJECTIVE = "/v1/okr/objectives/{objective_id}"
 
@@ -95,6 +97,10 @@ COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] 
      "practices"),
     ("POST", "/v1/okr/practices/{practice_id}/adopt", AdoptPractice, "adopt", PRACTICE, 201,
      versions, "practices"),
+    ("POST", "/v1/okr/escalations/{escalation_id}/acknowledge", AcknowledgeEscalation,
+     "acknowledge_escalation", ESCALATION, 200, versions, "escalations"),
+    ("POST", "/v1/okr/escalations/{escalation_id}/resolve", ResolveEscalation,
+     "resolve_escalation", ESCALATION, 200, versions, "escalations"),
 )  # fmt: skip
 
 for method, path, command, name, pick, status, respond, tag in COMMAND_ROUTES:

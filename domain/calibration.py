@@ -14,6 +14,7 @@ from pydantic import Field
 
 from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
+from domain.escalations import OpenEscalation
 from domain.event_chain import EventTypes, Stamped
 from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
 from domain.kernel import (
@@ -312,14 +313,20 @@ class ObjectiveOwner:
     cycle_id: str
 
 
+FollowOn = CalibrateKeyResultWeights | RecordHealthVerdict | OpenEscalation
+
+
 def follow_on_commands(
-    outcomes: RecordCalibrationOutcomes, owners: Mapping[str, ObjectiveOwner]
-) -> tuple[CalibrateKeyResultWeights | RecordHealthVerdict, ...]:
+    outcomes: RecordCalibrationOutcomes,
+    owners: Mapping[str, ObjectiveOwner],
+    respond_within: timedelta,
+) -> tuple[FollowOn, ...]:
     """The commands a meeting's outcomes issue, in the chair's name and at the meeting's time:
-    each weight change to its objective's portfolio, each verdict to its KR's stream. Their ids
+    each weight change to its objective's portfolio, each verdict to its KR's stream, each
+    escalation opened in the target level's inbox (answered within `respond_within`). Their ids
     derive from the outcomes command's, so a retried meeting issues the same ones again (and the
     store answers them). `owners` holds every objective a weight change names."""
-    commands: list[CalibrateKeyResultWeights | RecordHealthVerdict] = []
+    commands: list[FollowOn] = []
     for change in outcomes.weight_changes:
         owner = owners.get(change.objective_id)
         if owner is None:
@@ -346,6 +353,21 @@ def follow_on_commands(
                 health=verdict.health,
                 note=verdict.note,
                 meeting_id=outcomes.meeting_id,
+            )
+        )
+    for escalation in outcomes.escalations:
+        commands.append(
+            OpenEscalation(
+                command_id=uuid.uuid5(outcomes.command_id, f"escalation:{escalation.kr_id}"),
+                escalation_id=f"{outcomes.meeting_id}:{escalation.kr_id}",
+                actor=outcomes.actor,
+                at=outcomes.at,
+                kr_id=escalation.kr_id,
+                to_unit_id=escalation.to_unit_id,
+                note=escalation.note,
+                source="calibration",
+                meeting_id=outcomes.meeting_id,
+                respond_within=respond_within,
             )
         )
     return tuple(commands)

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handlers.calibration import CalibrationCommandHandler
 from handlers.cycles import HqCommandHandler
+from handlers.escalations import EscalationCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from handlers.organisation import OrgCommandHandler
 from handlers.practices import PracticeCommandHandler
-from handlers.recording import OrgSource
+from handlers.recording import DEFAULT_RESPONSE_TIME, OrgSource
 from infra.postgres.event_store import EventStore
 
 Clock = Callable[[], datetime]
@@ -36,19 +37,25 @@ class CommandHandlers:
     key_results: KeyResultCommandHandler
     practices: PracticeCommandHandler
     calibration: CalibrationCommandHandler
+    escalations: EscalationCommandHandler
 
 
 def command_handlers(
-    events_topic: str, org: OrgSource, clock: Clock = wall_clock
+    events_topic: str,
+    org: OrgSource,
+    clock: Clock = wall_clock,
+    respond_within: timedelta = DEFAULT_RESPONSE_TIME,
 ) -> CommandHandlers:
-    """Every handler on one store whose outbox publishes to `events_topic`."""
+    """Every handler on one store whose outbox publishes to `events_topic`; escalations they
+    open are due `respond_within` after they are raised."""
     store = EventStore(events_topic)
     return CommandHandlers(
         store=store,
         org_units=OrgCommandHandler(store, org, clock),
         hq=HqCommandHandler(store, org, clock),
         objectives=ObjectiveCommandHandler(store, org, clock),
-        key_results=KeyResultCommandHandler(store, org, clock),
+        key_results=KeyResultCommandHandler(store, org, clock, respond_within),
         practices=PracticeCommandHandler(store, org, clock),
-        calibration=CalibrationCommandHandler(store, org, clock),
+        calibration=CalibrationCommandHandler(store, org, clock, respond_within),
+        escalations=EscalationCommandHandler(store, org, clock),
     )

@@ -1,6 +1,7 @@
 """Command handling for calibration meetings: recorded outcomes take effect in the same
-transaction — each weight change on its objective, each verdict in its KR's history — through
-those aggregates' own deciders, or nothing is recorded."""
+transaction — each weight change on its objective, each verdict in its KR's history, each
+escalation in the target level's inbox — through those aggregates' own deciders, or nothing is
+recorded."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from domain.calibration import (
     RecordCalibrationOutcomes,
     follow_on_commands,
 )
+from domain.escalations import ESCALATION, OpenEscalation
 from domain.event_chain import derive_event_id
 from domain.kernel import DomainError
 from domain.key_result.commands import RecordHealthVerdict
@@ -54,10 +56,12 @@ class CalibrationCommandHandler(StreamCommands):
                     defined.payload["owner_person_id"], defined.payload["cycle_id"]
                 )
         cause = derive_event_id(outcomes.command_id, 0)  # the outcomes event
-        for command in follow_on_commands(outcomes, owners):
+        for command in follow_on_commands(outcomes, owners, self.respond_within):
             try:
                 if isinstance(command, RecordHealthVerdict):
                     await self.run(conn, KEY_RESULT, command, lambda org: org, None, cause)
+                elif isinstance(command, OpenEscalation):
+                    await self.run(conn, ESCALATION, command, lambda org: org, None, cause)
                 else:
                     await self.run(
                         conn,
@@ -71,6 +75,8 @@ class CalibrationCommandHandler(StreamCommands):
                 what = (
                     f"verdict on {command.kr_id}"
                     if isinstance(command, RecordHealthVerdict)
+                    else f"escalation of {command.kr_id}"
+                    if isinstance(command, OpenEscalation)
                     else f"weight change for {command.objective_id}"
                 )
                 raise type(refused)(f"{what}: {refused}") from refused

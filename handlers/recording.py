@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 import asyncpg
@@ -31,13 +31,24 @@ class Addressed(Protocol):
     at: datetime
 
 
-class StreamCommands:
-    """Base of the per-stream handlers: holds the store, the org tree source and the clock."""
+DEFAULT_RESPONSE_TIME = timedelta(hours=48)
 
-    def __init__(self, store: EventStore, org: OrgSource, clock: Callable[[], datetime]) -> None:
+
+class StreamCommands:
+    """Base of the per-stream handlers: holds the store, the org tree source, the clock, and
+    the agreed time to answer an escalation (for the commands that open one)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        org: OrgSource,
+        clock: Callable[[], datetime],
+        respond_within: timedelta = DEFAULT_RESPONSE_TIME,
+    ) -> None:
         self.store = store
         self.org = org
         self.clock = clock
+        self.respond_within = respond_within
 
     async def defined_cycles(self, conn: asyncpg.Connection) -> frozenset[str]:
         """The cycle ids HQ has defined, from the command side's own store."""

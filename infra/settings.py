@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     adjustment_response_hours: float = Field(
         default=48.0, gt=0, description="the agreed response time for target adjustments"
     )
+    escalation_response_hours: float = Field(
+        default=48.0, gt=0, description="the agreed response time for escalated blockers"
+    )
 
     webhook_attempts: int = Field(default=5, ge=1, le=20)
     webhook_first_delay_s: float = Field(default=0.5, gt=0)

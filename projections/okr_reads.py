@@ -205,3 +205,16 @@ async def meeting_minutes(conn: asyncpg.Connection, meeting_id: str) -> dict[str
 async def health_verdicts(conn: asyncpg.Connection, kr_id: str) -> list[dict[str, Any]]:
     """The health calibration meetings gave the KR, oldest first."""
     return [dict(r) for r in await conn.fetch(SQL["health_verdicts"], kr_id)]
+
+
+async def escalation_inbox(
+    conn: asyncpg.Connection,
+    person_id: str,
+    unit_ids: list[str] | None,
+    now: datetime,
+    include_resolved: bool,
+) -> list[dict[str, Any]]:
+    """Escalations named to `person_id` or to one of `unit_ids` (None: every unit), soonest
+    due first, each saying whether it is overdue at `now`."""
+    rows = await conn.fetch(SQL["escalation_inbox"], person_id, unit_ids, now, include_resolved)
+    return [dict(r) for r in rows]

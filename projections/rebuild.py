@@ -311,6 +311,7 @@ class OkrRebuild(Rebuild):
         "okr_calibration_meeting",
         "okr_calibration_change",
         "okr_health_verdict",
+        "okr_escalation",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:

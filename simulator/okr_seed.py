@@ -448,7 +448,11 @@ async def seed_with_handlers(
     from infra.postgres.db import connect
     from projections.org_directory import OrgDirectory
 
-    handlers = command_handlers(settings.okr_events_topic, OrgDirectory().load)
+    handlers = command_handlers(
+        settings.okr_events_topic,
+        OrgDirectory().load,
+        respond_within=timedelta(hours=settings.escalation_response_hours),
+    )
     store = handlers.store
     conn = await connect(settings.dsn)
     try:

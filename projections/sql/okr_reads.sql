@@ -59,3 +59,13 @@ FROM okr_calibration_change WHERE meeting_id = $1 ORDER BY changed_at, kind, sub
 -- name: health_verdicts
 SELECT health, note, meeting_id, judged_by, judged_at
 FROM okr_health_verdict WHERE kr_id = $1 ORDER BY judged_at, event_id;
+-- name: escalation_inbox
+-- Escalations waiting for a person: named to them, or to a unit they act for ($2; NULL: all).
+SELECT escalation_id, kr_id, k.title AS kr_title, k.owner_person_id, to_unit_id, to_person_id,
+       note, source, meeting_id, raised_by, raised_at, due_at, acknowledged_by, acknowledged_at,
+       acknowledge_note, resolved_by, resolved_at, resolution,
+       resolved_at IS NULL AND due_at < $3 AS overdue
+FROM okr_escalation e LEFT JOIN okr_key_result k USING (kr_id)
+WHERE (to_person_id = $1 OR $2::text[] IS NULL OR to_unit_id = ANY($2::text[]))
+  AND ($4 OR resolved_at IS NULL)
+ORDER BY due_at, escalation_id;

@@ -35,6 +35,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
             "city": await create_client(conn, "city", "manager", "p-city", "east-city1"),
             "city2": await create_client(conn, "city2", "manager", "p-c2", "east-city2"),
             "rep": await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1"),
+            "region": await create_client(conn, "region", "manager", "p-east", "east"),
         }
     finally:
         await conn.close()
@@ -83,6 +84,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         outcomes = {
             "weight_changes": [{"objective_id": "o-city", "weights": {"kr-a": 70, "kr-b": 30}}],
             "verdicts": [{"kr_id": "kr-b", "health": "red", "note": "needs the distributor"}],
+            "escalations": [{"kr_id": "kr-b", "to_unit_id": "east", "note": "distributor"}],
             "decisions": ["shift effort to campus sign-ups"],
         }
         first = await call("city", "POST", "/calibration/meetings/m1/outcomes", outcomes, "m1-out")
@@ -107,6 +109,36 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         assert refused.json()["detail"].startswith("weight change for o-city:")
 
         await okr_read_models_caught_up(env.settings)
+        # The escalation waits in the region manager's inbox, not the city manager's.
+        (waiting,) = (await http.get("/escalations", headers=_as(tokens["region"]))).json()
+        assert (waiting["escalation_id"], waiting["kr_id"], waiting["source"]) == (
+            "m1:kr-b",
+            "kr-b",
+            "calibration",
+        )
+        assert waiting["overdue"] is False
+        assert (await http.get("/escalations", headers=_as(tokens["city"]))).json() == []
+        not_theirs = await http.post(
+            "/escalations/m1:kr-b/resolve", json={"note": "done"}, headers=_as(tokens["city"])
+        )
+        assert not_theirs.status_code == 403, not_theirs.text
+        await call("region", "POST", "/escalations/m1:kr-b/acknowledge", {"note": "on it"})
+        await call("region", "POST", "/escalations/m1:kr-b/resolve", {"note": "second truck"})
+        # A rep's own escalation of her blocker lands in her city manager's inbox.
+        await call(
+            "rep", "POST", "/key-results/kr-a/check-ins",
+            {"summary": "week 49", "progress_value": "80", "blocker": "no campus permit"},
+        )  # fmt: skip
+        await call(
+            "rep", "POST", "/key-results/kr-a/blocker/escalate", {"to_unit_id": "east-city1"}
+        )
+        await okr_read_models_caught_up(env.settings)
+        resolved = (
+            await http.get(
+                "/escalations", params={"include_resolved": "true"}, headers=_as(tokens["region"])
+            )
+        ).json()
+        (permit,) = (await http.get("/escalations", headers=_as(tokens["city"]))).json()
         objectives = (
             await http.get("/objectives", params=portfolio, headers=_as(tokens["city"]))
         ).json()
@@ -134,6 +166,18 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     )
     changes = {(c["kind"], c["subject_id"]): c for c in minutes["changes"]}
     assert set(changes) == {("weights", "o-city"), ("verdict", "kr-b")}
+    assert minutes["escalations"] == [
+        {"kr_id": "kr-b", "to_unit_id": "east", "note": "distributor"}
+    ]
+    (done,) = resolved
+    assert (done["acknowledged_by"], done["acknowledge_note"]) == ("p-east", "on it")
+    assert (done["resolved_by"], done["resolution"]) == ("p-east", "second truck")
+    assert (permit["kr_id"], permit["source"], permit["note"]) == (
+        "kr-a",
+        "owner",
+        "no campus permit",
+    )
+    assert permit["resolved_at"] is None
     reweighed = changes[("weights", "o-city")]
     assert {k: Decimal(v) for k, v in reweighed["before"].items()} == {
         "kr-a": Decimal(50),
@@ -157,6 +201,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     finally:
         await conn.close()
     assert [(r["stream_id"], r["event_type"]) for r in caused] == [
+        ("escalation-m1:kr-b", "okr.escalation.opened"),
         ("kr-kr-b", "okr.kr.health_verdict_recorded"),
         ("portfolio-p-city-2026-Q4", "okr.objective.kr_weights_set"),
     ]

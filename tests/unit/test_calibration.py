@@ -12,6 +12,7 @@ from domain.calibration import (
     CalibrationContext,
     CalibrationOutcomesRecorded,
     CalibrationScheduled,
+    Escalation,
     KrSnapshot,
     MeetingState,
     ObjectiveOwner,
@@ -23,6 +24,7 @@ from domain.calibration import (
     decide,
     follow_on_commands,
 )
+from domain.escalations import OpenEscalation
 from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
 from domain.key_result.commands import RecordHealthVerdict
 from domain.objectives import CalibrateKeyResultWeights
@@ -166,7 +168,7 @@ def test_refusals(state, command, error, message):
         decide(state, command, CONTEXT)
 
 
-def test_outcomes_issue_a_weight_command_per_change_and_a_verdict_per_kr():
+def test_outcomes_issue_a_command_per_weight_change_verdict_and_escalation():
     outcomes = cmd(
         RecordCalibrationOutcomes,
         CITY_MANAGER,
@@ -174,9 +176,10 @@ def test_outcomes_issue_a_weight_command_per_change_and_a_verdict_per_kr():
         weight_changes=(
             WeightChange(objective_id="o-1", weights={"kr-1": Decimal(70), "kr-2": Decimal(30)}),
         ),
+        escalations=(Escalation(kr_id="kr-1", to_unit_id="east", note="stock"),),
     )
     owners = {"o-1": ObjectiveOwner(owner_person_id="p-sh", cycle_id="2026-Q4")}
-    weights, verdict = follow_on_commands(outcomes, owners)
+    weights, verdict, opened = follow_on_commands(outcomes, owners, timedelta(hours=36))
     assert isinstance(weights, CalibrateKeyResultWeights)
     assert (weights.owner_person_id, weights.cycle_id, weights.meeting_id) == (
         "p-sh",
@@ -186,10 +189,17 @@ def test_outcomes_issue_a_weight_command_per_change_and_a_verdict_per_kr():
     assert weights.weights == {"kr-1": Decimal(70), "kr-2": Decimal(30)}
     assert isinstance(verdict, RecordHealthVerdict)
     assert (verdict.kr_id, verdict.health, verdict.note) == ("kr-1", "amber", "watch")
-    assert {weights.actor, verdict.actor} == {CITY_MANAGER}
+    assert isinstance(opened, OpenEscalation)
+    assert (opened.escalation_id, opened.to_unit_id, opened.source) == (
+        "cal-1:kr-1",
+        "east",
+        "calibration",
+    )
+    assert opened.respond_within == timedelta(hours=36)
+    assert {weights.actor, verdict.actor, opened.actor} == {CITY_MANAGER}
     # A retried meeting issues the very same commands (so the store answers them).
-    again = follow_on_commands(outcomes, owners)
-    assert [c.command_id for c in again] == [weights.command_id, verdict.command_id]
+    again = follow_on_commands(outcomes, owners, timedelta(hours=36))
+    assert [c.command_id for c in again] == [c.command_id for c in (weights, verdict, opened)]
     assert weights.command_id != verdict.command_id != outcomes.command_id
 
 
@@ -200,4 +210,4 @@ def test_a_weight_change_for_an_unknown_objective_is_refused():
         weight_changes=(WeightChange(objective_id="o-9", weights={"kr-1": Decimal(100)}),),
     )
     with pytest.raises(NotFound, match="no objective 'o-9'"):
-        follow_on_commands(outcomes, {})
+        follow_on_commands(outcomes, {}, timedelta(hours=36))

@@ -38,3 +38,26 @@ CREATE TABLE okr_health_verdict (
     judged_at    timestamptz NOT NULL
 );
 CREATE INDEX okr_health_verdict_kr_idx ON okr_health_verdict (kr_id, judged_at);
+
+-- Escalations: a blocker raised to a level (by a meeting or the KR's owner), waiting in that
+-- level's inbox until acknowledged and resolved, due within the agreed response time.
+CREATE TABLE okr_escalation (
+    escalation_id    text PRIMARY KEY,
+    kr_id            text NOT NULL,
+    to_unit_id       text,
+    to_person_id     text,
+    note             text NOT NULL,
+    source           text NOT NULL CHECK (source IN ('calibration', 'owner')),
+    meeting_id       text,
+    raised_by        text NOT NULL,
+    raised_at        timestamptz NOT NULL,
+    due_at           timestamptz NOT NULL,
+    acknowledged_by  text,
+    acknowledged_at  timestamptz,
+    acknowledge_note text,
+    resolved_by      text,
+    resolved_at      timestamptz,
+    resolution       text
+);
+CREATE INDEX okr_escalation_open_idx ON okr_escalation (to_unit_id, to_person_id)
+    WHERE resolved_at IS NULL;
