@@ -77,6 +77,23 @@ class AdjustmentOverdue(Message):
     occurred_at: datetime
 
 
+class EscalationOverdue(Message):
+    """An escalated blocker has waited past its due time without being resolved."""
+
+    type: Literal["alert.escalation.overdue"] = "alert.escalation.overdue"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    escalation_id: str
+    kr_id: str
+    to_unit_id: str | None
+    to_person_id: str | None
+    raised_at: datetime
+    due_at: datetime
+    acknowledged: bool
+    waiting_hours: Decimal
+    occurred_at: datetime
+
+
 class CertificationSuggested(Message):
     """A person's KR reached 100% or more in two consecutive cycles."""
 
@@ -108,4 +125,11 @@ class StreamParked(Message):
     occurred_at: datetime
 
 
-Alert = KrHealthChanged | RegionLagging | AdjustmentOverdue | CertificationSuggested | StreamParked
+Alert = (
+    KrHealthChanged
+    | RegionLagging
+    | AdjustmentOverdue
+    | EscalationOverdue
+    | CertificationSuggested
+    | StreamParked
+)

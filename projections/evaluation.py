@@ -21,6 +21,7 @@ from domain.alerts import (
     AdjustmentOverdue,
     Alert,
     CertificationSuggested,
+    EscalationOverdue,
     RegionLagging,
     rule_alert_id,
 )
@@ -81,6 +82,7 @@ async def evaluate(
         alerts = (
             await _lagging(conn, today, now)
             + await _overdue(conn, now, response_time)
+            + await _overdue_escalations(conn, now)
             + await _certifications(conn, today, now)
         )
         new = await enqueue_alerts(conn, alerts, alerts_topic)
@@ -149,6 +151,29 @@ async def _overdue(
             occurred_at=now,
         )
         alerts.append((alert, f"alerts-overdue-{kr_id}-{request_id}", 1))
+    return alerts
+
+
+async def _overdue_escalations(
+    conn: asyncpg.Connection, now: datetime
+) -> list[tuple[Alert, str, int]]:
+    """Each escalation past its due time and not resolved: one alert, ever (its id names it)."""
+    alerts: list[tuple[Alert, str, int]] = []
+    for row in await conn.fetch(SQL["overdue_escalations"], now):
+        waited = (now - row["raised_at"]).total_seconds() / 3600
+        alert = EscalationOverdue(
+            alert_id=rule_alert_id("escalation-overdue", row["escalation_id"]),
+            escalation_id=row["escalation_id"],
+            kr_id=row["kr_id"],
+            to_unit_id=row["to_unit_id"],
+            to_person_id=row["to_person_id"],
+            raised_at=row["raised_at"],
+            due_at=row["due_at"],
+            acknowledged=row["acknowledged"],
+            waiting_hours=Decimal(waited).quantize(Decimal("0.1")),
+            occurred_at=now,
+        )
+        alerts.append((alert, f"alerts-escalation-{row['escalation_id']}", 1))
     return alerts
 
 

@@ -523,3 +523,24 @@ async def read_sse(response, want: int, timeout: float, quiet_s: float = 0.0) ->
         except TimeoutError:
             break
     return events
+
+
+async def evaluate_at(env, when: str) -> str:
+    done = await run_cli(env, "evaluate", "--at", when)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def the_alert_on_the_topic(env, alert_id) -> dict:
+    """The one alert with this id, once the relay has published it (read as a plain consumer
+    that validates every alert against its published schema)."""
+
+    async def found() -> list[dict]:
+        return [a for a in await published_alerts(env.settings) if a["alert_id"] == str(alert_id)]
+
+    async def published() -> bool:
+        return bool(await found())
+
+    await eventually(published, 60, f"alert {alert_id} on the topic")
+    (alert,) = await found()
+    return alert

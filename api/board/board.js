@@ -64,7 +64,8 @@ const I18N = {
   },
 };
 const ALERT_TYPES = [
-  "kr.health_changed", "region.lagging", "adjustment.overdue", "person.certification_suggested",
+  "kr.health_changed", "region.lagging", "adjustment.overdue", "escalation.overdue",
+  "person.certification_suggested",
 ];
 const PAGE = 200;
 const AGENDA_SHOWN = 60;
@@ -611,6 +612,8 @@ function alertText(alert) {
       return `${alert.region_id}: ${alert.iso_weeks.join(", ")}`;
     case "alert.adjustment.overdue":
       return `${alert.kr_id} ${alert.request_id}: ${number(alert.waiting_hours)} h`;
+    case "alert.escalation.overdue":
+      return `${alert.kr_id} ${alert.escalation_id}: ${number(alert.waiting_hours)} h`;
     case "alert.person.certification_suggested":
       return `${alert.person_id}: ${alert.cycle_ids.join(", ")}`;
     default:

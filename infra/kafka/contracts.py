@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from domain.alerts import (
     AdjustmentOverdue,
     CertificationSuggested,
+    EscalationOverdue,
     KrHealthChanged,
     RegionLagging,
     StreamParked,
@@ -26,6 +27,7 @@ FAMILIES: dict[str, tuple[type[BaseModel], ...]] = {
         KrHealthChanged,
         RegionLagging,
         AdjustmentOverdue,
+        EscalationOverdue,
         CertificationSuggested,
         StreamParked,
     ),

@@ -28,6 +28,11 @@ SELECT a.kr_id, a.request_id, a.requested_by, a.requested_at, k.owner_unit_id
 FROM okr_adjustment a JOIN okr_key_result k ON k.kr_id = a.kr_id
 WHERE a.status = 'requested' AND a.requested_at < $1
 ORDER BY a.requested_at, a.kr_id, a.request_id;
+-- name: overdue_escalations
+SELECT escalation_id, kr_id, to_unit_id, to_person_id, raised_at, due_at,
+       acknowledged_at IS NOT NULL AS acknowledged
+FROM okr_escalation WHERE resolved_at IS NULL AND due_at < $1
+ORDER BY due_at, escalation_id;
 -- name: person_cycle_results
 -- Each person's KRs in cycles that have ended by $1, with what their progress is made of.
 SELECT k.owner_person_id AS person_id, o.cycle_id, cy.starts_on, k.kr_id, k.kind,

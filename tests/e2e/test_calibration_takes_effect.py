@@ -11,13 +11,16 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
+from domain.alerts import rule_alert_id
 from infra.postgres.accounts import create_client
 from tests.stack import (
     define_quarter,
+    evaluate_at,
     load_company,
     okr_read_models_caught_up,
     small_company,
     start_api,
+    the_alert_on_the_topic,
 )
 
 CHECK_INS = {"kr-a": Decimal(80), "kr-b": Decimal(20)}  # progress of each KR (start 0, target 100)
@@ -206,6 +209,20 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         ("portfolio-p-city-2026-Q4", "okr.objective.kr_weights_set"),
     ]
     assert reweighings == 2  # the city's own 50/50, then the meeting's 70/30 (once)
+
+    # Past the agreed response time the open escalation is alerted, once; the resolved one not.
+    late = (permit["due_at"] and datetime.fromisoformat(permit["due_at"])) + timedelta(hours=1)
+    assert "1 rule alerts" in await evaluate_at(env, late.isoformat(timespec="seconds"))
+    assert "0 rule alerts" in await evaluate_at(env, late.isoformat(timespec="seconds"))
+    alert = await the_alert_on_the_topic(
+        env, rule_alert_id("escalation-overdue", permit["escalation_id"])
+    )
+    assert (alert["kr_id"], alert["to_unit_id"], alert["acknowledged"]) == (
+        "kr-a",
+        "east-city1",
+        False,
+    )
+    assert Decimal(alert["waiting_hours"]) >= 48
 
 
 def _as(token: str) -> dict[str, str]:

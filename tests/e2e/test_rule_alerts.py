@@ -18,6 +18,7 @@ from domain.sales import CustomerFirstOrder, LeadRegistered, SaleFact, SaleRecor
 from infra.postgres.accounts import create_client
 from simulator.company import window_kr
 from tests.stack import (
+    evaluate_at,
     eventually,
     load_company,
     produce_singles,
@@ -25,6 +26,7 @@ from tests.stack import (
     run_cli,
     small_company,
     start_api,
+    the_alert_on_the_topic,
     wait_caught_up,
 )
 
@@ -57,12 +59,6 @@ def conversion_weeks() -> list[SaleFact]:
     return facts
 
 
-async def evaluate_at(env, when: str) -> str:
-    done = await run_cli(env, "evaluate", "--at", when)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env):
     await load_company(env.settings, small_company())
     env.worker()
@@ -85,21 +81,6 @@ async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env
     assert [Decimal(v) for v in alert["conversion_pct"]] == [20, 30, 20]
     assert [Decimal(v) for v in alert["peer_mean_pct"]] == [50, 60, 50]
     assert not [a for a in await published_alerts(env.settings) if a.get("region_id") == "east"]
-
-
-async def the_alert_on_the_topic(env, alert_id) -> dict:
-    """The one alert with this id, once the relay has published it (read as a plain consumer
-    that validates every alert against its published schema)."""
-
-    async def found() -> list[dict]:
-        return [a for a in await published_alerts(env.settings) if a["alert_id"] == str(alert_id)]
-
-    async def published() -> bool:
-        return bool(await found())
-
-    await eventually(published, 60, f"alert {alert_id} on the topic")
-    (alert,) = await found()
-    return alert
 
 
 async def test_health_turns_red_as_the_pacing_line_moves_without_a_sale(env):
