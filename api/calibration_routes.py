@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -15,7 +14,7 @@ from domain.calibration import (
     calibration_agenda,
 )
 from projections import okr_reads
-from projections.okr_reads import kr_snapshots
+from projections.board import kr_snapshots
 from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
@@ -25,7 +24,10 @@ router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
 async def agenda(
     request: Request, unit_id: str, cycle_start: date, cycle_end: date, client: PersonClient
 ) -> list[dict[str, Any]]:
-    """Red/amber KRs, open blockers, pending adjustments and silent KRs under `unit_id`."""
+    """The next meeting's agenda for `unit_id`'s subtree, from the KR values and health the
+    board shows: red/amber KRs and silent check-in KRs (is progress healthy?), open blockers
+    and pending adjustments (which blockers need support?). `cycle_start`..`cycle_end` paces
+    only KRs with no window or cycle of their own."""
     if cycle_end < cycle_start:
         raise ProblemError(
             422,
@@ -37,9 +39,10 @@ async def agenda(
         if unit_id not in org.units:
             raise ProblemError(404, "NotFound", f"unknown org unit {unit_id!r}")
         await ReadScope(request, client).require_unit(conn, unit_id)
-        snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
-    items = calibration_agenda(snapshots, (cycle_start, cycle_end), request.app.state.clock())
-    return [asdict(item) for item in items]
+        now = request.app.state.clock()
+        units = sorted(org.subtree(unit_id))
+        snapshots = await kr_snapshots(conn, units, now, (cycle_start, cycle_end))
+    return [item.document() for item in calibration_agenda(snapshots, now)]
 
 
 @router.get("/meetings/{meeting_id}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -16,7 +16,7 @@ from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
 from domain.escalations import OpenEscalation
 from domain.event_chain import EventTypes, Stamped
-from domain.health import STALE_AFTER, Health, HealthVerdict, expected_progress, kr_health
+from domain.health import STALE_AFTER, Health
 from domain.kernel import (
     Actor,
     AwareDatetime,
@@ -28,61 +28,72 @@ from domain.kernel import (
     changed,
 )
 from domain.key_result.commands import RecordHealthVerdict
-from domain.key_result.metrics import KrKind, progress_percent
 from domain.objectives import CalibrateKeyResultWeights
 from domain.org_tree import OrgTree
 
 
 @dataclass(frozen=True)
 class KrSnapshot:
-    """What the agenda needs to know about one KR, from the read models."""
+    """One KR as the board shows it (its reading: progress and where it comes from, the pacing
+    line's expectation, health and why), with what the agenda asks about."""
 
     kr_id: str
     title: str
     owner_person_id: str
     owner_unit_id: str
-    kind: KrKind
-    start: Decimal
-    target: Decimal
-    current: Decimal | None
+    provenance: Literal["auto", "manual", "none"]
+    progress: Decimal
+    expected: Decimal
+    health: Health | None
+    reasons: tuple[str, ...]
     last_check_in_at: datetime | None
     open_blocker: str | None
     open_request_id: str | None
     request_waiting_since: datetime | None
 
 
+Section = Literal["off_track", "no_check_in", "blockers", "pending_adjustments"]
+# The three questions of a calibration meeting, and the sections that answer the first two
+# (the third is answered with the objectives' weights, beside the agenda).
+QUESTIONS: dict[Section, Literal["is_progress_healthy", "which_blockers_need_support"]] = {
+    "off_track": "is_progress_healthy",
+    "no_check_in": "is_progress_healthy",
+    "blockers": "which_blockers_need_support",
+    "pending_adjustments": "which_blockers_need_support",
+}
+
+
 @dataclass(frozen=True)
 class AgendaItem:
-    section: Literal["off_track", "blockers", "pending_adjustments", "no_check_in"]
+    section: Section
     kr_id: str
     title: str
     owner_person_id: str
     detail: str
     health: Health | None = None
 
+    @property
+    def question(self) -> str:
+        return QUESTIONS[self.section]
 
-def calibration_agenda(
-    krs: list[KrSnapshot], window: tuple[date, date], now: datetime
-) -> list[AgendaItem]:
-    """Red and amber KRs first (worst gap first), then open blockers, pending adjustments
-    (longest waiting first) and KRs nobody has checked in on for 14 days."""
-    expected = expected_progress(window[0], window[1], now.date())
-    verdicts: list[tuple[KrSnapshot, HealthVerdict]] = []
-    for kr in krs:
-        progress = (
-            progress_percent(kr.kind, kr.start, kr.target, kr.current)
-            if kr.current is not None
-            else Decimal(0)
-        )
-        verdicts.append(
-            (kr, kr_health(progress, expected, kr.last_check_in_at, now, kr.open_blocker))
-        )
+    def document(self) -> dict[str, object]:
+        """The item as the API and the CLI show it, with the question it answers."""
+        return {**asdict(self), "question": self.question}
+
+
+def calibration_agenda(krs: list[KrSnapshot], now: datetime) -> list[AgendaItem]:
+    """Red and amber KRs first (furthest behind the pacing line first), then open blockers,
+    pending adjustments (longest waiting first) and KRs fed by check-ins that nobody has
+    checked in on for 14 days (a KR fed by sales needs none)."""
+    behind = sorted(
+        (kr for kr in krs if kr.health not in ("green", None)),
+        key=lambda kr: kr.progress - kr.expected,
+    )
     items = [
         AgendaItem(
-            "off_track", kr.kr_id, kr.title, kr.owner_person_id, "; ".join(v.reasons), v.health
+            "off_track", kr.kr_id, kr.title, kr.owner_person_id, "; ".join(kr.reasons), kr.health
         )
-        for kr, v in sorted(verdicts, key=lambda p: -p[1].gap)
-        if v.health != "green"
+        for kr in behind
     ]
     items += [
         AgendaItem("blockers", kr.kr_id, kr.title, kr.owner_person_id, kr.open_blocker)
@@ -118,7 +129,8 @@ def calibration_agenda(
             else f"last check-in {_days(now - kr.last_check_in_at)} ago",
         )
         for kr in krs
-        if kr.last_check_in_at is None or now - kr.last_check_in_at > STALE_AFTER
+        if kr.provenance != "auto"
+        and (kr.last_check_in_at is None or now - kr.last_check_in_at > STALE_AFTER)
     ]
     return items
 

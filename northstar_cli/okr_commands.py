@@ -211,11 +211,9 @@ def calibration_agenda_cmd(
     as_json: bool,
 ) -> None:
     """Red/amber KRs, open blockers, pending adjustments and KRs without a check-in."""
-    from dataclasses import asdict
-
     from domain.calibration import calibration_agenda
     from infra.postgres.db import connect
-    from projections.okr_reads import kr_snapshots
+    from projections.board import kr_snapshots
     from projections.org_directory import OrgDirectory
     from simulator.company import quarter_of
 
@@ -229,10 +227,10 @@ def calibration_agenda_cmd(
             org = await OrgDirectory().load(conn)
             if org is None or unit_id not in org.units:
                 raise click.ClickException(f"unknown org unit {unit_id!r}")
-            snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)))
+            snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)), now, window)
         finally:
             await conn.close()
-        return [asdict(i) for i in calibration_agenda(snapshots, window, now)]
+        return [i.document() for i in calibration_agenda(snapshots, now)]
 
     items = asyncio.run(run())
     if as_json:

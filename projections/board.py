@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
+from domain.calibration import KrSnapshot
 from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
@@ -194,3 +195,32 @@ async def _current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, A
         now.date(),
     )
     return dict(row) if row else None
+
+
+async def kr_snapshots(
+    conn: asyncpg.Connection, unit_ids: list[str], now: datetime, window: tuple[date, date]
+) -> list[KrSnapshot]:
+    """The KRs owned in `unit_ids` as the board reads them (the same rows, the same reading),
+    for a calibration agenda; `window` paces KRs that have no window or cycle of their own."""
+    rows = await conn.fetch(BOARD_KRS, False, "", unit_ids, [])
+    snapshots = []
+    for r in rows:
+        reading = kr_reading(r, now, window)
+        snapshots.append(
+            KrSnapshot(
+                kr_id=r["kr_id"],
+                title=r["title"],
+                owner_person_id=r["owner_person_id"],
+                owner_unit_id=r["owner_unit_id"],
+                provenance=reading["provenance"],
+                progress=reading["progress"],
+                expected=reading["expected"],
+                health=reading["health"],
+                reasons=tuple(reading["reasons"]),
+                last_check_in_at=r["last_check_in_at"],
+                open_blocker=r["open_blocker"],
+                open_request_id=r["open_request_id"],
+                request_waiting_since=r["requested_at"],
+            )
+        )
+    return snapshots

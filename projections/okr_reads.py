@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 import asyncpg
 
-from domain.calibration import KrSnapshot
 from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
 from domain.key_result.metrics import progress_percent
 from projections.kr_health import cycle_thresholds
@@ -70,41 +69,6 @@ async def record_goal_view(
     await conn.execute(SQL["record_goal_view"], person_id, role, unit_id, subject, subject_id)
 
 
-_SNAPSHOTS = """
-SELECT k.kr_id, k.title, k.owner_person_id, k.owner_unit_id, k.kind, k.start_value,
-       k.target_value, c.progress_value, k.last_check_in_at, k.open_blocker, k.open_request_id,
-       a.requested_at
-FROM okr_key_result k
-LEFT JOIN LATERAL (
-    SELECT progress_value FROM okr_check_in
-    WHERE kr_id = k.kr_id ORDER BY reported_at DESC LIMIT 1
-) c ON true
-LEFT JOIN okr_adjustment a ON a.kr_id = k.kr_id AND a.request_id = k.open_request_id
-WHERE k.owner_unit_id = ANY($1::text[])
-ORDER BY k.kr_id
-"""
-
-
-async def kr_snapshots(conn: asyncpg.Connection, unit_ids: list[str]) -> list[KrSnapshot]:
-    return [
-        KrSnapshot(
-            kr_id=r["kr_id"],
-            title=r["title"],
-            owner_person_id=r["owner_person_id"],
-            owner_unit_id=r["owner_unit_id"],
-            kind=r["kind"],
-            start=r["start_value"],
-            target=r["target_value"],
-            current=r["progress_value"],
-            last_check_in_at=r["last_check_in_at"],
-            open_blocker=r["open_blocker"],
-            open_request_id=r["open_request_id"],
-            request_waiting_since=r["requested_at"],
-        )
-        for r in await conn.fetch(_SNAPSHOTS, unit_ids)
-    ]
-
-
 _OBJECTIVE_KRS = """
 SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
        k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
@@ -143,9 +107,13 @@ async def objective_progress_view(
     return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}
 
 
-def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def kr_reading(
+    r: Mapping[str, Any], now: datetime, fallback_window: tuple[date, date] | None = None
+) -> dict[str, Any]:
     """One KR's progress with its provenance — auto (from sales), manual (the last check-in) or
-    none yet — and when it was last updated, the pacing line's expected progress and health."""
+    none yet — and when it was last updated, the pacing line's expected progress and health.
+    The pacing line runs over the KR's own window, else its objective's cycle, else
+    `fallback_window` (none: nothing is expected yet)."""
     if r["auto_pct"] is not None:
         progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
     elif r["progress_value"] is not None and r["kind"] is not None:
@@ -155,8 +123,9 @@ def kr_reading(r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         provenance, updated = "manual", r["last_check_in_at"]
     else:
         progress, provenance, updated = Decimal(0), "none", None
-    window_start = r["window_start"] or r["starts_on"]
-    window_end = r["window_end"] or r["ends_on"]
+    fallback_start, fallback_end = fallback_window or (None, None)
+    window_start = r["window_start"] or r["starts_on"] or fallback_start
+    window_end = r["window_end"] or r["ends_on"] or fallback_end
     expected = (
         expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
         if window_start and window_end

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from infra.postgres.accounts import create_client
-from tests.stack import live_okr_company, start_api
+from tests.stack import eventually, live_okr_company, start_api
 
 PEOPLE = {
     "rep": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
@@ -491,6 +491,37 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         meeting_id="cal-hz",
     )
     await m.expect({"manager"}, "POST", outcomes, decided, roles=("manager",), meeting_id="cal-sh")
+    minutes = "/v1/okr/calibration/meetings/{meeting_id}"
+
+    async def projected() -> bool:  # the minutes and the inbox are read models
+        answers = [
+            await m.call("hq", "GET", minutes, meeting_id=mid) for mid in ("cal-sh", "cal-hz")
+        ]
+        inbox = (await m.call("hq", "GET", "/v1/okr/escalations")).json()
+        return all(a.status_code == 200 for a in answers) and any(
+            e["kr_id"] == KR_REP for e in inbox
+        )
+
+    await eventually(projected, 60, "the minutes and the escalation in the read models")
+    await m.expect({"manager", *all_readers}, "GET", minutes, meeting_id="cal-sh")
+    await m.expect(all_readers, "GET", minutes, meeting_id="cal-hz")
+
+    # ---- escalations: the rep's blocker went to the east region; HQ sees and answers it
+    await m.expect(people, "GET", "/v1/okr/escalations")
+    inbox = (await m.call("hq", "GET", "/v1/okr/escalations")).json()
+    (raised,) = [e["escalation_id"] for e in inbox if e["kr_id"] == KR_REP]
+    assert raised not in {
+        e["escalation_id"] for e in (await m.call("manager", "GET", "/v1/okr/escalations")).json()
+    }
+    for verb, body in (("acknowledge", {"note": "seen"}), ("resolve", {"note": "truck sent"})):
+        await m.expect(
+            {"hq"},
+            "POST",
+            f"/v1/okr/escalations/{{escalation_id}}/{verb}",
+            body,
+            roles=("rep", "manager", "auditor", *SERVICES, "hq"),  # hq last: it changes state
+            escalation_id=raised,
+        )
 
     # ---- practices
     practices = "/v1/okr/practices"

@@ -16,8 +16,12 @@ from infra.postgres.accounts import create_client
 from tests.stack import (
     define_quarter,
     evaluate_at,
+    eventually,
+    expected_unit_totals,
     load_company,
     okr_read_models_caught_up,
+    produce_singles,
+    simulated_facts,
     small_company,
     start_api,
     the_alert_on_the_topic,
@@ -240,3 +244,66 @@ def _kr(kr_id: str) -> dict:
         "start": "0",
         "target": "100",
     }
+
+
+async def test_the_agenda_reads_sales_fed_krs_as_the_board_does(env):
+    """Two KRs fed by the city's revenue (one far behind its target, one past it), no check-in
+    on either: the agenda shows each with the board's colour, and neither as 'never checked
+    in'; both carry the revenue computed independently from the facts."""
+    company = small_company()
+    await load_company(env.settings, company)
+    await define_quarter(env.settings)
+    env.spawn("relay", "relay")
+    env.worker()
+    facts = simulated_facts(company, 400, seed=14)
+    revenue = Decimal(expected_unit_totals(company, facts)["east-city1"]["revenue_minor"]) / 100
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
+        city = await create_client(conn, "city", "manager", "p-city", "east-city1")
+    finally:
+        await conn.close()
+    await start_api(env)
+    targets = {"kr-city-stretch": revenue * 50, "kr-city-floor": revenue / 2}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}", timeout=30
+    ) as http:
+        for kr_id, target in targets.items():
+            body = {
+                **_kr(kr_id),
+                "owner_person_id": "p-city",
+                "owner_unit_id": "east-city1",
+                "unit": "CNY",
+                "target": str(target),
+                "binding": {"metric": "revenue", "window_start": "2026-10-01",
+                            "window_end": "2026-12-31"},
+            }  # fmt: skip
+            defined = await http.post("/v1/okr/key-results", json=body, headers=_as(hq))
+            assert defined.status_code == 201, defined.text
+        await produce_singles(env.settings, facts)
+
+        async def summed() -> bool:
+            board = (await http.get("/v1/board", headers=_as(city))).json()
+            actual = {k["kr_id"]: k["current"] for k in board["krs"]}
+            return all(
+                actual.get(k) is not None and Decimal(str(actual[k])) == revenue for k in targets
+            )
+
+        await eventually(summed, 90, "both KRs at the city's revenue")
+        board = (await http.get("/v1/board", headers=_as(city))).json()
+        agenda = (
+            await http.get(
+                "/v1/okr/calibration/agenda",
+                params={"unit_id": "east-city1", "cycle_start": "2026-10-01",
+                        "cycle_end": "2026-12-31"},
+                headers=_as(city),
+            )
+        ).json()  # fmt: skip
+    shown = {k["kr_id"]: k for k in board["krs"] if k["kr_id"] in targets}
+    assert {k["provenance"] for k in shown.values()} == {"auto"}
+    assert Decimal(str(shown["kr-city-floor"]["progress"])) >= 100
+    off_track = {i["kr_id"]: i["health"] for i in agenda if i["section"] == "off_track"}
+    expected_off = {k: v["health"] for k, v in shown.items() if v["health"] != "green"}
+    assert {k: off_track[k] for k in targets if k in off_track} == expected_off
+    assert "kr-city-stretch" in expected_off  # 2 % of its target half-way through the quarter
+    assert not [i for i in agenda if i["section"] == "no_check_in" and i["kr_id"] in targets]

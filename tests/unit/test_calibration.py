@@ -25,6 +25,7 @@ from domain.calibration import (
     follow_on_commands,
 )
 from domain.escalations import OpenEscalation
+from domain.health import expected_progress, kr_health
 from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
 from domain.key_result.commands import RecordHealthVerdict
 from domain.objectives import CalibrateKeyResultWeights
@@ -34,19 +35,23 @@ NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)  # half-way through Q4
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
 
 
-def kr(kr_id, current, checked_days_ago=1, blocker=None, request_days_ago=None):
+def kr(kr_id, current, checked_days_ago=1, blocker=None, request_days_ago=None, auto=False):
+    """A KR read the way the board reads it (0..100, so progress = the value)."""
+    progress = Decimal(0) if current is None else Decimal(current)
+    expected = expected_progress(*Q4, NOW.date())
+    checked = None if checked_days_ago is None else NOW - timedelta(days=checked_days_ago)
+    reading = kr_health(progress, expected, NOW if auto else checked, NOW, blocker)
     return KrSnapshot(
         kr_id=kr_id,
         title=kr_id,
         owner_person_id="p-rep",
         owner_unit_id="rep-1",
-        kind="increase",
-        start=Decimal(0),
-        target=Decimal(100),
-        current=None if current is None else Decimal(current),
-        last_check_in_at=None
-        if checked_days_ago is None
-        else NOW - timedelta(days=checked_days_ago),
+        provenance="auto" if auto else "manual" if current is not None else "none",
+        progress=progress,
+        expected=expected,
+        health=reading.health,
+        reasons=reading.reasons,
+        last_check_in_at=checked,
         open_blocker=blocker,
         open_request_id=None if request_days_ago is None else "adj-1",
         request_waiting_since=None
@@ -65,8 +70,8 @@ def test_agenda_sections_in_order():
             kr("waiting", 60, request_days_ago=3),
             kr("silent", 70, checked_days_ago=20),
             kr("never", None, checked_days_ago=None),
+            kr("sales-fed", 60, checked_days_ago=None, auto=True),  # needs no check-in
         ],
-        Q4,
         NOW,
     )
     sections = [(i.section, i.kr_id) for i in agenda]
@@ -81,6 +86,11 @@ def test_agenda_sections_in_order():
     assert ("pending_adjustments", "waiting") in sections
     assert ("no_check_in", "silent") in sections and ("no_check_in", "never") in sections
     assert ("off_track", "on-track") not in sections
+    assert not [s for s in sections if s[1] == "sales-fed"]
+    assert {i.question for i in agenda if i.section in ("off_track", "no_check_in")} == {
+        "is_progress_healthy"
+    }
+    assert agenda[0].document()["question"] == "is_progress_healthy"
     waiting = next(i for i in agenda if i.section == "pending_adjustments")
     assert "waiting 3.0 days" in waiting.detail
     assert next(i for i in agenda if i.kr_id == "far-behind").health == "red"
