@@ -1,4 +1,5 @@
-"""What auditors read: the target-change history (read-only, for auditors and HQ)."""
+"""What auditors read: the target-change and weight-change histories (read-only, for auditors
+and HQ)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import AuditClient
 from audit.history import HistoryFilter, as_csv, change_document, target_change_history
+from audit.weight_history import weight_change_history
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -55,3 +57,17 @@ async def projection_skips(request: Request, _: AuditClient) -> list[dict[str, A
     return [
         {**e.payload, "skipped_by": e.actor, "skipped_at": e.occurred_at.isoformat()} for e in skips
     ]
+
+
+@router.get("/weight-changes")
+async def weight_changes(
+    request: Request,
+    _: AuditClient,
+    objective_id: str | None = None,
+    since: Annotated[datetime | None, Query(description="changed at or after")] = None,
+    until: Annotated[datetime | None, Query(description="changed before")] = None,
+) -> list[dict[str, Any]]:
+    """Every change of an objective's KR weights (one objective, or all): before and after,
+    who, when, and the calibration meeting that decided it, from the event store."""
+    async with request.app.state.pool.acquire() as conn:
+        return await weight_change_history(conn, objective_id, since, until)

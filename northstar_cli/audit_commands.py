@@ -31,6 +31,9 @@ def audit() -> None:
 @click.option("--until", type=MOMENT, help="requested before")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to a file")
+@click.option(
+    "--weights", is_flag=True, help="KR weight changes of objectives instead (--objective, times)"
+)
 @click.pass_obj
 def audit_history(
     settings: Settings,
@@ -43,9 +46,11 @@ def audit_history(
     until: datetime | None,
     fmt: str,
     out: Path | None,
+    weights: bool,
 ) -> None:
     """Every target change: old -> new, reason, evidence, requester, decider, times and
-    response times, folded from the event store."""
+    response times, folded from the event store. With --weights: every change of an
+    objective's KR weights, before and after, who, when, and the meeting that decided it."""
     from zoneinfo import ZoneInfo
 
     from audit.history import HistoryFilter, as_csv, change_document, target_change_history
@@ -60,6 +65,9 @@ def audit_history(
         *(m if m is None or m.tzinfo else m.replace(tzinfo=zone) for m in (since, until)),
     )
 
+    if weights:
+        _weight_history(settings, selection, fmt, out)
+        return
     changes = with_connection(settings, lambda conn: target_change_history(conn, selection))
     if fmt == "json":
         text = json.dumps([change_document(c) for c in changes], indent=2, ensure_ascii=False)
@@ -85,6 +93,39 @@ def audit_history(
     else:
         out.write_text(text)
         click.echo(f"wrote {len(changes)} target change(s) to {out}")
+
+
+def _weight_history(settings: Settings, selection: Any, fmt: str, out: Path | None) -> None:
+    from audit.weight_history import weight_change_history
+
+    if fmt == "csv":
+        raise click.BadParameter("--weights: table or json", param_hint="--format")
+    if selection.kr_id or selection.owner_person_id or selection.region_id or selection.cycle_id:
+        raise click.BadParameter("--weights selects by --objective and times only")
+    changes = with_connection(
+        settings,
+        lambda conn: weight_change_history(
+            conn, selection.objective_id, selection.since, selection.until
+        ),
+    )
+    if fmt == "json":
+        text = json.dumps(changes, indent=2, ensure_ascii=False) + "\n"
+    else:
+        lines = [f"{'objective':24} {'changed':17} {'by':16} {'meeting':14} before -> after"]
+        for c in changes:
+            before = ", ".join(f"{k} {v}" for k, v in c["before"].items()) or "-"
+            after = ", ".join(f"{k} {v}" for k, v in c["after"].items())
+            lines.append(
+                f"{c['objective_id']:24} {c['changed_at'][:16]:17} {c['changed_by']:16}"
+                f" {c['meeting_id'] or '-':14} {before} -> {after}"
+            )
+        lines.append(f"{len(changes)} weight change(s)")
+        text = "\n".join(lines) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"wrote {len(changes)} weight change(s) to {out}")
 
 
 def _period(value: str | None, zone: Any) -> tuple[datetime, datetime] | None:

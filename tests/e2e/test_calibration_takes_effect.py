@@ -5,6 +5,7 @@ records nothing at all."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from tests.stack import (
     load_company,
     okr_read_models_caught_up,
     produce_singles,
+    run_cli,
     simulated_facts,
     small_company,
     start_api,
@@ -213,6 +215,18 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         ("portfolio-p-city-2026-Q4", "okr.objective.kr_weights_set"),
     ]
     assert reweighings == 2  # the city's own 50/50, then the meeting's 70/30 (once)
+    history = await run_cli(
+        env, "audit", "history", "--weights", "--objective", "o-city", "--format", "json"
+    )
+    assert history.returncode == 0, history.stderr
+    first, by_meeting = json.loads(history.stdout)
+    assert (first["before"], first["meeting_id"], first["changed_by"]) == ({}, None, "p-city")
+    assert {k: Decimal(v) for k, v in by_meeting["before"].items()} == {
+        "kr-a": Decimal(50),
+        "kr-b": Decimal(50),
+    }
+    assert {k: Decimal(v) for k, v in by_meeting["after"].items()} == weights
+    assert (by_meeting["meeting_id"], by_meeting["changed_by"]) == ("m1", "p-city")
 
     # Past the agreed response time the open escalation is alerted, once; the resolved one not.
     late = (permit["due_at"] and datetime.fromisoformat(permit["due_at"])) + timedelta(hours=1)
