@@ -4,12 +4,14 @@ and HQ)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AuditClient
+from audit.escalation_times import escalation_response_times
 from audit.history import HistoryFilter, as_csv, change_document, target_change_history
 from audit.weight_history import weight_change_history
 
@@ -71,3 +73,14 @@ async def weight_changes(
     who, when, and the calibration meeting that decided it, from the event store."""
     async with request.app.state.pool.acquire() as conn:
         return await weight_change_history(conn, objective_id, since, until)
+
+
+@router.get("/escalation-response-times")
+async def escalation_times(
+    request: Request, _: AuditClient, by: Literal["all", "unit", "month"] = "unit"
+) -> list[dict[str, Any]]:
+    """How fast escalations are acknowledged and resolved, by the level raised to or by month
+    (count, median, mean, p90 hours), with how many are still open and overdue."""
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    async with request.app.state.pool.acquire() as conn:
+        return await escalation_response_times(conn, by, zone, request.app.state.clock())

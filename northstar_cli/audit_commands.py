@@ -225,6 +225,39 @@ def _selection(function: Any) -> Any:
     return function
 
 
+@audit.command("escalation-times")
+@click.option(
+    "--by", type=click.Choice(["all", "unit", "month"]), default="unit", show_default=True
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def audit_escalation_times(settings: Settings, by: str, fmt: str) -> None:
+    """How fast escalations are acknowledged and resolved (hours: count, median, mean, p90),
+    by the level they were raised to or by month, with how many are open and overdue."""
+    from zoneinfo import ZoneInfo
+
+    from audit.escalation_times import escalation_response_times
+
+    zone = ZoneInfo(settings.company_timezone)
+    rows = with_connection(
+        settings,
+        lambda conn: escalation_response_times(conn, by, zone, datetime.now(zone)),
+    )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(
+        f"{'group':24} {'raised':>6} {'open':>5} {'overdue':>7} {'median h->ack':>14}"
+        f" {'median h->resolved':>19} {'p90':>8}"
+    )
+    for row in rows:
+        ack, res = row["hours_to_acknowledge"], row["hours_to_resolve"]
+        click.echo(
+            f"{row['group']:24} {row['raised']:>6} {row['open']:>5} {row['overdue']:>7}"
+            f" {_h(ack['median']):>14} {_h(res['median']):>19} {_h(res['p90']):>8}"
+        )
+
+
 @audit.command("as-of")
 @click.argument("moment", type=MOMENT)
 @_selection

@@ -143,6 +143,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
     for route in (
         "/v1/audit/target-changes",
         "/v1/audit/weight-changes",
+        "/v1/audit/escalation-response-times",
         "/v1/audit/projection-skips",
         "/v1/audit/charts/response-times.svg",
         "/v1/audit/charts/goal-views.svg",

@@ -148,6 +148,13 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
             )
         ).json()
         (permit,) = (await http.get("/escalations", headers=_as(tokens["city"]))).json()
+        times = (
+            await http.get(
+                f"http://127.0.0.1:{env.settings.api_port}/v1/audit/escalation-response-times",
+                params={"by": "unit"},
+                headers=_as(tokens["hq"]),
+            )
+        ).json()
         objectives = (
             await http.get("/objectives", params=portfolio, headers=_as(tokens["city"]))
         ).json()
@@ -187,6 +194,14 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         "no campus permit",
     )
     assert permit["resolved_at"] is None
+    by_unit = {row["group"]: row for row in times}
+    took = (
+        datetime.fromisoformat(done["resolved_at"]) - datetime.fromisoformat(done["raised_at"])
+    ).total_seconds() / 3600
+    assert (by_unit["east"]["raised"], by_unit["east"]["open"]) == (1, 0)
+    assert by_unit["east"]["hours_to_resolve"]["median"] == round(took, 2)
+    assert (by_unit["east-city1"]["raised"], by_unit["east-city1"]["open"]) == (1, 1)
+    assert by_unit["east-city1"]["hours_to_resolve"]["count"] == 0
     reweighed = changes[("weights", "o-city")]
     assert {k: Decimal(v) for k, v in reweighed["before"].items()} == {
         "kr-a": Decimal(50),
