@@ -45,6 +45,15 @@ async def agenda(
     return [item.document() for item in calibration_agenda(snapshots, now)]
 
 
+@router.get("/meetings")
+async def meetings(request: Request, unit_id: str, client: PersonClient) -> list[dict[str, Any]]:
+    """The unit's calibration meetings (scheduled by hand or by its rhythm), latest first."""
+    async with request.app.state.pool.acquire() as conn:
+        await ReadScope(request, client).require_unit(conn, unit_id)
+        rows = await okr_reads.meetings(conn, [unit_id])
+    return rows_json(rows)  # type: ignore[no-any-return]
+
+
 @router.get("/meetings/{meeting_id}")
 async def minutes(request: Request, meeting_id: str, client: PersonClient) -> dict[str, Any]:
     """The meeting's minutes: unit, cycle, time, who scheduled and concluded it, its decisions

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from api.commands import Pick, Respond, appended, command_route, versions
 from api.deps import WriterClient
 from domain.calibration import RecordCalibrationOutcomes, ScheduleCalibration
+from domain.calibration_cadence import SetCalibrationCadence
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.escalations import AcknowledgeEscalation, ResolveEscalation
 from domain.key_result.commands import (
@@ -93,6 +94,8 @@ COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] 
      versions, "calibration"),
     ("POST", "/v1/okr/calibration/meetings/{meeting_id}/outcomes", RecordCalibrationOutcomes,
      "outcomes", MEETING, 201, versions, "calibration"),
+    ("PUT", "/v1/okr/calibration/cadences/{unit_id}", SetCalibrationCadence, "set_cadence",
+     lambda h: h.calibration.set_cadence, 200, versions, "calibration"),
     ("POST", "/v1/okr/practices", PublishPractice, "publish", PRACTICE, 201, versions,
      "practices"),
     ("POST", "/v1/okr/practices/{practice_id}/adopt", AdoptPractice, "adopt", PRACTICE, 201,

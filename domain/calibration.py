@@ -250,7 +250,8 @@ class CalibrationContext:
     cycles: frozenset[str]
 
 
-def _chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
+def chairs(actor: Actor, unit_id: str, org: OrgTree) -> bool:
+    """Who runs a unit's calibration: a manager of the unit or of one above it, or HQ."""
     if actor.role == "hq_admin":
         return True
     return actor.role == "manager" and actor.unit_id in org.ancestors_and_self(unit_id)
@@ -268,7 +269,7 @@ def decide(
             require_defined_cycle(command.cycle_id, context.cycles)
             if command.unit_id not in org.units:
                 raise NotFound(f"unknown org unit {command.unit_id!r}")
-            if not _chairs(command.actor, command.unit_id, org):
+            if not chairs(command.actor, command.unit_id, org):
                 raise NotAllowed("a calibration is scheduled by a manager of the unit or by HQ")
             return (
                 CalibrationScheduled(
@@ -281,7 +282,7 @@ def decide(
         case RecordCalibrationOutcomes():
             if state.unit_id is None:
                 raise NotFound(f"no calibration meeting {command.meeting_id!r}")
-            if not _chairs(command.actor, state.unit_id, org):
+            if not chairs(command.actor, state.unit_id, org):
                 raise NotAllowed("outcomes are recorded by a manager of the unit or by HQ")
             if state.concluded:
                 raise Conflict(f"outcomes of meeting {command.meeting_id!r} are already recorded")

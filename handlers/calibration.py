@@ -5,7 +5,10 @@ recorded."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 import asyncpg
+import structlog
 
 from domain.calibration import (
     CALIBRATION,
@@ -15,6 +18,13 @@ from domain.calibration import (
     RecordCalibrationOutcomes,
     follow_on_commands,
 )
+from domain.calibration_cadence import (
+    CADENCE,
+    Cadence,
+    SetCalibrationCadence,
+    meeting_to_schedule,
+    next_meeting_at,
+)
 from domain.escalations import ESCALATION, OpenEscalation
 from domain.event_chain import derive_event_id
 from domain.kernel import DomainError
@@ -23,6 +33,9 @@ from domain.key_result.decide import KEY_RESULT
 from domain.objectives import OBJECTIVES, PortfolioContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
+from projections import okr_reads
+
+log = structlog.get_logger("northstar.handlers")
 
 
 class CalibrationCommandHandler(StreamCommands):
@@ -80,3 +93,36 @@ class CalibrationCommandHandler(StreamCommands):
                     else f"weight change for {command.objective_id}"
                 )
                 raise type(refused)(f"{what}: {refused}") from refused
+
+    async def set_cadence(
+        self,
+        conn: asyncpg.Connection,
+        command: SetCalibrationCadence,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        return (await self.run(conn, CADENCE, command, lambda org: org, idempotency_key))[0]
+
+    async def schedule_due(self, conn: asyncpg.Connection, now: datetime, zone: tzinfo) -> int:
+        """Schedule each unit's next meeting its rhythm calls for (once: the same unit and day
+        give the same ids, so a second scheduler or a retry records nothing new); a day no
+        defined cycle covers is passed over. Returns how many were newly scheduled."""
+        scheduled = 0
+        for row in await okr_reads.cadences(conn):
+            cadence = Cadence(
+                row["unit_id"], row["every_days"], row["first_at"], row["duration_minutes"]
+            )
+            day = next_meeting_at(cadence, now).astimezone(zone).date()
+            cycle_id = await okr_reads.cycle_of_day(conn, day)
+            if cycle_id is None:
+                log.warning("calibration_not_scheduled", unit_id=cadence.unit_id, day=str(day))
+                continue
+            command = meeting_to_schedule(cadence, now, cycle_id, zone)
+            try:
+                result = await self.handle(conn, command)
+            except DomainError as refused:  # e.g. someone booked that meeting id by hand
+                log.warning(
+                    "calibration_not_scheduled", unit_id=cadence.unit_id, error=str(refused)
+                )
+                continue
+            scheduled += not result.replayed
+        return scheduled

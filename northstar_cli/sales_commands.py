@@ -130,12 +130,21 @@ async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
 @click.option("--quiet-alerts", is_flag=True, help="evaluate without emitting alerts")
 @click.pass_obj
 def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> None:
-    """Re-evaluate KR values, health and the alert rules as time passes (the worker does this
-    every NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
+    """Re-evaluate KR values, health and the alert rules as time passes, and schedule the
+    calibration meetings the units' rhythms call for (the worker does this every
+    NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
     from zoneinfo import ZoneInfo
 
+    from handlers.bootstrap import command_handlers
     from infra.postgres.db import connect
     from projections.evaluation import evaluate as run_evaluation
+    from projections.org_directory import OrgDirectory
+
+    calibration = command_handlers(
+        settings.okr_events_topic,
+        OrgDirectory().load,
+        respond_within=timedelta(hours=settings.escalation_response_hours),
+    ).calibration
 
     zone = ZoneInfo(settings.company_timezone)
     when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)
@@ -150,12 +159,13 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
                 None if quiet_alerts else settings.alerts_topic,
                 timedelta(hours=settings.adjustment_response_hours),
             )
+            scheduled = await calibration.schedule_due(conn, outcome.business_time, zone)
         finally:
             await conn.close()
         return (
             f"evaluated at {outcome.business_time.isoformat()}: {outcome.krs_recomputed} KRs"
             f" recomputed, {outcome.health_transitions} health changes,"
-            f" {outcome.rule_alerts} rule alerts"
+            f" {outcome.rule_alerts} rule alerts, {scheduled} calibration meetings scheduled"
         )
 
     click.echo(asyncio.run(run()))

@@ -1,4 +1,5 @@
-"""Projection: the minutes of calibration meetings — scheduled, concluded, what was decided —
+"""Projection: each unit's calibration rhythm, and the minutes of calibration meetings —
+scheduled, concluded, what was decided —
 and what their outcomes changed (KR weights before/after, health verdicts, which also join the
 KR's health history)."""
 
@@ -14,6 +15,7 @@ from domain.calibration import (
     calibration_event_of,
     meeting_of_stream,
 )
+from domain.calibration_cadence import CalibrationCadenceSet, cadence_event_of
 from domain.event_chain import RecordedEvent
 from domain.key_result.events import HealthVerdictRecorded, kr_event_of, kr_of_stream
 from domain.objectives import KeyResultWeightsSet, portfolio_event_of
@@ -46,6 +48,21 @@ async def apply_calibration_event(conn: asyncpg.Connection, recorded: RecordedEv
                 at,
                 json.dumps(list(e.decisions), ensure_ascii=False),
                 json.dumps([x.model_dump(mode="json") for x in e.escalations], ensure_ascii=False),
+            )
+    match cadence_event_of(recorded):
+        case CalibrationCadenceSet() as e:
+            await conn.execute(
+                "INSERT INTO okr_calibration_cadence (unit_id, every_days, first_at,"
+                " duration_minutes, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                " ON CONFLICT (unit_id) DO UPDATE SET every_days = excluded.every_days,"
+                " first_at = excluded.first_at, duration_minutes = excluded.duration_minutes,"
+                " set_by = excluded.set_by, set_at = excluded.set_at",
+                e.unit_id,
+                e.every_days,
+                e.first_at,
+                e.duration_minutes,
+                by,
+                at,
             )
     match portfolio_event_of(recorded):
         case KeyResultWeightsSet(meeting_id=str() as meeting_id) as e:

@@ -187,3 +187,18 @@ async def escalation_inbox(
     due first, each saying whether it is overdue at `now`."""
     rows = await conn.fetch(SQL["escalation_inbox"], person_id, unit_ids, now, include_resolved)
     return [dict(r) for r in rows]
+
+
+async def cadences(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every unit's calibration rhythm."""
+    return await conn.fetch(SQL["cadences"])
+
+
+async def cycle_of_day(conn: asyncpg.Connection, day: date) -> str | None:
+    """The defined cycle that day belongs to (a quarter before a month), if any."""
+    return await conn.fetchval(SQL["cycle_of_day"], day)
+
+
+async def meetings(conn: asyncpg.Connection, unit_ids: list[str] | None) -> list[dict[str, Any]]:
+    """Calibration meetings of the units (None: all), the latest first (at most 200)."""
+    return [dict(r) for r in await conn.fetch(SQL["meetings"], unit_ids)]

@@ -312,6 +312,7 @@ class OkrRebuild(Rebuild):
         "okr_calibration_change",
         "okr_health_verdict",
         "okr_escalation",
+        "okr_calibration_cadence",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:

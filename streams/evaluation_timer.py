@@ -1,5 +1,6 @@
 """The worker's timer: re-evaluates KRs and the alert rules at wall-clock time, so a KR turns
-red as the pacing line moves on even when no sale arrives."""
+red as the pacing line moves on even when no sale arrives; and schedules each unit's next
+calibration meeting its rhythm calls for."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from handlers.bootstrap import command_handlers
 from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import evaluate
+from projections.org_directory import OrgDirectory
 from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")
@@ -22,6 +25,11 @@ class TimedEvaluation:
         self.zone = ZoneInfo(settings.company_timezone)
         self.response_time = timedelta(hours=settings.adjustment_response_hours)
         self.db = RetryingConnection(lambda: connect(settings.dsn), "evaluation")
+        self.calibration = command_handlers(
+            settings.okr_events_topic,
+            OrgDirectory().load,
+            respond_within=timedelta(hours=settings.escalation_response_hours),
+        ).calibration
 
     async def tick(self) -> None:
         """One evaluation; a failure is logged and the next tick tries again (it changes
@@ -46,3 +54,12 @@ class TimedEvaluation:
             health_transitions=outcome.health_transitions,
             rule_alerts=outcome.rule_alerts,
         )
+        try:
+            scheduled = await self.db.run(
+                lambda conn: self.calibration.schedule_due(conn, datetime.now(UTC), self.zone)
+            )
+        except Exception as exc:
+            log.error("calibration_scheduling_failed", error=repr(exc))
+            return
+        if scheduled:
+            log.info("calibrations_scheduled", meetings=scheduled)

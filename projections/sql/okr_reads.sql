@@ -69,3 +69,15 @@ FROM okr_escalation e LEFT JOIN okr_key_result k USING (kr_id)
 WHERE (to_person_id = $1 OR $2::text[] IS NULL OR to_unit_id = ANY($2::text[]))
   AND ($4 OR resolved_at IS NULL)
 ORDER BY due_at, escalation_id;
+-- name: cadences
+SELECT unit_id, every_days, first_at, duration_minutes FROM okr_calibration_cadence
+ORDER BY unit_id;
+-- name: cycle_of_day
+-- The cycle a day belongs to (a quarter before a month).
+SELECT cycle_id FROM okr_cycle WHERE $1::date BETWEEN starts_on AND ends_on
+ORDER BY kind = 'quarter' DESC, starts_on LIMIT 1;
+-- name: meetings
+SELECT meeting_id, unit_id, cycle_id, starts_at, duration_minutes, scheduled_by, concluded_at
+FROM okr_calibration_meeting
+WHERE ($1::text[] IS NULL OR unit_id = ANY($1::text[]))
+ORDER BY starts_at DESC, meeting_id LIMIT 200;

@@ -506,6 +506,16 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
 
     await eventually(projected, 60, "the minutes and the escalation in the read models")
     await m.expect({"manager", *all_readers}, "GET", minutes, meeting_id="cal-sh")
+    listed = "/v1/okr/calibration/meetings"
+    await m.expect({"manager", *all_readers}, "GET", listed, query={"unit_id": "shanghai"})
+    await m.expect(all_readers, "GET", listed, query={"unit_id": "hangzhou"})
+    cadence = "/v1/okr/calibration/cadences/{unit_id}"
+    rhythm = {"every_days": 14, "first_at": at}
+    await m.expect(
+        set(), "PUT", cadence, rhythm, roles=("rep", "manager", *writers_out), unit_id="hangzhou"
+    )
+    await m.expect({"manager", "hq"}, "PUT", cadence, rhythm, roles=("manager", "hq"),
+                   unit_id="shanghai")  # fmt: skip
     await m.expect(all_readers, "GET", minutes, meeting_id="cal-hz")
 
     # ---- escalations: the rep's blocker went to the east region; HQ sees and answers it

@@ -336,3 +336,43 @@ async def test_the_agenda_reads_sales_fed_krs_as_the_board_does(env):
     assert {k: off_track[k] for k in targets if k in off_track} == expected_off
     assert "kr-city-stretch" in expected_off  # 2 % of its target half-way through the quarter
     assert not [i for i in agenda if i["section"] == "no_check_in" and i["kr_id"] in targets]
+
+
+async def test_a_fortnightly_rhythm_schedules_each_next_meeting_once(env):
+    await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
+    env.spawn("relay", "relay")
+    env.worker()
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        city = await create_client(conn, "city", "manager", "p-city", "east-city1")
+        rep = await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1")
+    finally:
+        await conn.close()
+    await start_api(env)
+    first = datetime(2026, 12, 1, 2, tzinfo=UTC)  # inside the tests' quarter
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
+    ) as http:
+        rhythm = {"every_days": 14, "first_at": first.isoformat()}
+        refused = await http.put("/calibration/cadences/east-city1", json=rhythm, headers=_as(rep))
+        assert refused.status_code == 403
+        set_ = await http.put("/calibration/cadences/east-city1", json=rhythm, headers=_as(city))
+        assert set_.status_code == 200, set_.text
+        await okr_read_models_caught_up(env.settings)
+        before = (first - timedelta(days=3)).isoformat()
+        assert "1 calibration meetings scheduled" in await evaluate_at(env, before)
+        assert "0 calibration meetings scheduled" in await evaluate_at(env, before)
+        await okr_read_models_caught_up(env.settings)
+        later = (first + timedelta(days=3)).isoformat()
+        assert "1 calibration meetings scheduled" in await evaluate_at(env, later)
+        await okr_read_models_caught_up(env.settings)
+        listed = (
+            await http.get("/calibration/meetings", params={"unit_id": "east-city1"},
+                           headers=_as(city))
+        ).json()  # fmt: skip
+    assert [(m["meeting_id"], m["starts_at"], m["scheduled_by"]) for m in listed] == [
+        ("east-city1-20261215", (first + timedelta(days=14)).isoformat(), "northstar-scheduler"),
+        ("east-city1-20261201", first.isoformat(), "northstar-scheduler"),
+    ]
+    assert {m["cycle_id"] for m in listed} == {"2026-Q4"}

@@ -46,6 +46,7 @@ GUARDS = {
     " scheduling it twice is a 409",
     ("okr_calibration_change", ("event_id",)): "event ids derive from the command id",
     ("okr_health_verdict", ("event_id",)): "event ids derive from the command id",
+    ("okr_calibration_cadence", ("unit_id",)): "one `cadence-` stream per unit; upserted",
     ("okr_escalation", ("escalation_id",)): "one `escalation-` stream per escalation; its id"
     " derives from the meeting and KR, or the KR and the escalating event's version",
 }

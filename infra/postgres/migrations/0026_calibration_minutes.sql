@@ -61,3 +61,13 @@ CREATE TABLE okr_escalation (
 );
 CREATE INDEX okr_escalation_open_idx ON okr_escalation (to_unit_id, to_person_id)
     WHERE resolved_at IS NULL;
+
+-- The rhythm of each unit's calibration meetings (the last one set).
+CREATE TABLE okr_calibration_cadence (
+    unit_id           text PRIMARY KEY,
+    every_days        integer NOT NULL,
+    first_at          timestamptz NOT NULL,
+    duration_minutes  integer NOT NULL,
+    set_by            text NOT NULL,
+    set_at            timestamptz NOT NULL
+);
