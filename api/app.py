@@ -28,6 +28,7 @@ from api import (
     ingest_routes,
     objective_routes,
     okr_routes,
+    practice_routes,
     progress_routes,
     session_routes,
 )
@@ -108,6 +109,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(calibration_routes.router)
     app.include_router(command_routes.router)
     app.include_router(escalation_routes.router)
+    app.include_router(practice_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)

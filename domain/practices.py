@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -23,9 +24,17 @@ from domain.kernel import (
 )
 from domain.org_tree import OrgTree
 
+PRACTICE_STREAM_PREFIX = "practice-"
+
 
 def practice_stream(practice_id: str) -> str:
-    return f"practice-{practice_id}"
+    return f"{PRACTICE_STREAM_PREFIX}{practice_id}"
+
+
+def practice_of_stream(stream_id: str) -> str | None:
+    if not stream_id.startswith(PRACTICE_STREAM_PREFIX):
+        return None
+    return stream_id.removeprefix(PRACTICE_STREAM_PREFIX)
 
 
 class PracticeCommand(Message):
@@ -36,19 +45,30 @@ class PracticeCommand(Message):
     at: AwareDatetime
 
 
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\s,]+$")]
+
+
 class PublishPractice(PracticeCommand):
-    """Share what worked, linked to the KR it moved, with its evidence."""
+    """Share what worked, linked to the KR it moved, with its evidence: in words, and as a
+    figure of a metric (e.g. a campus scenario's first-order conversion, 27 %) others can find
+    it by, with tags."""
 
     kr_id: Identifier
     title: str = Field(min_length=3, max_length=200)
     description: str = Field(min_length=10, max_length=5000)
     evidence: str = Field(min_length=3, max_length=1000)
+    metric: str | None = Field(default=None, min_length=1, max_length=100)
+    figure: Decimal | None = None
+    figure_unit: str | None = Field(default=None, max_length=20)
+    tags: tuple[Tag, ...] = Field(default=(), max_length=10)
 
 
 class AdoptPractice(PracticeCommand):
-    """Another unit takes the practice up."""
+    """Another unit takes the practice up, optionally naming its KR the practice should move
+    (its progress before and after adoption is shown with the practice)."""
 
     note: str = Field(default="", max_length=1000)
+    kr_id: Identifier | None = None
 
 
 class PracticeEvent(Message):
@@ -65,6 +85,11 @@ class PracticePublished(PracticeEvent):
     title: str
     description: str
     evidence: str
+    # Added in issue 14; events recorded before carry none.
+    metric: str | None = None
+    figure: Decimal | None = None
+    figure_unit: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 class PracticeAdopted(PracticeEvent):
@@ -73,9 +98,11 @@ class PracticeAdopted(PracticeEvent):
     type: Literal["okr.practice.adopted"] = "okr.practice.adopted"
     unit_id: str
     note: str
+    kr_id: str | None = None  # added in issue 14
 
 
 PRACTICE_EVENTS: EventTypes[PracticeEvent] = EventTypes(PracticePublished, PracticeAdopted)
+practice_event_of = PRACTICE_EVENTS.decode
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,10 @@ def decide(
                     title=command.title,
                     description=command.description,
                     evidence=command.evidence,
+                    metric=command.metric,
+                    figure=command.figure,
+                    figure_unit=command.figure_unit,
+                    tags=tuple(sorted(set(command.tags))),
                 ),
             )
         case AdoptPractice():
@@ -124,7 +155,9 @@ def decide(
                 raise Conflict("a unit does not adopt its own practice")
             if command.unit_id in state.adopters:
                 raise Conflict(f"{command.unit_id} already adopted this practice")
-            return (PracticeAdopted(unit_id=command.unit_id, note=command.note),)
+            return (
+                PracticeAdopted(unit_id=command.unit_id, note=command.note, kr_id=command.kr_id),
+            )
     raise Invalid(f"unknown command {type(command).__name__}")
 
 

@@ -202,3 +202,47 @@ async def cycle_of_day(conn: asyncpg.Connection, day: date) -> str | None:
 async def meetings(conn: asyncpg.Connection, unit_ids: list[str] | None) -> list[dict[str, Any]]:
     """Calibration meetings of the units (None: all), the latest first (at most 200)."""
     return [dict(r) for r in await conn.fetch(SQL["meetings"], unit_ids)]
+
+
+async def practices(
+    conn: asyncpg.Connection,
+    metric: str | None,
+    unit_ids: list[str] | None,
+    tag: str | None,
+    words: str | None,
+) -> list[dict[str, Any]]:
+    """Practices matching every filter given, the latest first, with their adopters count."""
+    rows = await conn.fetch(SQL["practices"], metric, unit_ids, tag, words)
+    return [{**dict(r), "tags": json.loads(r["tags"])} for r in rows]
+
+
+async def practice_with_adopters(
+    conn: asyncpg.Connection, practice_id: str
+) -> dict[str, Any] | None:
+    """The practice and each unit that adopted it, with the progress of the KR it named before
+    the adoption and now (None where there is no figure yet); None if there is no practice."""
+    practice = await conn.fetchrow(SQL["practice"], practice_id)
+    if practice is None:
+        return None
+    adopters = []
+    for row in await conn.fetch(SQL["practice_adoptions"], practice_id):
+        adopter = dict(row)
+        if row["kr_id"] is not None:
+            around = await conn.fetchrow(SQL["kr_progress_around"], row["kr_id"], row["adopted_at"])
+            adopter["progress_before"], adopter["progress_now"] = _before_and_now(around)
+        adopters.append(adopter)
+    return {**dict(practice), "tags": json.loads(practice["tags"]), "adopted_by": adopters}
+
+
+def _before_and_now(row: asyncpg.Record | None) -> tuple[Decimal | None, Decimal | None]:
+    if row is None:
+        return None, None
+    if row["pct_now"] is not None:  # fed by sales
+        return row["pct_before"], row["pct_now"]
+
+    def pct(value: Decimal | None) -> Decimal | None:
+        if value is None:
+            return None
+        return progress_percent(row["kind"], row["start_value"], row["target_value"], value)
+
+    return pct(row["value_before"]), pct(row["value_now"])

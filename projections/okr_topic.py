@@ -16,12 +16,14 @@ from projections.escalations import apply_escalation_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
 from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
 from projections.organisation import apply_org_event
+from projections.practices import apply_practice_event
 
 # The OKR read models proper (what `projections rebuild okr_read_models` replays).
 READ_MODELS: tuple[Applier, ...] = (
     apply_okr_event,
     apply_calibration_event,
     apply_escalation_event,
+    apply_practice_event,
 )
 APPLIERS: tuple[Applier, ...] = (apply_org_event, *READ_MODELS, apply_kr_event)
 

@@ -313,6 +313,8 @@ class OkrRebuild(Rebuild):
         "okr_health_verdict",
         "okr_escalation",
         "okr_calibration_cadence",
+        "okr_practice",
+        "okr_practice_adoption",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:

@@ -81,3 +81,36 @@ SELECT meeting_id, unit_id, cycle_id, starts_at, duration_minutes, scheduled_by,
 FROM okr_calibration_meeting
 WHERE ($1::text[] IS NULL OR unit_id = ANY($1::text[]))
 ORDER BY starts_at DESC, meeting_id LIMIT 200;
+-- name: practices
+-- Practices found by metric ($1), publishing units ($2: a region's subtree), tag ($3) and words
+-- in the title, description or evidence ($4); with how many units adopted each.
+SELECT p.practice_id, p.kr_id, p.unit_id, p.title, p.description, p.evidence, p.metric,
+       p.figure, p.figure_unit, p.tags, p.published_by, p.published_at,
+       (SELECT count(*) FROM okr_practice_adoption a WHERE a.practice_id = p.practice_id)
+           AS adopters
+FROM okr_practice p
+WHERE ($1::text IS NULL OR p.metric = $1)
+  AND ($2::text[] IS NULL OR p.unit_id = ANY($2::text[]))
+  AND ($3::text IS NULL OR p.tags ? $3)
+  AND ($4::text IS NULL OR strpos(lower(p.title || ' ' || p.description || ' ' || p.evidence),
+                                  lower($4)) > 0)
+ORDER BY p.published_at DESC, p.practice_id LIMIT 200;
+-- name: practice_adoptions
+SELECT unit_id, kr_id, note, adopted_by, adopted_at FROM okr_practice_adoption
+WHERE practice_id = $1 ORDER BY adopted_at, unit_id;
+-- name: kr_progress_around
+-- A KR's progress at or before $2 and now: its last check-in's value (KRs fed by check-ins) or
+-- its progress per cent (KRs fed by sales: the health history, and the live value).
+SELECT k.kind, k.start_value, k.target_value,
+       (SELECT progress_value FROM okr_check_in
+        WHERE kr_id = $1 AND reported_at <= $2 ORDER BY reported_at DESC LIMIT 1) AS value_before,
+       (SELECT progress_value FROM okr_check_in
+        WHERE kr_id = $1 ORDER BY reported_at DESC LIMIT 1) AS value_now,
+       (SELECT progress_pct FROM kr_health_history
+        WHERE kr_id = $1 AND occurred_at <= $2 ORDER BY transition DESC LIMIT 1) AS pct_before,
+       (SELECT progress_pct FROM kr_progress WHERE kr_id = $1) AS pct_now
+FROM okr_key_result k WHERE k.kr_id = $1;
+-- name: practice
+SELECT practice_id, kr_id, unit_id, title, description, evidence, metric, figure, figure_unit,
+       tags, published_by, published_at
+FROM okr_practice WHERE practice_id = $1;

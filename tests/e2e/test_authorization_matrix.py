@@ -570,6 +570,14 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         practice_id="pr-r",
     )
 
+    async def published() -> bool:  # practices are read models
+        return (await m.call("hq", "GET", "/v1/okr/practices/{practice_id}",
+                             practice_id="pr-r")).status_code == 200  # fmt: skip
+
+    await eventually(published, 60, "the practice in the read models")
+    await m.expect(people, "GET", "/v1/okr/practices", query={"tag": "tastings"})
+    await m.expect(people, "GET", "/v1/okr/practices/{practice_id}", practice_id="pr-r")
+
     # ---- logging out ends only one's own session; services have none
     await m.expect(people, "DELETE", "/v1/session")
 

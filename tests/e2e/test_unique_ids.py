@@ -47,6 +47,10 @@ GUARDS = {
     ("okr_calibration_change", ("event_id",)): "event ids derive from the command id",
     ("okr_health_verdict", ("event_id",)): "event ids derive from the command id",
     ("okr_calibration_cadence", ("unit_id",)): "one `cadence-` stream per unit; upserted",
+    ("okr_practice", ("practice_id",)): "one `practice-` stream per practice; publishing it"
+    " twice is a 409",
+    ("okr_practice_adoption", ("practice_id", "unit_id")): "the practice's stream refuses a"
+    " second adoption by the same unit (409)",
     ("okr_escalation", ("escalation_id",)): "one `escalation-` stream per escalation; its id"
     " derives from the meeting and KR, or the KR and the escalating event's version",
 }

@@ -71,3 +71,28 @@ CREATE TABLE okr_calibration_cadence (
     set_by            text NOT NULL,
     set_at            timestamptz NOT NULL
 );
+
+-- Experience sharing: practices others can find by metric, region and tag, and who adopted them.
+CREATE TABLE okr_practice (
+    practice_id   text PRIMARY KEY,
+    kr_id         text NOT NULL,
+    unit_id       text NOT NULL,
+    title         text NOT NULL,
+    description   text NOT NULL,
+    evidence      text NOT NULL,
+    metric        text,
+    figure        numeric,
+    figure_unit   text,
+    tags          jsonb NOT NULL DEFAULT '[]',
+    published_by  text NOT NULL,
+    published_at  timestamptz NOT NULL
+);
+CREATE TABLE okr_practice_adoption (
+    practice_id  text NOT NULL,
+    unit_id      text NOT NULL,
+    kr_id        text,
+    note         text NOT NULL,
+    adopted_by   text NOT NULL,
+    adopted_at   timestamptz NOT NULL,
+    PRIMARY KEY (practice_id, unit_id)
+);
