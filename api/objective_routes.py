@@ -4,7 +4,10 @@ policy."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import APIRouter, Request
@@ -13,6 +16,8 @@ from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from api.views import record_view
+from domain.access import SEES_EVERYTHING
+from domain.quarterly_cleanup import cleanup_tasks
 from infra.postgres.accounts import Client
 from projections import okr_reads
 from projections.okr_reads import objective_progress_view
@@ -88,3 +93,31 @@ async def _require_readable(
         owner["owner_unit_id"],
         {objective_id},
     )
+
+
+@router.get("/cleanup")
+async def quarterly_cleanup(
+    request: Request, client: PersonClient, cycle_id: str | None = None
+) -> dict[str, Any]:
+    """The quarter's cleanup tasks (default: the quarter today falls in): every owner who held
+    more than three active objectives on its first day must close or merge down to three; each
+    task says whether it is done. A person sees the owners of their own unit's subtree (HQ and
+    auditors: everyone)."""
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    now = request.app.state.clock()
+    async with request.app.state.pool.acquire() as conn:
+        cycle = await okr_reads.quarter(conn, cycle_id, now.astimezone(zone).date())
+        if cycle is None:
+            raise ProblemError(
+                404, "NotFound", f"no cycle {cycle_id!r}" if cycle_id else "no current quarter"
+            )
+        org = await request.app.state.org.current(conn)
+        units = None if client.role in SEES_EVERYTHING else sorted(org.subtree(client.unit_id))
+        spans = await okr_reads.objective_spans(conn, units)
+    starts_at = datetime.combine(cycle["starts_on"], time(0), zone)
+    tasks = cleanup_tasks(spans, starts_at, now)
+    return {
+        "cycle_id": cycle["cycle_id"],
+        "starts_at": starts_at.isoformat(),
+        "tasks": [{**asdict(t), "done": t.done} for t in tasks],
+    }

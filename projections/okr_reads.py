@@ -14,6 +14,7 @@ import asyncpg
 
 from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
 from domain.key_result.metrics import progress_percent
+from domain.quarterly_cleanup import ObjectiveSpan
 from projections.kr_health import cycle_thresholds
 from projections.sql_files import load_queries
 
@@ -246,3 +247,19 @@ def _before_and_now(row: asyncpg.Record | None) -> tuple[Decimal | None, Decimal
         return progress_percent(row["kind"], row["start_value"], row["target_value"], value)
 
     return pct(row["value_before"]), pct(row["value_now"])
+
+
+async def objective_spans(
+    conn: asyncpg.Connection, unit_ids: list[str] | None
+) -> list[ObjectiveSpan]:
+    """When each objective owned in `unit_ids` (None: all) was active."""
+    return [ObjectiveSpan(**dict(r)) for r in await conn.fetch(SQL["objective_spans"], unit_ids)]
+
+
+async def quarter(
+    conn: asyncpg.Connection, cycle_id: str | None, today: date
+) -> asyncpg.Record | None:
+    """The cycle named, or the quarter `today` falls in."""
+    if cycle_id is not None:
+        return await conn.fetchrow(SQL["cycle"], cycle_id)
+    return await conn.fetchrow(SQL["current_quarter"], today)

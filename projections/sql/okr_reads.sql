@@ -114,3 +114,14 @@ FROM okr_key_result k WHERE k.kr_id = $1;
 SELECT practice_id, kr_id, unit_id, title, description, evidence, metric, figure, figure_unit,
        tags, published_by, published_at
 FROM okr_practice WHERE practice_id = $1;
+-- name: objective_spans
+-- Each objective's owner, definition and closing time (a closed objective's last update).
+SELECT owner_person_id, objective_id, defined_at,
+       CASE WHEN status = 'active' THEN NULL ELSE updated_at END AS closed_at
+FROM okr_objective
+WHERE $1::text[] IS NULL OR owner_unit_id = ANY($1::text[]);
+-- name: cycle
+SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle WHERE cycle_id = $1;
+-- name: current_quarter
+SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle
+WHERE kind = 'quarter' AND $1::date BETWEEN starts_on AND ends_on;

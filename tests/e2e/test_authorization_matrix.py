@@ -131,6 +131,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
     for role, absent in (("rep", KR_SIBLING), ("manager", KR_ELSEWHERE)):
         board = (await m.call(role, "GET", "/v1/board")).json()
         assert absent not in {k["kr_id"] for k in board["krs"]}, role
+    await m.expect(people, "GET", "/v1/okr/cleanup")  # each sees their own subtree's owners
     for route in ("/v1/okr/north-star", "/v1/okr/cycles"):
         await m.expect(people, "GET", route)  # company-wide facts: every person reads them
     await m.expect(people, "GET", "/v1/okr/hints", query={"title": "完成拜访"})
