@@ -11,9 +11,10 @@ from domain.kernel import Message
 ACTIVITY_VERBS_ZH = ("完成", "发布", "举办", "拜访", "开展", "组织", "提交", "上线")
 ACTIVITY_VERBS_EN = ("complete", "publish", "launch", "hold", "visit", "attend", "submit")
 MAX_ACTIVE_OBJECTIVES = 3
-_EN_VERB = re.compile(
-    r"^\s*(?:to\s+)?(" + "|".join(ACTIVITY_VERBS_EN) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE
-)
+_EN_VERB = re.compile(r"\b(" + "|".join(ACTIVITY_VERBS_EN) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE)
+# A verb followed by one of these names a measure of outcomes (完成率: completion rate), not an
+# activity.
+_ZH_MEASURE_SUFFIXES = ("率", "度")
 _NUMBER = re.compile(r"\d|[零一二三四五六七八九十百千万亿两]")
 
 
@@ -26,14 +27,21 @@ class Hint(Message):
     suggestion: str
 
 
-def activity_verb(title: str) -> str | None:
-    """The activity verb a KR title starts with (完成5次拜访, 'Complete 5 visits'), if any."""
-    stripped = title.strip()
+def activity_verb(text: str) -> str | None:
+    """The first activity verb anywhere in the text (本季度完成5场客户拜访, 'we will complete 5
+    visits'), if any; a Chinese verb naming a rate (完成率) does not count."""
+    found: list[tuple[int, str]] = []
     for verb in ACTIVITY_VERBS_ZH:
-        if stripped.startswith(verb):
-            return verb
-    match = _EN_VERB.match(stripped)
-    return match.group(1).lower() if match else None
+        start = text.find(verb)
+        while start >= 0:
+            if text[start + len(verb) : start + len(verb) + 1] not in _ZH_MEASURE_SUFFIXES:
+                found.append((start, verb))
+                break
+            start = text.find(verb, start + 1)
+    match = _EN_VERB.search(text)
+    if match:
+        found.append((match.start(), match.group(1).lower()))
+    return min(found)[1] if found else None
 
 
 def key_result_hints(title: str) -> tuple[Hint, ...]:

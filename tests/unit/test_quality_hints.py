@@ -18,6 +18,15 @@ from domain.quality_hints import activity_verb, focus_hint, key_result_hints, we
         ("高端产品复购客户数达到 12000", None),
         ("Premium share of revenue rises from 28% to 35%", None),
         ("Holdings of premium SKUs reach 40% of shelf", None),  # 'holdings' is not 'hold'
+        # anywhere in the text, not only at its start
+        ("本季度完成5场客户拜访", "完成"),
+        ("华东区本月举办3场品鉴会", "举办"),
+        ("We will complete 5 visits a week", "complete"),
+        ("Q1: launch the campus range", "launch"),
+        # a verb naming a rate or degree is a measure of outcomes
+        ("订单完成率从80%提升到95%", None),
+        ("门店拜访率达到90%", None),
+        ("Site visitors grow from 1,000 to 5,000", None),  # 'visitors' is not 'visit'
     ],
 )
 def test_activity_verbs_in_chinese_and_english(title, verb):
