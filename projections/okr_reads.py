@@ -95,9 +95,24 @@ async def objective_progress_view(
     conn: asyncpg.Connection, objective_id: str, now: datetime
 ) -> dict[str, Any] | None:
     """The objective's progress (weighted mean of its KRs) and health (its weakest KR), with
-    each KR's provenance: auto (from sales), manual (last check-in) or none yet."""
-    if not await conn.fetchval("SELECT 1 FROM okr_objective WHERE objective_id = $1", objective_id):
+    each KR's provenance: auto (from sales), manual (last check-in) or none yet; and, when other
+    objectives contribute to it, their progress rolled up by contribution weight."""
+    if not await conn.fetchval(SQL["objective_exists"], objective_id):
         return None
+    view = await _own_progress(conn, objective_id, now)
+    contributors = await _contributions(conn, objective_id, now, frozenset({objective_id}))
+    if contributors:
+        progress, health = objective_progress(
+            [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
+             for c in contributors]
+        )  # fmt: skip
+        view["rolled_up"] = {"progress": progress, "health": health, "from": contributors}
+    return view
+
+
+async def _own_progress(
+    conn: asyncpg.Connection, objective_id: str, now: datetime
+) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     weighted: list[WeightedKr] = []
     for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
@@ -106,6 +121,30 @@ async def objective_progress_view(
         items.append({"kr_id": r["kr_id"], "weight": r["weight"], **reading})
     progress, health = objective_progress(weighted)
     return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}
+
+
+async def _contributions(
+    conn: asyncpg.Connection, parent_id: str, now: datetime, seen: frozenset[str]
+) -> list[dict[str, Any]]:
+    """Each objective contributing to `parent_id` with its weight and progress: its own KRs'
+    if it has any, else what its own contributors roll up to (an alignment loop stops)."""
+    found = []
+    for row in await conn.fetch(SQL["contributors"], parent_id):
+        child = row["child_id"]
+        if child in seen:
+            continue
+        own = await _own_progress(conn, child, now)
+        progress, health = own["progress"], own["health"]
+        if not own["krs"]:
+            below = await _contributions(conn, child, now, seen | {child})
+            progress, health = objective_progress(
+                [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
+                 for c in below]
+            )  # fmt: skip
+        found.append(
+            {"objective_id": child, "weight": row["weight"], "progress": progress, "health": health}
+        )
+    return found
 
 
 def kr_reading(

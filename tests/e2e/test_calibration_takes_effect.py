@@ -85,6 +85,23 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
                 "rep", "POST", f"/key-results/{kr_id}/check-ins",
                 {"summary": "week 48", "progress_value": str(value), "blocker": "none"},
             )  # fmt: skip
+        # Alignment: the rep's objective (kr-b) contributes 60 % to the city's; the city's 100 %
+        # to the region's, which has no KR of its own.
+        rep_portfolio = {"owner_person_id": "p-rep", "cycle_id": "2026-Q4"}
+        await call("rep", "POST", "/objectives", {
+            **rep_portfolio, "objective_id": "o-rep", "title": "My campuses",
+            "owner_unit_id": "rep-east-city1-1",
+            "contributes_to": [{"parent_id": "o-city", "weight": 60}],
+        })  # fmt: skip
+        await call("rep", "PUT", "/objectives/o-rep/kr-weights",
+                   {**rep_portfolio, "weights": {"kr-b": 100}})  # fmt: skip
+        await call("region", "POST", "/objectives", {
+            "owner_person_id": "p-east", "cycle_id": "2026-Q4", "objective_id": "o-east",
+            "title": "East campuses", "owner_unit_id": "east",
+        })  # fmt: skip
+        to_region = [{"parent_id": "o-east", "weight": 100}]
+        await call("city", "POST", "/objectives/o-city/align",
+                   {**portfolio, "contributes_to": to_region})  # fmt: skip
         await call(
             "city", "POST", "/calibration/meetings",
             {"meeting_id": "m1", "unit_id": "east-city1", "cycle_id": "2026-Q4",
@@ -166,11 +183,23 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         unconcluded = (
             await http.get("/calibration/meetings/m2", headers=_as(tokens["city2"]))
         ).json()
+        region_progress = (
+            await http.get("/objectives/o-east/progress", headers=_as(tokens["region"]))
+        ).json()
 
     weights = {k: Decimal(v) for k, v in objectives[0]["kr_weights"].items()}
     assert weights == {"kr-a": Decimal(70), "kr-b": Decimal(30)}
     expected = sum(weights[k] * CHECK_INS[k] for k in CHECK_INS) / sum(weights.values())
     assert Decimal(str(progress["progress"])) == expected.quantize(Decimal("0.01"))
+    # Rolled up by contribution weight: the city's objective from the rep's (kr-b alone), the
+    # region's (no KR of its own) from the city's.
+    (from_rep,) = progress["rolled_up"]["from"]
+    assert (from_rep["objective_id"], Decimal(str(from_rep["weight"]))) == ("o-rep", Decimal(60))
+    assert Decimal(str(progress["rolled_up"]["progress"])) == CHECK_INS["kr-b"]
+    assert region_progress["krs"] == []
+    assert Decimal(str(region_progress["rolled_up"]["progress"])) == expected.quantize(
+        Decimal("0.01")
+    )
 
     assert [
         (v["health"], v["note"], v["meeting_id"], v["judged_by"]) for v in kr_b["health_verdicts"]
