@@ -18,6 +18,7 @@ from domain.key_result.state import target_changes
 from domain.quality_hints import key_result_hints
 from infra.postgres.accounts import Client
 from projections import okr_reads
+from projections.check_in_health import check_in_health_history
 from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
@@ -33,13 +34,16 @@ async def hints_for(
 
 @router.get("/key-results/{kr_id}")
 async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict[str, Any]:
-    """The KR as the read models have it: target, open request, blocker, last check-in, and
+    """The KR as the read models have it: target, open request, blocker, last check-in; for a
+    KR fed by check-ins its health history (sales-fed KRs: `GET /v1/key-results/{kr_id}`); and
     the health verdicts calibration meetings gave it."""
     async with request.app.state.pool.acquire() as conn:
         row = await readable_kr(request, client, conn, kr_id)
         verdicts = await okr_reads.health_verdicts(conn, kr_id)
+        history = await check_in_health_history(conn, kr_id)
     await record_view(request, client, "key_result", kr_id)
-    return rows_json([{**dict(row), "health_verdicts": verdicts}])[0]  # type: ignore[no-any-return]
+    shown = {**dict(row), "health_history": history, "health_verdicts": verdicts}
+    return rows_json([shown])[0]  # type: ignore[no-any-return]
 
 
 @router.get("/key-results/{kr_id}/adjustments")

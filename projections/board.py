@@ -32,7 +32,8 @@ SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id)
        k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
        p.as_of, b.window_start, b.window_end, b.monthly_pacing, w.objective_ids, cy.starts_on,
        cy.ends_on, cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, a.proposed_target,
-       a.reason, a.requested_by, a.requested_at, a.evidence, h.health AS recorded_health
+       a.reason, a.requested_by, a.requested_at, a.evidence,
+       coalesce(h.health, mh.health) AS recorded_health
 FROM okr_key_result k
 LEFT JOIN person pe ON pe.person_id = k.owner_person_id
 LEFT JOIN LATERAL (
@@ -41,6 +42,7 @@ LEFT JOIN LATERAL (
 ) c ON true
 LEFT JOIN kr_progress p ON p.kr_id = k.kr_id
 LEFT JOIN kr_health h ON h.kr_id = k.kr_id
+LEFT JOIN okr_kr_health mh ON mh.kr_id = k.kr_id
 LEFT JOIN key_result b ON b.id = k.kr_id
 LEFT JOIN w ON w.kr_id = k.kr_id
 LEFT JOIN okr_objective o ON o.objective_id = w.first_objective

@@ -27,6 +27,7 @@ from domain.alerts import (
 )
 from domain.key_result.metrics import progress_percent
 from projections.alert_outbox import enqueue_alerts
+from projections.check_in_health import evaluate_check_in_krs
 from projections.kr_health import ProgressRow, record_health
 from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
 from projections.sales_rollups import SQL as ROLLUP_SQL
@@ -77,6 +78,8 @@ async def evaluate(
         ]
         if alerts_topic is None:
             return Evaluation(now, len(refreshed), 0, 0)
+        # Check-in KRs first: their rows are locked before the alert lock, as the OKR agent does.
+        checked_in = await evaluate_check_in_krs(conn, None, now)
         transitions = await record_health(conn, rows, now, alerts_topic, zone)
         today = now.astimezone(zone).date()
         alerts = (
@@ -86,7 +89,8 @@ async def evaluate(
             + await _certifications(conn, today, now)
         )
         new = await enqueue_alerts(conn, alerts, alerts_topic)
-        return Evaluation(now, len(refreshed), transitions, new)
+        await enqueue_alerts(conn, checked_in, alerts_topic)
+        return Evaluation(now, len(refreshed), transitions + len(checked_in), new)
 
 
 async def _lagging(

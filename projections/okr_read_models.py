@@ -50,7 +50,9 @@ class AppliedBatch:
     parked: tuple[str, ...]  # streams parked by this batch
 
 
-Applier = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
+AlertRow = tuple[Alert, str, int]
+# One projection's effect of an event; it may return alerts, enqueued at the end of the batch.
+Applier = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[Sequence[AlertRow] | None]]
 
 
 async def apply_events(
@@ -111,11 +113,12 @@ async def _apply_batch(
                 held += 1
                 continue
             if is_transient is None:
-                await _apply_all(conn, recorded, appliers)
+                alerts.extend(await _apply_all(conn, recorded, appliers))
             else:
                 try:
                     async with conn.transaction():
-                        await _apply_all(conn, recorded, appliers)
+                        raised = await _apply_all(conn, recorded, appliers)
+                    alerts.extend(raised)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -184,9 +187,11 @@ async def park(
 
 async def _apply_all(
     conn: asyncpg.Connection, recorded: RecordedEvent, appliers: Sequence[Applier]
-) -> None:
+) -> list[AlertRow]:
+    raised: list[AlertRow] = []
     for apply in appliers:
-        await apply(conn, recorded)
+        raised.extend(await apply(conn, recorded) or ())
+    return raised
 
 
 async def apply_okr_event(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:

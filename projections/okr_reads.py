@@ -74,7 +74,8 @@ _OBJECTIVE_KRS = """
 SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
        k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
        b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
-       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, h.health AS recorded_health
+       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points,
+       coalesce(h.health, mh.health) AS recorded_health
 FROM okr_kr_weight w
 JOIN okr_objective o ON o.objective_id = w.objective_id
 LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
@@ -84,6 +85,7 @@ LEFT JOIN LATERAL (
 ) c ON true
 LEFT JOIN kr_progress p ON p.kr_id = w.kr_id
 LEFT JOIN kr_health h ON h.kr_id = w.kr_id
+LEFT JOIN okr_kr_health mh ON mh.kr_id = w.kr_id
 LEFT JOIN key_result b ON b.id = w.kr_id
 LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
 WHERE w.objective_id = $1

@@ -12,6 +12,7 @@ import asyncpg
 
 from domain.event_chain import RecordedEvent
 from projections.calibration_minutes import apply_calibration_event
+from projections.check_in_health import apply_check_in_event
 from projections.escalations import apply_escalation_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
 from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
@@ -34,8 +35,10 @@ async def apply_okr_topic(
     is_transient: Callable[[BaseException], bool] | None = None,
     alerts_topic: str | None = None,
 ) -> AppliedBatch:
-    """A batch of the topic's events through every applier (see `apply_events`)."""
-    return await apply_events(conn, events, APPLIERS, is_transient, alerts_topic)
+    """A batch of the topic's events through every applier (see `apply_events`); with an
+    alerts topic, check-in KRs' health too (it alerts)."""
+    appliers = APPLIERS if alerts_topic is None else (*APPLIERS, apply_check_in_event)
+    return await apply_events(conn, events, appliers, is_transient, alerts_topic)
 
 
 async def after_batch(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str) -> int:

@@ -96,3 +96,24 @@ CREATE TABLE okr_practice_adoption (
     adopted_at   timestamptz NOT NULL,
     PRIMARY KEY (practice_id, unit_id)
 );
+
+-- Health of KRs fed by check-ins, like the sales-fed KRs' kr_health: evaluated on every check-in
+-- and as time passes; each change kept as history and alerted.
+CREATE TABLE okr_kr_health (
+    kr_id        text PRIMARY KEY,
+    health       text NOT NULL,
+    transitions  integer NOT NULL,
+    changed_at   timestamptz NOT NULL
+);
+CREATE TABLE okr_kr_health_history (
+    kr_id         text NOT NULL,
+    transition    integer NOT NULL,
+    alert_id      uuid NOT NULL UNIQUE,
+    old_health    text,
+    new_health    text NOT NULL,
+    progress_pct  numeric NOT NULL,
+    expected_pct  numeric NOT NULL,
+    reasons       jsonb NOT NULL,
+    occurred_at   timestamptz NOT NULL,
+    PRIMARY KEY (kr_id, transition)
+);
