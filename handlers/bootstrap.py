@@ -9,14 +9,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.escalations import (
+    ESCALATION,
+    EscalationCommand,
+    EscalationEvent,
+    EscalationState,
+)
+from domain.org_tree import OrgTree
+from domain.organisation import ORGANISATION, OrgCommand, OrgEvent, OrgState
+from domain.practices import PRACTICE, PracticeCommand, PracticeEvent, PracticeState
 from handlers.calibration import CalibrationCommandHandler
 from handlers.cycles import HqCommandHandler
-from handlers.escalations import EscalationCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
-from handlers.organisation import OrgCommandHandler
-from handlers.practices import PracticeCommandHandler
-from handlers.recording import DEFAULT_RESPONSE_TIME, OrgSource
+from handlers.recording import (
+    DEFAULT_RESPONSE_TIME,
+    AggregateCommands,
+    OrgSource,
+    no_context,
+    org_context,
+)
 from infra.postgres.event_store import EventStore
 
 Clock = Callable[[], datetime]
@@ -31,13 +43,13 @@ def wall_clock() -> datetime:
 @dataclass(frozen=True, slots=True)
 class CommandHandlers:
     store: EventStore
-    org_units: OrgCommandHandler
+    org_units: AggregateCommands[OrgState, OrgCommand, OrgEvent, None]
     hq: HqCommandHandler
     objectives: ObjectiveCommandHandler
     key_results: KeyResultCommandHandler
-    practices: PracticeCommandHandler
+    practices: AggregateCommands[PracticeState, PracticeCommand, PracticeEvent, OrgTree]
     calibration: CalibrationCommandHandler
-    escalations: EscalationCommandHandler
+    escalations: AggregateCommands[EscalationState, EscalationCommand, EscalationEvent, OrgTree]
 
 
 def command_handlers(
@@ -51,11 +63,11 @@ def command_handlers(
     store = EventStore(events_topic)
     return CommandHandlers(
         store=store,
-        org_units=OrgCommandHandler(store, org, clock),
+        org_units=AggregateCommands(store, org, clock, ORGANISATION, no_context),
         hq=HqCommandHandler(store, org, clock),
         objectives=ObjectiveCommandHandler(store, org, clock),
         key_results=KeyResultCommandHandler(store, org, clock, respond_within),
-        practices=PracticeCommandHandler(store, org, clock),
+        practices=AggregateCommands(store, org, clock, PRACTICE, org_context),
         calibration=CalibrationCommandHandler(store, org, clock, respond_within),
-        escalations=EscalationCommandHandler(store, org, clock),
+        escalations=AggregateCommands(store, org, clock, ESCALATION, org_context),
     )

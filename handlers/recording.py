@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import asyncpg
 from pydantic import BaseModel
@@ -96,3 +96,35 @@ class StreamCommands:
         ]
         result = await self.store.append(conn, records, len(history), idempotency_key)
         return result, state
+
+
+def org_context(org: OrgTree) -> OrgTree:
+    """The context of the aggregates whose decisions need only the org tree."""
+    return org
+
+
+def no_context(_org: OrgTree) -> None:
+    """The context of the aggregates whose decisions need nothing beyond their stream."""
+    return None
+
+
+class AggregateCommands(StreamCommands, Generic[S, C, E, X]):
+    """The handler of an aggregate with nothing to gather but its context (organisation,
+    practices, escalations): `handle` runs the command through it."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        org: OrgSource,
+        clock: Callable[[], datetime],
+        aggregate: Aggregate[S, C, E, X],
+        context: Callable[[OrgTree], X],
+    ) -> None:
+        super().__init__(store, org, clock)
+        self.aggregate = aggregate
+        self.context = context
+
+    async def handle(
+        self, conn: asyncpg.Connection, command: C, idempotency_key: str | None = None
+    ) -> AppendResult:
+        return (await self.run(conn, self.aggregate, command, self.context, idempotency_key))[0]

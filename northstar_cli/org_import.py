@@ -23,7 +23,7 @@ from domain.organisation import (
     RegisterPerson,
 )
 from handlers.bootstrap import command_handlers
-from handlers.organisation import OrgCommandHandler
+from handlers.recording import AggregateCommands
 from infra.postgres.db import connect
 from infra.settings import Settings
 
@@ -121,7 +121,7 @@ async def import_org(
 
 async def _apply(
     conn: Any,
-    handler: OrgCommandHandler,
+    handler: AggregateCommands[Any, Any, Any, Any],
     command_type: type[OrgCommand],
     fields: dict[str, Any],
     actor: Actor,

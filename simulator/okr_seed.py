@@ -32,10 +32,11 @@ from domain.objectives import (
     SetKeyResultWeights,
     portfolio_stream,
 )
+from domain.organisation import ORGANISATION
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
-from handlers.organisation import OrgCommandHandler
+from handlers.recording import AggregateCommands, no_context
 from infra.settings import Settings
 from simulator.company import PREMIUM_SKUS, quarter_of
 from simulator.people import register_people
@@ -404,7 +405,7 @@ async def seed_company_okrs(
     seeder = OkrSeeder(krs, objectives, conn, start)
     hq = person_for("hq", "hq")
     people = [person_for(u.id, u.level) for u in company.units]
-    org = OrgCommandHandler(krs.store, krs.org, krs.clock)
+    org = AggregateCommands(krs.store, krs.org, krs.clock, ORGANISATION, no_context)
     seeder.report.people = await register_people(conn, org, company, people, start)
     hq_commands = HqCommandHandler(krs.store, krs.org, krs.clock)
     quarter_start, quarter_end = quarter_of(start.date())

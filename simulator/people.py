@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -14,7 +15,7 @@ from domain.catalog import CompanyCatalog
 from domain.kernel import Actor, DomainError
 from domain.org_tree import OrgTree
 from domain.organisation import CreateOrgUnit, RegisterPerson
-from handlers.organisation import OrgCommandHandler
+from handlers.recording import AggregateCommands
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = (
@@ -33,7 +34,7 @@ def name_for(person_id: str) -> str:
 
 async def register_people(
     conn: asyncpg.Connection,
-    org: OrgCommandHandler,
+    org: AggregateCommands[Any, Any, Any, Any],
     company: CompanyCatalog,
     people: list[Actor],
     at: datetime,

@@ -544,3 +544,31 @@ async def the_alert_on_the_topic(env, alert_id) -> dict:
     await eventually(published, 60, f"alert {alert_id} on the topic")
     (alert,) = await found()
     return alert
+
+
+# People of the small company the OKR tests act as: name -> (role, person id, unit id).
+SMALL_COMPANY_PEOPLE = {
+    "hq": ("hq_admin", "p-hq", "hq"),
+    "region": ("manager", "p-east", "east"),
+    "city": ("manager", "p-city", "east-city1"),
+    "city2": ("manager", "p-c2", "east-city2"),
+    "west": ("manager", "p-w1", "west-city1"),
+    "rep": ("rep", "p-rep", "rep-east-city1-1"),
+}
+
+
+async def people_tokens(settings: Settings, *names: str) -> dict[str, str]:
+    """A bearer token for each named person of SMALL_COMPANY_PEOPLE."""
+    from infra.postgres.accounts import create_client
+
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        return {
+            name: await create_client(conn, name, *SMALL_COMPANY_PEOPLE[name]) for name in names
+        }
+    finally:
+        await conn.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

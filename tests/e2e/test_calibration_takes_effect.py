@@ -13,14 +13,15 @@ import asyncpg
 import httpx
 
 from domain.alerts import rule_alert_id
-from infra.postgres.accounts import create_client
 from tests.stack import (
+    bearer,
     define_quarter,
     evaluate_at,
     eventually,
     expected_unit_totals,
     load_company,
     okr_read_models_caught_up,
+    people_tokens,
     produce_singles,
     run_cli,
     simulated_facts,
@@ -37,17 +38,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     await define_quarter(env.settings)
     env.spawn("relay", "relay")
     env.worker()
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        tokens = {
-            "hq": await create_client(conn, "hq", "hq_admin", "p-hq", "hq"),
-            "city": await create_client(conn, "city", "manager", "p-city", "east-city1"),
-            "city2": await create_client(conn, "city2", "manager", "p-c2", "east-city2"),
-            "rep": await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1"),
-            "region": await create_client(conn, "region", "manager", "p-east", "east"),
-        }
-    finally:
-        await conn.close()
+    tokens = await people_tokens(env.settings, "hq", "city", "city2", "rep", "region")
     await start_api(env)
     now = datetime.now(UTC)
     async with httpx.AsyncClient(
@@ -55,7 +46,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     ) as http:
 
         async def call(who: str, method: str, path: str, body: dict, key: str | None = None):
-            headers = {"Authorization": f"Bearer {tokens[who]}"}
+            headers = bearer(tokens[who])
             if key:
                 headers["Idempotency-Key"] = key
             answer = await http.request(method, path, json=body, headers=headers)
@@ -129,23 +120,23 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
                 "weight_changes": [{"objective_id": "o-city", "weights": {"kr-a": 10, "kr-b": 90}}],
                 "decisions": ["take over east-city1's objective"],
             },
-            headers={"Authorization": f"Bearer {tokens['city2']}"},
+            headers=bearer(tokens["city2"]),
         )
         assert refused.status_code == 403, refused.text
         assert refused.json()["detail"].startswith("weight change for o-city:")
 
         await okr_read_models_caught_up(env.settings)
         # The escalation waits in the region manager's inbox, not the city manager's.
-        (waiting,) = (await http.get("/escalations", headers=_as(tokens["region"]))).json()
+        (waiting,) = (await http.get("/escalations", headers=bearer(tokens["region"]))).json()
         assert (waiting["escalation_id"], waiting["kr_id"], waiting["source"]) == (
             "m1:kr-b",
             "kr-b",
             "calibration",
         )
         assert waiting["overdue"] is False
-        assert (await http.get("/escalations", headers=_as(tokens["city"]))).json() == []
+        assert (await http.get("/escalations", headers=bearer(tokens["city"]))).json() == []
         not_theirs = await http.post(
-            "/escalations/m1:kr-b/resolve", json={"note": "done"}, headers=_as(tokens["city"])
+            "/escalations/m1:kr-b/resolve", json={"note": "done"}, headers=bearer(tokens["city"])
         )
         assert not_theirs.status_code == 403, not_theirs.text
         await call("region", "POST", "/escalations/m1:kr-b/acknowledge", {"note": "on it"})
@@ -161,30 +152,34 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         await okr_read_models_caught_up(env.settings)
         resolved = (
             await http.get(
-                "/escalations", params={"include_resolved": "true"}, headers=_as(tokens["region"])
+                "/escalations",
+                params={"include_resolved": "true"},
+                headers=bearer(tokens["region"]),
             )
         ).json()
-        (permit,) = (await http.get("/escalations", headers=_as(tokens["city"]))).json()
+        (permit,) = (await http.get("/escalations", headers=bearer(tokens["city"]))).json()
         times = (
             await http.get(
                 f"http://127.0.0.1:{env.settings.api_port}/v1/audit/escalation-response-times",
                 params={"by": "unit"},
-                headers=_as(tokens["hq"]),
+                headers=bearer(tokens["hq"]),
             )
         ).json()
         objectives = (
-            await http.get("/objectives", params=portfolio, headers=_as(tokens["city"]))
+            await http.get("/objectives", params=portfolio, headers=bearer(tokens["city"]))
         ).json()
         progress = (
-            await http.get("/objectives/o-city/progress", headers=_as(tokens["city"]))
+            await http.get("/objectives/o-city/progress", headers=bearer(tokens["city"]))
         ).json()
-        kr_b = (await http.get("/key-results/kr-b", headers=_as(tokens["rep"]))).json()
-        minutes = (await http.get("/calibration/meetings/m1", headers=_as(tokens["city"]))).json()
+        kr_b = (await http.get("/key-results/kr-b", headers=bearer(tokens["rep"]))).json()
+        minutes = (
+            await http.get("/calibration/meetings/m1", headers=bearer(tokens["city"]))
+        ).json()
         unconcluded = (
-            await http.get("/calibration/meetings/m2", headers=_as(tokens["city2"]))
+            await http.get("/calibration/meetings/m2", headers=bearer(tokens["city2"]))
         ).json()
         region_progress = (
-            await http.get("/objectives/o-east/progress", headers=_as(tokens["region"]))
+            await http.get("/objectives/o-east/progress", headers=bearer(tokens["region"]))
         ).json()
 
     weights = {k: Decimal(v) for k, v in objectives[0]["kr_weights"].items()}
@@ -287,10 +282,6 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     assert Decimal(alert["waiting_hours"]) >= 48
 
 
-def _as(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _kr(kr_id: str) -> dict:
     return {
         "kr_id": kr_id,
@@ -315,12 +306,7 @@ async def test_the_agenda_reads_sales_fed_krs_as_the_board_does(env):
     env.worker()
     facts = simulated_facts(company, 400, seed=14)
     revenue = Decimal(expected_unit_totals(company, facts)["east-city1"]["revenue_minor"]) / 100
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
-        city = await create_client(conn, "city", "manager", "p-city", "east-city1")
-    finally:
-        await conn.close()
+    hq, city = (await people_tokens(env.settings, "hq", "city")).values()
     await start_api(env)
     targets = {"kr-city-stretch": revenue * 50, "kr-city-floor": revenue / 2}
     async with httpx.AsyncClient(
@@ -336,25 +322,25 @@ async def test_the_agenda_reads_sales_fed_krs_as_the_board_does(env):
                 "binding": {"metric": "revenue", "window_start": "2026-10-01",
                             "window_end": "2026-12-31"},
             }  # fmt: skip
-            defined = await http.post("/v1/okr/key-results", json=body, headers=_as(hq))
+            defined = await http.post("/v1/okr/key-results", json=body, headers=bearer(hq))
             assert defined.status_code == 201, defined.text
         await produce_singles(env.settings, facts)
 
         async def summed() -> bool:
-            board = (await http.get("/v1/board", headers=_as(city))).json()
+            board = (await http.get("/v1/board", headers=bearer(city))).json()
             actual = {k["kr_id"]: k["current"] for k in board["krs"]}
             return all(
                 actual.get(k) is not None and Decimal(str(actual[k])) == revenue for k in targets
             )
 
         await eventually(summed, 90, "both KRs at the city's revenue")
-        board = (await http.get("/v1/board", headers=_as(city))).json()
+        board = (await http.get("/v1/board", headers=bearer(city))).json()
         agenda = (
             await http.get(
                 "/v1/okr/calibration/agenda",
                 params={"unit_id": "east-city1", "cycle_start": "2026-10-01",
                         "cycle_end": "2026-12-31"},
-                headers=_as(city),
+                headers=bearer(city),
             )
         ).json()  # fmt: skip
     shown = {k["kr_id"]: k for k in board["krs"] if k["kr_id"] in targets}
@@ -372,21 +358,18 @@ async def test_a_fortnightly_rhythm_schedules_each_next_meeting_once(env):
     await define_quarter(env.settings)
     env.spawn("relay", "relay")
     env.worker()
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        city = await create_client(conn, "city", "manager", "p-city", "east-city1")
-        rep = await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1")
-    finally:
-        await conn.close()
+    city, rep = (await people_tokens(env.settings, "city", "rep")).values()
     await start_api(env)
     first = datetime(2026, 12, 1, 2, tzinfo=UTC)  # inside the tests' quarter
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
     ) as http:
         rhythm = {"every_days": 14, "first_at": first.isoformat()}
-        refused = await http.put("/calibration/cadences/east-city1", json=rhythm, headers=_as(rep))
+        refused = await http.put(
+            "/calibration/cadences/east-city1", json=rhythm, headers=bearer(rep)
+        )
         assert refused.status_code == 403
-        set_ = await http.put("/calibration/cadences/east-city1", json=rhythm, headers=_as(city))
+        set_ = await http.put("/calibration/cadences/east-city1", json=rhythm, headers=bearer(city))
         assert set_.status_code == 200, set_.text
         await okr_read_models_caught_up(env.settings)
         before = (first - timedelta(days=3)).isoformat()
@@ -398,7 +381,7 @@ async def test_a_fortnightly_rhythm_schedules_each_next_meeting_once(env):
         await okr_read_models_caught_up(env.settings)
         listed = (
             await http.get("/calibration/meetings", params={"unit_id": "east-city1"},
-                           headers=_as(city))
+                           headers=bearer(city))
         ).json()  # fmt: skip
     assert [(m["meeting_id"], m["starts_at"], m["scheduled_by"]) for m in listed] == [
         ("east-city1-20261215", (first + timedelta(days=14)).isoformat(), "northstar-scheduler"),

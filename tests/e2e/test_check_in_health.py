@@ -14,14 +14,15 @@ import httpx
 
 from domain.alerts import health_alert_id
 from domain.health import expected_progress
-from infra.postgres.accounts import create_client
 from tests.stack import (
     QUARTER,
+    bearer,
     define_quarter,
     eventually,
     kill9,
     load_company,
     okr_read_models_caught_up,
+    people_tokens,
     published_alerts,
     small_company,
     start_api,
@@ -35,12 +36,7 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
     await define_quarter(env.settings)
     env.spawn("relay", "relay")
     worker = env.worker("worker-0")
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
-        rep = await create_client(conn, "rep", "rep", "p-rep", "rep-east-city1-1")
-    finally:
-        await conn.close()
+    hq, rep = (await people_tokens(env.settings, "hq", "rep")).values()
     await start_api(env)
     # The pacing line today (the KR follows its objective's quarter), from the domain's rule;
     # values chosen around it so the colours hold on any day of the quarter or after it.
@@ -53,9 +49,7 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
     ) as http:
 
         async def call(token: str, method: str, path: str, body: dict) -> None:
-            answer = await http.request(
-                method, path, json=body, headers={"Authorization": f"Bearer {token}"}
-            )
+            answer = await http.request(method, path, json=body, headers=bearer(token))
             assert answer.status_code in (200, 201), answer.text
 
         await call(hq, "POST", "/key-results", {
@@ -80,9 +74,7 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
             kill9(worker)  # wherever the agent was: before, during or after the batch
             worker = env.worker(f"worker-{round_}")
         await okr_read_models_caught_up(env.settings)
-        kr = (
-            await http.get(f"/key-results/{KR}", headers={"Authorization": f"Bearer {rep}"})
-        ).json()
+        kr = (await http.get(f"/key-results/{KR}", headers=bearer(rep))).json()
 
     conn = await asyncpg.connect(env.settings.dsn)
     try:

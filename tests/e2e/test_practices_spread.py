@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import asyncpg
 import httpx
 
-from infra.postgres.accounts import create_client
 from tests.stack import (
+    bearer,
     define_quarter,
     load_company,
     okr_read_models_caught_up,
+    people_tokens,
     small_company,
     start_api,
 )
@@ -29,15 +29,7 @@ async def test_published_found_adopted_and_measured(env):
     await define_quarter(env.settings)
     env.spawn("relay", "relay")
     env.worker()
-    conn = await asyncpg.connect(env.settings.dsn)
-    try:
-        tokens = {
-            "hq": await create_client(conn, "hq", "hq_admin", "p-hq", "hq"),
-            "east": await create_client(conn, "east", "manager", "p-e1", "east-city1"),
-            "west": await create_client(conn, "west", "manager", "p-w1", "west-city1"),
-        }
-    finally:
-        await conn.close()
+    tokens = await people_tokens(env.settings, "hq", "city", "west")
     await start_api(env)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{env.settings.api_port}/v1/okr", timeout=30
@@ -46,12 +38,12 @@ async def test_published_found_adopted_and_measured(env):
         async def call(who: str, method: str, path: str, body: dict | None = None, **params):
             answer = await http.request(
                 method, path, json=body, params=params or None,
-                headers={"Authorization": f"Bearer {tokens[who]}"},
+                headers=bearer(tokens[who]),
             )  # fmt: skip
             assert answer.status_code in (200, 201), (path, answer.text)
             return answer.json()
 
-        await call("east", "POST", "/practices", {
+        await call("city", "POST", "/practices", {
             "practice_id": "campus-tasting", "kr_id": "kr-east-city1-conversion",
             "unit_id": "east-city1", "title": "Campus tasting days",
             "description": "Tasting booths at three campuses every Friday afternoon",

@@ -13,13 +13,14 @@ import httpx
 from domain.kernel import Actor
 from domain.objectives import DefineObjective
 from handlers.bootstrap import command_handlers
-from infra.postgres.accounts import create_client
 from northstar_cli.okr_admin import set_focus_policy
 from projections.org_directory import OrgDirectory
 from tests.stack import (
+    bearer,
     define_quarter,
     load_company,
     okr_read_models_caught_up,
+    people_tokens,
     small_company,
     start_api,
 )
@@ -48,13 +49,9 @@ async def test_cleanup_tasks_appear_for_owners_above_three_and_go_when_done(env)
                         title=f"Objective {n}", owner_unit_id=unit,
                     ),
                 )  # fmt: skip
-        tokens = {
-            "hq": await create_client(conn, "hq", "hq_admin", "p-hq", "hq"),
-            "city": await create_client(conn, "city", "manager", "p-city", "east-city1"),
-            "c2": await create_client(conn, "c2", "manager", "p-c2", "east-city2"),
-        }
     finally:
         await conn.close()
+    tokens = await people_tokens(env.settings, "hq", "city", "city2")
     await okr_read_models_caught_up(env.settings)
     await start_api(env)
     async with httpx.AsyncClient(
@@ -62,18 +59,18 @@ async def test_cleanup_tasks_appear_for_owners_above_three_and_go_when_done(env)
     ) as http:
 
         async def cleanup(who: str) -> dict:
-            answer = await http.get("/cleanup", headers={"Authorization": f"Bearer {tokens[who]}"})
+            answer = await http.get("/cleanup", headers=bearer(tokens[who]))
             assert answer.status_code == 200, answer.text
             return answer.json()
 
         before = await cleanup("hq")
         mine = await cleanup("city")
-        other_city = await cleanup("c2")
+        other_city = await cleanup("city2")
         for n in (1, 2):
             closed = await http.post(
                 f"/objectives/p-city-o{n}/close",
                 json={"owner_person_id": "p-city", "cycle_id": "2026-Q4", "outcome": "dropped"},
-                headers={"Authorization": f"Bearer {tokens['city']}"},
+                headers=bearer(tokens["city"]),
             )
             assert closed.status_code == 200, closed.text
         await okr_read_models_caught_up(env.settings)
@@ -82,7 +79,7 @@ async def test_cleanup_tasks_appear_for_owners_above_three_and_go_when_done(env)
             "/objectives",
             json={"owner_person_id": "p-city", "cycle_id": "2027-Q9", "objective_id": "o-x",
                   "title": "Somewhere", "owner_unit_id": "east-city1"},
-            headers={"Authorization": f"Bearer {tokens['city']}"},
+            headers=bearer(tokens["city"]),
         )  # fmt: skip
 
     assert before["cycle_id"] == "2026-Q4"
