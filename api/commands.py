@@ -46,6 +46,18 @@ class Body(BaseModel):
 _STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, ConcurrencyConflict: 409, Invalid: 422}
 
 
+def envelope(request: Request, client: Any, key: str | None) -> dict[str, Any]:
+    """The fields every command gets from the request: its id (derived from the caller and
+    the Idempotency-Key, when there is one), the caller as actor, and now."""
+    command_id = uuid.uuid5(_COMMAND_NAMESPACE, f"{client.name}:{key}") if key else uuid.uuid4()
+    actor = Actor(person_id=client.person_id, role=client.role, unit_id=client.unit_id)
+    return {"command_id": command_id, "actor": actor, "at": request.app.state.clock()}
+
+
+def idempotency_of(client: Any, key: str | None) -> str | None:
+    return f"{client.name}:{key}" if key else None
+
+
 def build_command(
     request: Request,
     client: Any,
@@ -56,12 +68,8 @@ def build_command(
     """The command from the body, the path and the caller; 422 with field paths if invalid.
     A retried request with the same Idempotency-Key yields the same command id, hence the
     same event ids: the store answers it with the first result."""
-    command_id = uuid.uuid5(_COMMAND_NAMESPACE, f"{client.name}:{key}") if key else uuid.uuid4()
-    actor = Actor(person_id=client.person_id, role=client.role, unit_id=client.unit_id)
     try:
-        return command_type.model_validate(
-            {**fields, "command_id": command_id, "at": request.app.state.clock(), "actor": actor}
-        )
+        return command_type.model_validate({**fields, **envelope(request, client, key)})
     except ValidationError as exc:
         errors = field_errors(exc.errors(include_url=False))  # type: ignore[arg-type]
         raise ProblemError(422, "Invalid command", errors=errors) from exc
@@ -104,7 +112,7 @@ async def record(
     """Build the command, run it through the handle `handler` picks from the app's command
     handlers (refusals mapped to problems), and answer with `respond`."""
     command = build_command(request, client, command_type, fields, key)
-    idempotency = f"{client.name}:{key}" if key else None
+    idempotency = idempotency_of(client, key)
     handle = handler(handlers_of(request))
     outcome = await execute(request, lambda conn: handle(conn, command, idempotency))
     return respond(command, outcome)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 
-from api.commands import handlers_of
-from api.deps import PersonClient
+from api.commands import (
+    IdempotencyKey,
+    appended,
+    envelope,
+    execute,
+    handlers_of,
+    idempotency_of,
+)
+from api.deps import PersonClient, WriterClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
 from api.views import record_view
@@ -15,6 +23,7 @@ from audit.history import change_document
 from domain.event_chain import RecordedEvent
 from domain.key_result.events import kr_stream
 from domain.key_result.state import target_changes
+from domain.key_result.three_fields import ThreeFieldKeyResult, defined_from
 from domain.quality_hints import key_result_hints
 from infra.postgres.accounts import Client
 from projections import okr_reads
@@ -30,6 +39,36 @@ async def hints_for(
 ) -> list[dict[str, str]]:
     """Quality hints for a KR title, as it is being typed."""
     return [h.model_dump() for h in key_result_hints(title)]
+
+
+@router.post("/key-results/three-fields", status_code=201)
+async def propose_key_result(
+    request: Request,
+    body: ThreeFieldKeyResult,
+    client: WriterClient,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Define a KR from three fields — description, sales metric (or none: checked in by hand),
+    target — owned by the caller in their unit, from 0 over the current quarter (the rules of
+    `POST /key-results` apply). Answers with the new KR's id and quality hints."""
+    now = request.app.state.clock()
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    async with request.app.state.pool.acquire() as conn:
+        quarter = await okr_reads.quarter(conn, None, now.astimezone(zone).date())
+    if quarter is None:
+        raise ProblemError(
+            422, "Invalid command", "no quarter is defined for today: HQ defines the cycle first"
+        )
+    fields = envelope(request, client, idempotency_key)
+    define = defined_from(
+        body, fields["command_id"], fields["actor"], fields["at"],
+        (quarter["starts_on"], quarter["ends_on"]),
+    )  # fmt: skip
+    idempotency = idempotency_of(client, idempotency_key)
+    handle = handlers_of(request).key_results.handle
+    result = await execute(request, lambda conn: handle(conn, define, idempotency))
+    hints = [h.model_dump() for h in key_result_hints(body.description)]
+    return {**appended(result), "kr_id": define.kr_id, "hints": hints}
 
 
 @router.get("/key-results/{kr_id}")

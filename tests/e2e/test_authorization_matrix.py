@@ -205,6 +205,10 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
     await m.expect(
         {"hq"}, "POST", define, kr("kr-h-in", "p-rep-hangzhou-01", "rep-hangzhou-01"), roles=("hq",)
     )
+    three = "/v1/okr/key-results/three-fields"
+    form = {"description": "Tasting conversion 30%", "target": "30"}
+    await m.expect({"manager", "hq"}, "POST", three, form, roles=("rep", "manager", "auditor",
+                   *SERVICES, "hq"))  # fmt: skip
 
     request = "/v1/okr/key-results/{kr_id}/adjustments"
     ask = {"proposed_target": "777000", "reason": "two new stores", "evidence": ["crm://1"]}
