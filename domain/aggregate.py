@@ -42,3 +42,17 @@ class Aggregate(Generic[S, C, E, X]):
         for stamped in self.events.stamped(history):
             state = self.evolve(state, stamped)
         return state
+
+
+@dataclass(frozen=True)
+class StreamPrefix:
+    """An aggregate's streams are named `<prefix><id>`: the stream of an id, and the id whose
+    stream it is (None for another aggregate's stream)."""
+
+    prefix: str
+
+    def stream(self, id_: str) -> str:
+        return f"{self.prefix}{id_}"
+
+    def id_of(self, stream_id: str) -> str | None:
+        return stream_id.removeprefix(self.prefix) if stream_id.startswith(self.prefix) else None

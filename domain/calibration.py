@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.aggregate import Aggregate
+from domain.aggregate import Aggregate, StreamPrefix
 from domain.cycles import require_defined_cycle
 from domain.escalations import OpenEscalation
 from domain.event_chain import EventTypes, Stamped
@@ -142,16 +142,9 @@ def _days(delta: timedelta) -> str:
 # ---- the meeting's stream -------------------------------------------------------------------
 
 
-MEETING_STREAM_PREFIX = "calibration-"
-
-
-def meeting_stream(meeting_id: str) -> str:
-    return f"{MEETING_STREAM_PREFIX}{meeting_id}"
-
-
-def meeting_of_stream(stream_id: str) -> str:
-    """The meeting whose stream this is."""
-    return stream_id.removeprefix(MEETING_STREAM_PREFIX)
+MEETING_STREAMS = StreamPrefix("calibration-")
+meeting_stream = MEETING_STREAMS.stream
+meeting_of_stream = MEETING_STREAMS.id_of
 
 
 class Verdict(Message):

@@ -11,20 +11,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.aggregate import Aggregate
+from domain.aggregate import Aggregate, StreamPrefix
 from domain.calibration import ScheduleCalibration, chairs
 from domain.event_chain import EventTypes, Stamped
 from domain.kernel import Actor, AwareDatetime, Identifier, Invalid, Message, NotAllowed
 from domain.org_tree import OrgTree
 
-CADENCE_STREAM_PREFIX = "cadence-"
+cadence_stream = StreamPrefix("cadence-").stream
 _SCHEDULE_NAMESPACE = uuid.UUID("5b1f0f7e-2c4a-4d8e-9f3b-7a6c5d4e3b21")
 # Who schedules the meetings a cadence calls for (a process, acting with HQ's rights).
 SCHEDULER = Actor(person_id="northstar-scheduler", role="hq_admin", unit_id="hq")
-
-
-def cadence_stream(unit_id: str) -> str:
-    return f"{CADENCE_STREAM_PREFIX}{unit_id}"
 
 
 class SetCalibrationCadence(Message):

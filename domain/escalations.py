@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from domain.aggregate import Aggregate
+from domain.aggregate import Aggregate, StreamPrefix
 from domain.event_chain import EventTypes, Stamped
 from domain.kernel import (
     Actor,
@@ -26,18 +26,10 @@ from domain.kernel import (
 )
 from domain.org_tree import OrgTree
 
-ESCALATION_STREAM_PREFIX = "escalation-"
+ESCALATION_STREAMS = StreamPrefix("escalation-")
+escalation_stream = ESCALATION_STREAMS.stream
+escalation_of_stream = ESCALATION_STREAMS.id_of
 Source = Literal["calibration", "owner"]
-
-
-def escalation_stream(escalation_id: str) -> str:
-    return f"{ESCALATION_STREAM_PREFIX}{escalation_id}"
-
-
-def escalation_of_stream(stream_id: str) -> str | None:
-    if not stream_id.startswith(ESCALATION_STREAM_PREFIX):
-        return None
-    return stream_id.removeprefix(ESCALATION_STREAM_PREFIX)
 
 
 # ---- commands -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from domain.aggregate import Aggregate
+from domain.aggregate import Aggregate, StreamPrefix
 from domain.event_chain import EventTypes, Stamped
 from domain.kernel import (
     Actor,
@@ -24,17 +24,9 @@ from domain.kernel import (
 )
 from domain.org_tree import OrgTree
 
-PRACTICE_STREAM_PREFIX = "practice-"
-
-
-def practice_stream(practice_id: str) -> str:
-    return f"{PRACTICE_STREAM_PREFIX}{practice_id}"
-
-
-def practice_of_stream(stream_id: str) -> str | None:
-    if not stream_id.startswith(PRACTICE_STREAM_PREFIX):
-        return None
-    return stream_id.removeprefix(PRACTICE_STREAM_PREFIX)
+PRACTICE_STREAMS = StreamPrefix("practice-")
+practice_stream = PRACTICE_STREAMS.stream
+practice_of_stream = PRACTICE_STREAMS.id_of
 
 
 class PracticeCommand(Message):

@@ -5,25 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from domain.aggregate import StreamPrefix
 from domain.event_chain import EventTypes
 from domain.health import Health
 from domain.kernel import Message
 from domain.key_result.metrics import KrKind, MetricScope
 
-KR_STREAM_PREFIX = "kr-"
-
-
-def kr_stream(kr_id: str) -> str:
-    """The event stream of a KR. (KR ids chosen as `kr-…` give `kr-kr-…`: kept, as stored
-    streams are hash-chained under their ids.)"""
-    return f"{KR_STREAM_PREFIX}{kr_id}"
-
-
-def kr_of_stream(stream_id: str) -> str | None:
-    """The KR whose stream this is, or None for another aggregate's stream."""
-    if not stream_id.startswith(KR_STREAM_PREFIX):
-        return None
-    return stream_id.removeprefix(KR_STREAM_PREFIX)
+# The event stream of a KR. (KR ids chosen as `kr-…` give `kr-kr-…`: kept, as stored streams
+# are hash-chained under their ids.)
+KR_STREAMS = StreamPrefix("kr-")
+kr_stream = KR_STREAMS.stream
+kr_of_stream = KR_STREAMS.id_of
 
 
 class KrEvent(Message):
