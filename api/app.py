@@ -23,6 +23,7 @@ from api import (
     calibration_routes,
     command_routes,
     escalation_routes,
+    governance_routes,
     health_routes,
     hq_routes,
     ingest_routes,
@@ -110,6 +111,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(command_routes.router)
     app.include_router(escalation_routes.router)
     app.include_router(practice_routes.router)
+    app.include_router(governance_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)
     app.include_router(audit_routes.router)

@@ -38,7 +38,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-_ASSET_TYPES = {"board.js": "text/javascript", "board.css": "text/css"}
+_ASSET_TYPES = {
+    "board.js": "text/javascript",
+    "loop.js": "text/javascript",
+    "board.css": "text/css",
+}
 
 
 @router.get("/", include_in_schema=False)
@@ -73,7 +77,8 @@ async def person_board(request: Request, client: PersonClient) -> Response:
             chain=frozenset(await scope.chain(conn)),
         )
         org = await request.app.state.org.current(conn)
-        document = await board(conn, viewer, org, request.app.state.clock())
+        zone = ZoneInfo(request.app.state.settings.company_timezone)
+        document = await board(conn, viewer, org, request.app.state.clock(), zone)
     for objective in document["objectives"]:
         if objective["mine"]:
             await record_view(request, client, "objective", objective["objective_id"])

@@ -19,6 +19,7 @@ from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
+    CommentOnKeyResult,
     DefineKeyResult,
     EscalateBlocker,
     RecordCheckIn,
@@ -32,6 +33,8 @@ from domain.objectives import (
     SetFocusPolicy,
     SetKeyResultWeights,
 )
+from domain.okr_governance import SetGovernanceMode
+from domain.okr_proposals import ApproveProposal, ProposeKeyResult, ProposeObjective, RejectProposal
 from domain.practices import AdoptPractice, PublishPractice
 from domain.quality_hints import key_result_hints
 
@@ -54,6 +57,7 @@ PORTFOLIO: Pick = lambda h: h.objectives.handle  # noqa: E731
 MEETING: Pick = lambda h: h.calibration.handle  # noqa: E731
 PRACTICE: Pick = lambda h: h.practices.handle  # noqa: E731
 ESCALATION: Pick = lambda h: h.escalations.handle  # noqa: E731
+PROPOSAL: Pick = lambda h: h.proposals.handle  # noqa: E731
 ADJUSTMENT = "/v1/okr/key-results/{kr_id}/adjustments/{request_id}"
 OBJECTIVE = "/v1/okr/objectives/{objective_id}"
 
@@ -73,6 +77,8 @@ COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] 
      versions, "okr"),
     ("POST", "/v1/okr/key-results/{kr_id}/check-ins", RecordCheckIn, "check_in", KR, 201,
      versions, "okr"),
+    ("POST", "/v1/okr/key-results/{kr_id}/comments", CommentOnKeyResult, "comment_on_kr", KR,
+     201, versions, "okr"),
     ("POST", "/v1/okr/key-results/{kr_id}/blocker/escalate", EscalateBlocker,
      "escalate_blocker", KR, 201, versions, "okr"),
     # At most three active objectives per owner per cycle (or a hint, under HQ's 'warn').
@@ -104,6 +110,17 @@ COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] 
      "acknowledge_escalation", ESCALATION, 200, versions, "escalations"),
     ("POST", "/v1/okr/escalations/{escalation_id}/resolve", ResolveEscalation,
      "resolve_escalation", ESCALATION, 200, versions, "escalations"),
+    # Who sets a region's OKRs: centralised (HRBP proposes, HQ approves) or distributed.
+    ("PUT", "/v1/okr/policy/governance/{region_id}", SetGovernanceMode, "set_governance",
+     lambda h: h.governance.handle, 200, versions, "governance"),
+    ("POST", "/v1/okr/proposals/key-results", ProposeKeyResult, "propose_key_result", PROPOSAL,
+     201, versions, "governance"),
+    ("POST", "/v1/okr/proposals/objectives", ProposeObjective, "propose_objective", PROPOSAL,
+     201, versions, "governance"),
+    ("POST", "/v1/okr/proposals/{proposal_id}/approve", ApproveProposal, "approve_proposal",
+     PROPOSAL, 200, versions, "governance"),
+    ("POST", "/v1/okr/proposals/{proposal_id}/reject", RejectProposal, "reject_proposal",
+     PROPOSAL, 200, versions, "governance"),
 )  # fmt: skip
 
 for method, path, command, name, pick, status, respond, tag in COMMAND_ROUTES:

@@ -75,13 +75,19 @@ async def propose_key_result(
 async def key_result(request: Request, kr_id: str, client: PersonClient) -> dict[str, Any]:
     """The KR as the read models have it: target, open request, blocker, last check-in; for a
     KR fed by check-ins its health history (sales-fed KRs: `GET /v1/key-results/{kr_id}`); and
-    the health verdicts calibration meetings gave it."""
+    the health verdicts calibration meetings gave it; the comments HQ and its managers left."""
     async with request.app.state.pool.acquire() as conn:
         row = await readable_kr(request, client, conn, kr_id)
         verdicts = await okr_reads.health_verdicts(conn, kr_id)
         history = await check_in_health_history(conn, kr_id)
+        comments = await okr_reads.kr_comments(conn, kr_id)
     await record_view(request, client, "key_result", kr_id)
-    shown = {**dict(row), "health_history": history, "health_verdicts": verdicts}
+    shown = {
+        **dict(row),
+        "health_history": history,
+        "health_verdicts": verdicts,
+        "comments": comments,
+    }
     return rows_json([shown])[0]  # type: ignore[no-any-return]
 
 

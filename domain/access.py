@@ -6,6 +6,9 @@ from __future__ import annotations
 from domain.org_tree import OrgTree
 
 SEES_EVERYTHING = ("hq_admin", "auditor")
+# Roles that read the goals of every unit below their own: managers, and the HR business
+# partners who propose goals for those units.
+SEES_THEIR_SUBTREE = ("manager", "hrbp")
 
 
 def read_refusal(
@@ -27,7 +30,7 @@ def read_refusal(
         return None  # goals of the person's own unit (a rep's unit is the rep)
     if on_viewers_chain:
         return None
-    if viewer_role == "manager" and owner_unit_id in org.units:
+    if viewer_role in SEES_THEIR_SUBTREE and owner_unit_id in org.units:
         if viewer_unit_id in org.ancestors_and_self(owner_unit_id):
             return None
     return (
@@ -55,7 +58,7 @@ def unit_refusal(viewer_role: str, viewer_unit_id: str, unit_id: str, org: OrgTr
     above it, HQ admins and auditors; a person's own unit is theirs too."""
     if viewer_role in SEES_EVERYTHING or unit_id == viewer_unit_id:
         return None
-    if viewer_role == "manager" and unit_id in org.units:
+    if viewer_role in SEES_THEIR_SUBTREE and unit_id in org.units:
         if viewer_unit_id in org.ancestors_and_self(unit_id):
             return None
     return f"unit {unit_id} is outside the viewer's part of the org tree"

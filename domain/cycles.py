@@ -59,6 +59,11 @@ class SetNorthStar(HqCommand):
     unit: str = Field(min_length=1, max_length=40)
     comparison: Literal[">=", "<="] = ">="
     owner_person_id: Identifier
+    measured_by: Identifier | None = Field(
+        default=None,
+        description="the KR whose live value measures the north star (e.g. HQ's KR bound to the"
+        " same sales metric): the board shows its value and trend",
+    )
 
 
 class CycleDefined(Message):
@@ -86,6 +91,7 @@ class NorthStarSet(Message):
     unit: str
     comparison: str
     owner_person_id: str
+    measured_by: str | None = None  # added later; events recorded before carry none
 
 
 def _month_end(day: date) -> date:
@@ -165,10 +171,13 @@ def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:
 
 
 def decide_north_star(
-    current: NorthStarSet | None, command: SetNorthStar, context: None
+    current: NorthStarSet | None, command: SetNorthStar, measuring_kr_exists: bool
 ) -> tuple[NorthStarSet]:
+    """`measuring_kr_exists`: whether the KR named in `measured_by` is defined."""
     if command.actor.role != "hq_admin":
         raise NotAllowed("the north star is set by HQ")
+    if command.measured_by is not None and not measuring_kr_exists:
+        raise Invalid(f"measured_by: no key result {command.measured_by!r}")
     return (
         NorthStarSet(
             metric=command.metric,
@@ -176,6 +185,7 @@ def decide_north_star(
             unit=command.unit,
             comparison=command.comparison,
             owner_person_id=command.owner_person_id,
+            measured_by=command.measured_by,
         ),
     )
 
@@ -186,7 +196,7 @@ def _north_star_evolve(
     return stamped.event
 
 
-NORTH_STAR: Aggregate[NorthStarSet | None, SetNorthStar, NorthStarSet, None] = Aggregate(
+NORTH_STAR: Aggregate[NorthStarSet | None, SetNorthStar, NorthStarSet, bool] = Aggregate(
     events=EventTypes(NorthStarSet),
     initial=lambda: None,
     evolve=_north_star_evolve,

@@ -12,7 +12,7 @@ AwareDatetime = PydanticAwareDatetime
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
-Role = Literal["hq_admin", "manager", "rep", "auditor"]
+Role = Literal["hq_admin", "manager", "hrbp", "rep", "auditor"]
 
 
 class Message(BaseModel):

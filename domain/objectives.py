@@ -24,6 +24,7 @@ from domain.kernel import (
     NotFound,
     changed,
 )
+from domain.okr_governance import EVERY_REGION_DISTRIBUTED, Governance, definition_refusal
 from domain.org_tree import OrgTree
 from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
 
@@ -52,13 +53,19 @@ class PortfolioCommand(Message):
     at: AwareDatetime
 
 
-class DefineObjective(PortfolioCommand):
-    """Give a person a new objective for the cycle."""
+class ObjectiveSpec(Message):
+    """What defines an objective (directly, or in an HRBP's proposal)."""
 
     objective_id: Identifier
+    owner_person_id: Identifier
+    cycle_id: Identifier
     title: str = Field(min_length=1, max_length=300)
     owner_unit_id: Identifier
     contributes_to: tuple[Contribution, ...] = Field(default=(), max_length=10)
+
+
+class DefineObjective(PortfolioCommand, ObjectiveSpec):
+    """Give a person a new objective for the cycle."""
 
 
 class AlignObjective(PortfolioCommand):
@@ -219,12 +226,13 @@ def evolve(state: PortfolioState, stamped: Stamped[PortfolioEvent]) -> Portfolio
 
 @dataclass(frozen=True)
 class PortfolioContext:
-    """What a portfolio decision needs beyond the stream: the org tree, the cycles HQ defined
-    and HQ's focus policy."""
+    """What a portfolio decision needs beyond the stream: the org tree, the cycles HQ defined,
+    HQ's focus policy and who sets each region's OKRs."""
 
     org: OrgTree
     cycles: frozenset[str]
     focus: FocusMode = "block"
+    governance: Governance = EVERY_REGION_DISTRIBUTED
 
 
 def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
@@ -287,6 +295,11 @@ def _define(
     require_defined_cycle(command.cycle_id, context.cycles)
     if command.owner_unit_id not in context.org.units:
         raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
+    refusal = definition_refusal(
+        command.actor, command.owner_unit_id, context.org, context.governance
+    )
+    if refusal:
+        raise NotAllowed(refusal)
     if not _may_manage(command.actor, command.owner_unit_id, context.org, command.owner_person_id):
         raise NotAllowed("objectives are set by their owner, a manager above them, or HQ")
     if state.find(command.objective_id):

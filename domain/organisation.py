@@ -122,6 +122,7 @@ def evolve(state: OrgState, stamped: Stamped[OrgEvent]) -> OrgState:
 _ROLE_LEVELS: dict[str, tuple[str, ...]] = {
     "hq_admin": ("hq",),
     "manager": ("hq", "region", "city"),
+    "hrbp": ("hq", "region"),
     "rep": ("rep",),
     "auditor": ("hq", "region", "city", "rep"),
 }

@@ -107,10 +107,23 @@ NO_BLOCKER = ("none", "无", "没有")
 def check_in_hints(
     summary: str, progress_value: Decimal | None, blocker: str, start: Decimal, target: Decimal
 ) -> tuple[Hint, ...]:
-    """Hints for the three-field check-in while it is typed: a summary that says what changed
-    (with a figure), a number inside the KR's range, and a blocker named or declared absent."""
+    """Hints for the three-field check-in while it is typed: a goal description that says what
+    changed (an outcome, with a figure, not only an activity), a number inside the KR's range,
+    and a blocker named or declared absent."""
     hints: list[Hint] = []
     text = summary.strip()
+    verb = activity_verb(text)
+    if verb:
+        hints.append(
+            Hint(
+                code="check_in_is_activity",
+                message_zh=f"“{verb}”描述的是活动：写出它带来的结果（例如新客 12 → 18）。",
+                message_en=f"'{verb}' describes an activity: say what it changed "
+                "(e.g. new customers 12 -> 18).",
+                suggestion="<活动> 带来 <指标> 从 <值> 到 <值> / "
+                "<activity> moved <metric> from <value> to <value>",
+            )
+        )
     if len(text) < MIN_CHECK_IN_SUMMARY:
         hints.append(
             Hint(

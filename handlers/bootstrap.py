@@ -15,6 +15,7 @@ from domain.escalations import (
     EscalationEvent,
     EscalationState,
 )
+from domain.okr_governance import GOVERNANCE, Governance, GovernanceModeSet, SetGovernanceMode
 from domain.org_tree import OrgTree
 from domain.organisation import ORGANISATION, OrgCommand, OrgEvent, OrgState
 from domain.practices import PRACTICE, PracticeCommand, PracticeEvent, PracticeState
@@ -22,6 +23,7 @@ from handlers.calibration import CalibrationCommandHandler
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
+from handlers.proposals import ProposalCommandHandler
 from handlers.recording import (
     DEFAULT_RESPONSE_TIME,
     AggregateCommands,
@@ -50,6 +52,8 @@ class CommandHandlers:
     practices: AggregateCommands[PracticeState, PracticeCommand, PracticeEvent, OrgTree]
     calibration: CalibrationCommandHandler
     escalations: AggregateCommands[EscalationState, EscalationCommand, EscalationEvent, OrgTree]
+    governance: AggregateCommands[Governance, SetGovernanceMode, GovernanceModeSet, OrgTree]
+    proposals: ProposalCommandHandler
 
 
 def command_handlers(
@@ -70,4 +74,6 @@ def command_handlers(
         practices=AggregateCommands(store, org, clock, PRACTICE, org_context),
         calibration=CalibrationCommandHandler(store, org, clock, respond_within),
         escalations=AggregateCommands(store, org, clock, ESCALATION, org_context),
+        governance=AggregateCommands(store, org, clock, GOVERNANCE, org_context),
+        proposals=ProposalCommandHandler(store, org, clock),
     )

@@ -31,6 +31,7 @@ from domain.kernel import DomainError
 from domain.key_result.commands import RecordHealthVerdict
 from domain.key_result.decide import KEY_RESULT
 from domain.objectives import OBJECTIVES, PortfolioContext
+from domain.okr_governance import GoalContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 from projections import okr_reads
@@ -72,7 +73,7 @@ class CalibrationCommandHandler(StreamCommands):
         for command in follow_on_commands(outcomes, owners, self.respond_within):
             try:
                 if isinstance(command, RecordHealthVerdict):
-                    await self.run(conn, KEY_RESULT, command, lambda org: org, None, cause)
+                    await self.run(conn, KEY_RESULT, command, GoalContext, None, cause)
                 elif isinstance(command, OpenEscalation):
                     await self.run(conn, ESCALATION, command, lambda org: org, None, cause)
                 else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from domain.cycles import CYCLES, NORTH_STAR, DefineCycle, SetNorthStar
+from domain.key_result.events import kr_stream
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -18,4 +19,6 @@ class HqCommandHandler(StreamCommands):
     async def set_north_star(
         self, conn: asyncpg.Connection, command: SetNorthStar, idempotency_key: str | None = None
     ) -> AppendResult:
-        return (await self.run(conn, NORTH_STAR, command, lambda _org: None, idempotency_key))[0]
+        kr = command.measured_by
+        exists = kr is not None and bool(await self.store.load(conn, kr_stream(kr)))
+        return (await self.run(conn, NORTH_STAR, command, lambda _org: exists, idempotency_key))[0]

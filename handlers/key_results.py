@@ -11,13 +11,9 @@ from domain.escalations import ESCALATION, OpenEscalation
 from domain.event_chain import derive_event_id
 from domain.key_result.commands import EscalateBlocker, KrCommand
 from domain.key_result.decide import KEY_RESULT
-from domain.org_tree import OrgTree
+from domain.okr_governance import GoalContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
-
-
-def _org(org: OrgTree) -> OrgTree:
-    return org
 
 
 class KeyResultCommandHandler(StreamCommands):
@@ -25,8 +21,9 @@ class KeyResultCommandHandler(StreamCommands):
         self, conn: asyncpg.Connection, command: KrCommand, idempotency_key: str | None = None
     ) -> AppendResult:
         async with conn.transaction():
+            governance = await self.governance(conn)
             result, state = await self.run(
-                conn, KEY_RESULT, command, lambda org: org, idempotency_key
+                conn, KEY_RESULT, command, lambda org: GoalContext(org, governance), idempotency_key
             )
             if state is not None and isinstance(command, EscalateBlocker):
                 await self._open_escalation(conn, command, state.open_blocker or "", result)

@@ -6,10 +6,8 @@ import asyncpg
 
 from domain.objectives import (
     FOCUS_POLICY,
-    FOCUS_POLICY_STREAM,
     OBJECTIVES,
     PortfolioCommand,
-    PortfolioContext,
     SetFocusPolicy,
     hints,
 )
@@ -27,15 +25,8 @@ class ObjectiveCommandHandler(StreamCommands):
     ) -> tuple[AppendResult, tuple[Hint, ...]]:
         """The append's result and the hints to show with it (none when a retry was
         answered)."""
-        focus = FOCUS_POLICY.fold(await self.store.load(conn, FOCUS_POLICY_STREAM))
-        cycles = await self.defined_cycles(conn)
-        result, state = await self.run(
-            conn,
-            OBJECTIVES,
-            command,
-            lambda org: PortfolioContext(org, cycles, focus),
-            idempotency_key,
-        )
+        context = await self.portfolio_context(conn)
+        result, state = await self.run(conn, OBJECTIVES, command, context, idempotency_key)
         return result, (() if state is None else hints(state, command))
 
     async def set_focus_policy(

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import click
 
+from infra.postgres.accounts import PEOPLE_ROLES
 from infra.settings import Settings
 from northstar_cli.with_db import with_connection
 
@@ -19,7 +20,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["hq_admin", "manager", "rep", "auditor"]), required=True)
+@click.option("--role", type=click.Choice(list(PEOPLE_ROLES)), required=True)
 @click.option("--person", "person_id", required=True)
 @click.option("--unit", "unit_id", required=True)
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
@@ -66,7 +67,7 @@ def tokens() -> None:
 @click.argument("name")
 @click.option(
     "--role",
-    type=click.Choice(["ingest", "reader", "admin", "hq_admin", "manager", "rep", "auditor"]),
+    type=click.Choice(["ingest", "reader", "admin", *PEOPLE_ROLES]),
     required=True,
 )
 @click.option("--person", "person_id", help="the person a people role acts as")

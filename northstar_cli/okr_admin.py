@@ -67,7 +67,12 @@ async def define_cycle(
 
 
 async def set_north_star(
-    settings: Settings, metric: str, target: Decimal, unit: str, owner_person_id: str
+    settings: Settings,
+    metric: str,
+    target: Decimal,
+    unit: str,
+    owner_person_id: str,
+    measured_by: str | None = None,
 ) -> AppendResult:
     return await as_hq(
         settings,
@@ -77,6 +82,7 @@ async def set_north_star(
         target=target,
         unit=unit,
         owner_person_id=owner_person_id,
+        measured_by=measured_by,
     )
 
 

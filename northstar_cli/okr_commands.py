@@ -127,13 +127,19 @@ def okr_define_cycle(
 @click.option("--target", type=Decimal, required=True)
 @click.option("--unit", required=True)
 @click.option("--owner", "owner_person_id", required=True)
+@click.option("--measured-by", help="the KR whose live value measures it (shown on the board)")
 @click.pass_obj
 def okr_set_north_star(
-    settings: Settings, metric: str, target: Decimal, unit: str, owner_person_id: str
+    settings: Settings,
+    metric: str,
+    target: Decimal,
+    unit: str,
+    owner_person_id: str,
+    measured_by: str | None,
 ) -> None:
     from northstar_cli.okr_admin import set_north_star
 
-    _admin(set_north_star(settings, metric, target, unit, owner_person_id))
+    _admin(set_north_star(settings, metric, target, unit, owner_person_id, measured_by))
 
 
 @okr.command("define-objective")

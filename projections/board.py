@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
+from domain.access import SEES_THEIR_SUBTREE
 from domain.calibration import KrSnapshot
 from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
+from projections.north_star import north_star
 from projections.okr_reads import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
@@ -60,7 +62,8 @@ SELECT o.objective_id, o.title, o.owner_person_id, o.owner_unit_id, o.cycle_id, 
        coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w
                  WHERE w.objective_id = o.objective_id)::text, '{}') AS kr_weights
 FROM okr_objective o
-WHERE o.owner_person_id = $1 OR o.owner_unit_id = $2 OR o.objective_id = ANY($3::text[])
+WHERE $4 OR o.owner_person_id = $1 OR o.owner_unit_id = ANY($3::text[])
+   OR o.objective_id = ANY($2::text[])
 ORDER BY o.objective_id
 """
 
@@ -75,7 +78,7 @@ class Viewer:
 
 
 async def board(
-    conn: asyncpg.Connection, viewer: Viewer, org: OrgTree, now: datetime
+    conn: asyncpg.Connection, viewer: Viewer, org: OrgTree, now: datetime, zone: tzinfo
 ) -> dict[str, Any]:
     """The board document: the viewer, the north star, the current cycle, the viewer's
     objectives and their chain, every KR in the viewer's scope with its reading, the inbox."""
@@ -90,7 +93,14 @@ async def board(
     readings = {r["kr_id"]: kr_reading(r, now) for r in kr_rows}
     krs = [_kr_document(r, readings[r["kr_id"]], viewer) for r in kr_rows]
     objectives = []
-    for o in await conn.fetch(_OBJECTIVES, viewer.person_id, viewer.unit_id, sorted(viewer.chain)):
+    rows = await conn.fetch(
+        _OBJECTIVES,
+        viewer.person_id,
+        sorted(viewer.chain),
+        sorted(team_units),
+        viewer.sees_everything,
+    )
+    for o in rows:
         weights = {k: Decimal(str(v)) for k, v in json.loads(o["kr_weights"]).items()}
         weighted = [
             WeightedKr(kr_id, w, readings[kr_id]["progress"], readings[kr_id]["health"])
@@ -108,26 +118,35 @@ async def board(
                 "status": o["status"],
                 "parents": json.loads(o["parents"]),
                 "kr_ids": sorted(weights),
+                "kr_weights": weights,
                 "progress": progress,
                 "health": health,
-                "mine": o["objective_id"] not in viewer.chain,
+                "mine": o["objective_id"] not in viewer.chain
+                and (
+                    o["owner_person_id"] == viewer.person_id or o["owner_unit_id"] == viewer.unit_id
+                ),
             }
         )
     actor = Actor(person_id=viewer.person_id, role=viewer.role, unit_id=viewer.unit_id)  # type: ignore[arg-type]
     inbox = [_inbox_item(r) for r in kr_rows if _awaits_decision_by(actor, r, org)]
     return {
-        "north_star": await _north_star(conn),
+        "north_star": await north_star(conn, now, zone),
         "cycle": await _current_cycle(conn, now),
         "objectives": objectives,
         "krs": krs,
         "inbox": inbox,
+        "unit_parents": {
+            u: org.units[u].parent_id
+            for u in (org.units if viewer.sees_everything else team_units | {viewer.unit_id})
+            if u in org.units
+        },
         "as_of": now,
     }
 
 
 def _team_units(viewer: Viewer, org: OrgTree) -> frozenset[str]:
     """The viewer's own unit, and for managers every unit below it."""
-    if viewer.role == "manager" and viewer.unit_id in org.units:
+    if viewer.role in SEES_THEIR_SUBTREE and viewer.unit_id in org.units:
         return org.subtree(viewer.unit_id)
     return frozenset({viewer.unit_id})
 
@@ -179,14 +198,6 @@ def _inbox_item(r: asyncpg.Record) -> dict[str, Any]:
         "requested_by": r["requested_by"],
         "requested_at": r["requested_at"],
     }
-
-
-async def _north_star(conn: asyncpg.Connection) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        "SELECT metric, target, unit, comparison, owner_person_id, set_at"
-        " FROM okr_north_star ORDER BY set_at DESC LIMIT 1"
-    )
-    return dict(row) if row else None
 
 
 async def _current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, Any] | None:

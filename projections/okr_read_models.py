@@ -17,6 +17,7 @@ from domain.event_chain import RecordedEvent
 from domain.key_result.events import (
     BlockerEscalated,
     CheckInRecorded,
+    KeyResultCommented,
     KeyResultDefined,
     KrEvent,
     TargetAdjustmentApplied,
@@ -276,6 +277,16 @@ async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEve
             await _kr(conn, kr_id, at, "open_blocker = $3, last_check_in_at = $2", event.blocker)
         case BlockerEscalated():
             await _kr(conn, kr_id, at, "")
+        case KeyResultCommented():
+            await conn.execute(
+                "INSERT INTO okr_kr_comment (event_id, kr_id, comment, commented_by, commented_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                recorded.event_id,
+                kr_id,
+                event.comment,
+                recorded.actor,
+                at,
+            )
 
 
 async def _apply_portfolio(
@@ -345,7 +356,7 @@ async def _apply_hq(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
         star = NorthStarSet.model_validate(recorded.payload)
         await conn.execute(
             "INSERT INTO okr_north_star (event_id, metric, target, unit, comparison,"
-            " owner_person_id, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " owner_person_id, set_at, measured_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             recorded.event_id,
             star.metric,
             star.target,
@@ -353,6 +364,7 @@ async def _apply_hq(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             star.comparison,
             star.owner_person_id,
             recorded.occurred_at,
+            star.measured_by,
         )
 
 

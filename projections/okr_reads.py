@@ -218,6 +218,11 @@ async def health_verdicts(conn: asyncpg.Connection, kr_id: str) -> list[dict[str
     return [dict(r) for r in await conn.fetch(SQL["health_verdicts"], kr_id)]
 
 
+async def kr_comments(conn: asyncpg.Connection, kr_id: str) -> list[dict[str, Any]]:
+    """The comments HQ and the owner's managers left on the KR, oldest first."""
+    return [dict(r) for r in await conn.fetch(SQL["kr_comments"], kr_id)]
+
+
 async def escalation_inbox(
     conn: asyncpg.Connection,
     person_id: str,
@@ -304,3 +309,16 @@ async def quarter(
     if cycle_id is not None:
         return await conn.fetchrow(SQL["cycle"], cycle_id)
     return await conn.fetchrow(SQL["current_quarter"], today)
+
+
+async def governance(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The regions HQ set a governance mode for."""
+    return list(await conn.fetch(SQL["governance"]))
+
+
+async def proposals(
+    conn: asyncpg.Connection, unit_ids: list[str] | None, status: str | None
+) -> list[dict[str, Any]]:
+    """HRBP proposals for the units (None: all), of one status (None: any), the latest first."""
+    rows = await conn.fetch(SQL["proposals"], unit_ids, status)
+    return [{**dict(r), "definition": json.loads(r["definition"])} for r in rows]

@@ -15,6 +15,7 @@ from projections.calibration_minutes import apply_calibration_event
 from projections.check_in_health import apply_check_in_event
 from projections.escalations import apply_escalation_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
+from projections.okr_governance import apply_governance_event
 from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
 from projections.organisation import apply_org_event
 from projections.practices import apply_practice_event
@@ -25,6 +26,7 @@ READ_MODELS: tuple[Applier, ...] = (
     apply_calibration_event,
     apply_escalation_event,
     apply_practice_event,
+    apply_governance_event,
 )
 APPLIERS: tuple[Applier, ...] = (apply_org_event, *READ_MODELS, apply_kr_event)
 

@@ -315,6 +315,9 @@ class OkrRebuild(Rebuild):
         "okr_calibration_cadence",
         "okr_practice",
         "okr_practice_adoption",
+        "okr_kr_comment",
+        "okr_governance",
+        "okr_proposal",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:

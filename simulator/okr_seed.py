@@ -42,6 +42,7 @@ from simulator.company import PREMIUM_SKUS, quarter_of
 from simulator.people import register_people
 
 NORTH_STAR = "north-star"
+NORTH_STAR_KR = "kr-hq-repeat-buyers"  # HQ's KR on the north star's metric
 
 
 def person_for(unit_id: str, level: str) -> Actor:
@@ -177,7 +178,7 @@ class OkrSeeder:
             NORTH_STAR,
             [
                 (
-                    "kr-hq-repeat-buyers",
+                    NORTH_STAR_KR,
                     "高端产品月复购客户数 ≥ 12000 premium monthly repeat buyers",
                     "stay_above",
                     d(0),
@@ -421,6 +422,7 @@ async def seed_company_okrs(
             ends_on=quarter_end,
         ),
     )
+    await seeder.seed_tree(company, cycle_id, (quarter_start, quarter_end))
     await hq_commands.set_north_star(
         conn,
         SetNorthStar(
@@ -431,9 +433,9 @@ async def seed_company_okrs(
             target=Decimal(12000),
             unit="customers",
             owner_person_id=hq.person_id,
+            measured_by=NORTH_STAR_KR,
         ),
     )
-    await seeder.seed_tree(company, cycle_id, (quarter_start, quarter_end))
     progress(f"{seeder.report.objectives} objectives, {seeder.report.key_results} KRs")
     await seeder.adjustments(company, adjustments, days)
     return seeder.report

@@ -29,3 +29,42 @@ async def launch_chromium() -> tuple[Any, Any]:
         executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS)
     )
     return playwright, browser
+
+
+async def add_board_users(env: Any, people: dict[str, tuple[str, str, str]], password: str) -> None:
+    """Board logins (`northstar users add`) for `people`: username -> (role, person, unit)."""
+    from tests.stack import run_cli
+
+    for username, (role, person, unit) in people.items():
+        added = await run_cli(
+            env,
+            *("users", "add", username, "--role", role, "--person", person, "--unit", unit),
+            "--password-stdin",
+            input=password + "\n",
+        )
+        assert added.returncode == 0, added.stderr
+
+
+async def log_in(
+    browser: Any, base: str, username: str, password: str, **context_options: Any
+) -> tuple[Any, Any, list[str]]:
+    """(context, page, page errors) of a person logged in through the board's form."""
+    context = await browser.new_context(**context_options)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/board")
+    await page.fill("#login-form input[name=username]", username)
+    await page.fill("#login-form input[name=password]", password)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_selector("#board:not([hidden]) article.kr")
+    return context, page, errors
+
+
+async def screenshot(page: Any, name: str, full_page: bool = True) -> None:
+    """A screenshot in test-artifacts/board/."""
+    from tests.stack import ARTIFACTS
+
+    folder = ARTIFACTS / "board"
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)

@@ -554,6 +554,7 @@ SMALL_COMPANY_PEOPLE = {
     "city2": ("manager", "p-c2", "east-city2"),
     "west": ("manager", "p-w1", "west-city1"),
     "rep": ("rep", "p-rep", "rep-east-city1-1"),
+    "hrbp": ("hrbp", "p-hrbp", "east"),
 }
 
 

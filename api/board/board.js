@@ -11,8 +11,8 @@ const I18N = {
     green: "绿", calibration: "校准会议程", outcomes: "记录会议结论", meeting_time: "会议时间",
     decisions: "决定（每行一条）", record_outcomes: "保存结论", alerts: "实时提醒",
     charts: "审计图表", chart_response: "目标调整响应时间（天）",
-    chart_views: "每人查看目标次数", check_in: "打卡", summary: "进展小结",
-    progress_value: "当前数值", blocker: "阻碍（没有就写 none）", submit: "提交",
+    chart_views: "每人查看目标次数", check_in: "打卡", summary: "目标描述",
+    progress_value: "当前进度", blocker: "阻塞问题（没有就写 none）", submit: "提交",
     cancel: "取消", request_adjustment: "申请调整目标", proposed_target: "建议目标",
     reason: "理由", evidence: "依据（链接或说明）", approve: "批准并生效", reject: "驳回",
     decision_note: "备注 / 驳回理由", north_star: "北极星指标", no_north_star: "总部尚未设定北极星",
@@ -28,6 +28,7 @@ const I18N = {
     agenda_no_check_in: "未打卡", agenda_empty: "议程为空", agenda_more: "另有 {n} 项未列出（按单元缩小范围）", logged_out: "已退出",
     minutes_ago: "{n} 分钟前", hours_ago: "{n} 小时前", days_ago: "{n} 天前", just_now: "刚刚",
     role_rep: "销售代表", role_manager: "经理", role_hq_admin: "总部管理员", role_auditor: "审计",
+    role_hrbp: "HRBP", alert_owner: "负责人",
   },
   en: {
     switch_language: "中文", log_in: "Log in", log_out: "Log out", username: "Username",
@@ -39,8 +40,8 @@ const I18N = {
     decisions: "Decisions (one per line)", record_outcomes: "Save outcomes",
     alerts: "Live alerts", charts: "Audit charts",
     chart_response: "Target-adjustment response time (days)",
-    chart_views: "Goal views per person", check_in: "Check in", summary: "What happened",
-    progress_value: "Where the number stands", blocker: 'Blocker (or "none")',
+    chart_views: "Goal views per person", check_in: "Check in", summary: "Goal description",
+    progress_value: "Current progress", blocker: 'Blocker (or "none")',
     submit: "Submit", cancel: "Cancel", request_adjustment: "Request a target change",
     proposed_target: "Proposed target", reason: "Reason", evidence: "Evidence (link or note)",
     approve: "Approve and apply", reject: "Reject", decision_note: "Note / reason to reject",
@@ -60,7 +61,7 @@ const I18N = {
     agenda_empty: "The agenda is empty", agenda_more: "{n} more not listed (narrow by unit)", logged_out: "Logged out",
     minutes_ago: "{n} min ago", hours_ago: "{n} h ago", days_ago: "{n} days ago",
     just_now: "just now", role_rep: "rep", role_manager: "manager", role_hq_admin: "HQ admin",
-    role_auditor: "auditor",
+    role_auditor: "auditor", role_hrbp: "HRBP", alert_owner: "owner",
   },
 };
 const ALERT_TYPES = [
@@ -252,16 +253,17 @@ function render() {
   $("my-objectives").replaceChildren(...objectives.map(objectiveCard));
   $("my-krs").replaceChildren(...(mine.length ? mine.map(krCard) : [el("p", { text: t("nothing_here") })]));
   renderChain(board);
-  const leads = ["manager", "hq_admin", "auditor"].includes(me.role);
+  const leads = LEADS.includes(me.role);
   $("team").hidden = !leads;
-  $("inbox-panel").hidden = !(leads && me.role !== "auditor");
+  $("inbox-panel").hidden = !["manager", "hq_admin"].includes(me.role);
   $("calibration").hidden = !leads || !board.cycle;
   $("charts").hidden = !["hq_admin", "auditor"].includes(me.role);
-  $("outcomes-form").hidden = me.role === "auditor";
+  $("outcomes-form").hidden = !["manager", "hq_admin"].includes(me.role);
   if (leads) renderTeam();
   if (!$("inbox-panel").hidden) renderInbox(board.inbox);
   if (!$("calibration").hidden) renderCalibrationUnits();
   if (!$("charts").hidden) renderCharts();
+  renderLoop();
 }
 
 function renderNorthStar(board) {
@@ -275,8 +277,36 @@ function renderNorthStar(board) {
   banner.replaceChildren(
     el("div", { className: "label", text: t("north_star") }),
     el("div", { className: "metric", text: `${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }),
+    star.live ? liveNorthStar(star) : null,
     el("div", { className: "label", text: cycle }),
   );
+}
+
+function liveNorthStar(star) {
+  // The measuring KR's value now, its progress, and a sparkline of its last weeks.
+  const live = star.live;
+  const values = live.trend.map((p) => Number(p.value) || 0);
+  const top = Math.max(...values, 1);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${10 * (values.length - 1) || 1} 20`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("class", "trend");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `${t("trend")}: ${live.trend.map((p) => `${p.day} ${number(p.value)}`).join(", ")}`);
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", values.map((v, i) => `${10 * i},${20 - (18 * v) / top}`).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#fff");
+  line.setAttribute("stroke-width", "1.5");
+  line.setAttribute("vector-effect", "non-scaling-stroke");
+  svg.append(line);
+  const previous = values.length > 1 ? values[values.length - 2] : null;
+  const change = previous === null ? "" : ` (${values[values.length - 1] >= previous ? "▲" : "▼"} ${number(values[values.length - 1] - previous)})`;
+  return el("div", { className: "live", "data-kr-id": live.kr_id },
+    el("span", { className: "value", "data-value": live.value, text: `${t("live_value")} ${number(live.value)} ${star.unit}` }),
+    el("span", { className: "label", text: ` · ${t("progress")} ${number(live.progress)}%${change} · ${t("trend")}` }),
+    svg);
 }
 
 function healthBadge(health) {
@@ -320,6 +350,12 @@ function krCard(kr) {
     el("div", { className: "meta", text: `${t("progress")} ${number(kr.progress)}% · ${t("expected")} ${number(kr.expected)}%` }),
     el("div", { className: "meta provenance", text: `${provenance} · ${t("updated")} ${ago(kr.as_of)}` }),
   );
+  const weights = (state.board.objectives || []).filter((o) => (o.kr_weights || {})[kr.kr_id] !== undefined);
+  if (weights.length) {
+    card.append(el("div", { className: "meta weights" }, ...weights.map((o) =>
+      el("span", { className: "weight", "data-objective-id": o.objective_id, "data-weight": o.kr_weights[kr.kr_id],
+        text: `${t("weight")} ${number(o.kr_weights[kr.kr_id])}% · ${o.title} ` }))));
+  }
   if (kr.reasons && kr.reasons.length) card.append(el("p", { className: "reasons", text: reasonText(kr.reasons.join("; ")) }));
   if (kr.open_blocker) card.append(el("p", { className: "reasons", text: `${t("blocker_open")}: ${kr.open_blocker}` }));
   const pending = (state.board.inbox || []).find((item) => item.kr_id === kr.kr_id);
@@ -350,21 +386,21 @@ function objectiveCard(objective) {
 function renderChain(board) {
   const byId = new Map(board.objectives.map((o) => [o.objective_id, o]));
   const lists = [];
+  const star = board.north_star;
+  // Each objective with every parent it contributes to (and theirs), up to the north star.
+  const node = (objective, path) => {
+    const item = el("li", { "data-objective-id": objective.objective_id },
+      healthBadge(objective.health), `${objective.title} · ${number(objective.progress)}%`);
+    const parents = (objective.parents || []).map((id) => byId.get(id)).filter((p) => p && !path.has(p.objective_id));
+    const above = parents.map((p) => node(p, new Set([...path, p.objective_id])));
+    if (!parents.length && star) {
+      above.push(el("li", { className: "star", text: `★ ${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }));
+    }
+    if (above.length) item.append(el("ol", {}, ...above));
+    return item;
+  };
   for (const start of board.objectives.filter((o) => o.mine)) {
-    const steps = [];
-    const seen = new Set();
-    let current = start;
-    while (current && !seen.has(current.objective_id)) {
-      seen.add(current.objective_id);
-      steps.push(el("li", { "data-objective-id": current.objective_id },
-        healthBadge(current.health), `${current.title} · ${number(current.progress)}%`));
-      current = byId.get((current.parents || [])[0]);
-    }
-    if (board.north_star) {
-      const star = board.north_star;
-      steps.push(el("li", { className: "star", text: `★ ${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }));
-    }
-    lists.push(el("li", {}, el("ol", {}, ...steps)));
+    lists.push(node(start, new Set([start.objective_id])));
   }
   $("chain-list").replaceChildren(...(lists.length ? lists : [el("li", { text: t("nothing_here") })]));
   $("chain-krs").replaceChildren(...board.krs.filter((kr) => kr.relation === "chain").map(krCard));
@@ -550,49 +586,8 @@ async function loadAgenda() {
     $("agenda").replaceChildren(el("li", { className: "error", text: error.message }));
     return;
   }
-  // A whole company's agenda can hold thousands of items: the meeting sees the first ones.
-  const shown = items.slice(0, AGENDA_SHOWN);
-  $("agenda").replaceChildren(...(shown.length ? shown.map((item) =>
-    el("li", { "data-kr-id": item.kr_id },
-      el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
-      healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${reasonText(item.detail || "")}`)) : [el("li", { text: t("agenda_empty") })]));
-  if (items.length > shown.length) {
-    $("agenda").append(el("li", { className: "meta", text: t("agenda_more", { n: items.length - shown.length }) }));
-  }
-  const offTrack = [...new Map(shown.filter((i) => i.section === "off_track").map((i) => [i.kr_id, i])).values()];
-  $("verdicts").replaceChildren(...offTrack.map((item) => el("label", {},
-    el("span", { text: item.title }),
-    el("select", { name: "verdict", "data-kr-id": item.kr_id },
-      el("option", { value: "", text: t("verdict_keep") }),
-      ...["green", "amber", "red"].map((h) => el("option", { value: h, text: t(h) }))))));
-  const when = $("outcomes-form").starts_at;
-  if (!when.value) when.value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-}
-
-async function submitOutcomes(event) {
-  event.preventDefault();
-  const form = event.target;
-  const error = form.querySelector(".error");
-  error.textContent = "";
-  const unit = $("calibration-unit").value;
-  const cycle = state.board.cycle.cycle_id;
-  const meeting = `cal-${unit}-${cycle}-${Date.now().toString(36)}`;
-  const verdicts = [...form.querySelectorAll("select[name=verdict]")]
-    .filter((s) => s.value).map((s) => ({ kr_id: s.dataset.krId, health: s.value }));
-  const decisions = form.decisions.value.split("\n").map((line) => line.trim()).filter(Boolean);
-  try {
-    await api("/v1/okr/calibration/meetings", {
-      method: "POST", key: `schedule-${meeting}`,
-      body: { meeting_id: meeting, unit_id: unit, cycle_id: cycle, starts_at: new Date(form.starts_at.value).toISOString() },
-    });
-    await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}/outcomes`, {
-      method: "POST", key: `outcomes-${meeting}`, body: { verdicts, decisions },
-    });
-    notice(t("outcomes_saved"));
-    form.decisions.value = "";
-  } catch (failure) {
-    error.textContent = failure.message;
-  }
+  renderAgenda(items);  // loop.js: the three questions and the outcomes they lead to
+  await loadMeetings();
 }
 
 // ---- charts and live alerts ----------------------------------------------------------------
@@ -604,16 +599,24 @@ function renderCharts() {
   $("chart-views").alt = t("chart_views");
 }
 
+function krName(krId) {
+  // The KR's title and owner when the board holds it, else its id.
+  const kr = state.board && state.board.krs.find((k) => k.kr_id === krId);
+  if (!kr) return krId;
+  const owner = `${t("alert_owner")} ${kr.owner_name}`;
+  return state.lang === "zh" ? `${kr.title}（${owner}）` : `${kr.title} (${owner})`;
+}
+
 function alertText(alert) {
   switch (alert.type) {
     case "alert.kr.health_changed":
-      return `${alert.kr_id}: ${alert.old_health ? t(alert.old_health) : "—"} → ${t(alert.new_health)} (${number(alert.progress_pct)}% / ${number(alert.expected_pct)}%)`;
+      return `${krName(alert.kr_id)}: ${alert.old_health ? t(alert.old_health) : "—"} → ${t(alert.new_health)} · ${t("progress")} ${number(alert.progress_pct)}% / ${t("expected")} ${number(alert.expected_pct)}%`;
     case "alert.region.lagging":
       return `${alert.region_id}: ${alert.iso_weeks.join(", ")}`;
     case "alert.adjustment.overdue":
-      return `${alert.kr_id} ${alert.request_id}: ${number(alert.waiting_hours)} h`;
+      return `${krName(alert.kr_id)} ${alert.request_id}: ${number(alert.waiting_hours)} h`;
     case "alert.escalation.overdue":
-      return `${alert.kr_id} ${alert.escalation_id}: ${number(alert.waiting_hours)} h`;
+      return `${krName(alert.kr_id)} ${alert.escalation_id}: ${number(alert.waiting_hours)} h`;
     case "alert.person.certification_suggested":
       return `${alert.person_id}: ${alert.cycle_ids.join(", ")}`;
     default:
@@ -659,7 +662,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("check-in-form").addEventListener("submit", submitCheckIn);
   $("check-in-form").addEventListener("input", refreshHints);
   $("adjust-form").addEventListener("submit", submitAdjust);
-  $("outcomes-form").addEventListener("submit", submitOutcomes);
   for (const button of document.querySelectorAll("dialog .cancel")) {
     button.addEventListener("click", () => button.closest("dialog").close());
   }

@@ -19,8 +19,8 @@ class KrCommand(Message):
     at: AwareDatetime
 
 
-class DefineKeyResult(KrCommand):
-    """Create a KR owned by a person in an org unit (manual, or bound to a sales metric)."""
+class KeyResultSpec(Message):
+    """What defines a KR (directly, or in an HRBP's proposal)."""
 
     title: str = Field(min_length=1, max_length=300)
     owner_person_id: Identifier
@@ -34,6 +34,10 @@ class DefineKeyResult(KrCommand):
         description="binds the KR to a sales metric over the owner's org subtree: its value"
         " updates itself",
     )
+
+
+class DefineKeyResult(KrCommand, KeyResultSpec):
+    """Create a KR owned by a person in an org unit (manual, or bound to a sales metric)."""
 
 
 class RequestTargetAdjustment(KrCommand):
@@ -69,6 +73,13 @@ class CancelTargetAdjustment(KrCommand):
     """The requester withdraws a request that has not been decided or applied."""
 
     request_id: Identifier
+
+
+class CommentOnKeyResult(KrCommand):
+    """HQ, or a manager above the KR's owner, comments on it (how HQ follows the KRs a
+    distributed region sets for itself)."""
+
+    comment: str = Field(min_length=1, max_length=2000)
 
 
 class RecordCheckIn(KrCommand):

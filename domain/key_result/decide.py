@@ -9,6 +9,7 @@ from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
+    CommentOnKeyResult,
     DefineKeyResult,
     EscalateBlocker,
     KrCommand,
@@ -22,6 +23,7 @@ from domain.key_result.events import (
     BlockerEscalated,
     CheckInRecorded,
     HealthVerdictRecorded,
+    KeyResultCommented,
     KeyResultDefined,
     KrEvent,
     TargetAdjustmentApplied,
@@ -32,6 +34,7 @@ from domain.key_result.events import (
     kr_stream,
 )
 from domain.key_result.state import KeyResultState, PendingAdjustment, evolve
+from domain.okr_governance import GoalContext, definition_refusal
 from domain.org_tree import OrgTree
 
 
@@ -66,10 +69,11 @@ def decision_refusal(
     return None
 
 
-def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrEvent, ...]:
+def decide(state: KeyResultState, command: KrCommand, context: GoalContext) -> tuple[KrEvent, ...]:
     """The events a command produces, or a DomainError saying why it is refused."""
+    org = context.org
     if isinstance(command, DefineKeyResult):
-        return _define(state, command, org)
+        return _define(state, command, context)
     if not state.defined:
         raise NotFound(f"key result {command.kr_id!r} does not exist")
     match command:
@@ -79,6 +83,12 @@ def decide(state: KeyResultState, command: KrCommand, org: OrgTree) -> tuple[KrE
             return _check_in(state, command, org)
         case EscalateBlocker():
             return _escalate(state, command, org)
+        case CommentOnKeyResult():
+            above_owner = org.ancestors_and_self(state.owner_unit_id)[1:]
+            manages = command.actor.role == "manager" and command.actor.unit_id in above_owner
+            if command.actor.role != "hq_admin" and not manages:
+                raise NotAllowed("HQ, or a manager above the KR's owner, may comment on it")
+            return (KeyResultCommented(comment=command.comment),)
         case RecordHealthVerdict():
             if not _may_report(command.actor, state, org):
                 raise NotAllowed("only the KR's owner, their managers or HQ may judge its health")
@@ -138,11 +148,17 @@ def _open_request(
     return pending
 
 
-def _define(state: KeyResultState, command: DefineKeyResult, org: OrgTree) -> tuple[KrEvent, ...]:
+def _define(
+    state: KeyResultState, command: DefineKeyResult, context: GoalContext
+) -> tuple[KrEvent, ...]:
+    org = context.org
     if state.defined:
         raise Conflict(f"key result {command.kr_id!r} already exists")
     if command.owner_unit_id not in org.units:
         raise Invalid(f"owner_unit_id: unknown org unit {command.owner_unit_id!r}")
+    refusal = definition_refusal(command.actor, command.owner_unit_id, org, context.governance)
+    if refusal:
+        raise NotAllowed(refusal)
     if command.actor.role not in ("hq_admin", "manager"):
         raise NotAllowed(f"role {command.actor.role!r} may not define key results")
     if command.actor.role == "manager" and command.actor.unit_id not in org.ancestors_and_self(
@@ -232,7 +248,7 @@ def _escalate(state: KeyResultState, command: EscalateBlocker, org: OrgTree) -> 
     )
 
 
-KEY_RESULT: Aggregate[KeyResultState, KrCommand, KrEvent, OrgTree] = Aggregate(
+KEY_RESULT: Aggregate[KeyResultState, KrCommand, KrEvent, GoalContext] = Aggregate(
     events=KR_EVENTS,
     initial=KeyResultState,
     evolve=evolve,

@@ -108,6 +108,13 @@ class HealthVerdictRecorded(KrEvent):
     meeting_id: str
 
 
+class KeyResultCommented(KrEvent):
+    """HQ or a manager above the owner commented on the KR (it changes nothing else)."""
+
+    type: Literal["okr.kr.commented"] = "okr.kr.commented"
+    comment: str
+
+
 KR_EVENTS: EventTypes[KrEvent] = EventTypes(
     KeyResultDefined,
     TargetAdjustmentRequested,
@@ -118,6 +125,7 @@ KR_EVENTS: EventTypes[KrEvent] = EventTypes(
     CheckInRecorded,
     BlockerEscalated,
     HealthVerdictRecorded,
+    KeyResultCommented,
 )
 
 

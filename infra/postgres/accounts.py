@@ -18,7 +18,7 @@ SESSION_TTL = timedelta(hours=8)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 SYSTEM_ROLES = ("ingest", "reader", "admin")
-PEOPLE_ROLES = ("hq_admin", "manager", "rep", "auditor")
+PEOPLE_ROLES = ("hq_admin", "manager", "hrbp", "rep", "auditor")
 ROLES = SYSTEM_ROLES + PEOPLE_ROLES
 
 

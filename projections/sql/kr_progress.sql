@@ -36,7 +36,8 @@ FROM key_result k JOIN kr_progress p ON p.kr_id = k.id
 WHERE k.id = ANY($1::text[])
 ORDER BY k.id;
 -- name: window_sums
--- The additive sums of each KR over the days $2..$3 (summed afresh: its window moved).
+-- The additive sums of each KR over the days $2..$3 (summed afresh: its window moved), one row
+-- per input row in its order (a KR may be asked for several windows: its trend).
 SELECT w.id,
        COALESCE(sum(r.revenue_minor), 0)::bigint AS revenue_minor,
        COALESCE(sum(r.units), 0)::bigint AS units,
@@ -44,7 +45,7 @@ SELECT w.id,
        COALESCE(sum(r.payments_minor), 0)::bigint AS payments_minor,
        COALESCE(sum(r.leads), 0)::bigint AS leads,
        COALESCE(sum(r.first_orders), 0)::bigint AS first_orders
-FROM unnest($1::text[], $2::date[], $3::date[]) AS w (id, d_from, d_to)
+FROM unnest($1::text[], $2::date[], $3::date[]) WITH ORDINALITY AS w (id, d_from, d_to, n)
 JOIN key_result k ON k.id = w.id
 LEFT JOIN sales_rollup_daily r
   ON r.unit_id = k.owner_unit_id
@@ -52,12 +53,12 @@ LEFT JOIN sales_rollup_daily r
  AND (k.category IS NULL OR r.category = k.category OR r.category = '')
  AND (k.skus IS NULL OR r.sku = ANY(k.skus) OR r.sku = '')
  AND (k.channel IS NULL OR r.channel = k.channel OR r.channel = '')
-GROUP BY w.id
-ORDER BY w.id;
+GROUP BY w.n, w.id
+ORDER BY w.n;
 -- name: customer_counts
 -- Customer metrics over the counted days $2..$3 (distinct) or in the month $4 (repeat buyers);
 -- a purchase refunded in full no longer counts. A customer's purchases of one month may be
--- spread over partitions (rows of each): they are summed first.
+-- spread over partitions (rows of each): they are summed first. One row per input row, in order.
 SELECT w.id,
        CASE WHEN k.metric = 'distinct_customers' THEN
        (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
@@ -75,9 +76,10 @@ SELECT w.id,
         WHERE c.unit_id = k.owner_unit_id AND c.month = w.month
         GROUP BY c.customer_id HAVING sum(c.premium_purchases) >= 2) AS repeat)
        ELSE 0 END::int AS premium_repeat_buyers
-FROM unnest($1::text[], $2::date[], $3::date[], $4::date[]) AS w (id, d_from, d_to, month)
+FROM unnest($1::text[], $2::date[], $3::date[], $4::date[]) WITH ORDINALITY
+     AS w (id, d_from, d_to, month, n)
 JOIN key_result k ON k.id = w.id
-ORDER BY w.id;
+ORDER BY w.n;
 -- name: store_progress
 -- One JSON document for all rows: cheaper to send than 13 arrays of per-element values.
 UPDATE kr_progress AS p SET

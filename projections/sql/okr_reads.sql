@@ -130,3 +130,17 @@ WHERE kind = 'quarter' AND $1::date BETWEEN starts_on AND ends_on;
 SELECT child_id, weight FROM okr_alignment WHERE parent_id = $1 ORDER BY child_id;
 -- name: objective_exists
 SELECT 1 FROM okr_objective WHERE objective_id = $1;
+-- name: governance
+-- Each region HQ set a mode for (every other region is distributed).
+SELECT region_id, mode, reason, set_by, set_at FROM okr_governance ORDER BY region_id;
+-- name: proposals
+-- HRBP proposals for the units $1 (NULL: all) with status $2 (NULL: any), the latest first.
+SELECT proposal_id, goal, goal_id, title, owner_unit_id, region_id, definition, proposed_by,
+       proposed_at, status, decided_by, decided_at, decision_note
+FROM okr_proposal
+WHERE ($1::text[] IS NULL OR owner_unit_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR status = $2)
+ORDER BY proposed_at DESC, proposal_id LIMIT 500;
+-- name: kr_comments
+SELECT comment, commented_by, commented_at FROM okr_kr_comment WHERE kr_id = $1
+ORDER BY commented_at, event_id;

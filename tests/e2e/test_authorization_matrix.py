@@ -21,6 +21,7 @@ PEOPLE = {
     "manager": ("manager", "p-mgr-shanghai", "shanghai"),
     "hq": ("hq_admin", "p-mgr-hq", "hq"),
     "auditor": ("auditor", "p-audit", "hq"),
+    "hrbp": ("hrbp", "p-hrbp-south", "south"),  # outside Shanghai and Hangzhou
 }
 SERVICES = {"ingest": "ingest", "reader": "reader", "admin": "admin"}
 ROLES = (*PEOPLE, *SERVICES)
@@ -361,6 +362,11 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         roles=("rep", "manager", "hq"),
         kr_id=KR_REP,
     )
+    comments = "/v1/okr/key-results/{kr_id}/comments"
+    note = {"comment": "see the tasting results"}
+    await m.expect(set(), "POST", comments, note, roles=("rep", "hrbp", *writers_out), kr_id=KR_REP)
+    await m.expect(set(), "POST", comments, note, roles=("manager",), kr_id=KR_ELSEWHERE)
+    await m.expect({"manager", "hq"}, "POST", comments, note, roles=("manager", "hq"), kr_id=KR_REP)
     escalate = "/v1/okr/key-results/{kr_id}/blocker/escalate"
     await m.expect(
         set(),
@@ -582,6 +588,40 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
     await eventually(published, 60, "the practice in the read models")
     await m.expect(people, "GET", "/v1/okr/practices", query={"tag": "tastings"})
     await m.expect(people, "GET", "/v1/okr/practices/{practice_id}", practice_id="pr-r")
+
+    # ---- who sets a region's OKRs: HQ centralises the south, whose HRBP proposes, HQ decides
+    governance = "/v1/okr/policy/governance/{region_id}"
+    await m.expect({"hq"}, "PUT", governance, {"mode": "centralised"}, region_id="south")
+    await m.expect(people, "GET", "/v1/okr/policy/governance")
+    south_kr = kr("kr-south", "p-rep-guangzhou-01", "rep-guangzhou-01")
+    await m.expect(
+        set(),
+        "POST",
+        define,
+        {**south_kr, "kr_id": "kr-south-m"},
+        roles=("rep", "manager", "hrbp", "auditor", *SERVICES),
+    )
+    propose_kr = "/v1/okr/proposals/key-results"
+    await m.expect({"hrbp"}, "POST", propose_kr, {**south_kr, "proposal_id": "pp-1"})
+    shanghai_kr = kr("kr-sh-p", "p-rep-shanghai-02", "rep-shanghai-02")
+    await m.expect(set(), "POST", propose_kr, {**shanghai_kr, "proposal_id": "pp-x"})
+    south_objective = objective("o-south", "p-rep-guangzhou-01", "rep-guangzhou-01")
+    await m.expect(
+        {"hrbp"}, "POST", "/v1/okr/proposals/objectives", {**south_objective, "proposal_id": "pp-2"}
+    )
+    for verb, body, pid in (("approve", {"note": "ok"}, "pp-1"), ("reject", {"reason": "not now"},
+                            "pp-2")):  # fmt: skip
+        await m.expect(
+            {"hq"},
+            "POST",
+            f"/v1/okr/proposals/{{proposal_id}}/{verb}",
+            body,
+            roles=("rep", "manager", "hrbp", "auditor", *SERVICES, "hq"),  # hq last: it decides
+            proposal_id=pid,
+        )
+    await m.expect(people, "GET", "/v1/okr/proposals")
+    shanghai_view = await m.call("manager", "GET", "/v1/okr/proposals")
+    assert shanghai_view.json() == []  # the south's proposals are outside Shanghai's part
 
     # ---- logging out ends only one's own session; services have none
     await m.expect(people, "DELETE", "/v1/session")

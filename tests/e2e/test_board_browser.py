@@ -17,8 +17,8 @@ import pytest
 from playwright.async_api import expect
 
 from infra.postgres.accounts import create_client
-from tests.browser import launch_chromium
-from tests.stack import ARTIFACTS, eventually, live_okr_company, run_cli, start_api
+from tests.browser import add_board_users, launch_chromium, log_in, screenshot
+from tests.stack import eventually, live_okr_company, run_cli, start_api
 
 PASSWORD = "board-test-password-1"
 PEOPLE = {
@@ -35,14 +35,7 @@ REP_KR = "kr-rep-shanghai-01-premium-revenue"
 @pytest.fixture
 async def board_site(env, tmp_path) -> AsyncIterator[tuple[str, dict[str, set[str]]]]:
     await live_okr_company(env, tmp_path, adjustments=10)
-    for username, (role, person, unit) in PEOPLE.items():
-        added = await run_cli(
-            env,
-            *("users", "add", username, "--role", role, "--person", person, "--unit", unit),
-            "--password-stdin",
-            input=PASSWORD + "\n",
-        )
-        assert added.returncode == 0, added.stderr
+    await add_board_users(env, PEOPLE, PASSWORD)
     conn = await asyncpg.connect(env.settings.dsn)
     try:
         hq_token = await create_client(conn, "hq-tool", "hq_admin", "p-mgr-hq", "hq")
@@ -117,30 +110,11 @@ async def _scope_oracle(conn: asyncpg.Connection, role: str, person: str, unit: 
     return shown | {w["kr_id"] for w in weights if w["objective_id"] in chain}
 
 
-async def _log_in(browser, base: str, username: str, **context_options):
-    context = await browser.new_context(**context_options)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{base}/board")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_selector("#board:not([hidden]) article.kr")
-    return context, page, errors
-
-
 async def _shown_krs(page) -> set[str]:
     while await page.is_visible("#team-more"):
         await page.click("#team-more")
     ids = await page.eval_on_selector_all("article.kr", "cards => cards.map(c => c.dataset.krId)")
     return set(ids)
-
-
-async def _shot(page, name: str, full_page: bool = True) -> None:
-    folder = ARTIFACTS / "board"
-    folder.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
 
 
 async def test_the_board_end_to_end_in_chromium(env, board_site):
@@ -150,7 +124,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
     try:
         # every role sees exactly the KRs of its scope
         for username in PEOPLE:
-            context, page, errors = await _log_in(browser, base, username)
+            context, page, errors = await log_in(browser, base, username, PASSWORD)
             pages[username] = (context, page, errors)
             shown = await _shown_krs(page)
             assert shown == visible[username], (
@@ -158,7 +132,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
                 sorted(shown - visible[username]),
                 sorted(visible[username] - shown),
             )
-            await _shot(page, f"{username}-{PEOPLE[username][0]}")
+            await screenshot(page, f"{username}-{PEOPLE[username][0]}")
         assert visible["rita"] < visible["mike"] < visible["hana"] == visible["alex"]
 
         rep = pages["rita"][1]
@@ -190,7 +164,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         await dialog.locator("input[name=progress_value]").fill("52000")
         await dialog.locator("input[name=blocker]").fill("none")
         await expect(dialog.locator("li[data-code=check_in_summary_short]")).to_have_count(0)
-        await _shot(rep, "rita-check-in-hints")
+        await screenshot(rep, "rita-check-in-hints")
         await dialog.locator("button[type=submit]").click()
         await expect(rep.locator("#notice")).to_have_text("打卡已记录")
 
@@ -216,7 +190,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
 
         await eventually(in_inbox, 60, "the request in the manager's inbox")
         assert "新开两家大客户门店" in await item.inner_text()
-        await _shot(manager, "mike-inbox")
+        await screenshot(manager, "mike-inbox")
         await item.locator("input[name=note]").fill("同意，按新门店测算")
         await item.locator("button.approve").click()
         await expect(manager.locator("#notice")).to_have_text("已批准，新目标已生效")
@@ -233,7 +207,7 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         await eventually(new_target_shown, 60, "the new target on the rep's board")
         await rep.click("#lang")
         assert await rep.inner_text("#mine h2") == "My objectives and key results"
-        await _shot(rep, "rita-after-approval-en")
+        await screenshot(rep, "rita-after-approval-en")
 
         # live alerts: the clock moves, KRs change colour; the rep's board lists alerts about
         # KRs of her scope only (the stream applies the same rule)
@@ -302,12 +276,12 @@ async def test_the_board_fits_a_phone_screen(env, board_site):
     playwright, browser = await launch_chromium()
     try:
         phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-        context, page, errors = await _log_in(browser, base, "mike", **phone)
+        context, page, errors = await log_in(browser, base, "mike", PASSWORD, **phone)
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-        await _shot(page, "mike-phone", full_page=False)  # what the phone's screen shows
+        await screenshot(page, "mike-phone", full_page=False)  # what the phone's screen shows
         assert errors == []
         await context.close()
     finally:

@@ -53,6 +53,10 @@ GUARDS = {
     " second adoption by the same unit (409)",
     ("okr_escalation", ("escalation_id",)): "one `escalation-` stream per escalation; its id"
     " derives from the meeting and KR, or the KR and the escalating event's version",
+    ("okr_kr_comment", ("event_id",)): "event ids derive from the command id",
+    ("okr_governance", ("region_id",)): "one policy stream; a region's mode is upserted",
+    ("okr_proposal", ("proposal_id",)): "one `proposal-` stream per proposal; proposing it"
+    " twice is a 409",
 }
 
 

@@ -14,6 +14,7 @@ from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
     CancelTargetAdjustment,
+    CommentOnKeyResult,
     DefineKeyResult,
     RecordHealthVerdict,
     RejectTargetAdjustment,
@@ -22,6 +23,7 @@ from domain.key_result.commands import (
 from domain.key_result.decide import decide
 from domain.key_result.events import (
     HealthVerdictRecorded,
+    KeyResultCommented,
     KeyResultDefined,
     TargetAdjustmentApplied,
     TargetAdjustmentApproved,
@@ -30,6 +32,7 @@ from domain.key_result.events import (
     TargetAdjustmentRequested,
 )
 from domain.key_result.state import fold
+from domain.okr_governance import GoalContext
 from domain.org_tree import OrgTree, OrgUnit
 
 ORG = OrgTree(
@@ -49,6 +52,7 @@ REGION_MANAGER = Actor(person_id="p-east", role="manager", unit_id="east")
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
 AUDITOR = Actor(person_id="p-audit", role="auditor", unit_id="hq")
 AT = datetime(2026, 11, 27, 9, tzinfo=UTC)
+CONTEXT = GoalContext(ORG)  # every region distributed (the default)
 
 DEFINED = KeyResultDefined(
     title="Premium share 35%",
@@ -94,7 +98,7 @@ def define(actor=HQ, **overrides):
 
 
 def test_define():
-    assert decide(given(), define(), ORG) == (DEFINED,)
+    assert decide(given(), define(), CONTEXT) == (DEFINED,)
 
 
 def test_request():
@@ -106,25 +110,25 @@ def test_request():
         reason="new competitor",
         evidence=("pos-report-w47",),
     )
-    assert decide(given((DEFINED, HQ)), when, ORG) == (REQUESTED,)
+    assert decide(given((DEFINED, HQ)), when, CONTEXT) == (REQUESTED,)
 
 
 @pytest.mark.parametrize("approver", [CITY_MANAGER, REGION_MANAGER, HQ])
 def test_approve_by_a_manager_above_the_owner_or_hq(approver):
     when = cmd(ApproveTargetAdjustment, approver, request_id="adj-1", note="ok")
-    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (APPROVED,)
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, CONTEXT) == (APPROVED,)
 
 
 def test_reject():
     when = cmd(RejectTargetAdjustment, CITY_MANAGER, request_id="adj-1", reason="hold the line")
-    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, CONTEXT) == (
         TargetAdjustmentRejected(request_id="adj-1", reason="hold the line"),
     )
 
 
 def test_apply_after_approval_changes_the_target():
     state = given((DEFINED, HQ), (REQUESTED, REP), (APPROVED, CITY_MANAGER))
-    events = decide(state, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), ORG)
+    events = decide(state, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), CONTEXT)
     assert events == (
         TargetAdjustmentApplied(
             request_id="adj-1", previous_target=Decimal(35), new_target=Decimal(32)
@@ -136,7 +140,7 @@ def test_apply_after_approval_changes_the_target():
 
 def test_cancel_by_the_requester():
     when = cmd(CancelTargetAdjustment, REP, request_id="adj-1")
-    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, ORG) == (
+    assert decide(given((DEFINED, HQ), (REQUESTED, REP)), when, CONTEXT) == (
         TargetAdjustmentCancelled(request_id="adj-1"),
     )
 
@@ -289,7 +293,7 @@ REFUSALS = [
 )
 def test_refusals(history, when, error, message):
     with pytest.raises(error, match=message):
-        decide(given(*history), when, ORG)
+        decide(given(*history), when, CONTEXT)
 
 
 # ---- check-ins and escalations --------------------------------------------------------------
@@ -309,14 +313,14 @@ def test_check_in_by_the_owner(blocker, recorded):
     when = cmd(
         RecordCheckIn, REP, summary="2 stores closed", progress_value=Decimal(30), blocker=blocker
     )
-    assert decide(given((DEFINED, HQ)), when, ORG) == (
+    assert decide(given((DEFINED, HQ)), when, CONTEXT) == (
         CheckInRecorded(summary="2 stores closed", progress_value=Decimal(30), blocker=recorded),
     )
 
 
 def test_escalate_the_open_blocker_to_another_level():
     when = cmd(EscalateBlocker, REP, to_unit_id="east", note="need stock from Hangzhou")
-    assert decide(given((DEFINED, HQ), (BLOCKED, REP)), when, ORG) == (
+    assert decide(given((DEFINED, HQ), (BLOCKED, REP)), when, CONTEXT) == (
         BlockerEscalated(
             blocker="distributor out of stock",
             to_unit_id="east",
@@ -376,7 +380,7 @@ CHECK_IN_REFUSALS = [
 )
 def test_check_in_refusals(history, when, error, message):
     with pytest.raises(error, match=message):
-        decide(given(*history), when, ORG)
+        decide(given(*history), when, CONTEXT)
 
 
 def test_a_new_blocker_can_be_escalated_again():
@@ -441,10 +445,10 @@ def test_only_the_owner_their_managers_or_hq_request_a_new_target():
     asking = dict(request_id="adj-9", proposed_target=Decimal(30), reason="new rival", evidence=())
     for outsider in (OTHER_CITY_MANAGER, AUDITOR):
         with pytest.raises(NotAllowed):
-            decide(given((DEFINED, HQ)), cmd(RequestTargetAdjustment, outsider, **asking), ORG)
+            decide(given((DEFINED, HQ)), cmd(RequestTargetAdjustment, outsider, **asking), CONTEXT)
     for insider in (REP, CITY_MANAGER, REGION_MANAGER, HQ):
         (event,) = decide(
-            given((DEFINED, HQ)), cmd(RequestTargetAdjustment, insider, **asking), ORG
+            given((DEFINED, HQ)), cmd(RequestTargetAdjustment, insider, **asking), CONTEXT
         )
         assert isinstance(event, TargetAdjustmentRequested)
 
@@ -452,25 +456,37 @@ def test_only_the_owner_their_managers_or_hq_request_a_new_target():
 def test_only_the_owner_their_managers_or_hq_apply_an_approved_target():
     history = given((DEFINED, HQ), (REQUESTED, REP), (APPROVED, CITY_MANAGER))
     with pytest.raises(NotAllowed):
-        decide(history, cmd(ApplyTargetAdjustment, OTHER_CITY_MANAGER, request_id="adj-1"), ORG)
-    (event,) = decide(history, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), ORG)
+        decide(history, cmd(ApplyTargetAdjustment, OTHER_CITY_MANAGER, request_id="adj-1"), CONTEXT)
+    (event,) = decide(
+        history, cmd(ApplyTargetAdjustment, CITY_MANAGER, request_id="adj-1"), CONTEXT
+    )
     assert isinstance(event, TargetAdjustmentApplied)
 
 
 def test_a_manager_defines_key_results_only_inside_their_subtree():
     with pytest.raises(NotAllowed, match="units they manage"):
-        decide(given(), define(OTHER_CITY_MANAGER), ORG)
-    assert decide(given(), define(CITY_MANAGER), ORG) == (DEFINED,)
+        decide(given(), define(OTHER_CITY_MANAGER), CONTEXT)
+    assert decide(given(), define(CITY_MANAGER), CONTEXT) == (DEFINED,)
 
 
 def test_a_calibration_verdict_is_recorded_by_the_owners_managers_or_hq():
     verdict = dict(health="red", note="needs the distributor", meeting_id="m-1")
     for chair in (CITY_MANAGER, REGION_MANAGER, HQ):
-        assert decide(given((DEFINED, HQ)), cmd(RecordHealthVerdict, chair, **verdict), ORG) == (
-            HealthVerdictRecorded(**verdict),
-        )
+        assert decide(
+            given((DEFINED, HQ)), cmd(RecordHealthVerdict, chair, **verdict), CONTEXT
+        ) == (HealthVerdictRecorded(**verdict),)
     for outsider in (OTHER_CITY_MANAGER, OTHER_REP, AUDITOR):
         with pytest.raises(NotAllowed, match="judge its health"):
-            decide(given((DEFINED, HQ)), cmd(RecordHealthVerdict, outsider, **verdict), ORG)
+            decide(given((DEFINED, HQ)), cmd(RecordHealthVerdict, outsider, **verdict), CONTEXT)
     with pytest.raises(NotFound):
-        decide(given(), cmd(RecordHealthVerdict, HQ, **verdict), ORG)
+        decide(given(), cmd(RecordHealthVerdict, HQ, **verdict), CONTEXT)
+
+
+def test_hq_and_managers_above_the_owner_comment_on_a_kr():
+    said = dict(comment="tie it to the tasting campaign")
+    for commenter in (HQ, CITY_MANAGER, REGION_MANAGER):
+        events = decide(given((DEFINED, HQ)), cmd(CommentOnKeyResult, commenter, **said), CONTEXT)
+        assert events == (KeyResultCommented(**said),)
+    for outsider in (REP, OTHER_CITY_MANAGER, AUDITOR):
+        with pytest.raises(NotAllowed):
+            decide(given((DEFINED, HQ)), cmd(CommentOnKeyResult, outsider, **said), CONTEXT)

@@ -29,8 +29,8 @@ from domain.key_result.state import evolve, fold
 from tests.unit.test_key_result_decider import (
     AUDITOR,
     CITY_MANAGER,
+    CONTEXT,
     HQ,
-    ORG,
     OTHER_CITY_MANAGER,
     OTHER_REP,
     REGION_MANAGER,
@@ -86,7 +86,7 @@ def test_accepted_events_always_respect_the_workflow(steps):
     state = fold([])
     for kind, actor, request_no, target in steps:
         try:
-            events = decide(state, build(kind, actor, request_no, target), ORG)
+            events = decide(state, build(kind, actor, request_no, target), CONTEXT)
         except DomainError:
             continue
         for event in events:

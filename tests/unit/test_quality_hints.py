@@ -2,7 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from domain.quality_hints import activity_verb, focus_hint, key_result_hints, weights_hint
+from domain.quality_hints import (
+    activity_verb,
+    check_in_hints,
+    focus_hint,
+    key_result_hints,
+    weights_hint,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +61,15 @@ def test_focus_and_weights():
     assert weights_hint([Decimal(50), Decimal(50)]) is None
     hint = weights_hint([Decimal(40), Decimal(50)])
     assert hint.code == "weights_not_100" and "90" in hint.message_en
+
+
+def test_check_in_hints_flag_an_activity_as_the_goal_description():
+    def codes(summary: str) -> list[str]:
+        hints = check_in_hints(summary, Decimal(3), "none", Decimal(0), Decimal(5))
+        return [h.code for h in hints]
+
+    assert "check_in_is_activity" in codes("完成5场客户拜访")
+    assert "check_in_is_activity" in codes("we completed 5 customer visits this week")
+    outcome = "本周新客从 12 提升到 18，复购率回升到 35%"
+    assert codes(outcome) == []
+    assert codes("") == ["check_in_summary_short"]

@@ -1,0 +1,413 @@
+// The management loop on the board (loaded after board.js, whose helpers it uses): calibration
+// meetings with their three questions and outcomes that take effect, the escalation inbox,
+// shared practices, the quarter's cleanup, HRBP proposals, and the short forms for new goals
+// with quality hints as one types. Every server value reaches the page as text.
+"use strict";
+
+Object.assign(I18N.zh, {
+  new_goals: "新建目标", new_objective: "新目标（本周期）", objective_title: "目标描述",
+  create_objective: "创建目标", new_kr: "新关键结果（三项即可）", kr_description: "目标描述",
+  kr_metric: "数据来源", kr_manual: "手动打卡", kr_target: "目标值", create_kr: "创建关键结果",
+  created: "已创建", meeting: "会议", new_meeting: "新会议（现在）", question_is_progress_healthy: "一、进展是否健康？",
+  question_which_blockers_need_support: "二、哪些阻碍需要跨层级支持？",
+  question_should_weights_change: "三、关键结果权重是否需要调整？", weight: "权重",
+  escalate_to: "上升到", escalate_note: "需要的支持", minutes: "会议纪要", changed: "变更",
+  escalations: "需要我支持的阻碍", acknowledge: "已知悉", resolve: "已解决", resolution: "处理说明",
+  due: "到期", overdue: "已逾期", raised_by: "提出人", acknowledged: "已知悉", resolved: "已解决",
+  practices: "经验分享", practice_search: "按指标、标签或关键词搜索", adopt: "采纳到我的单元",
+  adopted: "已采纳", adopters: "采纳单元", cleanup: "季度清理：每人最多 3 个进行中的目标",
+  cleanup_task: "{owner}：{n} 个进行中的目标（季度初 {start} 个）", cleanup_done: "已完成",
+  close_objective: "关闭", closed: "目标已关闭", proposals: "待总部审批的 HRBP 提案",
+  proposed_by: "提案人", region: "区域", proposal_approved: "提案已批准，目标已生效",
+  proposal_rejected: "提案已驳回", trend: "近 6 周", live_value: "当前",
+});
+Object.assign(I18N.en, {
+  new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
+  create_objective: "Create objective", new_kr: "New key result (three fields)", kr_description: "Goal description",
+  kr_metric: "Fed by", kr_manual: "manual check-ins", kr_target: "Target", create_kr: "Create key result",
+  created: "Created", meeting: "Meeting", new_meeting: "New meeting (now)",
+  question_is_progress_healthy: "1. Is progress healthy?",
+  question_which_blockers_need_support: "2. Which blockers need support across levels?",
+  question_should_weights_change: "3. Should KR weights change?", weight: "weight",
+  escalate_to: "Escalate to", escalate_note: "Support needed", minutes: "Minutes", changed: "changed",
+  escalations: "Blockers raised to me", acknowledge: "Acknowledge", resolve: "Resolve",
+  resolution: "How it was handled", due: "due", overdue: "overdue", raised_by: "raised by",
+  acknowledged: "acknowledged", resolved: "resolved", practices: "Shared practices",
+  practice_search: "Search by metric, tag or words", adopt: "Adopt in my unit", adopted: "Adopted",
+  adopters: "adopting units", cleanup: "Quarterly cleanup: at most 3 active objectives each",
+  cleanup_task: "{owner}: {n} active objectives ({start} at the quarter's start)", cleanup_done: "done",
+  close_objective: "Close", closed: "Objective closed", proposals: "HRBP proposals awaiting HQ",
+  proposed_by: "proposed by", region: "region", proposal_approved: "Approved; the goal is defined",
+  proposal_rejected: "Proposal rejected", trend: "last 6 weeks", live_value: "now",
+});
+
+const LEADS = ["manager", "hq_admin", "auditor", "hrbp"];
+const DEFINES_KRS = ["manager", "hq_admin"];
+
+// ---- quality hints as one types (objectives, KRs, check-ins) -------------------------------
+
+function hintList(hints) {
+  return hints.map((h) => el("li", { "data-code": h.code, text: state.lang === "zh" ? h.message_zh : h.message_en }));
+}
+
+function liveHints(input, list) {
+  let timer = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const text = input.value.trim();
+      if (!text) { list.replaceChildren(); return; }
+      try {
+        list.replaceChildren(...hintList(await api(`/v1/okr/hints?${new URLSearchParams({ title: text })}`)));
+      } catch (error) {
+        list.replaceChildren(el("li", { className: "error", text: error.message }));
+      }
+    }, 200);
+  });
+}
+
+// ---- new goals: an objective, a KR in three fields -----------------------------------------
+
+function renderGoalForms() {
+  const me = state.me;
+  const cycle = state.board.cycle;
+  $("goal-forms").hidden = me.role === "auditor" || me.role === "hrbp" || !cycle;
+  $("kr-form").hidden = !DEFINES_KRS.includes(me.role);
+}
+
+async function submitObjective(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const cycle = state.board.cycle.cycle_id;
+  const id = `o-${state.me.person_id}-${Date.now().toString(36)}`;
+  try {
+    await api("/v1/okr/objectives", {
+      method: "POST", key: `objective-${id}`,
+      body: { objective_id: id, title: form.objective_title.value, owner_person_id: state.me.person_id, owner_unit_id: state.me.unit_id, cycle_id: cycle },
+    });
+    form.reset();
+    form.querySelector(".hints").replaceChildren();
+    notice(t("created"));
+    await loadBoard();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+async function submitKr(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const body = { description: form.kr_description.value, target: form.kr_target.value.trim() };
+  if (form.kr_metric.value) body.metric = form.kr_metric.value;
+  try {
+    const reply = await api("/v1/okr/key-results/three-fields", { method: "POST", key: form.dataset.key, body });
+    form.reset();
+    form.dataset.key = crypto.randomUUID();
+    form.querySelector(".hints").replaceChildren(...hintList(reply.hints || []));
+    notice(`${t("created")}: ${reply.kr_id}`);
+    await loadBoard();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+// ---- calibration: meetings, the three questions, outcomes that take effect, minutes --------
+
+async function loadMeetings() {
+  const unit = $("calibration-unit").value;
+  const select = $("meeting");
+  let meetings = [];
+  try {
+    meetings = await api(`/v1/okr/calibration/meetings?${new URLSearchParams({ unit_id: unit })}`);
+  } catch (error) {
+    meetings = [];
+  }
+  const open = meetings.filter((m) => !m.concluded_at).reverse();  // soonest first
+  select.replaceChildren(
+    ...open.map((m) => el("option", { value: m.meeting_id, text: `${m.meeting_id} · ${new Date(m.starts_at).toLocaleString()}` })),
+    el("option", { value: "", text: t("new_meeting") }),
+  );
+}
+
+function agendaSection(question, items) {
+  return el("li", { className: "question", "data-question": question },
+    el("h3", { text: t("question_" + question) }),
+    el("ol", {}, ...(items.length ? items : [el("li", { className: "meta", text: t("agenda_empty") })])));
+}
+
+function renderAgenda(items) {
+  const byQuestion = { is_progress_healthy: [], which_blockers_need_support: [] };
+  for (const item of items.slice(0, AGENDA_SHOWN)) {
+    byQuestion[item.question].push(el("li", { "data-kr-id": item.kr_id, "data-section": item.section },
+      el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
+      healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${reasonText(item.detail || "")}`));
+  }
+  $("agenda").replaceChildren(
+    agendaSection("is_progress_healthy", byQuestion.is_progress_healthy),
+    agendaSection("which_blockers_need_support", byQuestion.which_blockers_need_support),
+  );
+  if (items.length > AGENDA_SHOWN) {
+    $("agenda").append(el("li", { className: "meta", text: t("agenda_more", { n: items.length - AGENDA_SHOWN }) }));
+  }
+  const unique = (section) => [...new Map(items.slice(0, AGENDA_SHOWN).filter((i) => i.section === section).map((i) => [i.kr_id, i])).values()];
+  $("verdicts").replaceChildren(...unique("off_track").map((item) => el("label", {},
+    el("span", { text: item.title }),
+    el("select", { name: "verdict", "data-kr-id": item.kr_id },
+      el("option", { value: "", text: t("verdict_keep") }),
+      ...["green", "amber", "red"].map((h) => el("option", { value: h, text: t(h) }))))));
+  const unit = $("calibration-unit").value;
+  const parent = unitParent(unit);
+  $("escalation-choices").replaceChildren(...unique("blockers").map((item) => el("div", { className: "escalation-choice", "data-kr-id": item.kr_id },
+    el("label", { className: "inline" }, el("input", { type: "checkbox", name: "escalate", "data-kr-id": item.kr_id }), ` ${t("escalate_to")} `),
+    el("input", { name: "escalate_to", value: parent || unit, maxlength: 128, "aria-label": t("escalate_to") }),
+    el("span", { className: "meta", text: ` ${item.title}: ${reasonText(item.detail || "")}` }),
+    el("input", { name: "escalate_note", maxlength: 1000, placeholder: t("escalate_note"), "aria-label": t("escalate_note") }))));
+  renderWeights(unit);
+}
+
+function unitParent(unit) {
+  return (state.board.unit_parents || {})[unit] || null;
+}
+
+function renderWeights(unit) {
+  // The third question: the weights of the objectives owned in the unit, editable in place.
+  const titles = new Map(state.board.krs.map((kr) => [kr.kr_id, kr.title]));
+  const objectives = state.board.objectives.filter((o) => o.owner_unit_id === unit || (unit === state.me.unit_id && o.mine));
+  $("weights").replaceChildren(...objectives.filter((o) => Object.keys(o.kr_weights || {}).length).map((o) =>
+    el("fieldset", { className: "weights", "data-objective-id": o.objective_id },
+      el("legend", { text: o.title }),
+      ...Object.entries(o.kr_weights).map(([kr, weight]) => el("label", { className: "inline" },
+        el("span", { text: titles.get(kr) || kr }),
+        el("input", { name: "weight", "data-kr-id": kr, "data-before": weight, value: weight, inputmode: "decimal", maxlength: 8 }))))));
+}
+
+function outcomesBody(form) {
+  const verdicts = [...form.querySelectorAll("select[name=verdict]")]
+    .filter((s) => s.value).map((s) => ({ kr_id: s.dataset.krId, health: s.value }));
+  const weight_changes = [...form.querySelectorAll("fieldset.weights")].flatMap((set) => {
+    const inputs = [...set.querySelectorAll("input[name=weight]")];
+    if (inputs.every((i) => Number(i.value) === Number(i.dataset.before))) return [];
+    return [{ objective_id: set.dataset.objectiveId, weights: Object.fromEntries(inputs.map((i) => [i.dataset.krId, i.value.trim()])) }];
+  });
+  const escalations = [...form.querySelectorAll(".escalation-choice")]
+    .filter((row) => row.querySelector("input[name=escalate]").checked)
+    .map((row) => ({ kr_id: row.dataset.krId, to_unit_id: row.querySelector("input[name=escalate_to]").value.trim(), note: row.querySelector("input[name=escalate_note]").value }));
+  const decisions = form.decisions.value.split("\n").map((line) => line.trim()).filter(Boolean);
+  return { verdicts, weight_changes, escalations, decisions };
+}
+
+async function submitMeeting(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const unit = $("calibration-unit").value;
+  let meeting = $("meeting").value;
+  try {
+    if (!meeting) {
+      meeting = `cal-${unit}-${state.board.cycle.cycle_id}-${Date.now().toString(36)}`;
+      await api("/v1/okr/calibration/meetings", {
+        method: "POST", key: `schedule-${meeting}`,
+        body: { meeting_id: meeting, unit_id: unit, cycle_id: state.board.cycle.cycle_id, starts_at: new Date().toISOString() },
+      });
+    }
+    await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}/outcomes`, {
+      method: "POST", key: `outcomes-${meeting}`, body: outcomesBody(form),
+    });
+    notice(t("outcomes_saved"));
+    form.decisions.value = "";
+    await showMinutes(meeting);
+    await loadBoard();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+async function showMinutes(meeting) {
+  // The minutes are a read model: they appear once the worker has applied the outcomes.
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    try {
+      const minutes = await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}`);
+      if (minutes.concluded_at) {
+        $("minutes").replaceChildren(
+          el("h3", { text: `${t("minutes")} · ${minutes.meeting_id}` }),
+          el("ul", {},
+            ...minutes.decisions.map((d) => el("li", { className: "decision", text: d })),
+            ...minutes.escalations.map((e) => el("li", { className: "escalated", "data-kr-id": e.kr_id, text: `${t("escalate_to")} ${e.to_unit_id}: ${e.kr_id} ${e.note || ""}` })),
+            ...minutes.changes.map((c) => el("li", { className: "change", "data-subject": c.subject_id,
+              text: `${t("changed")} ${c.subject_id}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` }))));
+        return;
+      }
+    } catch (error) {
+      if (error.status !== 404) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+// ---- escalations, practices, cleanup, proposals --------------------------------------------
+
+async function renderEscalations() {
+  let items = [];
+  try {
+    items = await api("/v1/okr/escalations");
+  } catch (error) {
+    items = [];
+  }
+  $("escalations-panel").hidden = !items.length && !["manager", "hq_admin"].includes(state.me.role);
+  $("escalations").replaceChildren(...(items.length ? items.map(escalationItem) : [el("p", { text: t("nothing_here") })]));
+}
+
+function escalationItem(item) {
+  const note = el("input", { name: "note", maxlength: 2000, "aria-label": t("resolution") });
+  const error = el("p", { className: "error", role: "alert" });
+  const answer = async (verb) => {
+    error.textContent = "";
+    try {
+      await api(`/v1/okr/escalations/${encodeURIComponent(item.escalation_id)}/${verb}`, {
+        method: "POST", key: `${verb}-${item.escalation_id}`, body: { note: note.value },
+      });
+      notice(t(verb === "resolve" ? "resolved" : "acknowledged"));
+      setTimeout(renderEscalations, 800);
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  const status = item.acknowledged_at ? t("acknowledged") : item.overdue ? t("overdue") : `${t("due")} ${ago(item.due_at)}`;
+  return el("div", { className: `inbox-item escalation${item.overdue ? " overdue" : ""}`, "data-escalation-id": item.escalation_id, "data-kr-id": item.kr_id },
+    el("div", { className: "title", text: item.kr_title || item.kr_id }),
+    el("div", { className: "meta", text: `${t("raised_by")} ${item.raised_by} · ${status}` }),
+    el("div", { text: item.note }),
+    el("label", {}, el("span", { text: t("resolution") }), note),
+    el("div", { className: "buttons" },
+      item.acknowledged_at ? null : el("button", { type: "button", className: "secondary acknowledge", text: t("acknowledge"), onclick: () => answer("acknowledge") }),
+      el("button", { type: "button", className: "resolve", text: t("resolve"), onclick: () => answer("resolve") })),
+    error);
+}
+
+async function searchPractices() {
+  const words = $("practice-q").value.trim();
+  const query = new URLSearchParams();
+  if (words) query.set(words.startsWith("#") ? "tag" : "q", words.replace(/^#/, ""));
+  let found = [];
+  try {
+    found = await api(`/v1/okr/practices?${query}`);
+  } catch (error) {
+    $("practices").replaceChildren(el("p", { className: "error", text: error.message }));
+    return;
+  }
+  $("practices").replaceChildren(...(found.length ? found.map(practiceItem) : [el("p", { text: t("nothing_here") })]));
+}
+
+function practiceItem(p) {
+  const error = el("p", { className: "error", role: "alert" });
+  const adopt = async () => {
+    error.textContent = "";
+    try {
+      await api(`/v1/okr/practices/${encodeURIComponent(p.practice_id)}/adopt`, {
+        method: "POST", key: `adopt-${p.practice_id}-${state.me.unit_id}`, body: { unit_id: state.me.unit_id },
+      });
+      notice(t("adopted"));
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  const figure = p.metric ? ` · ${p.metric} ${number(p.figure)}${p.figure_unit || ""}` : "";
+  return el("div", { className: "inbox-item practice", "data-practice-id": p.practice_id },
+    el("div", { className: "title", text: p.title }),
+    el("div", { className: "meta", text: `${p.unit_id}${figure} · ${t("adopters")} ${p.adopters} · ${(p.tags || []).map((tag) => "#" + tag).join(" ")}` }),
+    el("div", { text: p.description }),
+    state.me.role === "auditor" ? null : el("div", { className: "buttons" }, el("button", { type: "button", className: "secondary adopt", text: t("adopt"), onclick: adopt })),
+    error);
+}
+
+async function renderCleanup() {
+  let found = null;
+  try {
+    found = await api("/v1/okr/cleanup");
+  } catch (error) {
+    found = null;
+  }
+  const tasks = found ? found.tasks : [];
+  $("cleanup-panel").hidden = !tasks.length;
+  const titles = new Map(state.board.objectives.map((o) => [o.objective_id, o.title]));
+  $("cleanup").replaceChildren(...tasks.map((task) => el("div", { className: `inbox-item cleanup-task${task.done ? " done" : ""}`, "data-owner": task.owner_person_id },
+    el("div", { className: "title", text: t("cleanup_task", { owner: task.owner_person_id, n: task.active_now, start: task.active_at_start }) + (task.done ? ` · ${t("cleanup_done")}` : "") }),
+    task.done || task.owner_person_id !== state.me.person_id ? null : el("ul", {}, ...task.objective_ids.map((id) => el("li", {},
+      `${titles.get(id) || id} `,
+      el("button", { type: "button", className: "secondary close-objective", text: t("close_objective"), onclick: () => closeObjective(id, found.cycle_id) })))))));
+}
+
+async function closeObjective(objectiveId, cycleId) {
+  const objective = state.board.objectives.find((o) => o.objective_id === objectiveId);
+  try {
+    await api(`/v1/okr/objectives/${encodeURIComponent(objectiveId)}/close`, {
+      method: "POST", key: `close-${objectiveId}`,
+      body: { owner_person_id: state.me.person_id, cycle_id: objective ? objective.cycle_id : cycleId, outcome: "dropped" },
+    });
+    notice(t("closed"));
+    await loadBoard();
+  } catch (failure) {
+    notice(failure.message);
+  }
+}
+
+async function renderProposals() {
+  const hq = state.me.role === "hq_admin";
+  let pending = [];
+  if (hq || state.me.role === "hrbp") {
+    try {
+      pending = await api("/v1/okr/proposals?status=pending");
+    } catch (error) {
+      pending = [];
+    }
+  }
+  $("proposals-panel").hidden = !pending.length;
+  $("proposals").replaceChildren(...pending.map((p) => {
+    const note = el("input", { name: "note", maxlength: 2000, "aria-label": t("decision_note") });
+    const error = el("p", { className: "error", role: "alert" });
+    const decide = async (verb) => {
+      try {
+        const body = verb === "approve" ? { note: note.value } : { reason: note.value };
+        await api(`/v1/okr/proposals/${encodeURIComponent(p.proposal_id)}/${verb}`, { method: "POST", key: `${verb}-${p.proposal_id}`, body });
+        notice(t(verb === "approve" ? "proposal_approved" : "proposal_rejected"));
+        setTimeout(renderProposals, 800);
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    };
+    return el("div", { className: "inbox-item proposal", "data-proposal-id": p.proposal_id },
+      el("div", { className: "title", text: p.title }),
+      el("div", { className: "meta", text: `${p.goal_id} · ${p.owner_unit_id} · ${t("region")} ${p.region_id || "—"} · ${t("proposed_by")} ${p.proposed_by}` }),
+      hq ? el("label", {}, el("span", { text: t("decision_note") }), note) : null,
+      hq ? el("div", { className: "buttons" },
+        el("button", { type: "button", className: "approve", text: t("approve"), onclick: () => decide("approve") }),
+        el("button", { type: "button", className: "secondary reject", text: t("reject"), onclick: () => decide("reject") })) : null,
+      error);
+  }));
+}
+
+function renderLoop() {
+  renderGoalForms();
+  renderEscalations();
+  renderCleanup();
+  renderProposals();
+  if (!$("practices-panel").dataset.loaded) {
+    $("practices-panel").dataset.loaded = "1";
+    searchPractices();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("objective-form").addEventListener("submit", submitObjective);
+  $("kr-form").addEventListener("submit", submitKr);
+  $("kr-form").dataset.key = crypto.randomUUID();
+  liveHints($("objective-form").objective_title, $("objective-form").querySelector(".hints"));
+  liveHints($("kr-form").kr_description, $("kr-form").querySelector(".hints"));
+  $("practice-q").addEventListener("change", searchPractices);
+  $("outcomes-form").addEventListener("submit", submitMeeting);
+});
