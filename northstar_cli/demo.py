@@ -19,12 +19,13 @@ from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
 from streams.app import agent_processes
 
-# The demo's people on the board: a rep, their city manager, HQ and an auditor.
+# The demo's people on the board: a rep, their city manager, HQ, an auditor and the south's HRBP.
 DEMO_USERS = {
     "rita": ("rep", "p-rep-shanghai-01", "rep-shanghai-01"),
     "mike": ("manager", "p-mgr-shanghai", "shanghai"),
     "hana": ("hq_admin", "p-mgr-hq", "hq"),
     "alex": ("auditor", "p-audit", "hq"),
+    "holly": ("hrbp", "p-hrbp-south", "south"),
 }
 
 

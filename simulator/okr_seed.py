@@ -450,6 +450,7 @@ async def seed_with_handlers(
     from handlers.bootstrap import command_handlers
     from infra.postgres.db import connect
     from projections.org_directory import OrgDirectory
+    from simulator.governance_seed import seed_governance
 
     handlers = command_handlers(
         settings.okr_events_topic,
@@ -465,15 +466,18 @@ async def seed_with_handlers(
         hq = person_for("hq", "hq")
         if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
             return None
-        return await seed_company_okrs(
+        first_day = datetime(start.year, start.month, start.day, 9, tzinfo=UTC)
+        report = await seed_company_okrs(
             conn,
             handlers.key_results,
             handlers.objectives,
             company,
             cycle_id,
-            datetime(start.year, start.month, start.day, 9, tzinfo=UTC),
+            first_day,
             adjustments,
             days=days,
         )
+        await seed_governance(conn, handlers, hq, first_day + timedelta(days=1))
+        return report
     finally:
         await conn.close()

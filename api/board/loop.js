@@ -20,6 +20,10 @@ Object.assign(I18N.zh, {
   close_objective: "关闭", closed: "目标已关闭", proposals: "待总部审批的 HRBP 提案",
   proposed_by: "提案人", region: "区域", proposal_approved: "提案已批准，目标已生效",
   proposal_rejected: "提案已驳回", trend: "近 6 周", live_value: "当前",
+  publish_practice: "分享一条经验", practice_kr: "它推动的关键结果", practice_title: "标题",
+  practice_description: "做法", practice_figure: "证据数据（如转化率 27）", practice_tags: "标签（空格分隔）",
+  publish: "发布", published: "经验已发布", practice_metric: "证据指标", propose_kr: "为本区域单元提议关键结果",
+  unit_of_measure: "单位", start_value: "起点", propose: "提交提案", proposed: "提案已提交，等待总部审批",
 });
 Object.assign(I18N.en, {
   new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
@@ -39,6 +43,12 @@ Object.assign(I18N.en, {
   close_objective: "Close", closed: "Objective closed", proposals: "HRBP proposals awaiting HQ",
   proposed_by: "proposed by", region: "region", proposal_approved: "Approved; the goal is defined",
   proposal_rejected: "Proposal rejected", trend: "last 6 weeks", live_value: "now",
+  publish_practice: "Share a practice", practice_kr: "The key result it moved", practice_title: "Title",
+  practice_description: "What was done", practice_figure: "Evidence figure (e.g. conversion 27)",
+  practice_tags: "Tags (space separated)", publish: "Publish", published: "Practice published",
+  practice_metric: "Evidence metric",
+  propose_kr: "Propose a key result for a unit", unit_of_measure: "Unit", start_value: "Start",
+  propose: "Propose", proposed: "Proposed; waiting for HQ",
 });
 
 const LEADS = ["manager", "hq_admin", "auditor", "hrbp"];
@@ -238,8 +248,7 @@ async function showMinutes(meeting) {
           el("ul", {},
             ...minutes.decisions.map((d) => el("li", { className: "decision", text: d })),
             ...minutes.escalations.map((e) => el("li", { className: "escalated", "data-kr-id": e.kr_id, text: `${t("escalate_to")} ${e.to_unit_id}: ${e.kr_id} ${e.note || ""}` })),
-            ...minutes.changes.map((c) => el("li", { className: "change", "data-subject": c.subject_id,
-              text: `${t("changed")} ${c.subject_id}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` }))));
+            ...minutes.changes.map((c) => el("li", { className: "change", "data-subject": c.subject_id, text: changeText(c) }))));
         return;
       }
     } catch (error) {
@@ -247,6 +256,17 @@ async function showMinutes(meeting) {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+function changeText(change) {
+  // A weight change as "KR: before% → after%" per KR; a verdict as its colour.
+  const titles = new Map(state.board.krs.map((kr) => [kr.kr_id, kr.title]));
+  if (change.kind !== "weights") return `${titles.get(change.subject_id) || change.subject_id}: ${t(change.after)} ${change.note || ""}`;
+  const before = change.before || {};
+  const parts = Object.entries(change.after).map(([kr, weight]) =>
+    `${titles.get(kr) || kr} ${before[kr] === undefined ? "—" : number(before[kr])}% → ${number(weight)}%`);
+  const objective = state.board.objectives.find((o) => o.objective_id === change.subject_id);
+  return `${t("weight")} · ${objective ? objective.title : change.subject_id}: ${parts.join("; ")}`;
 }
 
 // ---- escalations, practices, cleanup, proposals --------------------------------------------
@@ -366,7 +386,10 @@ async function renderProposals() {
       pending = [];
     }
   }
-  $("proposals-panel").hidden = !pending.length;
+  const hrbp = state.me.role === "hrbp";
+  $("proposals-panel").hidden = !pending.length && !hrbp;
+  $("proposal-form").hidden = !hrbp;
+  if (hrbp) renderProposalUnits();
   $("proposals").replaceChildren(...pending.map((p) => {
     const note = el("input", { name: "note", maxlength: 2000, "aria-label": t("decision_note") });
     const error = el("p", { className: "error", role: "alert" });
@@ -391,11 +414,88 @@ async function renderProposals() {
   }));
 }
 
+function renderProposalUnits() {
+  // The units of the HRBP's part of the tree below their own, each with a person owning KRs there.
+  const select = $("proposal-form").owner_unit_id;
+  const chosen = select.value;
+  const units = Object.keys(state.board.unit_parents || {}).filter((u) => u !== state.me.unit_id).sort();
+  select.replaceChildren(...units.map((u) => el("option", { value: u, text: u })));
+  if (units.includes(chosen)) select.value = chosen;
+  suggestOwner();
+}
+
+function suggestOwner() {
+  const form = $("proposal-form");
+  const owner = state.board.krs.find((kr) => kr.owner_unit_id === form.owner_unit_id.value);
+  if (owner && !form.owner_person_id.value) form.owner_person_id.value = owner.owner_person_id;
+}
+
+async function submitProposal(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const stamp = Date.now().toString(36);
+  try {
+    await api("/v1/okr/proposals/key-results", {
+      method: "POST", key: `proposal-${stamp}`,
+      body: {
+        proposal_id: `proposal-${form.owner_unit_id.value}-${stamp}`, kr_id: `kr-${form.owner_unit_id.value}-${stamp}`,
+        title: form.kr_title.value, owner_person_id: form.owner_person_id.value.trim(),
+        owner_unit_id: form.owner_unit_id.value, kind: "increase", unit: form.kr_unit.value.trim(),
+        start: form.kr_start.value.trim(), target: form.kr_target.value.trim(),
+      },
+    });
+    form.kr_title.value = "";
+    notice(t("proposed"));
+    setTimeout(renderProposals, 800);
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
+function renderPracticeForm() {
+  const form = $("practice-form");
+  $("publish-practice").hidden = state.me.role === "auditor";
+  const mine = state.board.krs.filter((kr) => kr.relation === "mine");
+  form.kr_id.replaceChildren(...mine.map((kr) => el("option", { value: kr.kr_id, text: kr.title })));
+  if (!form.metric.options.length) {  // the sales metrics the KR form offers
+    const metrics = [...$("kr-form").kr_metric.options].map((o) => o.value).filter(Boolean);
+    form.metric.replaceChildren(el("option", { value: "", text: "—" }), ...metrics.map((m) => el("option", { value: m, text: m })));
+  }
+}
+
+async function submitPractice(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const id = `practice-${state.me.unit_id}-${Date.now().toString(36)}`;
+  const figure = form.figure.value.trim();
+  const tags = form.tags.value.split(/\s+/).map((tag) => tag.replace(/^#/, "")).filter(Boolean);
+  try {
+    await api("/v1/okr/practices", {
+      method: "POST", key: id,
+      body: {
+        practice_id: id, kr_id: form.kr_id.value, unit_id: state.me.unit_id, title: form.practice_title.value,
+        description: form.description.value, evidence: form.evidence.value, tags,
+        ...(figure ? { figure } : {}), ...(form.metric.value ? { metric: form.metric.value } : {}),
+      },
+    });
+    form.reset();
+    notice(t("published"));
+    setTimeout(searchPractices, 800);
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+}
+
 function renderLoop() {
   renderGoalForms();
   renderEscalations();
   renderCleanup();
   renderProposals();
+  renderPracticeForm();
   if (!$("practices-panel").dataset.loaded) {
     $("practices-panel").dataset.loaded = "1";
     searchPractices();
@@ -409,5 +509,9 @@ document.addEventListener("DOMContentLoaded", () => {
   liveHints($("objective-form").objective_title, $("objective-form").querySelector(".hints"));
   liveHints($("kr-form").kr_description, $("kr-form").querySelector(".hints"));
   $("practice-q").addEventListener("change", searchPractices);
+  $("practice-form").addEventListener("submit", submitPractice);
+  $("proposal-form").addEventListener("submit", submitProposal);
+  $("proposal-form").owner_unit_id.addEventListener("change", () => { $("proposal-form").owner_person_id.value = ""; suggestOwner(); });
+  liveHints($("proposal-form").kr_title, $("proposal-form").querySelector(".hints"));
   $("outcomes-form").addEventListener("submit", submitMeeting);
 });

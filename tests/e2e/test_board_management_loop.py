@@ -7,6 +7,7 @@ new objective. Checked against the tables, not against what the page was given."
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import asyncpg
@@ -127,6 +128,20 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
         hint = rep.locator("#objective-form li[data-code=kr_is_activity]")
         await expect(hint).to_be_visible()
         assert "完成" in await hint.inner_text()
+        # she shares what worked, with its evidence as a metric's figure and a tag
+        await rep.locator("#publish-practice summary").click()
+        practice = rep.locator("#practice-form")
+        await practice.locator("select[name=kr_id]").select_option(REP_KR)
+        await practice.locator("input[name=practice_title]").fill("校园场景品鉴会")
+        await practice.locator("textarea[name=description]").fill(
+            "在大学城便利店周末做品鉴，现场扫码下单"
+        )
+        await practice.locator("input[name=evidence]").fill("crm://campaign/campus-7")
+        await practice.locator("select[name=metric]").select_option("first_order_conversion")
+        await practice.locator("input[name=figure]").fill("27")
+        await practice.locator("input[name=tags]").fill("#校园 #品鉴")
+        await practice.locator("button[type=submit]").click()
+        await expect(rep.locator("#notice")).to_have_text("经验已发布")
         assert manager_errors == [] and rep_errors == []
     finally:
         for context in contexts:
@@ -142,6 +157,10 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
                 "SELECT kr_id, weight FROM okr_kr_weight WHERE objective_id = $1", objective_id
             )
         }
+        shared = await conn.fetchrow(
+            "SELECT kr_id, unit_id, metric, figure, tags FROM okr_practice WHERE title = $1",
+            "校园场景品鉴会",
+        )
         escalation = await conn.fetchrow(
             "SELECT to_unit_id, resolved_by, resolution FROM okr_escalation WHERE kr_id = $1",
             REP_KR,
@@ -149,6 +168,13 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
     finally:
         await conn.close()
     assert after == wanted
+    assert (shared["kr_id"], shared["unit_id"], shared["metric"], shared["figure"]) == (
+        REP_KR,
+        "rep-shanghai-01",
+        "first_order_conversion",
+        Decimal(27),
+    )
+    assert sorted(json.loads(shared["tags"])) == sorted(["校园", "品鉴"])
     assert dict(escalation) == {
         "to_unit_id": "shanghai",
         "resolved_by": "p-mgr-shanghai",
@@ -157,3 +183,66 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
     history = await run_cli(env, "audit", "history", "--weights", "--format", "json")
     assert history.returncode == 0, history.stderr
     assert objective_id in history.stdout
+
+
+async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
+    """The demo's south region is centralised: its HRBP proposes a KR for a city on her board
+    (hinted while she types), and HQ approves it on his; the KR is then defined, as HQ's."""
+    await live_okr_company(env, tmp_path, adjustments=0)
+    people = {
+        "holly": ("hrbp", "p-hrbp-south", "south"),
+        "hana": ("hq_admin", "p-mgr-hq", "hq"),
+    }
+    await add_board_users(env, people, PASSWORD)
+    base = await start_api(env)
+    playwright, browser = await launch_chromium()
+    contexts = []
+    try:
+        context, hrbp, hrbp_errors = await log_in(browser, base, "holly", PASSWORD)
+        contexts.append(context)
+        form = hrbp.locator("#proposal-form")
+        await form.locator("select[name=owner_unit_id]").select_option("shenzhen")
+        assert await form.locator("input[name=owner_person_id]").input_value() == "p-mgr-shenzhen"
+        await form.locator("input[name=kr_title]").press_sequentially("深圳：完成5场校园品鉴")
+        await expect(form.locator("li[data-code=kr_is_activity]")).to_be_visible()
+        await form.locator("input[name=kr_title]").fill("深圳：校园首单转化率从 12% 提升到 20%")
+        await form.locator("input[name=kr_start]").fill("12")
+        await form.locator("input[name=kr_target]").fill("20")
+        await form.locator("button[type=submit]").click()
+        await expect(hrbp.locator("#notice")).to_have_text("提案已提交，等待总部审批")
+        await screenshot(hrbp, "loop-holly-proposal")
+
+        context, hq, hq_errors = await log_in(browser, base, "hana", PASSWORD)
+        contexts.append(context)
+        proposal = hq.locator(".proposal", has_text="深圳：校园首单转化率")
+
+        async def waiting() -> bool:
+            await hq.reload()
+            await hq.wait_for_selector("#board:not([hidden]) article.kr")
+            return await proposal.count() == 1
+
+        await eventually(waiting, 60, "the proposal on HQ's board")
+        assert await hq.locator(".proposal").count() == 2  # the demo's own one waits too
+        await proposal.locator("input[name=note]").fill("同意，纳入华南校园计划")
+        await proposal.locator("button.approve").click()
+        await expect(hq.locator("#notice")).to_have_text("提案已批准，目标已生效")
+        assert hrbp_errors == [] and hq_errors == []
+    finally:
+        for context in contexts:
+            await context.close()
+        await browser.close()
+        await playwright.stop()
+
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        defined = await conn.fetchrow(
+            "SELECT actor, payload FROM event_store WHERE event_type = 'okr.kr.defined'"
+            " AND payload->>'title' = $1",
+            "深圳：校园首单转化率从 12% 提升到 20%",
+        )
+    finally:
+        await conn.close()
+    payload = json.loads(defined["payload"])
+    assert defined["actor"] == "p-mgr-hq"
+    assert (payload["owner_unit_id"], payload["owner_person_id"]) == ("shenzhen", "p-mgr-shenzhen")
+    assert (Decimal(payload["start"]), Decimal(payload["target"])) == (12, 20)

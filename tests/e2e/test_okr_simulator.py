@@ -47,6 +47,10 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
                 " AND payload->'binding' <> 'null'::jsonb"
             )
         )
+        governance = await conn.fetch(
+            "SELECT event_type, actor FROM event_store WHERE event_type IN"
+            " ('okr.policy.governance_set', 'okr.proposal.submitted') ORDER BY position"
+        )
         timings = await conn.fetch(
             "SELECT r.occurred_at AS asked, d.occurred_at AS decided, d.actor AS decider"
             " FROM event_store r JOIN event_store d ON d.stream_id = r.stream_id"
@@ -72,3 +76,8 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
     assert all(t["decided"] > t["asked"] for t in timings)
     assert all(t["decider"].startswith("p-mgr-") for t in timings)
     assert f"{len(timings)} decisions" in done.stdout
+    # the south's OKRs are set centrally: HQ said so, and its HRBP's proposal waits for HQ
+    assert [(g["event_type"], g["actor"]) for g in governance] == [
+        ("okr.policy.governance_set", "p-mgr-hq"),
+        ("okr.proposal.submitted", "p-hrbp-south"),
+    ]
