@@ -4,6 +4,8 @@ system browser (`make test` installs it), never one downloaded at run time."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 # Headless as root on a machine with a closed network: no sandbox (root), and none of the
@@ -68,3 +70,36 @@ async def screenshot(page: Any, name: str, full_page: bool = True) -> None:
     folder = ARTIFACTS / "board"
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+class BoardSessions:
+    """People logged in to one board in one browser; their pages' errors are collected."""
+
+    def __init__(self, browser: Any, base: str, password: str) -> None:
+        self.browser, self.base, self.password = browser, base, password
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+
+    async def log_in(self, username: str, **context_options: Any) -> Any:
+        """The board's page of `username`, logged in through the form."""
+        context, page, errors = await log_in(
+            self.browser, self.base, username, self.password, **context_options
+        )
+        self.contexts.append(context)
+        page.on("pageerror", lambda exc: self.errors.append(f"{username}: {exc}"))
+        self.errors.extend(errors)
+        return page
+
+
+@asynccontextmanager
+async def board_sessions(base: str, password: str) -> AsyncIterator[BoardSessions]:
+    """Chromium for the length of the block, every context and the browser closed after."""
+    playwright, browser = await launch_chromium()
+    sessions = BoardSessions(browser, base, password)
+    try:
+        yield sessions
+    finally:
+        for context in sessions.contexts:
+            await context.close()
+        await browser.close()
+        await playwright.stop()

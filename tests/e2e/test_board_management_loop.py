@@ -15,7 +15,7 @@ import httpx
 from playwright.async_api import expect
 
 from infra.postgres.accounts import create_client
-from tests.browser import add_board_users, launch_chromium, log_in, screenshot
+from tests.browser import add_board_users, board_sessions, screenshot
 from tests.stack import eventually, live_okr_company, run_cli, start_api
 
 PASSWORD = "board-loop-password-1"
@@ -59,11 +59,8 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
         )  # fmt: skip
         assert blocked.status_code == 201, blocked.text
 
-    playwright, browser = await launch_chromium()
-    contexts = []
-    try:
-        context, manager, manager_errors = await log_in(browser, base, "mike", PASSWORD)
-        contexts.append(context)
+    async with board_sessions(base, PASSWORD) as board:
+        manager = await board.log_in("mike")
         await manager.select_option("#calibration-unit", "rep-shanghai-01")
         blockers = manager.locator("#agenda [data-question=which_blockers_need_support]")
         await expect(blockers.locator(f'li[data-kr-id="{REP_KR}"]').first).to_be_visible()
@@ -103,8 +100,7 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
         await expect(manager.locator("#notice")).to_have_text("已解决")
 
         # the rep sees the new weight on her KR and the activity hints as she types
-        context, rep, rep_errors = await log_in(browser, base, "rita", PASSWORD)
-        contexts.append(context)
+        rep = await board.log_in("rita")
         weight = rep.locator(
             f'article.kr[data-kr-id="{REP_KR}"] .weight[data-objective-id="{objective_id}"]'
         ).first
@@ -142,12 +138,7 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
         await practice.locator("input[name=tags]").fill("#校园 #品鉴")
         await practice.locator("button[type=submit]").click()
         await expect(rep.locator("#notice")).to_have_text("经验已发布")
-        assert manager_errors == [] and rep_errors == []
-    finally:
-        for context in contexts:
-            await context.close()
-        await browser.close()
-        await playwright.stop()
+        assert board.errors == []
 
     conn = await asyncpg.connect(env.settings.dsn)
     try:
@@ -195,11 +186,8 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
     }
     await add_board_users(env, people, PASSWORD)
     base = await start_api(env)
-    playwright, browser = await launch_chromium()
-    contexts = []
-    try:
-        context, hrbp, hrbp_errors = await log_in(browser, base, "holly", PASSWORD)
-        contexts.append(context)
+    async with board_sessions(base, PASSWORD) as board:
+        hrbp = await board.log_in("holly")
         form = hrbp.locator("#proposal-form")
         await form.locator("select[name=owner_unit_id]").select_option("shenzhen")
         assert await form.locator("input[name=owner_person_id]").input_value() == "p-mgr-shenzhen"
@@ -212,8 +200,7 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
         await expect(hrbp.locator("#notice")).to_have_text("提案已提交，等待总部审批")
         await screenshot(hrbp, "loop-holly-proposal")
 
-        context, hq, hq_errors = await log_in(browser, base, "hana", PASSWORD)
-        contexts.append(context)
+        hq = await board.log_in("hana")
         proposal = hq.locator(".proposal", has_text="深圳：校园首单转化率")
 
         async def waiting() -> bool:
@@ -226,12 +213,7 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
         await proposal.locator("input[name=note]").fill("同意，纳入华南校园计划")
         await proposal.locator("button.approve").click()
         await expect(hq.locator("#notice")).to_have_text("提案已批准，目标已生效")
-        assert hrbp_errors == [] and hq_errors == []
-    finally:
-        for context in contexts:
-            await context.close()
-        await browser.close()
-        await playwright.stop()
+        assert board.errors == []
 
     conn = await asyncpg.connect(env.settings.dsn)
     try:
