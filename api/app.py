@@ -42,6 +42,7 @@ from infra.gc_tuning import settle_heap
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
 from infra.settings import Settings
+from projections.north_star import NorthStarBanner
 from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
@@ -82,6 +83,7 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.pool = await create_pool(settings.dsn, size=settings.api_db_pool_size)
         app.state.tokens = TokenCache()
+        app.state.north_star = NorthStarBanner()
         app.state.clock = lambda: datetime.now(UTC)
         org = app.state.org = OrgDirectory()
         app.state.alert_hub = AlertHub(settings.dsn, settings.alerts_topic, app.state.pool, org)

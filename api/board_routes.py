@@ -78,7 +78,8 @@ async def person_board(request: Request, client: PersonClient) -> Response:
         )
         org = await request.app.state.org.current(conn)
         zone = ZoneInfo(request.app.state.settings.company_timezone)
-        document = await board(conn, viewer, org, request.app.state.clock(), zone)
+        now = request.app.state.clock()
+        document = await board(conn, viewer, org, now, zone, request.app.state.north_star)
     for objective in document["objectives"]:
         if objective["mine"]:
             await record_view(request, client, "objective", objective["objective_id"])

@@ -17,7 +17,7 @@ from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
-from projections.north_star import north_star
+from projections.north_star import NorthStarBanner
 from projections.okr_reads import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
@@ -78,7 +78,12 @@ class Viewer:
 
 
 async def board(
-    conn: asyncpg.Connection, viewer: Viewer, org: OrgTree, now: datetime, zone: tzinfo
+    conn: asyncpg.Connection,
+    viewer: Viewer,
+    org: OrgTree,
+    now: datetime,
+    zone: tzinfo,
+    star: NorthStarBanner,
 ) -> dict[str, Any]:
     """The board document: the viewer, the north star, the current cycle, the viewer's
     objectives and their chain, every KR in the viewer's scope with its reading, the inbox."""
@@ -130,7 +135,7 @@ async def board(
     actor = Actor(person_id=viewer.person_id, role=viewer.role, unit_id=viewer.unit_id)  # type: ignore[arg-type]
     inbox = [_inbox_item(r) for r in kr_rows if _awaits_decision_by(actor, r, org)]
     return {
-        "north_star": await north_star(conn, now, zone),
+        "north_star": await star.current(conn, now, zone),
         "cycle": await _current_cycle(conn, now),
         "objectives": objectives,
         "krs": krs,

@@ -22,6 +22,7 @@ from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
 TREND_WEEKS = 6
+FRESH_FOR = timedelta(seconds=15)  # the banner is company-wide: one reading serves every viewer
 
 _STAR = """
 SELECT s.metric, s.target, s.unit, s.comparison, s.owner_person_id, s.set_at, s.measured_by,
@@ -65,6 +66,23 @@ async def north_star(
         "trend": [{"day": d, "value": v} for d, v in zip(days, values, strict=True)],
     }
     return star
+
+
+class NorthStarBanner:
+    """The north star as `north_star` reads it, read again at most every `FRESH_FOR` (every
+    viewer's board shows the same banner; at 200 boards a second it is read about once)."""
+
+    def __init__(self) -> None:
+        self._read_at: datetime | None = None
+        self._star: dict[str, Any] | None = None
+
+    async def current(
+        self, conn: asyncpg.Connection, now: datetime, zone: tzinfo
+    ) -> dict[str, Any] | None:
+        if self._read_at is None or not (self._read_at <= now < self._read_at + FRESH_FOR):
+            self._star = await north_star(conn, now, zone)
+            self._read_at = now
+        return self._star
 
 
 async def _values_through(
