@@ -8,6 +8,7 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
+from northstar_cli.dead_letter_commands import dead_letters
 from northstar_cli.okr_commands import calibration, okr, org
 from northstar_cli.process_commands import api, relay, services, webhooks, worker
 from northstar_cli.sales_commands import catalog, evaluate, ingest, kr, projections
@@ -40,6 +41,7 @@ cli.add_command(calibration)
 cli.add_command(audit)
 cli.add_command(users)
 cli.add_command(tokens)
+cli.add_command(dead_letters)
 
 
 @cli.command("contracts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -19,11 +20,24 @@ BATCH_TYPE = "sales.batch"
 MAX_BATCH_EVENTS = 10_000
 
 
+# Why a record is dead-lettered (the README's list; `northstar dead-letters --reason`).
+RejectReason = Literal[
+    "not_json",
+    "not_an_object",
+    "unknown_type",
+    "schema_invalid",
+    "too_large",
+    "unknown_rep",
+    "apply_failed",
+]
+REJECT_REASONS: tuple[str, ...] = get_args(RejectReason)
+
+
 @dataclass(frozen=True, slots=True)
 class Reject:
     """A record (or one item of a batch record) that cannot be accepted, and why."""
 
-    reason: str
+    reason: RejectReason
     detail: str
     original: bytes
     index: int | None = None

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 
 async def read_topic(bootstrap: str, topic: str, partition_count: int) -> list[bytes]:
     """Every committed record value of `topic` (created with `partition_count` partitions, as
     `infra.kafka.topics` does) up to the end offsets seen at the start."""
+    return [record.value for record in await read_records(bootstrap, topic, partition_count)]
+
+
+async def read_records(
+    bootstrap: str, topic: str, partition_count: int
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every committed record of `topic` (value, key, headers, timestamp, position) up to the
+    end offsets seen at the start."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         isolation_level="read_committed",
@@ -15,7 +23,7 @@ async def read_topic(bootstrap: str, topic: str, partition_count: int) -> list[b
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     await consumer.start()
-    values: list[bytes] = []
+    records: list[ConsumerRecord[bytes, bytes]] = []
     try:
         partitions = [TopicPartition(topic, p) for p in range(partition_count)]
         consumer.assign(partitions)
@@ -25,7 +33,7 @@ async def read_topic(bootstrap: str, topic: str, partition_count: int) -> list[b
             for messages in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                 for message in messages:
                     if message.offset < ends[TopicPartition(message.topic, message.partition)]:
-                        values.append(message.value)
+                        records.append(message)
     finally:
         await consumer.stop()
-    return values
+    return records
