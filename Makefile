@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 NS      = $(VENV)/bin/northstar
 
-.PHONY: install services browser demo test lint unit stop bench clean
+.PHONY: install services browser demo test lint unit stop bench clean asyncapi-parser
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -22,16 +22,22 @@ browser:                     ## Debian's Chromium and a Chinese font for the boa
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei)
 
+# The AsyncAPI project's parser, which `make test` validates contracts/asyncapi.json with.
+asyncapi-parser: tools/asyncapi/node_modules/.installed
+tools/asyncapi/node_modules/.installed: tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --no-audit --no-fund --silent
+	touch $@
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain
 	$(VENV)/bin/lint-imports
 
-unit: install                ## pure tests only, no services
+unit: install asyncapi-parser ## pure tests only, no services
 	$(VENV)/bin/pytest -q tests/unit
 
-test: services browser lint          ## the whole suite against the real Kafka and PostgreSQL
+test: services browser lint asyncapi-parser  ## the whole suite against the real Kafka and PostgreSQL
 	$(VENV)/bin/pytest -q -ra
 
 bench: services              ## benchmarks (not part of the test run); JSON in bench/results

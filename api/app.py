@@ -22,6 +22,7 @@ from api import (
     board_routes,
     calibration_routes,
     command_routes,
+    contract_routes,
     escalation_routes,
     governance_routes,
     health_routes,
@@ -122,6 +123,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(ingest_routes.router)
     app.include_router(progress_routes.router)
     app.include_router(health_routes.router)
+    app.include_router(contract_routes.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

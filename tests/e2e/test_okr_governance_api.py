@@ -9,6 +9,7 @@ import json
 import asyncpg
 import httpx
 
+from domain.okr_events import OKR_EVENT_TYPES
 from tests.stack import (
     bearer,
     define_quarter,
@@ -93,6 +94,7 @@ async def test_the_regions_policy_decides_who_defines_its_krs(env):
         seen_in_west = await http.get("/proposals", headers=bearer(tokens["west"]))
         modes = await http.get("/policy/governance", headers=rep)
         commented = await http.get("/key-results/kr-distributed", headers=region)
+        asyncapi = await http.get(f"http://127.0.0.1:{env.settings.api_port}/asyncapi.json")
 
     assert distributed.status_code == 201, distributed.text
     assert hrbp_in_distributed.status_code == 409, hrbp_in_distributed.text
@@ -132,6 +134,7 @@ async def test_the_regions_policy_decides_who_defines_its_krs(env):
         policy = await conn.fetchrow(
             "SELECT actor, payload FROM event_store WHERE event_type = 'okr.policy.governance_set'"
         )
+        types = await conn.fetch("SELECT DISTINCT event_type FROM event_store")
         definition = await conn.fetchrow(
             "SELECT d.actor, d.causation_id = a.event_id AS caused FROM event_store d"
             " JOIN event_store a ON a.event_type = 'okr.proposal.approved'"
@@ -139,6 +142,10 @@ async def test_the_regions_policy_decides_who_defines_its_krs(env):
         )
     finally:
         await conn.close()
+    # every event type the store holds is in the published contract, on this env's topics
+    assert {r["event_type"] for r in types} <= set(OKR_EVENT_TYPES)
+    served = {c["address"] for c in asyncapi.json()["channels"].values()}
+    assert {env.settings.sales_topic, env.settings.okr_events_topic} < served
     assert policy["actor"] == "p-hq"
     assert json.loads(policy["payload"])["previous"] == "distributed"
     assert (definition["actor"], definition["caused"]) == ("p-hq", True)

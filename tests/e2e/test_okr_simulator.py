@@ -6,6 +6,7 @@ import asyncpg
 import yaml
 
 from domain.key_result.events import kr_stream
+from domain.okr_events import OKR_EVENT_TYPES
 from simulator.company import company_catalog
 from simulator.okr_seed import NORTH_STAR
 from tests.stack import run_cli
@@ -51,6 +52,7 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
             "SELECT event_type, actor FROM event_store WHERE event_type IN"
             " ('okr.policy.governance_set', 'okr.proposal.submitted') ORDER BY position"
         )
+        types = {r[0] for r in await conn.fetch("SELECT DISTINCT event_type FROM event_store")}
         timings = await conn.fetch(
             "SELECT r.occurred_at AS asked, d.occurred_at AS decided, d.actor AS decider"
             " FROM event_store r JOIN event_store d ON d.stream_id = r.stream_id"
@@ -76,6 +78,7 @@ async def test_simulator_creates_the_okr_tree_and_adjustments_through_commands(e
     assert all(t["decided"] > t["asked"] for t in timings)
     assert all(t["decider"].startswith("p-mgr-") for t in timings)
     assert f"{len(timings)} decisions" in done.stdout
+    assert types <= set(OKR_EVENT_TYPES)  # every type recorded has a published contract
     # the south's OKRs are set centrally: HQ said so, and its HRBP's proposal waits for HQ
     assert [(g["event_type"], g["actor"]) for g in governance] == [
         ("okr.policy.governance_set", "p-mgr-hq"),
