@@ -10,6 +10,7 @@ from infra.kafka.broker import KafkaBroker
 from infra.kafka.topics import ensure_topics
 from infra.postgres.cluster import PostgresCluster, answers
 from infra.postgres.db import migrate
+from infra.postgres.roles import grant_runtime_roles
 from infra.settings import Settings
 
 log = structlog.get_logger("northstar.services")
@@ -18,7 +19,7 @@ log = structlog.get_logger("northstar.services")
 def external_database(settings: Settings) -> bool:
     """True when the configured database already answers (NORTHSTAR_DATABASE_URL, or the
     docker-compose PostgreSQL on the default port) and is not our private cluster."""
-    return not PostgresCluster(settings).running() and asyncio.run(answers(settings.dsn))
+    return not PostgresCluster(settings).running() and asyncio.run(answers(settings.owner_dsn))
 
 
 def start_all(settings: Settings) -> None:
@@ -26,7 +27,7 @@ def start_all(settings: Settings) -> None:
     kafka_pid = KafkaBroker(settings).start()
     log.info("kafka_ready", bootstrap=settings.kafka_bootstrap, pid=kafka_pid or "external")
     if external_database(settings):
-        log.info("postgres_external", url=settings.dsn.split("@")[-1])
+        log.info("postgres_external", url=settings.owner_dsn.split("@")[-1])
     else:
         PostgresCluster(settings).start()
         log.info("postgres_ready", port=settings.pg_port)
@@ -34,7 +35,8 @@ def start_all(settings: Settings) -> None:
 
 
 def migrate_and_create_topics(settings: Settings) -> None:
-    applied = asyncio.run(migrate(settings.dsn))
+    applied = asyncio.run(migrate(settings.owner_dsn))
+    asyncio.run(grant_runtime_roles(settings))
     created = asyncio.run(ensure_topics(settings))
     log.info("schema_and_topics_ready", migrations=applied, topics_created=created)
 

@@ -22,10 +22,19 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
     kafka_heap: str = "768m"
-    database_url: str | None = None
+    # Three database roles (ADR 0015): the owner runs migrations and operator tools only; every
+    # process at run time connects as the app (read/write, no DDL); the audit CLI as the auditor
+    # (read-only). Each URL defaults to the private cluster with that role's user and password.
+    database_url: str | None = Field(default=None, description="the app's URL (run time)")
+    owner_database_url: str | None = Field(default=None, description="migrations, operators")
+    auditor_database_url: str | None = Field(default=None, description="the audit CLI")
     pg_port: int = 55432
-    pg_user: str = "northstar"
+    pg_user: str = "northstar"  # the owner
     pg_password: SecretStr = SecretStr("northstar")
+    app_db_user: str = "northstar_app"
+    app_db_password: SecretStr = SecretStr("northstar-app")
+    auditor_db_user: str = "northstar_auditor"
+    auditor_db_password: SecretStr = SecretStr("northstar-auditor")
     pg_database: str = "northstar"
 
     app_id: str = "northstar"
@@ -76,13 +85,26 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 4_194_304
     log_level: str = "info"
 
+    def _cluster_url(self, user: str, password: SecretStr) -> str:
+        secret = password.get_secret_value()
+        return f"postgresql://{user}:{secret}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
     @property
     def dsn(self) -> str:
-        """The database URL: the one given, or the project's private cluster."""
-        if self.database_url:
-            return self.database_url
-        password = self.pg_password.get_secret_value()
-        return f"postgresql://{self.pg_user}:{password}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+        """The app's database URL (every process at run time): read and write, no DDL."""
+        return self.database_url or self._cluster_url(self.app_db_user, self.app_db_password)
+
+    @property
+    def owner_dsn(self) -> str:
+        """The owner's URL: migrations, role grants, rebuilds; never a process at run time."""
+        return self.owner_database_url or self._cluster_url(self.pg_user, self.pg_password)
+
+    @property
+    def auditor_dsn(self) -> str:
+        """The auditor's URL (the audit CLI): read-only, no secrets."""
+        return self.auditor_database_url or self._cluster_url(
+            self.auditor_db_user, self.auditor_db_password
+        )
 
     @property
     def demo_folder(self) -> Path:

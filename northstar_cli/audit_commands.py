@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ import click
 from infra.settings import Settings
 from northstar_cli.params import MOMENT
 from northstar_cli.with_db import with_connection
+
+
+def as_auditor(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Audit reads run as the auditor role (`NORTHSTAR_AUDITOR_DATABASE_URL`): read-only."""
+    return with_connection(settings, work, settings.auditor_dsn)
 
 
 @click.group()
@@ -68,7 +74,7 @@ def audit_history(
     if weights:
         _weight_history(settings, selection, fmt, out)
         return
-    changes = with_connection(settings, lambda conn: target_change_history(conn, selection))
+    changes = as_auditor(settings, lambda conn: target_change_history(conn, selection))
     if fmt == "json":
         text = json.dumps([change_document(c) for c in changes], indent=2, ensure_ascii=False)
     elif fmt == "csv":
@@ -102,7 +108,7 @@ def _weight_history(settings: Settings, selection: Any, fmt: str, out: Path | No
         raise click.BadParameter("--weights: table or json", param_hint="--format")
     if selection.kr_id or selection.owner_person_id or selection.region_id or selection.cycle_id:
         raise click.BadParameter("--weights selects by --objective and times only")
-    changes = with_connection(
+    changes = as_auditor(
         settings,
         lambda conn: weight_change_history(
             conn, selection.objective_id, selection.since, selection.until
@@ -172,7 +178,7 @@ def audit_response_times(
         raise click.UsageError("--before and --after go together")
 
     async def run() -> dict[str, Any]:
-        conn = await connect(settings.dsn)
+        conn = await connect(settings.auditor_dsn)
         try:
             changes = await target_change_history(conn, HistoryFilter())
             if periods[0] and periods[1]:
@@ -239,7 +245,7 @@ def audit_escalation_times(settings: Settings, by: str, fmt: str) -> None:
     from audit.escalation_times import escalation_response_times
 
     zone = ZoneInfo(settings.company_timezone)
-    rows = with_connection(
+    rows = as_auditor(
         settings,
         lambda conn: escalation_response_times(conn, by, zone, datetime.now(zone)),
     )
@@ -272,7 +278,7 @@ def audit_as_of(
     """The OKRs as they stood at MOMENT, folded from the events that occurred up to it (JSON)."""
     from audit.as_of import state_as_of
 
-    state = with_connection(
+    state = as_auditor(
         settings,
         lambda conn: state_as_of(conn, _zoned(moment, settings), kr_id, objective_id, unit_id),
     )
@@ -297,7 +303,7 @@ def audit_diff(
     """What changed in the OKRs between FIRST and SECOND: added, removed, field old -> new."""
     from audit.as_of import changes_between
 
-    report = with_connection(
+    report = as_auditor(
         settings,
         lambda conn: changes_between(
             conn,
@@ -338,7 +344,7 @@ def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> N
     from audit.charts import goal_view_chart
     from audit.goal_views import goal_views
 
-    rows = with_connection(
+    rows = as_auditor(
         settings,
         lambda conn: goal_views(conn, per, settings.company_timezone),  # type: ignore[arg-type]
     )
@@ -366,7 +372,7 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
     exactly the same events; names the first broken link of each stream; exit 1 on any."""
     from audit.verify import verify
 
-    result = with_connection(settings, lambda conn: verify(conn, settings, quiet=as_json))
+    result = as_auditor(settings, lambda conn: verify(conn, settings, quiet=as_json))
     findings = [str(f) for f in result.findings]
     if as_json:
         click.echo(json.dumps({**result.__dict__, "findings": findings}, indent=2))

@@ -9,12 +9,15 @@ from typing import Any
 from infra.settings import Settings
 
 
-def with_connection(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """`await work(conn)` on a fresh connection, closed afterwards; returns what it returns."""
+def with_connection(
+    settings: Settings, work: Callable[[Any], Awaitable[Any]], dsn: str | None = None
+) -> Any:
+    """`await work(conn)` on a fresh connection (the app's, unless `dsn` names another role's),
+    closed afterwards; returns what it returns."""
     from infra.postgres.db import connect
 
     async def run() -> Any:
-        conn = await connect(settings.dsn)
+        conn = await connect(dsn or settings.dsn)
         try:
             return await work(conn)
         finally:

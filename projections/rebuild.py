@@ -67,8 +67,9 @@ class Rebuild(ABC):
     async def run(self) -> RebuildReport:
         report = RebuildReport()
         started = time.monotonic()
-        admin = await connect(self.settings.dsn)
-        rebuild = await connect(self.settings.dsn)
+        # Builds shadow tables and swaps them in: schema work, the owner's (ADR 0015).
+        admin = await connect(self.settings.owner_dsn)
+        rebuild = await connect(self.settings.owner_dsn)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             enable_auto_commit=False,

@@ -9,20 +9,27 @@ import asyncpg
 
 from infra.kafka.topics import delete_topics, ensure_topics
 from infra.postgres.db import migrate
+from infra.postgres.roles import grant_runtime_roles
 from infra.settings import Settings
 
 
 async def isolated_settings(base: Settings, label: str, **overrides: object) -> Settings:
     suffix = f"{label}_{uuid.uuid4().hex[:10]}"
     database = f"ns_{suffix}"
-    admin = await asyncpg.connect(base.dsn)
+    admin = await asyncpg.connect(base.owner_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{database}"')
     finally:
         await admin.close()
+
+    def on_database(dsn: str) -> str:
+        return dsn.rsplit("/", 1)[0] + "/" + database
+
     settings = base.model_copy(
         update={
-            "database_url": base.dsn.rsplit("/", 1)[0] + "/" + database,
+            "database_url": on_database(base.dsn),
+            "owner_database_url": on_database(base.owner_dsn),
+            "auditor_database_url": on_database(base.auditor_dsn),
             "app_id": f"ns-{suffix}",
             "sales_topic": f"{label}.{suffix}.sales",
             "dead_letter_topic": f"{label}.{suffix}.dead-letter",
@@ -32,7 +39,8 @@ async def isolated_settings(base: Settings, label: str, **overrides: object) -> 
             **overrides,
         }
     )
-    await migrate(settings.dsn)
+    await migrate(settings.owner_dsn)
+    await grant_runtime_roles(settings)
     await ensure_topics(settings)
     return settings
 
@@ -42,7 +50,7 @@ async def drop_isolated(base: Settings, settings: Settings) -> None:
     Faust app made), never a topic it was pointed at: thousands of left-over partitions slow
     the shared broker down for every later run."""
     database = settings.dsn.rsplit("/", 1)[1]
-    admin = await asyncpg.connect(base.dsn)
+    admin = await asyncpg.connect(base.owner_dsn)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
@@ -58,6 +66,8 @@ def environ_for(settings: Settings) -> dict[str, str]:
     """The NORTHSTAR_* variables that make a child process use these settings."""
     return {
         "NORTHSTAR_DATABASE_URL": settings.dsn,
+        "NORTHSTAR_OWNER_DATABASE_URL": settings.owner_dsn,
+        "NORTHSTAR_AUDITOR_DATABASE_URL": settings.auditor_dsn,
         "NORTHSTAR_APP_ID": settings.app_id,
         "NORTHSTAR_SALES_TOPIC": settings.sales_topic,
         "NORTHSTAR_DEAD_LETTER_TOPIC": settings.dead_letter_topic,

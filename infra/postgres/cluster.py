@@ -106,7 +106,7 @@ class PostgresCluster:
                         "-U",
                         self.settings.pg_user,
                         f"--pwfile={pwfile}",
-                        "--auth-local=trust",
+                        "--auth-local=peer",
                         "--auth-host=scram-sha-256",
                         "-E",
                         "UTF8",
@@ -118,6 +118,23 @@ class PostgresCluster:
             )
         finally:
             pwfile.unlink(missing_ok=True)
+
+    def _no_trust(self) -> bool:
+        """Clusters made before ADR 0015 let any local user in through the socket without a
+        password (`trust`): such lines become `peer` (the OS user must be the role). True if
+        the file changed (the server must reload it)."""
+        hba = self.data / "pg_hba.conf"
+        lines = hba.read_text().splitlines(keepends=True)
+        fixed = [
+            line.replace("trust", "peer")
+            if line.split()[:1] == ["local"] and line.split()[-1:] == ["trust"]
+            else line
+            for line in lines
+        ]
+        if fixed == lines:
+            return False
+        hba.write_text("".join(fixed))
+        return True
 
     def running(self) -> bool:
         if not self.initialised():
@@ -131,6 +148,12 @@ class PostgresCluster:
     def start(self) -> None:
         """Idempotent: init if needed, start if stopped, create the database, wait until ready."""
         self.init()
+        if self._no_trust() and self.running():
+            subprocess.run(
+                self._as_server_user([self._bin("pg_ctl"), "-D", str(self.data), "reload"]),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         if not self.running():
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {self.settings.pg_port} "
@@ -158,7 +181,7 @@ class PostgresCluster:
         asyncio.run(self._ensure_database())
 
     async def _ensure_database(self) -> None:
-        admin_dsn = self.settings.dsn.rsplit("/", 1)[0] + "/postgres"
+        admin_dsn = self.settings.owner_dsn.rsplit("/", 1)[0] + "/postgres"
         conn = await asyncpg.connect(admin_dsn, timeout=10)
         try:
             exists = await conn.fetchval(

@@ -29,7 +29,7 @@ async def tampering(conn, sql: str, *args) -> None:
 async def test_verify_detects_each_kind_of_tampering(env, tmp_path):
     await seed_simulated_quarter(env, tmp_path)
     relay = env.spawn("relay", "relay")
-    conn = await asyncpg.connect(env.settings.dsn)
+    conn = await asyncpg.connect(env.settings.owner_dsn)  # only the owner can tamper
     try:
 
         async def relayed() -> bool:

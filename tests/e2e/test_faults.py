@@ -90,7 +90,7 @@ async def test_a_broken_database_waits_for_the_repair_and_resumes_exactly(env):
     await produce_singles(env.settings, facts[:600])
     await wait_caught_up(env.settings)
 
-    conn = await asyncpg.connect(env.settings.dsn)
+    conn = await asyncpg.connect(env.settings.owner_dsn)  # schema work: the owner's
     try:
         await conn.execute("ALTER TABLE sales_rollup_daily RENAME TO sales_rollup_daily_moved")
         await produce_singles(env.settings, facts[600:])

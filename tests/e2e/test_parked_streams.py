@@ -194,7 +194,7 @@ async def test_a_poisoned_stream_parks_and_everything_else_flows(env):
 async def test_a_sales_record_that_cannot_apply_is_dead_lettered(env):
     company = small_company()
     await load_company(env.settings, company)
-    conn = await asyncpg.connect(env.settings.dsn)
+    conn = await asyncpg.connect(env.settings.owner_dsn)  # schema work: the owner's
     try:
         # A deterministic apply failure for one customer's purchases only.
         await conn.execute(

@@ -107,12 +107,18 @@ async def test_a_retried_command_appends_once(env, conns):
 
 
 async def test_stored_events_cannot_be_changed_or_deleted(env, conns):
-    store, conn = EventStore(env.settings.okr_events_topic), conns[0]
-    await store.append(conn, [event("kr-4", 1)], expected_version=0)
-    for statement in (
-        "UPDATE event_store SET actor = 'mallory'",
-        "DELETE FROM event_store",
-        "TRUNCATE event_store",
-    ):
-        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-            await conn.execute(statement)
+    store = EventStore(env.settings.okr_events_topic)
+    await store.append(conns[0], [event("kr-4", 1)], expected_version=0)
+    # the guard holds even for the tables' owner (the app role may not even try: see
+    # tests/e2e/test_database_roles.py)
+    conn = await asyncpg.connect(env.settings.owner_dsn)
+    try:
+        for statement in (
+            "UPDATE event_store SET actor = 'mallory'",
+            "DELETE FROM event_store",
+            "TRUNCATE event_store",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(statement)
+    finally:
+        await conn.close()

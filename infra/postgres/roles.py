@@ -1,0 +1,62 @@
+"""The run-time database roles and what each may do (ADR 0015). The owner (migrations,
+operator tools) owns every table; the app reads and writes rows but changes no schema, and may
+only append to the event store; the auditor reads everything but the secrets of logins and
+tokens. Neither can disable the event store's guard (only a table's owner can alter it) or set
+`session_replication_role` (superusers only)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from infra.settings import Settings
+
+SECRETS = ("app_user", "login_link", "user_session", "api_client")  # digests, but still secrets
+
+
+async def _ensure_role(conn: asyncpg.Connection, user: str, password: str) -> None:
+    """A login role with this password (created, or its password set again)."""
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", user)
+    verb = "ALTER" if exists else "CREATE"
+    statement = await conn.fetchval(
+        f"SELECT format('{verb} ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+        " PASSWORD %L', $1::text, $2::text)",
+        user,
+        password,
+    )
+    try:
+        await conn.execute(statement)
+    except asyncpg.DuplicateObjectError:  # another migrator created it a moment ago
+        await _ensure_role(conn, user, password)
+
+
+async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) -> None:
+    """Create the app and auditor roles if needed and grant them their rights on the owner's
+    database (`owner_dsn`, default the settings' own); idempotent, run after every migrate.
+    Tables the owner creates later (a rebuild's shadow tables, which it swaps in) get the same
+    row rights by default."""
+    app, auditor = settings.app_db_user, settings.auditor_db_user
+    conn = await asyncpg.connect(owner_dsn or settings.owner_dsn)
+    try:
+        await _ensure_role(conn, app, settings.app_db_password.get_secret_value())
+        await _ensure_role(conn, auditor, settings.auditor_db_password.get_secret_value())
+        quoted = {
+            name: await conn.fetchval("SELECT quote_ident($1)", name) for name in (app, auditor)
+        }
+        a, r = quoted[app], quoted[auditor]
+        await conn.execute(
+            f"""
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            GRANT USAGE ON SCHEMA public TO {a}, {r};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {a};
+            REVOKE UPDATE, DELETE, TRUNCATE ON event_store FROM {a};
+            REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migration FROM {a};
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {a};
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r};
+            REVOKE SELECT ON {", ".join(SECRETS)} FROM {r};
+            ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {a};
+            ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT ON SEQUENCES TO {a};
+            ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {r};
+            """
+        )
+    finally:
+        await conn.close()
