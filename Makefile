@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 NS      = $(VENV)/bin/northstar
 
-.PHONY: install services browser demo test lint unit stop bench clean asyncapi-parser
+.PHONY: install services browser demo test lint unit stop bench clean asyncapi-parser observe-tools observe
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -22,6 +22,14 @@ browser:                     ## Debian's Chromium and a Chinese font for the boa
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei)
 
+observe-tools:               ## Debian's Prometheus (promtool checks and unit-tests the alert rules)
+	@command -v promtool >/dev/null || (apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus)
+
+observe: services observe-tools   ## Prometheus on 127.0.0.1:9090 scraping every process (run `make demo` beside it)
+	prometheus --config.file=deploy/prometheus/prometheus.yml \
+	  --storage.tsdb.path=var/prometheus --web.listen-address=127.0.0.1:9090
+
 # The AsyncAPI project's parser, which `make test` validates contracts/asyncapi.json with.
 asyncapi-parser: tools/asyncapi/node_modules/.installed
 tools/asyncapi/node_modules/.installed: tools/asyncapi/package-lock.json
@@ -34,10 +42,10 @@ lint: install
 	$(VENV)/bin/mypy domain
 	$(VENV)/bin/lint-imports
 
-unit: install asyncapi-parser ## pure tests only, no services
+unit: install asyncapi-parser observe-tools ## pure tests only, no services
 	$(VENV)/bin/pytest -q tests/unit
 
-test: services browser lint asyncapi-parser  ## the whole suite against the real Kafka and PostgreSQL
+test: services browser lint asyncapi-parser observe-tools  ## the whole suite against the real Kafka and PostgreSQL
 	$(VENV)/bin/pytest -q -ra
 
 bench: services              ## benchmarks (not part of the test run); JSON in bench/results

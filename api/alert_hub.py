@@ -17,6 +17,7 @@ import orjson
 import structlog
 
 from domain.org_tree import OrgTree
+from infra import metrics
 from infra.failures import backoff_seconds
 from infra.postgres.db import connect
 from projections import alert_reads
@@ -112,10 +113,12 @@ class AlertHub:
     def subscribe(self) -> Subscription:
         sub = Subscription()
         self.subscribers.add(sub)
+        metrics.SSE_CLIENTS.set(len(self.subscribers))
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.subscribers.discard(sub)
+        metrics.SSE_CLIENTS.set(len(self.subscribers))
 
     async def _run(self) -> None:
         attempt = 0

@@ -28,6 +28,7 @@ from api import (
     health_routes,
     hq_routes,
     ingest_routes,
+    metrics_routes,
     objective_routes,
     okr_routes,
     practice_routes,
@@ -39,6 +40,7 @@ from api.auth import TokenCache
 from api.ingest_routes import SALE_SCHEMAS
 from api.problems import document_problems, install_problem_handlers, problem, unstorable_text
 from handlers.bootstrap import command_handlers
+from infra import metrics
 from infra.gc_tuning import settle_heap
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
@@ -69,13 +71,34 @@ class ScreenAndTime:
             await problem(422, "Invalid request", errors=found)(scope, receive, send)
             return
 
+        answered = False
+
         async def timed(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
-                elapsed_ms = 1000 * (time.perf_counter() - started)
-                MutableHeaders(scope=message).append("Server-Timing", f"app;dur={elapsed_ms:.2f}")
+                answered = True
+                elapsed = time.perf_counter() - started
+                MutableHeaders(scope=message).append(
+                    "Server-Timing", f"app;dur={1000 * elapsed:.2f}"
+                )
+                _count(scope, message["status"], elapsed)
             await send(message)
 
-        await self.app(scope, receive, timed)
+        try:
+            await self.app(scope, receive, timed)
+        except BaseException:
+            if not answered:  # it failed before any answer: what the client gets is a 500
+                _count(scope, 500, time.perf_counter() - started)
+            raise
+
+
+def _count(scope: Scope, status: int, seconds: float) -> None:
+    """One answered request in the metrics, by its route's template (never the raw path: ids
+    would make a series per object)."""
+    route = getattr(scope.get("route"), "path", "unmatched")
+    method = scope["method"]
+    metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    metrics.HTTP_SECONDS.labels(route=route, method=method).observe(seconds)
 
 
 def create_api(settings: Settings) -> FastAPI:
@@ -124,6 +147,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(progress_routes.router)
     app.include_router(health_routes.router)
     app.include_router(contract_routes.router)
+    app.include_router(metrics_routes.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

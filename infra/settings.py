@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         " '@hostname' takes the host's name (one container per replica)",
     )
 
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="the worker's sales agent serves /metrics on 127.0.0.1 at this port, its OKR"
+        " agent at the next one (0: no metrics server); the API serves /metrics on its own port",
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = 8400
     api_db_pool_size: int = Field(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import faust
 import structlog
 
-from infra import gc_tuning
+from infra import gc_tuning, metrics
 from infra.heartbeat import BEAT_EVERY_S, Heartbeat
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -178,6 +178,8 @@ def run_worker(settings: Settings, only: tuple[str, ...] = AGENTS) -> None:
         asyncio.run(_run_timers(settings))
     else:
         gc_tuning.for_batches()
+        offset = AGENTS.index(only[0]) if only[0] in AGENTS else 0
+        metrics.serve(settings.metrics_port + offset if settings.metrics_port else 0)
         worker = faust.Worker(
             create_app(settings, only[0]),
             loglevel=settings.log_level.upper(),

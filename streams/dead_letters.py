@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+from infra import metrics
 from infra.kafka.codec import Reject
 
 
@@ -52,6 +53,8 @@ class DeadLetterPublisher:
     async def publish(self, rejects: list[tuple[Reject, str, int, int]]) -> None:
         """Send every reject and wait until the broker has them all."""
         producer = await self._started()
+        for reject, *_ in rejects:
+            metrics.DEAD_LETTERS.labels(reason=reject.reason).inc()
         futures = [
             await producer.send(
                 self.topic,

@@ -10,6 +10,7 @@ import structlog
 from pydantic import ValidationError
 
 from domain.event_chain import RecordedEvent
+from infra import metrics
 from infra.failures import is_transient
 from infra.kafka.codec import Reject
 from infra.logging import batch_context
@@ -57,6 +58,9 @@ class OkrProjectionHandler:
             outcome = await self.db.run(
                 lambda conn: apply_okr_topic(conn, events, is_transient, self.alerts_topic)
             )
+            metrics.OKR_EVENTS.labels(outcome="applied").inc(outcome.applied)
+            metrics.OKR_EVENTS.labels(outcome="held").inc(outcome.held)
+            metrics.OKR_EVENTS.labels(outcome="parked").inc(len(outcome.parked))
             log.debug(
                 "okr_batch_applied",
                 records=len(records),

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import asyncpg
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from infra import metrics
 from infra.postgres.db import connect
 from infra.postgres.event_store import OUTBOX_CHANNEL
 from infra.settings import Settings
@@ -27,7 +30,7 @@ RELAY_LOCK = 7_242_002
 EVENT_ID_HEADER = "northstar.event_id"
 
 NEXT_BATCH = """
-SELECT event_id, stream_id, version, topic, value FROM outbox
+SELECT event_id, stream_id, version, topic, value, created_at FROM outbox
 WHERE published_at IS NULL
 ORDER BY created_at, stream_id, version
 LIMIT $1
@@ -81,7 +84,19 @@ class OutboxRelay:
             return 0
         ends = await self.send_rows(producer, rows)
         await self._mark(conn, [row["event_id"] for row in rows], ends)
+        self._measure(rows)
         return len(rows)
+
+    def _measure(self, rows: Sequence[asyncpg.Record]) -> None:
+        """Published events by topic, alerts by type, and each event's time from being stored
+        to being marked published."""
+        now = datetime.now(UTC)
+        for row in rows:
+            metrics.RELAY_PUBLISHED.labels(topic=row["topic"]).inc()
+            metrics.RELAY_LATENCY.observe(max(0.0, (now - row["created_at"]).total_seconds()))
+            if row["topic"] == self.settings.alerts_topic:
+                kind = orjson.loads(row["value"]).get("type", "unknown")
+                metrics.ALERTS_SENT.labels(type=kind).inc()
 
     async def send_rows(
         self, producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]
@@ -179,6 +194,9 @@ def run_relay(settings: Settings) -> None:
 
     async def supervise() -> None:
         stop = stop_on_signals()
+        metrics.serve(
+            settings.metrics_port + metrics.RELAY_PORT_OFFSET if settings.metrics_port else 0
+        )
         beating = asyncio.create_task(Heartbeat(settings, "relay").run(stop))
         attempt = 0
         while not stop.is_set():

@@ -24,6 +24,7 @@ class RawRecord:
     partition: int
     offset: int
     value: bytes | None
+    timestamp_ms: int = -1  # the record's timestamp (its produce time), -1 if unknown
 
 
 @dataclass(frozen=True, slots=True)

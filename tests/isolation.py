@@ -36,6 +36,7 @@ async def isolated_settings(base: Settings, label: str, **overrides: object) -> 
             "okr_events_topic": f"{label}.{suffix}.okr-events",
             "alerts_topic": f"{label}.{suffix}.alerts",
             "relay_transactional_id": f"ns-{suffix}-relay",
+            "metrics_port": 0,  # a test that scrapes a worker names its port
             **overrides,
         }
     )
@@ -77,4 +78,5 @@ def environ_for(settings: Settings) -> dict[str, str]:
         "NORTHSTAR_BROKER_SESSION_TIMEOUT_S": str(settings.broker_session_timeout_s),
         "NORTHSTAR_API_PORT": str(settings.api_port),
         "NORTHSTAR_EVALUATION_INTERVAL_S": str(settings.evaluation_interval_s),
+        "NORTHSTAR_METRICS_PORT": str(settings.metrics_port),
     }

@@ -24,6 +24,8 @@ Object.assign(I18N.zh, {
   practice_description: "做法", practice_figure: "证据数据（如转化率 27）", practice_tags: "标签（空格分隔）",
   publish: "发布", published: "经验已发布", practice_metric: "证据指标", propose_kr: "为本区域单元提议关键结果",
   unit_of_measure: "单位", start_value: "起点", propose: "提交提案", proposed: "提案已提交，等待总部审批",
+  operations: "运行状况", ops_lag: "销售待处理记录", ops_backlog: "待发布事件", ops_oldest: "最早待发布（秒）",
+  ops_parked: "暂停的事件流", ops_restarts: "进程重启次数",
 });
 Object.assign(I18N.en, {
   new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
@@ -49,6 +51,8 @@ Object.assign(I18N.en, {
   practice_metric: "Evidence metric",
   propose_kr: "Propose a key result for a unit", unit_of_measure: "Unit", start_value: "Start",
   propose: "Propose", proposed: "Proposed; waiting for HQ",
+  operations: "Operations", ops_lag: "sales records waiting", ops_backlog: "events waiting to publish",
+  ops_oldest: "oldest waiting (s)", ops_parked: "parked streams", ops_restarts: "process restarts",
 });
 
 const LEADS = ["manager", "hq_admin", "auditor", "hrbp"];
@@ -490,12 +494,37 @@ async function submitPractice(event) {
   }
 }
 
+async function renderOps() {
+  // The few figures an operator needs, from the API's own /metrics (the same numbers Prometheus
+  // scrapes and alerts on).
+  $("ops-panel").hidden = state.me.role !== "hq_admin";
+  if ($("ops-panel").hidden) return;
+  let text = "";
+  try {
+    text = await (await fetch("/metrics", { credentials: "same-origin" })).text();
+  } catch (error) {
+    return;
+  }
+  const sum = (name) => text.split("\n").filter((line) => line.startsWith(name + " ") || line.startsWith(name + "{"))
+    .reduce((total, line) => total + Number(line.split(" ").pop()), 0);
+  const figures = [
+    ["ops_lag", sum("northstar_consumer_lag_records")],
+    ["ops_backlog", sum("northstar_outbox_backlog_events")],
+    ["ops_oldest", sum("northstar_outbox_oldest_age_seconds")],
+    ["ops_parked", sum("northstar_parked_streams")],
+    ["ops_restarts", sum("northstar_process_restarts")],
+  ];
+  $("ops").replaceChildren(...figures.flatMap(([key, value]) => [
+    el("dt", { text: t(key) }), el("dd", { "data-metric": key, text: number(value) })]));
+}
+
 function renderLoop() {
   renderGoalForms();
   renderEscalations();
   renderCleanup();
   renderProposals();
   renderPracticeForm();
+  renderOps();
   if (!$("practices-panel").dataset.loaded) {
     $("practices-panel").dataset.loaded = "1";
     searchPractices();

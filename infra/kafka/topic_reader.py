@@ -37,3 +37,15 @@ async def read_records(
     finally:
         await consumer.stop()
     return records
+
+
+async def end_offsets(bootstrap: str, topic: str, partition_count: int) -> dict[int, int]:
+    """Each partition's end offset (the next offset a record would get), committed or not."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(partition_count)]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return {tp.partition: end for tp, end in ends.items()}

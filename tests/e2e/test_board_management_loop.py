@@ -213,6 +213,9 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
         await proposal.locator("input[name=note]").fill("同意，纳入华南校园计划")
         await proposal.locator("button.approve").click()
         await expect(hq.locator("#notice")).to_have_text("提案已批准，目标已生效")
+        # HQ's operations figures come from the API's /metrics
+        await expect(hq.locator("#ops dd[data-metric=ops_parked]")).to_have_text("0")
+        await expect(hq.locator("#ops dd[data-metric=ops_lag]")).to_have_text("0")
         assert board.errors == []
 
     conn = await asyncpg.connect(env.settings.dsn)

@@ -1,0 +1,42 @@
+"""The pipeline's state as an operator watches it, from the database: how far each sales
+partition is applied, the outbox's backlog, parked streams, process restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from projections.sales_rollups import PROJECTION
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    applied: dict[int, int]  # sales partition -> next offset the projection will apply
+    outbox_backlog: int
+    outbox_oldest: datetime | None
+    parked_streams: int
+    restarts: dict[str, int]
+
+
+async def pipeline_state(conn: asyncpg.Connection, sales_topic: str) -> PipelineState:
+    applied = await conn.fetch(
+        "SELECT partition, next_offset FROM projection_checkpoint"
+        " WHERE projection = $1 AND topic = $2",
+        PROJECTION,
+        sales_topic,
+    )
+    outbox = await conn.fetchrow(
+        "SELECT count(*) AS waiting, min(created_at) AS oldest FROM outbox"
+        " WHERE published_at IS NULL"
+    )
+    parked = await conn.fetchval("SELECT count(*) FROM okr_parked_stream")
+    restarts = await conn.fetch("SELECT name, restarts FROM process_heartbeat")
+    return PipelineState(
+        applied={r["partition"]: r["next_offset"] for r in applied},
+        outbox_backlog=outbox["waiting"],
+        outbox_oldest=outbox["oldest"],
+        parked_streams=parked,
+        restarts={r["name"]: r["restarts"] for r in restarts},
+    )
