@@ -22,7 +22,6 @@ from tests.stack import (
     wait_caught_up,
 )
 
-
 OPENMETRICS_ACCEPT = "application/openmetrics-text; version=1.0.0"
 
 
