@@ -75,6 +75,20 @@ ALERTS_SENT = Counter(
     registry=REGISTRY,
 )  # fmt: skip
 
+# ---- the webhook dispatcher --------------------------------------------------------------------
+WEBHOOKS_PORT_OFFSET = 4  # its /metrics: NORTHSTAR_METRICS_PORT + 4
+WEBHOOK_ATTEMPTS = Counter(
+    "northstar_webhook_attempts",
+    "Deliveries of an alert to a subscriber attempted, by outcome (delivered: a 2xx answer)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+WEBHOOK_DEAD_LETTERS = Counter(
+    "northstar_webhook_dead_letters",
+    "Alerts given up on for a subscriber after every attempt failed",
+    registry=REGISTRY,
+)
+
 # ---- the API and the pipeline as the API reads it --------------------------------------------
 HTTP_REQUESTS = Counter(
     "northstar_http_requests", "HTTP requests answered", ["route", "method", "status"],

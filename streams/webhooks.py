@@ -13,6 +13,7 @@ import httpx
 import structlog
 from aiokafka import AIOKafkaConsumer
 
+from infra import metrics
 from infra.failures import backoff_seconds
 from infra.heartbeat import Heartbeat
 from infra.postgres.db import create_pool
@@ -80,6 +81,9 @@ class WebhookDispatcher:
         for attempt in range(1, self.attempts + 1):
             try:
                 reply = await http.post(subscription["url"], content=body, headers=headers)
+                metrics.WEBHOOK_ATTEMPTS.labels(
+                    outcome="delivered" if reply.status_code < 300 else "failed"
+                ).inc()
                 if reply.status_code < 300:
                     await self._finish(
                         conn, subscription["name"], alert_id, "delivered", attempt, None
@@ -87,9 +91,11 @@ class WebhookDispatcher:
                     return
                 error = f"HTTP {reply.status_code}"
             except httpx.HTTPError as exc:
+                metrics.WEBHOOK_ATTEMPTS.labels(outcome="failed").inc()
                 error = repr(exc)
             if attempt < self.attempts:
                 await asyncio.sleep(backoff_seconds(attempt - 1, first=self.first_delay_s))
+        metrics.WEBHOOK_DEAD_LETTERS.inc()
         log.warning(
             "webhook_dead_lettered",
             subscription=subscription["name"],
@@ -157,6 +163,8 @@ class WebhookDispatcher:
 def run_webhooks(settings: Settings) -> None:
     async def main() -> None:
         stop = stop_on_signals()
+        port = settings.metrics_port
+        metrics.serve(port + metrics.WEBHOOKS_PORT_OFFSET if port else 0)
         beating = asyncio.create_task(Heartbeat(settings, "webhooks").run(stop))
         await WebhookDispatcher(
             settings, settings.webhook_attempts, settings.webhook_first_delay_s

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import asyncpg
+import httpx
 from aiohttp import web
 
 from domain.catalog import CompanyCatalog
@@ -91,7 +92,8 @@ async def test_webhooks_deliver_signed_alerts_with_retries_and_dead_letters(env)
         }
         env.spawn("relay", "relay")
         env.worker()
-        env.spawn("webhooks", "webhooks")
+        metrics_port = free_port()
+        env.spawn("webhooks", "webhooks", extra_env={"NORTHSTAR_METRICS_PORT": str(metrics_port)})
         for start in range(0, len(facts), 200):
             await produce_singles(env.settings, facts[start : start + 200])
             await asyncio.sleep(0.3)
@@ -114,6 +116,10 @@ async def test_webhooks_deliver_signed_alerts_with_retries_and_dead_letters(env)
                 }
 
             await eventually(all_handled, 90, "every alert delivered or dead-lettered")
+            async with httpx.AsyncClient(timeout=10) as http:
+                scraped = (
+                    await http.get(f"http://127.0.0.1:{metrics_port + 4}/metrics")
+                ).text  # the dispatcher's /metrics (NORTHSTAR_METRICS_PORT + 4)
             statuses = {
                 (r["subscription"], r["status"], r["attempts"])
                 for r in await conn.fetch(
@@ -129,3 +135,17 @@ async def test_webhooks_deliver_signed_alerts_with_retries_and_dead_letters(env)
     assert ("dead", "dead_lettered", 3) in statuses
     assert {s for s in statuses if s[0] == "dead"} == {("dead", "dead_lettered", 3)}
     assert ("good", "delivered", 3) in statuses  # the first alert needed the third attempt
+    # its metrics count the same: every delivery, every failed attempt (the receiver's two
+    # refusals and three per alert at the dead endpoint), every alert given up on
+    assert _value(scraped, 'northstar_webhook_attempts_total{outcome="delivered"}') == len(expected)
+    failed = 2 + 3 * len(expected)
+    assert _value(scraped, 'northstar_webhook_attempts_total{outcome="failed"}') == failed
+    assert _value(scraped, "northstar_webhook_dead_letters_total") == len(expected)
+
+
+def _value(exposition: str, series: str) -> float:
+    """A sample's value in the text exposition (0 when absent)."""
+    for line in exposition.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0

@@ -22,7 +22,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_promtool_accepts_the_configuration_and_the_rules():
     checked = promtool("check", "config", "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 5 rules found" in checked.stdout
+    assert "SUCCESS: 6 rules found" in checked.stdout
 
 
 def test_every_alert_fires_where_it_should_and_only_there():
