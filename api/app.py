@@ -167,3 +167,9 @@ def create_api(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
 
     return app
+
+
+def api_from_environment() -> FastAPI:
+    """The API of the settings in the environment (each of several API processes builds its
+    own: `northstar api` with NORTHSTAR_API_WORKERS > 1)."""
+    return create_api(Settings())

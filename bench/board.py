@@ -1,9 +1,10 @@
 """Benchmark of the board (issue #6): the HQ admin's board with 2,000 KRs (server time p50/p99,
 page weight, first render in Debian's Chromium) and one rep's board read at a steady 200
 requests/s (p99); next to them, in the same run, the floor: /healthz over the same HTTP stack
-at the same rate, and the board's KR query alone on a direct database connection.
+at the same rate, and the board's KR query alone on a direct database connection; and the rep's
+board at the same rate on several API processes sharing one port (NORTHSTAR_API_WORKERS).
 
-    .venv/bin/python -m bench.board [--krs 2000] [--rate 200] [--seconds 20]
+    .venv/bin/python -m bench.board [--krs 2000] [--rate 200] [--seconds 20] [--api-processes 2]
 """
 
 from __future__ import annotations
@@ -197,7 +198,12 @@ async def _query_floor(settings: Settings, runs: int) -> dict:
         await conn.close()
 
 
-async def run(base: Settings, krs: int, rate: int, seconds: float) -> dict[str, object]:
+SHARED_PORT = 18403  # the API with several processes
+
+
+async def run(
+    base: Settings, krs: int, rate: int, seconds: float, api_processes: int
+) -> dict[str, object]:
     async with Stack(base, "board") as stack:
         settings = stack.settings = stack.settings.model_copy(update={"api_port": 18402})
         company_file = CACHE / "board-company.json"
@@ -227,6 +233,25 @@ async def run(base: Settings, krs: int, rate: int, seconds: float) -> dict[str, 
                 raw, transferred = reply.content, reply.num_bytes_downloaded
                 rep_board = await _steady(http, "/v1/board", rep, rate, seconds)
                 floor = await _steady(http, "/healthz", rep, rate, seconds)
+            # the same load on several API processes sharing one port, in the same run
+            several = stack.spawn(
+                "api",
+                extra_env={
+                    "NORTHSTAR_API_PORT": str(SHARED_PORT),
+                    "NORTHSTAR_API_WORKERS": str(api_processes),
+                },
+            )
+            helpers.append(several)
+            while not port_open("127.0.0.1", SHARED_PORT):
+                await asyncio.sleep(0.2)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{SHARED_PORT}",
+                timeout=30,
+                limits=httpx.Limits(max_connections=64),
+            ) as http:
+                await asyncio.sleep(5)  # every process imported and listening
+                await _steady(http, "/v1/board", rep, rate, 3)  # and warmed up
+                rep_board_shared = await _steady(http, "/v1/board", rep, rate, seconds)
             assets = {p.name: p.stat().st_size for p in ASSETS.iterdir()}
             render = await _first_render(url, settings, 10)
             query = await _query_floor(settings, 50)
@@ -247,6 +272,8 @@ async def run(base: Settings, krs: int, rate: int, seconds: float) -> dict[str, 
         },
         "first_render_ms": render,
         "rep_board_steady": rep_board,
+        "api_processes": api_processes,
+        "rep_board_steady_api_processes": rep_board_shared,
         "floor_healthz_steady": floor,
         "floor_kr_query_direct": query,
     }
@@ -257,13 +284,15 @@ def main() -> None:
     parser.add_argument("--krs", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--api-processes", type=int, default=2)
     args = parser.parse_args()
-    results = asyncio.run(run(Settings(), args.krs, args.rate, args.seconds))
+    results = asyncio.run(run(Settings(), args.krs, args.rate, args.seconds, args.api_processes))
     out = write_results("board", results)
-    hq, rep, floor = (
+    hq, rep, floor, shared = (
         results["hq_board"],
         results["rep_board_steady"],
         results["floor_healthz_steady"],
+        results["rep_board_steady_api_processes"],
     )
     weight, render = results["page_weight_bytes"], results["first_render_ms"]
     query = results["floor_kr_query_direct"]
@@ -277,6 +306,8 @@ HQ admin's board, {results["krs"]} KRs, 200 sequential reads:
 One rep's board at a steady {rep["achieved_rate"]:.0f} requests/s for {args.seconds:.0f} s:
   server time p50 {rep["server"]["p50_ms"]:.1f} ms, p99 {rep["server"]["p99_ms"]:.1f} ms; client-side p99 {rep["client"]["p99_ms"]:.1f} ms   [target p99 <= 100 ms]
   floor: /healthz at the same rate, client-side p50 {floor["client"]["p50_ms"]:.1f} ms, p99 {floor["client"]["p99_ms"]:.1f} ms
+The same on {args.api_processes} API processes sharing one port (same run):
+  server time p50 {shared["server"]["p50_ms"]:.1f} ms, p99 {shared["server"]["p99_ms"]:.1f} ms; client-side p99 {shared["client"]["p99_ms"]:.1f} ms   (one process: {rep["client"]["p99_ms"]:.1f} ms)
 results: {out}""")
 
 

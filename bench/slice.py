@@ -89,11 +89,11 @@ class Stack:
     def environ(self) -> dict[str, str]:
         return {**os.environ, **environ_for(self.settings), "NORTHSTAR_LOG_LEVEL": "warning"}
 
-    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """`northstar ARGS` on this stack's settings, its output discarded."""
         return subprocess.Popen(
             [sys.executable, "-m", "northstar_cli.main", *args],
-            env=self.environ(),
+            env={**self.environ(), **(extra_env or {})},
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

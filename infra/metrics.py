@@ -6,11 +6,25 @@ streams, restarts), so those figures stay visible while a worker is down."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
 OPENMETRICS = CONTENT_TYPE_LATEST
 
 # ---- the sales worker (stage 1 of the sales projection) --------------------------------------
@@ -101,37 +115,64 @@ HTTP_SECONDS = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
     registry=REGISTRY,
 )
-SSE_CLIENTS = Gauge("northstar_sse_clients", "Open alert streams", registry=REGISTRY)
+SSE_CLIENTS = Gauge(
+    "northstar_sse_clients", "Open alert streams", registry=REGISTRY, multiprocess_mode="livesum"
+)
 CONSUMER_LAG = Gauge(
     "northstar_consumer_lag_records",
     "Records of a topic partition not yet applied by its projection (end offset minus the"
     " projection's committed position)",
     ["topic", "partition"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 OUTBOX_BACKLOG = Gauge(
-    "northstar_outbox_backlog_events", "Events stored but not yet published", registry=REGISTRY
+    "northstar_outbox_backlog_events",
+    "Events stored but not yet published",
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 OUTBOX_OLDEST = Gauge(
     "northstar_outbox_oldest_age_seconds",
     "Age of the oldest unpublished event (0 when none waits)",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 PARKED_STREAMS = Gauge(
     "northstar_parked_streams", "OKR streams parked by an event that cannot apply",
-    registry=REGISTRY,
+    registry=REGISTRY, multiprocess_mode="mostrecent",
 )  # fmt: skip
 PROCESS_RESTARTS = Gauge(
     "northstar_process_restarts",
     "Times the supervisor restarted each process (from its heartbeats)",
     ["process"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 
 
 def exposition() -> bytes:
-    """Every metric of this process, in the OpenMetrics text format."""
+    """Every metric of this process — or, when several processes share them
+    (`share_between_processes`), of all of them added up — in the OpenMetrics text format."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        shared = CollectorRegistry()
+        multiprocess.MultiProcessCollector(shared)
+        return generate_latest(shared)
     return generate_latest(REGISTRY)
+
+
+@contextmanager
+def share_between_processes() -> Iterator[None]:
+    """For the processes started inside the block (they must import this module after it
+    began): their metrics live in files of a fresh folder, which any of them adds up when
+    scraped; the folder is removed afterwards."""
+    folder = tempfile.mkdtemp(prefix="northstar-metrics-")
+    os.environ[MULTIPROCESS_DIR] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def serve(port: int) -> None:

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8400
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="API processes sharing the port (uvicorn workers); each holds its own"
+        " database pool and alert listener, /metrics adds them all up",
+    )
     api_db_pool_size: int = Field(
         default=10,
         ge=2,

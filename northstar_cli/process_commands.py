@@ -71,18 +71,29 @@ def worker(settings: Settings, only: tuple[str, ...]) -> None:
 @click.command()
 @click.pass_obj
 def api(settings: Settings) -> None:
-    """Serve the HTTP API on NORTHSTAR_API_HOST:NORTHSTAR_API_PORT (127.0.0.1:8400)."""
+    """Serve the HTTP API on NORTHSTAR_API_HOST:NORTHSTAR_API_PORT (127.0.0.1:8400), in
+    NORTHSTAR_API_WORKERS processes sharing the port (1 by default)."""
     import uvicorn
 
     from api.app import create_api
+    from infra.metrics import share_between_processes
 
-    uvicorn.run(
-        create_api(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level="warning",
-        access_log=False,  # request lines may carry a login link's token
-    )
+    options = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": "warning",
+        "access_log": False,  # request lines may carry a login link's token
+    }
+    if settings.api_workers == 1:
+        uvicorn.run(create_api(settings), **options)  # type: ignore[arg-type]
+        return
+    with share_between_processes():
+        uvicorn.run(
+            "api.app:api_from_environment",
+            factory=True,
+            workers=settings.api_workers,
+            **options,  # type: ignore[arg-type]
+        )
 
 
 @click.command()
