@@ -284,6 +284,18 @@ async def hq_token(settings: Settings) -> str:
         await conn.close()
 
 
+async def produce_raw(settings: Settings, value: bytes) -> None:
+    """One record of any bytes on the sales topic, as a broken producer might send it."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.sales_topic, value)
+    finally:
+        await producer.stop()
+
+
 async def produce_singles(settings: Settings, facts: Iterable[SaleFact]) -> None:
     """Publish facts the way an outside producer following the topic contract would."""
     from aiokafka import AIOKafkaProducer

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 
-from aiokafka import AIOKafkaProducer
-
 from domain.catalog import CompanyCatalog
 from domain.org_tree import OrgUnit
 from tests.stack import (
     assert_projection_exact,
     dead_letters,
     load_company,
+    produce_raw,
     produce_singles,
     run_cli,
     simulated_facts,
@@ -35,12 +34,7 @@ async def test_replayed_dead_letters_count_once_after_the_fix(env):
     unknown = [f for f in facts if f.rep_id == NEW_REP]
     assert len(unknown) >= 10
     await produce_singles(env.settings, facts)
-    producer = AIOKafkaProducer(bootstrap_servers=env.settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(env.settings.sales_topic, b"{not json")
-    finally:
-        await producer.stop()
+    await produce_raw(env.settings, b"{not json")
     await dead_letters(env.settings, len(unknown) + 1)
     known = [f for f in facts if f.rep_id != NEW_REP]
     await assert_projection_exact(env.settings, company, known)

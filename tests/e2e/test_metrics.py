@@ -6,7 +6,6 @@ stopped and falls to zero once it is back."""
 from __future__ import annotations
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from tests.stack import (
@@ -15,6 +14,7 @@ from tests.stack import (
     hq_token,
     kill9,
     load_company,
+    produce_raw,
     produce_singles,
     simulated_facts,
     small_company,
@@ -102,12 +102,7 @@ async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
 
         facts = simulated_facts(company, 300, seed=51)
         await produce_singles(env.settings, facts)
-        producer = AIOKafkaProducer(bootstrap_servers=env.settings.kafka_bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(env.settings.sales_topic, b"{not json")
-        finally:
-            await producer.stop()
+        await produce_raw(env.settings, b"{not json")
         await wait_caught_up(env.settings)
         for _ in range(7):
             assert (await http.get(f"{base}/healthz")).status_code == 200
