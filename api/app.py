@@ -42,6 +42,7 @@ from api.problems import document_problems, install_problem_handlers, problem, u
 from handlers.bootstrap import command_handlers
 from infra import metrics
 from infra.gc_tuning import settle_heap
+from infra.kafka.connection import kafka_options
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
 from infra.settings import Settings
@@ -118,7 +119,7 @@ def create_api(settings: Settings) -> FastAPI:
             app.state.clock,
             timedelta(hours=settings.escalation_response_hours),
         )
-        app.state.publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        app.state.publisher = SalesPublisher(kafka_options(settings), settings.sales_topic)
         await app.state.publisher.start()
         # The garbage collector's full passes over start-up's objects made the 2,000-KR
         # board's p99 ~4x its median.

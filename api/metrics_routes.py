@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from infra import metrics
+from infra.kafka.connection import kafka_options
 from infra.kafka.topic_reader import end_offsets
 from projections.pipeline_state import pipeline_state
 
@@ -21,7 +22,7 @@ async def scrape(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
         state = await pipeline_state(conn, settings.sales_topic)
     ends = await end_offsets(
-        settings.kafka_bootstrap, settings.sales_topic, settings.topic_partitions
+        kafka_options(settings), settings.sales_topic, settings.topic_partitions
     )
     for partition, end in ends.items():
         behind = max(0, end - state.applied.get(partition, 0))

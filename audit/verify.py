@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from domain.audit import ChainedEvent, Finding, compare_copies, first_broken_link
 from domain.event_chain import RecordedEvent
+from infra.kafka.connection import kafka_options
 from infra.kafka.topic_reader import read_topic
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 from infra.settings import Settings
@@ -55,7 +56,7 @@ async def verify(conn: asyncpg.Connection, settings: Settings, quiet: bool = Tru
     unpublished = {r[0] for r in await conn.fetch(_UNPUBLISHED, settings.okr_events_topic)}
     copies: list[RecordedEvent] = []
     values = await read_topic(
-        settings.kafka_bootstrap, settings.okr_events_topic, settings.topic_partitions
+        kafka_options(settings), settings.okr_events_topic, settings.topic_partitions
     )
     with tqdm(values, desc="topic copy", unit="record", disable=quiet, mininterval=1) as bar:
         for value in bar:

@@ -23,6 +23,7 @@ import yaml
 
 from bench.slice import CACHE, TODAY, Stack, raw_ceiling, sales_file, write_results
 from infra import gc_tuning
+from infra.kafka.connection import kafka_options
 from infra.kafka.topic_reader import read_topic
 from infra.settings import Settings
 from projections.rebuild import OkrRebuild, SalesRebuild
@@ -67,7 +68,7 @@ async def okr_ceiling(settings: Settings) -> float:
     """Raw decode rate of the OKR events topic: read every record and parse its JSON."""
     started = time.monotonic()
     values = await read_topic(
-        settings.kafka_bootstrap, settings.okr_events_topic, settings.topic_partitions
+        kafka_options(settings), settings.okr_events_topic, settings.topic_partitions
     )
     for value in values:
         orjson.loads(value)

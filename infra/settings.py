@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,15 @@ class Settings(BaseSettings):
         default=None, description="the demo's company file and process logs; default var/demo"
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How every client connects to Kafka (infra/kafka/connection.py): PLAINTEXT on the private
+    # broker; SSL, SASL_PLAINTEXT or SASL_SSL (PLAIN or SCRAM) for a real deployment.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(default=None, description="the brokers' CA (PEM)")
+    kafka_ssl_certfile: Path | None = Field(default=None, description="a client certificate")
+    kafka_ssl_keyfile: Path | None = None
     kafka_controller_port: int = 9093
     kafka_heap: str = "768m"
     # Three database roles (ADR 0015): the owner runs migrations and operator tools only; every
@@ -120,6 +130,18 @@ class Settings(BaseSettings):
         return self.auditor_database_url or self._cluster_url(
             self.auditor_db_user, self.auditor_db_password
         )
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"NORTHSTAR_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs"
+                " NORTHSTAR_KAFKA_SASL_MECHANISM, NORTHSTAR_KAFKA_SASL_USERNAME and"
+                " NORTHSTAR_KAFKA_SASL_PASSWORD"
+            )
+        return self
 
     @property
     def demo_folder(self) -> Path:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from infra.kafka.codec import REJECT_REASONS
+from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 from northstar_cli.params import MOMENT
 
@@ -23,7 +24,7 @@ def _selected(
 
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=ZoneInfo(settings.company_timezone))
-    letters = asyncio.run(read_dead_letters(settings.kafka_bootstrap, settings.dead_letter_topic))
+    letters = asyncio.run(read_dead_letters(kafka_options(settings), settings.dead_letter_topic))
     return chosen(letters, reasons, since, ids)
 
 
@@ -101,6 +102,6 @@ def replay_cmd(
         return
     with tqdm(total=len(letters), desc="replaying", unit="record", file=sys.stderr) as bar:
         sent = asyncio.run(
-            replay(settings.kafka_bootstrap, settings.sales_topic, letters, bar.update)
+            replay(kafka_options(settings), settings.sales_topic, letters, bar.update)
         )
     click.echo(f"{sent} dead letters replayed to {settings.sales_topic}")

@@ -13,6 +13,7 @@ import click
 import orjson
 import yaml
 
+from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 from northstar_cli.params import MOMENT
 from northstar_cli.parked_commands import parked, retry, skip
@@ -60,7 +61,7 @@ def ingest(settings: Settings, path: Path, chunk: int, quiet: bool) -> None:
     rejects_path = path.with_name(path.name + ".rejects.jsonl")
 
     async def run() -> tuple[int, int]:
-        publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        publisher = SalesPublisher(kafka_options(settings), settings.sales_topic)
         await publisher.start()
         sent = rejected = 0
         pending: list[SaleFact] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import yaml
 
+from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 
 
@@ -58,7 +59,7 @@ def simulate_sales(
     )
 
     async def run() -> int:
-        publisher = SalesPublisher(settings.kafka_bootstrap, settings.sales_topic)
+        publisher = SalesPublisher(kafka_options(settings), settings.sales_topic)
         await publisher.start()
         sent = 0
         started = time.monotonic()

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from domain.event_chain import RecordedEvent
 from infra.failures import is_transient
 from infra.kafka.codec import decode_record
+from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import EVALUATION_CLOCK
@@ -71,7 +72,7 @@ class Rebuild(ABC):
         admin = await connect(self.settings.owner_dsn)
         rebuild = await connect(self.settings.owner_dsn)
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_options(self.settings),
             enable_auto_commit=False,
             isolation_level="read_committed",
             max_partition_fetch_bytes=8 * 1024 * 1024,

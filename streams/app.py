@@ -13,6 +13,7 @@ import structlog
 
 from infra import gc_tuning, metrics
 from infra.heartbeat import BEAT_EVERY_S, Heartbeat
+from infra.kafka.connection import faust_credentials, kafka_options
 from infra.postgres.db import connect
 from infra.settings import Settings
 from infra.signals import stop_on_signals
@@ -41,6 +42,7 @@ def create_app(settings: Settings, agent: str) -> faust.App:
     app = faust.App(
         app_id,
         broker=settings.kafka_url,
+        broker_credentials=faust_credentials(settings),
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,
@@ -81,7 +83,7 @@ def _sales_tasks(settings: Settings, app: faust.App) -> None:
     handler = SalesProjectionHandler(
         topic=settings.sales_topic,
         projection=SalesRollupProjection(settings.sales_topic, zone, settings.topic_partitions),
-        dead_letters=DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic),
+        dead_letters=DeadLetterPublisher(kafka_options(settings), settings.dead_letter_topic),
         connect=lambda: connect(settings.dsn),
         max_record_bytes=settings.max_record_bytes,
     )
@@ -118,7 +120,7 @@ def _raw_topic(app: faust.App, settings: Settings, name: str) -> faust.TopicT:
 def _okr_agent(settings: Settings, app: faust.App) -> None:
     okr = OkrProjectionHandler(
         settings.okr_events_topic,
-        DeadLetterPublisher(settings.kafka_bootstrap, settings.dead_letter_topic),
+        DeadLetterPublisher(kafka_options(settings), settings.dead_letter_topic),
         lambda: connect(settings.dsn),
         ZoneInfo(settings.company_timezone),
         settings.alerts_topic,

@@ -6,6 +6,7 @@ from aiokafka import AIOKafkaProducer
 
 from infra import metrics
 from infra.kafka.codec import Reject
+from infra.kafka.connection import KafkaOptions
 
 
 def dead_letter_id(topic: str, partition: int, offset: int, index: int | None) -> str:
@@ -33,15 +34,15 @@ def dead_letter_headers(
 class DeadLetterPublisher:
     """Owns an idempotent producer, started on first use inside the worker's event loop."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaOptions, topic: str) -> None:
+        self.kafka = kafka
         self.topic = topic
         self._producer: AIOKafkaProducer | None = None
 
     async def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap,
+                **self.kafka,
                 acks="all",
                 enable_idempotence=True,
                 max_request_size=16 * 1024 * 1024,

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from infra import metrics
+from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
 from infra.postgres.event_store import OUTBOX_CHANNEL
 from infra.settings import Settings
@@ -59,7 +60,7 @@ class OutboxRelay:
             await conn.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
             await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self.wake.set())
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
+                **kafka_options(self.settings),
                 transactional_id=self.settings.relay_transactional_id,
                 enable_idempotence=True,
                 acks="all",
@@ -140,7 +141,7 @@ class OutboxRelay:
             )
         }
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_options(self.settings),
             isolation_level="read_committed",
             enable_auto_commit=False,
         )

@@ -16,6 +16,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra import metrics
+from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 from projections.sales_rollups import PROJECTION
 from streams.sales_projection import DecodedBatch, RawRecord, SalesProjectionHandler
@@ -84,7 +85,7 @@ class SalesConsumer:
 
     async def run(self) -> None:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_options(self.settings),
             client_id=f"{self.settings.app_id}-sales",
             enable_auto_commit=False,
             # Never "latest": a reset of its own, racing the seek to a partition's start when it

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer
 from infra import metrics
 from infra.failures import backoff_seconds
 from infra.heartbeat import Heartbeat
+from infra.kafka.connection import kafka_options
 from infra.postgres.db import create_pool
 from infra.settings import Settings
 from infra.signals import stop_on_signals
@@ -129,7 +130,7 @@ class WebhookDispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             self.settings.alerts_topic,
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_options(self.settings),
             group_id=f"{self.settings.app_id}-webhooks",
             isolation_level="read_committed",
             enable_auto_commit=False,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from infra.kafka.connection import KafkaOptions
 from infra.kafka.topic_reader import read_records
 
 REPLAYED_FROM = "northstar.replayed_from"  # header of a replayed record: the dead letter's id
@@ -54,11 +55,11 @@ def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
     )
 
 
-async def read_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+async def read_dead_letters(kafka: KafkaOptions, topic: str) -> list[DeadLetter]:
     """Every dead letter on the topic, oldest first; one per id (a worker that crashed after
     publishing may publish the same dead letter again)."""
     seen: dict[str, DeadLetter] = {}
-    for record in await read_records(bootstrap, topic, 1):
+    for record in await read_records(kafka, topic, 1):
         letter = _dead_letter(record)
         seen.setdefault(letter.dead_letter_id, letter)
     return list(seen.values())
@@ -92,7 +93,7 @@ def _customer_key(value: bytes) -> bytes | None:
 
 
 async def replay(
-    bootstrap: str,
+    kafka: KafkaOptions,
     sales_topic: str,
     letters: Sequence[DeadLetter],
     advance: Callable[[int], object] = lambda _n: None,
@@ -100,7 +101,7 @@ async def replay(
     """Publish each dead letter's original bytes to the sales topic (keyed by customer, with
     the dead letter's id in a header) and wait until the broker has them all."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **kafka,
         acks="all",
         enable_idempotence=True,
         max_request_size=16 * 1024 * 1024,

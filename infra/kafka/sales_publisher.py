@@ -12,15 +12,16 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from domain.sales import SaleFact
 from infra.kafka.codec import encode_batch_raw
+from infra.kafka.connection import KafkaOptions
 
 RECORD_BATCH_SIZE = 500
 
 
 class SalesPublisher:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaOptions, topic: str) -> None:
         self.topic = topic
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,

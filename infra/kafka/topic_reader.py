@@ -1,23 +1,26 @@
-"""Reading a whole topic from the beginning to its current end (committed records only)."""
+"""Reading a whole topic from the beginning to its current end (committed records only), and
+its end offsets; `kafka`: the clients' options (`infra.kafka.connection.kafka_options`)."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from infra.kafka.connection import KafkaOptions
 
-async def read_topic(bootstrap: str, topic: str, partition_count: int) -> list[bytes]:
+
+async def read_topic(kafka: KafkaOptions, topic: str, partition_count: int) -> list[bytes]:
     """Every committed record value of `topic` (created with `partition_count` partitions, as
     `infra.kafka.topics` does) up to the end offsets seen at the start."""
-    return [record.value for record in await read_records(bootstrap, topic, partition_count)]
+    return [record.value for record in await read_records(kafka, topic, partition_count)]
 
 
 async def read_records(
-    bootstrap: str, topic: str, partition_count: int
+    kafka: KafkaOptions, topic: str, partition_count: int
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every committed record of `topic` (value, key, headers, timestamp, position) up to the
     end offsets seen at the start."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka,
         isolation_level="read_committed",
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
@@ -39,9 +42,9 @@ async def read_records(
     return records
 
 
-async def end_offsets(bootstrap: str, topic: str, partition_count: int) -> dict[int, int]:
+async def end_offsets(kafka: KafkaOptions, topic: str, partition_count: int) -> dict[int, int]:
     """Each partition's end offset (the next offset a record would get), committed or not."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(partition_count)]

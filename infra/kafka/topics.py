@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 
 
@@ -37,7 +38,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
     """Create missing topics; returns the names created now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     created = []
     try:
@@ -67,7 +68,7 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
 
 async def delete_topics(settings: Settings, doomed: Callable[[str], bool]) -> list[str]:
     """Delete the broker's topics whose name `doomed` accepts; returns their names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         names = [name for name in await admin.list_topics() if doomed(name)]
