@@ -9,7 +9,7 @@ import asyncpg
 
 from domain.escalations import ESCALATION, OpenEscalation
 from domain.event_chain import derive_event_id
-from domain.key_result.commands import EscalateBlocker, KrCommand
+from domain.key_result.commands import DefineKeyResult, EscalateBlocker, KrCommand
 from domain.key_result.decide import KEY_RESULT
 from domain.okr_governance import GoalContext
 from handlers.recording import StreamCommands
@@ -21,7 +21,7 @@ class KeyResultCommandHandler(StreamCommands):
         self, conn: asyncpg.Connection, command: KrCommand, idempotency_key: str | None = None
     ) -> AppendResult:
         async with conn.transaction():
-            governance = await self.governance(conn)
+            governance = await self.governance(conn, isinstance(command, DefineKeyResult))
             result, state = await self.run(
                 conn, KEY_RESULT, command, lambda org: GoalContext(org, governance), idempotency_key
             )

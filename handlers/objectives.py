@@ -25,7 +25,7 @@ class ObjectiveCommandHandler(StreamCommands):
     ) -> tuple[AppendResult, tuple[Hint, ...]]:
         """The append's result and the hints to show with it (none when a retry was
         answered)."""
-        context = await self.portfolio_context(conn)
+        context = await self.portfolio_context(conn, command)
         result, state = await self.run(conn, OBJECTIVES, command, context, idempotency_key)
         return result, (() if state is None else hints(state, command))
 

@@ -1,5 +1,5 @@
-"""Command handling for HRBP proposals and HQ's governance policy: an approval defines the
-proposed goal as the approver, in the same transaction (a refused definition records nothing)."""
+"""Command handling for HRBP proposals: an approval defines the proposed goal as the approver,
+in the same transaction (a refused definition records nothing)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from domain.key_result.commands import DefineKeyResult
 from domain.key_result.decide import KEY_RESULT
 from domain.objectives import OBJECTIVES, DefineObjective
 from domain.okr_governance import GoalContext
-from domain.okr_proposals import PROPOSAL, ApproveProposal, ProposalCommand, ProposalState
+from domain.okr_proposals import (
+    PROPOSAL,
+    ApproveProposal,
+    ProposalCommand,
+    ProposalState,
+    ProposeKeyResult,
+    ProposeObjective,
+)
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -22,7 +29,8 @@ class ProposalCommandHandler(StreamCommands):
         self, conn: asyncpg.Connection, command: ProposalCommand, idempotency_key: str | None = None
     ) -> AppendResult:
         async with conn.transaction():
-            governance = await self.governance(conn)
+            proposing = isinstance(command, ProposeKeyResult | ProposeObjective)
+            governance = await self.governance(conn, proposing)
             result, state = await self.run(
                 conn, PROPOSAL, command, lambda org: GoalContext(org, governance), idempotency_key
             )
@@ -48,5 +56,5 @@ class ProposalCommandHandler(StreamCommands):
             await self.run(conn, KEY_RESULT, define_kr, GoalContext, None, cause)
         else:
             define_objective = DefineObjective.model_validate({**definition, **envelope})
-            context = await self.portfolio_context(conn)
+            context = await self.portfolio_context(conn, define_objective)
             await self.run(conn, OBJECTIVES, define_objective, context, None, cause)

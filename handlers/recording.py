@@ -14,8 +14,18 @@ from pydantic import BaseModel
 from domain.aggregate import Aggregate
 from domain.cycles import CYCLES_STREAM, defined_cycle_ids
 from domain.event_chain import RecordedEvent, derive_event_id
-from domain.objectives import FOCUS_POLICY, FOCUS_POLICY_STREAM, PortfolioContext
-from domain.okr_governance import GOVERNANCE, GOVERNANCE_STREAM, Governance
+from domain.objectives import (
+    FOCUS_POLICY,
+    FOCUS_POLICY_STREAM,
+    DefineObjective,
+    PortfolioContext,
+)
+from domain.okr_governance import (
+    EVERY_REGION_DISTRIBUTED,
+    GOVERNANCE,
+    GOVERNANCE_STREAM,
+    Governance,
+)
 from domain.org_tree import OrgTree
 from infra.postgres.event_store import AppendResult, EventStore
 
@@ -56,17 +66,21 @@ class StreamCommands:
         """The cycle ids HQ has defined, from the command side's own store."""
         return defined_cycle_ids(await self.store.load(conn, CYCLES_STREAM))
 
-    async def governance(self, conn: asyncpg.Connection) -> Governance:
-        """Who sets each region's OKRs (HQ's policy), from the command side's own store."""
+    async def governance(self, conn: asyncpg.Connection, defines_a_goal: bool) -> Governance:
+        """Who sets each region's OKRs (HQ's policy), from the command side's own store — read
+        only for a command that defines (or proposes) a goal, the only decisions that use it;
+        any other gets the default, which its decider never looks at."""
+        if not defines_a_goal:
+            return EVERY_REGION_DISTRIBUTED
         return GOVERNANCE.fold(await self.store.load(conn, GOVERNANCE_STREAM))
 
     async def portfolio_context(
-        self, conn: asyncpg.Connection
+        self, conn: asyncpg.Connection, command: object
     ) -> Callable[[OrgTree], PortfolioContext]:
-        """What a portfolio decision needs beyond the org tree: cycles and HQ's policies."""
+        """What a decision on `command` needs beyond the org tree: cycles and HQ's policies."""
         focus = FOCUS_POLICY.fold(await self.store.load(conn, FOCUS_POLICY_STREAM))
         cycles = await self.defined_cycles(conn)
-        governance = await self.governance(conn)
+        governance = await self.governance(conn, isinstance(command, DefineObjective))
         return lambda org: PortfolioContext(org, cycles, focus, governance)
 
     async def run(
