@@ -22,13 +22,13 @@ browser:                     ## Debian's Chromium and a Chinese font for the boa
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei)
 
-observe-tools:               ## Debian's Prometheus (promtool checks and unit-tests the alert rules)
-	@command -v promtool >/dev/null || (apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus)
+observe-tools:               ## Debian's Prometheus (promtool checks and unit-tests the alert rules) and PostgreSQL exporter
+	@command -v promtool >/dev/null && command -v prometheus-postgres-exporter >/dev/null || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	  --no-install-recommends prometheus prometheus-postgres-exporter)
 
-observe: services observe-tools   ## Prometheus on 127.0.0.1:9090 scraping every process (run `make demo` beside it)
-	prometheus --config.file=deploy/prometheus/prometheus.yml \
-	  --storage.tsdb.path=var/prometheus --web.listen-address=127.0.0.1:9090
+observe: services observe-tools   ## Prometheus on 127.0.0.1:9090 scraping every process and the PostgreSQL exporter (run `make demo` beside it)
+	$(NS) observe
 
 # The AsyncAPI project's parser, which `make test` validates contracts/asyncapi.json with.
 asyncapi-parser: tools/asyncapi/node_modules/.installed

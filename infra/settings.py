@@ -32,12 +32,15 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_controller_port: int = 9093
     kafka_heap: str = "768m"
-    # Three database roles (ADR 0015): the owner runs migrations and operator tools only; every
+    # Four database roles (ADR 0015): the owner runs migrations and operator tools only; every
     # process at run time connects as the app (read/write, no DDL); the audit CLI as the auditor
-    # (read-only). Each URL defaults to the private cluster with that role's user and password.
+    # (read-only); the PostgreSQL exporter of `northstar observe` as the monitor (statistics,
+    # no table's rows). Each URL defaults to the private cluster with that role's user and
+    # password.
     database_url: str | None = Field(default=None, description="the app's URL (run time)")
     owner_database_url: str | None = Field(default=None, description="migrations, operators")
     auditor_database_url: str | None = Field(default=None, description="the audit CLI")
+    monitor_database_url: str | None = Field(default=None, description="the exporter")
     pg_port: int = 55432
     pg_user: str = "northstar"  # the owner
     pg_password: SecretStr = SecretStr("northstar")
@@ -45,6 +48,8 @@ class Settings(BaseSettings):
     app_db_password: SecretStr = SecretStr("northstar-app")
     auditor_db_user: str = "northstar_auditor"
     auditor_db_password: SecretStr = SecretStr("northstar-auditor")
+    monitor_db_user: str = "northstar_monitor"
+    monitor_db_password: SecretStr = SecretStr("northstar-monitor")
     pg_database: str = "northstar"
 
     app_id: str = "northstar"
@@ -129,6 +134,13 @@ class Settings(BaseSettings):
         """The auditor's URL (the audit CLI): read-only, no secrets."""
         return self.auditor_database_url or self._cluster_url(
             self.auditor_db_user, self.auditor_db_password
+        )
+
+    @property
+    def monitor_dsn(self) -> str:
+        """The monitor's URL (the PostgreSQL exporter): statistics (pg_monitor), no rows."""
+        return self.monitor_database_url or self._cluster_url(
+            self.monitor_db_user, self.monitor_db_password
         )
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from infra.settings import Settings
 from northstar_cli.access_commands import tokens, users
 from northstar_cli.audit_commands import audit
 from northstar_cli.dead_letter_commands import dead_letters
+from northstar_cli.observe_command import observe
 from northstar_cli.okr_commands import calibration, okr, org
 from northstar_cli.process_commands import api, relay, services, webhooks, worker
 from northstar_cli.sales_commands import catalog, evaluate, ingest, kr, projections
@@ -42,6 +43,7 @@ cli.add_command(audit)
 cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(dead_letters)
+cli.add_command(observe)
 
 
 @cli.command("contracts")

@@ -1,5 +1,6 @@
 """The pipeline's state as an operator watches it, from the database: how far each sales
-partition is applied, the outbox's backlog, parked streams, process restarts."""
+partition is applied and how fresh its last batch was, the outbox's backlog, parked streams,
+process restarts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from projections.sales_rollups import PROJECTION
 @dataclass(frozen=True)
 class PipelineState:
     applied: dict[int, int]  # sales partition -> next offset the projection will apply
+    # sales partition -> seconds from its last batch's oldest record being produced to the
+    # batch's commit (partitions whose last batch had no produce time are left out)
+    freshness: dict[int, float]
     outbox_backlog: int
     outbox_oldest: datetime | None
     parked_streams: int
@@ -22,8 +26,9 @@ class PipelineState:
 
 async def pipeline_state(conn: asyncpg.Connection, sales_topic: str) -> PipelineState:
     applied = await conn.fetch(
-        "SELECT partition, next_offset FROM projection_checkpoint"
-        " WHERE projection = $1 AND topic = $2",
+        "SELECT partition, next_offset,"
+        " extract(epoch FROM updated_at - batch_oldest_record_at) AS freshness"
+        " FROM projection_checkpoint WHERE projection = $1 AND topic = $2",
         PROJECTION,
         sales_topic,
     )
@@ -35,6 +40,11 @@ async def pipeline_state(conn: asyncpg.Connection, sales_topic: str) -> Pipeline
     restarts = await conn.fetch("SELECT name, restarts FROM process_heartbeat")
     return PipelineState(
         applied={r["partition"]: r["next_offset"] for r in applied},
+        freshness={
+            r["partition"]: max(0.0, float(r["freshness"]))
+            for r in applied
+            if r["freshness"] is not None
+        },
         outbox_backlog=outbox["waiting"],
         outbox_oldest=outbox["oldest"],
         parked_streams=parked,

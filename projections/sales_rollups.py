@@ -48,6 +48,7 @@ class PositionedFacts:
     partition: int
     offset: int
     facts: Sequence[SaleFact]
+    produced_at_ms: int = -1  # the record's timestamp (its produce time), -1 if unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +105,16 @@ class SalesRollupProjection:
                 by_partition.setdefault(partition, []).append(fact)
             first_offset: dict[int, int] = {}
             advanced: dict[int, int] = {}
+            oldest: dict[int, int] = {}
             for record in fresh:
                 first_offset.setdefault(record.partition, record.offset)
                 advanced[record.partition] = max(
                     advanced.get(record.partition, 0), record.offset + 1
                 )
+                if record.produced_at_ms > 0:
+                    oldest[record.partition] = min(
+                        oldest.get(record.partition, record.produced_at_ms), record.produced_at_ms
+                    )
             shards = await self._apply_facts(conn, chain_of, by_partition, first_offset)
             await conn.execute(
                 SQL["advance_checkpoints"],
@@ -116,6 +122,7 @@ class SalesRollupProjection:
                 self.topic,
                 list(advanced),
                 list(advanced.values()),
+                [oldest.get(partition) for partition in advanced],
             )
         return BatchOutcome(
             len(fresh),

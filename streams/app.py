@@ -14,6 +14,7 @@ import structlog
 from infra import gc_tuning, metrics
 from infra.heartbeat import BEAT_EVERY_S, Heartbeat
 from infra.kafka.connection import faust_credentials, kafka_options
+from infra.kafka.topics import consumer_group
 from infra.postgres.db import connect
 from infra.settings import Settings
 from infra.signals import stop_on_signals
@@ -36,7 +37,7 @@ AGENTS = ("sales", "okr", "timers")
 def create_app(settings: Settings, agent: str) -> faust.App:
     """The Faust app of one agent (`sales` or `okr`), in a consumer group of its own, so each
     runs, scales and fails separately."""
-    app_id = f"{settings.app_id}-{agent}"
+    app_id = consumer_group(settings, agent)
     datadir = settings.var_dir / "faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     app = faust.App(
@@ -176,12 +177,16 @@ def run_worker(settings: Settings, only: tuple[str, ...] = AGENTS) -> None:
     """One agent in this process, or (several) each in a supervised process of its own."""
     if len(only) > 1:
         _supervise_agents(settings, only)
-    elif only == ("timers",):
+        return
+    offset = metrics.WORKER_PORT_OFFSETS.get(only[0], 0)
+    metrics.serve(
+        settings.metrics_port + offset if settings.metrics_port else 0,
+        metrics.REGISTRIES[only[0]],
+    )
+    if only == ("timers",):
         asyncio.run(_run_timers(settings))
     else:
         gc_tuning.for_batches()
-        offset = AGENTS.index(only[0]) if only[0] in AGENTS else 0
-        metrics.serve(settings.metrics_port + offset if settings.metrics_port else 0)
         worker = faust.Worker(
             create_app(settings, only[0]),
             loglevel=settings.log_level.upper(),

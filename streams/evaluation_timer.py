@@ -4,12 +4,14 @@ calibration meeting its rhythm calls for."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from handlers.bootstrap import command_handlers
+from infra import metrics
 from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import evaluate
@@ -34,6 +36,7 @@ class TimedEvaluation:
     async def tick(self) -> None:
         """One evaluation; a failure is logged and the next tick tries again (it changes
         nothing that a later evaluation would not redo), so nothing escapes into Faust."""
+        started = time.monotonic()
         try:
             outcome = await self.db.run(
                 lambda conn: evaluate(
@@ -45,8 +48,12 @@ class TimedEvaluation:
                 )
             )
         except Exception as exc:
+            metrics.EVALUATIONS.labels(outcome="failed").inc()
             log.error("evaluation_failed", error=repr(exc))
             return
+        metrics.EVALUATIONS.labels(outcome="done").inc()
+        metrics.EVALUATION_SECONDS.observe(time.monotonic() - started)
+        metrics.HEALTH_TRANSITIONS.inc(outcome.health_transitions)
         log.info(
             "evaluated",
             business_time=outcome.business_time.isoformat(),

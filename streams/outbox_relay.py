@@ -196,7 +196,8 @@ def run_relay(settings: Settings) -> None:
     async def supervise() -> None:
         stop = stop_on_signals()
         metrics.serve(
-            settings.metrics_port + metrics.RELAY_PORT_OFFSET if settings.metrics_port else 0
+            settings.metrics_port + metrics.RELAY_PORT_OFFSET if settings.metrics_port else 0,
+            metrics.RELAY,
         )
         beating = asyncio.create_task(Heartbeat(settings, "relay").run(stop))
         attempt = 0

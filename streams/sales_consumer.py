@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra import metrics
 from infra.kafka.connection import kafka_options
+from infra.kafka.topics import consumer_group
 from infra.settings import Settings
 from projections.sales_rollups import PROJECTION
 from streams.sales_projection import DecodedBatch, RawRecord, SalesProjectionHandler
@@ -86,7 +87,7 @@ class SalesConsumer:
     async def run(self) -> None:
         self._consumer = AIOKafkaConsumer(
             **kafka_options(self.settings),
-            client_id=f"{self.settings.app_id}-sales",
+            client_id=consumer_group(self.settings, "sales"),
             enable_auto_commit=False,
             # Never "latest": a reset of its own, racing the seek to a partition's start when it
             # has no checkpoint yet, would skip the records already on it.

@@ -128,7 +128,9 @@ class SalesProjectionHandler:
                     )
                 )
             rejects.extend((r, self.topic, record.partition, record.offset) for r in result.rejects)
-            positioned.append(PositionedFacts(record.partition, record.offset, kept))
+            positioned.append(
+                PositionedFacts(record.partition, record.offset, kept, record.timestamp_ms)
+            )
         if rejects:
             await self.dead_letters.publish(rejects)
             for reject, _, partition, offset in rejects:

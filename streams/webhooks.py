@@ -17,6 +17,7 @@ from infra import metrics
 from infra.failures import backoff_seconds
 from infra.heartbeat import Heartbeat
 from infra.kafka.connection import kafka_options
+from infra.kafka.topics import consumer_group
 from infra.postgres.db import create_pool
 from infra.settings import Settings
 from infra.signals import stop_on_signals
@@ -131,7 +132,7 @@ class WebhookDispatcher:
         consumer = AIOKafkaConsumer(
             self.settings.alerts_topic,
             **kafka_options(self.settings),
-            group_id=f"{self.settings.app_id}-webhooks",
+            group_id=consumer_group(self.settings, "webhooks"),
             isolation_level="read_committed",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -165,7 +166,7 @@ def run_webhooks(settings: Settings) -> None:
     async def main() -> None:
         stop = stop_on_signals()
         port = settings.metrics_port
-        metrics.serve(port + metrics.WEBHOOKS_PORT_OFFSET if port else 0)
+        metrics.serve(port + metrics.WEBHOOKS_PORT_OFFSET if port else 0, metrics.WEBHOOKS)
         beating = asyncio.create_task(Heartbeat(settings, "webhooks").run(stop))
         await WebhookDispatcher(
             settings, settings.webhook_attempts, settings.webhook_first_delay_s

@@ -113,6 +113,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def metrics_ports() -> int:
+    """A base port for NORTHSTAR_METRICS_PORT whose whole block (the worker's agents + 0..2,
+    relay + 3, webhooks + 4) is free now, below the kernel's ephemeral range, where no client
+    connection takes a port meanwhile."""
+    import random
+    import socket
+
+    for _ in range(200):
+        base = random.randrange(20_000, 32_000)
+        try:
+            for offset in range(5):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no block of 5 free ports between 20000 and 32000")
+
+
 def small_company() -> CompanyCatalog:
     """HQ -> 2 regions -> 2 cities each -> 3 reps each, with KRs at every level."""
     units = [OrgUnit(id="hq", name="HQ", level="hq")]

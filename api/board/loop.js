@@ -24,7 +24,8 @@ Object.assign(I18N.zh, {
   practice_description: "做法", practice_figure: "证据数据（如转化率 27）", practice_tags: "标签（空格分隔）",
   publish: "发布", published: "经验已发布", practice_metric: "证据指标", propose_kr: "为本区域单元提议关键结果",
   unit_of_measure: "单位", start_value: "起点", propose: "提交提案", proposed: "提案已提交，等待总部审批",
-  operations: "运行状况", ops_lag: "销售待处理记录", ops_backlog: "待发布事件", ops_oldest: "最早待发布（秒）",
+  operations: "运行状况", ops_lag: "销售待处理记录", ops_freshness: "最近一批销售入账用时（秒）",
+  ops_okr_lag: "待应用的目标事件", ops_backlog: "待发布事件", ops_oldest: "最早待发布（秒）",
   ops_parked: "暂停的事件流", ops_restarts: "进程重启次数",
 });
 Object.assign(I18N.en, {
@@ -51,7 +52,8 @@ Object.assign(I18N.en, {
   practice_metric: "Evidence metric",
   propose_kr: "Propose a key result for a unit", unit_of_measure: "Unit", start_value: "Start",
   propose: "Propose", proposed: "Proposed; waiting for HQ",
-  operations: "Operations", ops_lag: "sales records waiting", ops_backlog: "events waiting to publish",
+  operations: "Operations", ops_lag: "sales records waiting",
+  ops_freshness: "last sales batch: sale to counted (s)", ops_okr_lag: "OKR events waiting to apply", ops_backlog: "events waiting to publish",
   ops_oldest: "oldest waiting (s)", ops_parked: "parked streams", ops_restarts: "process restarts",
 });
 
@@ -505,10 +507,15 @@ async function renderOps() {
   } catch (error) {
     return;
   }
-  const sum = (name) => text.split("\n").filter((line) => line.startsWith(name + " ") || line.startsWith(name + "{"))
-    .reduce((total, line) => total + Number(line.split(" ").pop()), 0);
+  // OpenMetrics lines `name{labels} value`: the values of `name` whose labels contain `having`
+  const values = (name, having = "") => text.split("\n")
+    .filter((line) => (line.startsWith(name + " ") || line.startsWith(name + "{")) && line.includes(having))
+    .map((line) => Number(line.split(" ").pop()));
+  const sum = (name, having) => values(name, having).reduce((total, value) => total + value, 0);
   const figures = [
-    ["ops_lag", sum("northstar_consumer_lag_records")],
+    ["ops_lag", sum("northstar_consumer_lag_records", 'consumer="sales"')],
+    ["ops_freshness", Math.max(0, ...values("northstar_sales_last_batch_freshness_seconds"))],
+    ["ops_okr_lag", sum("northstar_consumer_lag_records", 'consumer="okr"')],
     ["ops_backlog", sum("northstar_outbox_backlog_events")],
     ["ops_oldest", sum("northstar_outbox_oldest_age_seconds")],
     ["ops_parked", sum("northstar_parked_streams")],

@@ -36,6 +36,44 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     ]
 
 
+def consumer_group(settings: Settings, member: str) -> str:
+    """The consumer group (and Faust app id) of a member of the pipeline: `sales`, `okr`,
+    `webhooks` — each runs, scales and fails separately."""
+    return f"{settings.app_id}-{member}"
+
+
+def consumed_topics(settings: Settings) -> dict[str, str]:
+    """Member of the pipeline -> the topic it consumes. The sales projection keeps its position
+    in the database (`projection_checkpoint`); the others commit theirs to Kafka as their
+    consumer group's offsets."""
+    return {
+        "sales": settings.sales_topic,
+        "okr": settings.okr_events_topic,
+        "webhooks": settings.alerts_topic,
+    }
+
+
+async def committed_offsets(
+    settings: Settings, groups: list[str]
+) -> dict[str, dict[tuple[str, int], int]]:
+    """Group -> (topic, partition) -> the next offset the group will read, as committed to
+    Kafka (nothing for a partition it never committed on); one admin connection for all."""
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        found = {}
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            found[group] = {
+                (tp.topic, tp.partition): meta.offset
+                for tp, meta in offsets.items()
+                if meta.offset >= 0
+            }
+        return found
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
     """Create missing topics; returns the names created now."""
     admin = AIOKafkaAdminClient(**kafka_options(settings))

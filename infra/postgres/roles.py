@@ -1,12 +1,14 @@
 """The run-time database roles and what each may do (ADR 0015). The owner (migrations,
 operator tools) owns every table; the app reads and writes rows but changes no schema, and may
 only append to the event store; the auditor reads everything but the secrets of logins and
-tokens. Neither can disable the event store's guard (only a table's owner can alter it) or set
-`session_replication_role` (superusers only)."""
+tokens; the monitor (the PostgreSQL exporter) reads the server's statistics (`pg_monitor`) and
+no table's rows. None can disable the event store's guard (only a table's owner can alter
+it) or set `session_replication_role` (superusers only)."""
 
 from __future__ import annotations
 
 import asyncpg
+import structlog
 
 from infra.settings import Settings
 
@@ -30,19 +32,21 @@ async def _ensure_role(conn: asyncpg.Connection, user: str, password: str) -> No
 
 
 async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) -> None:
-    """Create the app and auditor roles if needed and grant them their rights on the owner's
-    database (`owner_dsn`, default the settings' own); idempotent, run after every migrate.
+    """Create the app, auditor and monitor roles if needed and grant them their rights on the
+    owner's database (`owner_dsn`, default the settings' own); idempotent, run after every migrate.
     Tables the owner creates later (a rebuild's shadow tables, which it swaps in) get the same
     row rights by default."""
-    app, auditor = settings.app_db_user, settings.auditor_db_user
+    app, auditor, monitor = settings.app_db_user, settings.auditor_db_user, settings.monitor_db_user
     conn = await asyncpg.connect(owner_dsn or settings.owner_dsn)
     try:
         await _ensure_role(conn, app, settings.app_db_password.get_secret_value())
         await _ensure_role(conn, auditor, settings.auditor_db_password.get_secret_value())
+        await _ensure_role(conn, monitor, settings.monitor_db_password.get_secret_value())
         quoted = {
-            name: await conn.fetchval("SELECT quote_ident($1)", name) for name in (app, auditor)
+            name: await conn.fetchval("SELECT quote_ident($1)", name)
+            for name in (app, auditor, monitor)
         }
-        a, r = quoted[app], quoted[auditor]
+        a, r, m = quoted[app], quoted[auditor], quoted[monitor]
         await conn.execute(
             f"""
             REVOKE CREATE ON SCHEMA public FROM PUBLIC;
@@ -58,5 +62,12 @@ async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) 
             ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {r};
             """
         )
+        try:
+            await conn.execute(f"GRANT pg_monitor TO {m}")
+        except asyncpg.InsufficientPrivilegeError:  # an owner that may not hand it on
+            structlog.get_logger("northstar.postgres").warning(
+                "monitor_role_without_pg_monitor",
+                hint=f"as a superuser: GRANT pg_monitor TO {m}",
+            )
     finally:
         await conn.close()

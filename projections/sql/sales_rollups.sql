@@ -8,8 +8,12 @@ WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])
 ORDER BY partition
 FOR UPDATE;
 -- name: advance_checkpoints
-UPDATE projection_checkpoint AS c SET next_offset = n.next_offset, updated_at = now()
-FROM unnest($3::int[], $4::bigint[]) AS n (partition, next_offset)
+-- $5: per partition, the produce time (ms) of the batch's oldest record, or NULL; with the
+-- clock read here, at the end of the batch's transaction, it gives the batch's freshness.
+UPDATE projection_checkpoint AS c
+SET next_offset = n.next_offset, updated_at = clock_timestamp(),
+    batch_oldest_record_at = to_timestamp(n.oldest_ms / 1000.0)
+FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS n (partition, next_offset, oldest_ms)
 WHERE c.projection = $1 AND c.topic = $2 AND c.partition = n.partition;
 -- name: insert_facts
 -- Returns only the keys that were already there (usually none), not the many inserted ones.

@@ -216,6 +216,7 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
         # HQ's operations figures come from the API's /metrics
         await expect(hq.locator("#ops dd[data-metric=ops_parked]")).to_have_text("0")
         await expect(hq.locator("#ops dd[data-metric=ops_lag]")).to_have_text("0")
+        await expect(hq.locator("#ops dd[data-metric=ops_freshness]")).to_have_count(1)
         assert board.errors == []
 
     conn = await asyncpg.connect(env.settings.dsn)

@@ -1,7 +1,8 @@
 """Least privilege in the database (ADR 0015): every process at run time connects as the app
 role, which reads and writes rows but cannot alter, delete or truncate an event, switch the
 event store's guard off (by ALTER TABLE or `session_replication_role`) or change the schema;
-the auditor role (the audit CLI's) reads the store but writes nothing and sees no secrets."""
+the auditor role (the audit CLI's) reads the store but writes nothing and sees no secrets; the
+monitor role (the PostgreSQL exporter's) reads the server's statistics and no table's rows."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ AUDITOR_REFUSED = (
     "SELECT * FROM api_client",
     "SELECT * FROM app_user",
     "SELECT * FROM user_session",
+)
+MONITOR_REFUSED = (
+    *AUDITOR_REFUSED,
+    "SELECT * FROM event_store",
+    "SELECT * FROM key_result",
+    "SELECT * FROM sales_rollup_daily",
 )
 
 
@@ -65,15 +72,16 @@ async def test_the_app_and_auditor_roles_cannot_touch_the_event_store(env):
         roles = await owner.fetch(
             "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles"
             " WHERE rolname = ANY($1::text[])",
-            [env.settings.app_db_user, env.settings.auditor_db_user],
+            [env.settings.app_db_user, env.settings.auditor_db_user, env.settings.monitor_db_user],
         )
     finally:
         await owner.close()
-    assert len(roles) == 2 and not any(
+    assert len(roles) == 3 and not any(
         r["rolsuper"] or r["rolcreaterole"] or r["rolcreatedb"] for r in roles
     )
     assert await _refused(env.settings.dsn, APP_REFUSED) == []
     assert await _refused(env.settings.auditor_dsn, AUDITOR_REFUSED) == []
+    assert await _refused(env.settings.monitor_dsn, MONITOR_REFUSED) == []
 
     # what each role is for still works
     app = await asyncpg.connect(env.settings.dsn)
@@ -88,9 +96,27 @@ async def test_the_app_and_auditor_roles_cannot_touch_the_event_store(env):
         assert await auditor.fetchval("SELECT count(*) FROM event_store") == 1
     finally:
         await auditor.close()
+    monitor = await asyncpg.connect(env.settings.monitor_dsn)
+    app = await asyncpg.connect(env.settings.dsn)
+    try:  # the server's statistics, another role's queries included (pg_monitor)
+        await app.execute("SELECT 'seen by the monitor'")
+        assert await monitor.fetchval(
+            "SELECT xact_commit > 0 FROM pg_stat_database WHERE datname = current_database()"
+        )
+        assert (
+            await monitor.fetchval(
+                "SELECT query FROM pg_stat_activity"
+                " WHERE usename = $1 AND datname = current_database()",
+                env.settings.app_db_user,
+            )
+            == "SELECT 'seen by the monitor'"
+        )
+    finally:
+        await app.close()
+        await monitor.close()
 
 
-@pytest.mark.parametrize("role", ["dsn", "auditor_dsn"])
+@pytest.mark.parametrize("role", ["dsn", "auditor_dsn", "monitor_dsn"])
 async def test_the_roles_need_their_password(env, role):
     url = getattr(env.settings, role)
     wrong = url.replace(url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1], "guess", 1)

@@ -5,15 +5,17 @@ stopped and falls to zero once it is back."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from tests.stack import (
     eventually,
-    free_port,
     hq_token,
     kill9,
     load_company,
+    metrics_ports,
     produce_raw,
     produce_singles,
     simulated_facts,
@@ -61,7 +63,7 @@ async def scrape(http: httpx.AsyncClient, url: str) -> dict:
 async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
     company = small_company()
     await load_company(env.settings, company)
-    port = free_port()
+    port = metrics_ports()
     worker_env = {"NORTHSTAR_METRICS_PORT": str(port)}
     worker = env.spawn("worker", "worker", "--only", "sales", extra_env=worker_env)
     env.spawn("relay", "relay", extra_env=worker_env)  # serves at port + 3
@@ -100,6 +102,7 @@ async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
         before = await scrape(http, worker_metrics)
         api_before = await scrape(http, f"{base}/metrics")
 
+        sent_at = time.time()
         facts = simulated_facts(company, 300, seed=51)
         await produce_singles(env.settings, facts)
         await produce_raw(env.settings, b"{not json")
@@ -120,18 +123,102 @@ async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
         assert moved(after, before, "northstar_sales_freshness_seconds_count") >= 1
         healthz = {"route": "/healthz", "method": "GET", "status": "200"}
         assert moved(api_after, api_before, "northstar_http_requests_total", **healthz) == 7
-        assert total(api_after, "northstar_consumer_lag_records") == 0
+        sales = {"topic": env.settings.sales_topic}
+        assert total(api_after, "northstar_consumer_lag_records", **sales) == 0
+        # the last batch of each partition: younger than the time since the first sale was sent
+        freshness = [
+            value
+            for (name, _), value in api_after.items()
+            if name == "northstar_sales_last_batch_freshness_seconds"
+        ]
+        assert 1 <= len(freshness) <= env.settings.topic_partitions
+        assert all(0 <= seconds <= time.time() - sent_at for seconds in freshness)
 
         # lag: the worker stops, sales keep coming; it comes back and catches up
         kill9(worker)
         more = simulated_facts(company, 120, seed=52)
         await produce_singles(env.settings, more)
         stopped = await scrape(http, f"{base}/metrics")
-        assert total(stopped, "northstar_consumer_lag_records") == len(more)
+        assert total(stopped, "northstar_consumer_lag_records", **sales) == len(more)
         env.spawn("worker-2", "worker", "--only", "sales", extra_env=worker_env)
 
         async def caught_up() -> bool:
             scraped = await scrape(http, f"{base}/metrics")
-            return total(scraped, "northstar_consumer_lag_records") == 0
+            return total(scraped, "northstar_consumer_lag_records", **sales) == 0
 
         await eventually(caught_up, 90, "the lag to fall back to zero")
+
+
+def _cycle(quarter: int) -> dict[str, str]:
+    starts, ends = {2: ("04-01", "06-30"), 3: ("07-01", "09-30"), 4: ("10-01", "12-31")}[quarter]
+    return {"cycle_id": f"2027-Q{quarter}", "kind": "quarter", "starts_on": f"2027-{starts}",
+            "ends_on": f"2027-{ends}"}  # fmt: skip
+
+
+async def test_okr_agent_and_timers_metrics_and_the_okr_topic_lag(env):
+    """The OKR agent's /metrics (+1) counts the events the relay published (another process's
+    count); the OKR topic's lag on the API rises by the events published while the agent is
+    down and falls to zero once it is back; the timers' /metrics (+2) count their runs."""
+    await load_company(env.settings, small_company())
+    port = metrics_ports()
+    worker_env = {"NORTHSTAR_METRICS_PORT": str(port), "NORTHSTAR_EVALUATION_INTERVAL_S": "1"}
+    okr = env.spawn("worker-okr", "worker", "--only", "okr", extra_env=worker_env)
+    env.spawn("worker-timers", "worker", "--only", "timers", extra_env=worker_env)
+    env.spawn("relay", "relay", extra_env=worker_env)
+    base = await start_api(env)
+    headers = {"Authorization": f"Bearer {await hq_token(env.settings)}"}
+    okr_metrics = f"http://127.0.0.1:{port + 1}/metrics"
+    timers_metrics = f"http://127.0.0.1:{port + 2}/metrics"
+    relay_metrics = f"http://127.0.0.1:{port + 3}/metrics"
+    okr_topic = {"topic": env.settings.okr_events_topic}
+    applied = ("northstar_okr_events_total", {"outcome": "applied"})
+    published = ("northstar_relay_published_events_total", okr_topic)
+    async with httpx.AsyncClient(timeout=30) as http:
+        for url in (okr_metrics, timers_metrics, relay_metrics):
+            await eventually(lambda url=url: _up(http, url), 60, url)
+
+        async def figure(url: str, metric: tuple[str, dict[str, str]]) -> float:
+            return total(await scrape(http, url), metric[0], **metric[1])
+
+        async def lag() -> float:
+            return await figure(f"{base}/metrics", ("northstar_consumer_lag_records", okr_topic))
+
+        async def define(quarter: int) -> None:
+            reply = await http.post(f"{base}/v1/okr/cycles", json=_cycle(quarter), headers=headers)
+            assert reply.status_code == 201, reply.text
+
+        relayed_before = await figure(relay_metrics, published)
+        applied_before = await figure(okr_metrics, applied)
+        await define(2)
+
+        async def agent_applied_what_was_published() -> bool:
+            relayed = await figure(relay_metrics, published) - relayed_before
+            moved = await figure(okr_metrics, applied) - applied_before
+            return relayed >= 1 and moved == relayed
+
+        await eventually(agent_applied_what_was_published, 60, "the agent to apply the event")
+        assert await figure(okr_metrics, applied) - applied_before == 1
+        await eventually(lambda: _equals(lag(), 0), 60, "the agent's offsets to be committed")
+
+        kill9(okr)
+        relayed_before = await figure(relay_metrics, published)
+        await define(3)
+        await define(4)
+
+        async def relayed_two() -> bool:
+            return await figure(relay_metrics, published) - relayed_before == 2
+
+        await eventually(relayed_two, 60, "both events to be published")
+        assert await lag() == 2
+        env.spawn("worker-okr-2", "worker", "--only", "okr", extra_env=worker_env)
+        await eventually(lambda: _equals(lag(), 0), 90, "the OKR topic's lag to fall to zero")
+
+        timers = await scrape(http, timers_metrics)
+        runs = total(timers, "northstar_evaluations_total", outcome="done")
+        assert runs >= 1
+        # one duration per run done (a run may finish between the two samples of the scrape)
+        assert abs(total(timers, "northstar_evaluation_duration_seconds_count") - runs) <= 1
+
+
+async def _equals(figure, expected: float) -> bool:
+    return await figure == expected

@@ -21,6 +21,7 @@ from tests.stack import (
     expected_unit_totals,
     free_port,
     load_company,
+    metrics_ports,
     produce_singles,
     run_cli,
     simulated_facts,
@@ -92,7 +93,7 @@ async def test_webhooks_deliver_signed_alerts_with_retries_and_dead_letters(env)
         }
         env.spawn("relay", "relay")
         env.worker()
-        metrics_port = free_port()
+        metrics_port = metrics_ports()
         env.spawn("webhooks", "webhooks", extra_env={"NORTHSTAR_METRICS_PORT": str(metrics_port)})
         for start in range(0, len(facts), 200):
             await produce_singles(env.settings, facts[start : start + 200])
