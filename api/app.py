@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
     alert_routes,
+    analytics_routes,
     audit_routes,
     board_routes,
     calibration_routes,
@@ -33,6 +34,7 @@ from api import (
     okr_routes,
     practice_routes,
     progress_routes,
+    scorecard_routes,
     session_routes,
 )
 from api.alert_hub import AlertHub
@@ -138,6 +140,8 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(command_routes.router)
     app.include_router(escalation_routes.router)
     app.include_router(practice_routes.router)
+    app.include_router(scorecard_routes.router)
+    app.include_router(analytics_routes.router)
     app.include_router(governance_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AuditClient
+from api.problems import ProblemError
+from audit.adoption import adoption_report, default_weeks
 from audit.escalation_times import escalation_response_times
 from audit.history import HistoryFilter, as_csv, change_document, target_change_history
+from audit.periods import parse_period
 from audit.weight_history import weight_change_history
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -84,3 +87,35 @@ async def escalation_times(
     zone = ZoneInfo(request.app.state.settings.company_timezone)
     async with request.app.state.pool.acquire() as conn:
         return await escalation_response_times(conn, by, zone, request.app.state.clock())
+
+
+@router.get("/adoption")
+async def adoption(
+    request: Request,
+    _: AuditClient,
+    between: Annotated[
+        str | None, Query(description="FROM..TO (default: the last 12 weeks)")
+    ] = None,
+    before: Annotated[str | None, Query(description="FROM..TO, compared with `after`")] = None,
+    after: Annotated[str | None, Query(description="FROM..TO")] = None,
+    cadence_days: Annotated[int, Query(ge=1, le=92)] = 7,
+) -> dict[str, Any]:
+    """Check-in usage (the share of KR owners who checked in on a KR they own within the
+    cadence ending each week) by role and unit, the forms' burden; with `before` and `after`,
+    both periods' check-in usage and goal views per person per week (visits: reads of one goal
+    with no gap over 30 minutes count once), with 95 % intervals. Periods: ISO dates or
+    moments, company time without an offset, end excluded."""
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    if (before is None) != (after is None):
+        raise ProblemError(422, "Invalid period", "`before` and `after` go together")
+    try:
+        weeks = parse_period(between, zone) if between else default_weeks(request.app.state.clock())
+        compare = (
+            (parse_period(before, zone), parse_period(after, zone)) if before and after else None
+        )
+    except ValueError as exc:
+        raise ProblemError(422, "Invalid period", str(exc)) from exc
+    async with request.app.state.pool.acquire() as conn:
+        return await adoption_report(
+            conn, weeks, request.app.state.settings.company_timezone, cadence_days, compare
+        )

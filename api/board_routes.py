@@ -109,12 +109,13 @@ async def response_times_chart(
     client: AuditClient,
     by: Literal["month", "region", "cycle", "all"] = "month",
 ) -> Response:
-    """Target-adjustment response time (median and mean, in days) by month, region or cycle."""
+    """Target-adjustment response time (Kaplan-Meier median and p90, in days, open requests
+    counted) by month, region or cycle."""
     zone = ZoneInfo(request.app.state.settings.company_timezone)
     async with request.app.state.pool.acquire() as conn:
         changes = await target_change_history(conn, HistoryFilter())
         key = await grouping_key(conn, by, zone)
-    rows = [g.document() for g in group_times(changes, key)]
+    rows = [g.document() for g in group_times(changes, key, request.app.state.clock())]
     svg = response_time_chart(f"Target-adjustment response time by {by}", rows)
     return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 

@@ -65,11 +65,12 @@ def bar_chart(
 
 
 def response_time_chart(title: str, rows: list[dict[str, Any]]) -> str:
-    """Response times in days per group (rows of `audit.response_times` documents)."""
+    """Response times in days per group (rows of `audit.response_times` documents): the
+    Kaplan-Meier median and p90 (open requests counted)."""
     labels = [row["group"] for row in rows]
     series = {
         "median, request -> decision": [_days(r["hours_to_decision"]["median"]) for r in rows],
-        "mean, request -> decision": [_days(r["hours_to_decision"]["mean"]) for r in rows],
+        "p90, request -> decision": [_days(r["hours_to_decision"]["p90"]) for r in rows],
         "median, request -> applied": [_days(r["hours_to_applied"]["median"]) for r in rows],
     }
     return bar_chart(title, labels, series, "days")

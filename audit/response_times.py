@@ -1,5 +1,6 @@
 """Response-time analytics of target adjustments: request -> decision and request -> applied,
-by region, cycle or month, and a before/after comparison of two periods."""
+by region, cycle or month, and a before/after comparison of two periods. Requests still open
+when measured (`as_of`) count as censored observations (Kaplan-Meier), never left out."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, Literal
 import asyncpg
 
 from domain.key_result.state import TargetChange
-from domain.response_times import Summary, change_ratio, summarize
+from domain.response_times import Survival, Waited, change_ratio, survival
 
 Grouping = Literal["all", "region", "cycle", "month"]
 
@@ -20,8 +21,8 @@ Grouping = Literal["all", "region", "cycle", "month"]
 @dataclass(frozen=True)
 class GroupTimes:
     group: str
-    to_decision: Summary
-    to_applied: Summary
+    to_decision: Survival
+    to_applied: Survival
 
     def document(self) -> dict[str, Any]:
         return {
@@ -31,23 +32,39 @@ class GroupTimes:
         }
 
 
-def _hours(changes: list[TargetChange], step: str) -> list[float]:
-    deltas = [c.to_decision if step == "decision" else c.to_applied for c in changes]
-    return [d.total_seconds() / 3600 for d in deltas if d is not None]
+def waited(changes: list[TargetChange], step: str, as_of: datetime) -> list[Waited]:
+    """Each request's wait for its decision, or for its new target to apply (rejected and
+    withdrawn requests never apply: they are left out of that one), as known at `as_of`: a step
+    after `as_of` has not come yet; requests made after it are not counted."""
+    observations = []
+    for change in changes:
+        if change.requested_at > as_of:
+            continue
+        closed = change.decided_at is not None and change.decided_at <= as_of
+        if step == "applied" and closed and change.decision in ("rejected", "cancelled"):
+            continue
+        at = change.decided_at if step == "decision" else change.applied_at
+        end = at if at is not None and at <= as_of else as_of
+        observations.append(Waited((end - change.requested_at).total_seconds() / 3600, end == at))
+    return observations
+
+
+def _times(name: str, members: list[TargetChange], as_of: datetime) -> GroupTimes:
+    return GroupTimes(
+        name,
+        survival(waited(members, "decision", as_of)),
+        survival(waited(members, "applied", as_of)),
+    )
 
 
 def group_times(
-    changes: list[TargetChange], key: Callable[[TargetChange], str]
+    changes: list[TargetChange], key: Callable[[TargetChange], str], as_of: datetime
 ) -> list[GroupTimes]:
     groups: dict[str, list[TargetChange]] = defaultdict(list)
     for change in changes:
-        groups[key(change)].append(change)
-    return [
-        GroupTimes(
-            name, summarize(_hours(members, "decision")), summarize(_hours(members, "applied"))
-        )
-        for name, members in sorted(groups.items())
-    ]
+        if change.requested_at <= as_of:
+            groups[key(change)].append(change)
+    return [_times(name, members, as_of) for name, members in sorted(groups.items())]
 
 
 async def grouping_key(
@@ -91,19 +108,18 @@ def compare_periods(
     changes: list[TargetChange],
     before: tuple[datetime, datetime],
     after: tuple[datetime, datetime],
+    as_of: datetime,
 ) -> dict[str, Any]:
-    """Stats of the requests made in each period, and the relative change after vs before."""
+    """Stats of the requests made in each period (as known at `as_of`), and the relative
+    change after vs before."""
 
     def within(period: tuple[datetime, datetime]) -> list[TargetChange]:
         return [c for c in changes if period[0] <= c.requested_at < period[1]]
 
-    (first,) = group_times(within(before), lambda _: "before") or [
-        GroupTimes("before", summarize([]), summarize([]))
-    ]
-    (second,) = group_times(within(after), lambda _: "after") or [
-        GroupTimes("after", summarize([]), summarize([]))
-    ]
+    first = _times("before", within(before), as_of)
+    second = _times("after", within(after), as_of)
     return {
+        "as_of": as_of.isoformat(),
         "before": {"from": before[0].isoformat(), "to": before[1].isoformat(), **first.document()},
         "after": {"from": after[0].isoformat(), "to": after[1].isoformat(), **second.document()},
         "change": {
@@ -111,6 +127,6 @@ def compare_periods(
                 getattr(getattr(first, step), stat), getattr(getattr(second, step), stat)
             )
             for step in ("to_decision", "to_applied")
-            for stat in ("median", "mean", "p90")
+            for stat in ("median", "p90", "mean_of_done")
         },
     }

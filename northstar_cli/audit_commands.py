@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,15 +135,14 @@ def _weight_history(settings: Settings, selection: Any, fmt: str, out: Path | No
 
 
 def _period(value: str | None, zone: Any) -> tuple[datetime, datetime] | None:
+    from audit.periods import parse_period
+
     if value is None:
         return None
     try:
-        start, end = (datetime.fromisoformat(part) for part in value.split(".."))
+        return parse_period(value, zone)
     except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r}: expected FROM..TO, e.g. 2026-10-01..2026-11-01"
-        ) from exc
-    return tuple(m if m.tzinfo else m.replace(tzinfo=zone) for m in (start, end))  # type: ignore[return-value]
+        raise click.BadParameter(str(exc)) from exc
 
 
 @audit.command("response-times")
@@ -154,6 +153,7 @@ def _period(value: str | None, zone: Any) -> tuple[datetime, datetime] | None:
 @click.option("--after", "after", help="FROM..TO: the period after, compared with --before")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
+@click.option("--as-of", "as_of", type=MOMENT, help="measure as known then (default: now)")
 @click.pass_obj
 def audit_response_times(
     settings: Settings,
@@ -162,9 +162,12 @@ def audit_response_times(
     after: str | None,
     fmt: str,
     chart: Path | None,
+    as_of: datetime | None,
 ) -> None:
-    """Median, mean and p90 of request -> decision and request -> applied, in hours, by region,
-    cycle or month; with --before/--after, the two periods side by side and the change."""
+    """Request -> decision and request -> applied, in hours, by region, cycle or month: how
+    many requests, how many are still open, the Kaplan-Meier median and p90 (open requests
+    count as censored, so they cannot pull the figures low) and the mean of the done ones; with
+    --before/--after, the two periods side by side and the change."""
     from zoneinfo import ZoneInfo
 
     from audit.charts import response_time_chart
@@ -177,14 +180,17 @@ def audit_response_times(
     if (periods[0] is None) != (periods[1] is None):
         raise click.UsageError("--before and --after go together")
 
+    moment = _zoned(as_of, settings) if as_of else datetime.now(UTC)
+
     async def run() -> dict[str, Any]:
         conn = await connect(settings.auditor_dsn)
         try:
             changes = await target_change_history(conn, HistoryFilter())
             if periods[0] and periods[1]:
-                return {"comparison": compare_periods(changes, periods[0], periods[1])}
+                return {"comparison": compare_periods(changes, periods[0], periods[1], moment)}
             key = await grouping_key(conn, by, zone)  # type: ignore[arg-type]
-            return {"by": by, "groups": [g.document() for g in group_times(changes, key)]}
+            groups = group_times(changes, key, moment)
+            return {"by": by, "as_of": moment.isoformat(), "groups": [g.document() for g in groups]}
         finally:
             await conn.close()
 
@@ -199,14 +205,15 @@ def audit_response_times(
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(
-            f"{'group':16} {'n':>5} {'median h->decided':>18} {'mean':>8} {'p90':>8}"
-            f" {'median h->applied':>18} {'mean':>8} {'p90':>8}"
+            f"{'group':16} {'n':>5} {'open':>5} {'median h->decided':>18} {'p90':>8}"
+            f" {'mean done':>9} {'open':>5} {'median h->applied':>18} {'p90':>8}"
         )
         for row in rows:
             d, a = row["hours_to_decision"], row["hours_to_applied"]
             click.echo(
-                f"{row['group']:16} {d['count']:>5} {_h(d['median']):>18} {_h(d['mean']):>8}"
-                f" {_h(d['p90']):>8} {_h(a['median']):>18} {_h(a['mean']):>8} {_h(a['p90']):>8}"
+                f"{row['group']:16} {d['count']:>5} {d['still_open']:>5} {_h(d['median']):>18}"
+                f" {_h(d['p90']):>8} {_h(d['mean_of_done']):>9} {a['still_open']:>5}"
+                f" {_h(a['median']):>18} {_h(a['p90']):>8}"
             )
         if "comparison" in report:
             for name, ratio in report["comparison"]["change"].items():
@@ -331,7 +338,9 @@ def audit_diff(
 def _zoned(moment: datetime, settings: Settings) -> datetime:
     from zoneinfo import ZoneInfo
 
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
+    from audit.periods import zoned
+
+    return zoned(moment, ZoneInfo(settings.company_timezone))
 
 
 @audit.command("views")
@@ -340,7 +349,9 @@ def _zoned(moment: datetime, settings: Settings) -> datetime:
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG chart")
 @click.pass_obj
 def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> None:
-    """Goal views per person, by role, per week or month (reads of KRs and objectives)."""
+    """Goal views per person, by role, per week or month: visits to a KR or an objective (a
+    person's reads of one goal with no gap over 30 minutes count once; `reads` counts them
+    all)."""
     from audit.charts import goal_view_chart
     from audit.goal_views import goal_views
 
@@ -352,16 +363,123 @@ def audit_views(settings: Settings, per: str, fmt: str, chart: Path | None) -> N
         click.echo(json.dumps(rows, indent=2))
     else:
         click.echo(
-            f"{per:10} {'role':10} {'views':>7} {'viewers':>8} {'people':>7} {'per person':>11}"
+            f"{per:10} {'role':10} {'views':>7} {'reads':>7} {'viewers':>8} {'people':>7}"
+            f" {'per person':>11}"
         )
         for r in rows:
             click.echo(
-                f"{r['period']:10} {r['role']:10} {r['views']:>7} {r['viewers']:>8}"
-                f" {r['people']:>7} {r['views_per_person']:>11.2f}"
+                f"{r['period']:10} {r['role']:10} {r['views']:>7} {r['reads']:>7}"
+                f" {r['viewers']:>8} {r['people']:>7} {r['views_per_person']:>11.2f}"
             )
     if chart is not None:
         chart.write_text(goal_view_chart(rows, per))
         click.echo(f"chart: {chart}", err=True)
+
+
+@audit.command("adoption")
+@click.option("--between", help="FROM..TO: the weeks to report (default: the last 12 weeks)")
+@click.option("--before", help="FROM..TO: the period before, compared with --after")
+@click.option("--after", help="FROM..TO: the period after")
+@click.option("--cadence-days", default=7, show_default=True, type=click.IntRange(1, 92))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def audit_adoption(
+    settings: Settings,
+    between: str | None,
+    before: str | None,
+    after: str | None,
+    cadence_days: int,
+    fmt: str,
+) -> None:
+    """Check-in usage (the share of KR owners who checked in within the cadence) per week by
+    role and unit, the forms' burden, and with --before/--after both periods' check-in usage
+    and goal views per person per week, each with its 95 % interval."""
+    from zoneinfo import ZoneInfo
+
+    from audit.adoption import adoption_report, default_weeks
+
+    zone = ZoneInfo(settings.company_timezone)
+    periods = (_period(before, zone), _period(after, zone))
+    if (periods[0] is None) != (periods[1] is None):
+        raise click.UsageError("--before and --after go together")
+    weeks = _period(between, zone) or default_weeks(datetime.now(UTC))
+    compare = (periods[0], periods[1]) if periods[0] and periods[1] else None
+    report = as_auditor(
+        settings,
+        lambda conn: adoption_report(
+            conn,
+            weeks,
+            settings.company_timezone,
+            cadence_days,
+            compare,  # type: ignore[arg-type]
+        ),
+    )
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"check-in usage within {cadence_days} days, by role")
+    click.echo(
+        f"{'week':10} {'role':10} {'owners':>7} {'checked in':>11} {'usage':>7} 95 % interval"
+    )
+    for row in report["check_in_usage"]["by_role"]:
+        click.echo(
+            f"{row['week']:10} {row['role']:10} {row['owners']:>7} {row['checked_in']:>11}"
+            f" {_share(row['usage'])}"
+        )
+    click.echo("forms: " + ", ".join(
+        f"{name} {form['required']} required + {form['optional']} optional"
+        for name, form in report["forms"].items()
+    ))  # fmt: skip
+    for side in ("before", "after"):
+        if side in report:
+            figures = report[side]
+            usage, views = figures["check_in_usage"]["all"], figures["views_per_person_per_week"]
+            click.echo(
+                f"{side:6} {figures['from']}..{figures['to']}: check-in usage"
+                f" {_share(usage)}; goal views per person per week {_mean(views['all'])}"
+            )
+
+
+def _share(interval: dict[str, Any]) -> str:
+    if interval["value"] is None:
+        return f"{'-':>7}"
+    return f"{interval['value']:>7.1%} [{interval['low']:.1%}, {interval['high']:.1%}]"
+
+
+def _mean(interval: dict[str, Any]) -> str:
+    if interval["value"] is None:
+        return "-"
+    return f"{interval['value']:.2f} [{interval['low']:.2f}, {interval['high']:.2f}]"
+
+
+@audit.command("churn")
+@click.option("--unit", "unit_id", required=True, help="an org unit (its whole subtree)")
+@click.option("--from", "first", required=True, help="the first month, YYYY-MM")
+@click.option("--to", "last", required=True, help="the last month, YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def audit_churn(settings: Settings, unit_id: str, first: str, last: str, fmt: str) -> None:
+    """Customer churn per month: the unit's customers active the month before and this month,
+    lost (bought the month before, not this month), gained, and the churn rate."""
+    from projections.customer_churn import churn, parse_month
+
+    try:
+        months = [parse_month(m) for m in (first, last)]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if months[1] < months[0]:
+        raise click.BadParameter(f"--to {last} is before --from {first}")
+    rows = as_auditor(settings, lambda conn: churn(conn, unit_id, months[0], months[1]))
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'month':8} {'before':>7} {'now':>7} {'lost':>6} {'new':>6} {'churn':>7}")
+    for r in rows:
+        rate = "-" if r["churn_rate"] is None else f"{r['churn_rate']:.1%}"
+        click.echo(
+            f"{r['month']:8} {r['active_before']:>7} {r['active_now']:>7} {r['churned']:>6}"
+            f" {r['gained']:>6} {rate:>7}"
+        )
 
 
 @audit.command("verify")

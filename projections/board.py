@@ -34,7 +34,7 @@ SELECT k.kr_id, k.title, k.owner_person_id, coalesce(pe.name, k.owner_person_id)
        k.open_blocker, k.last_check_in_at, c.progress_value, p.actual, p.progress_pct AS auto_pct,
        p.as_of, b.window_start, b.window_end, b.monthly_pacing, w.objective_ids, cy.starts_on,
        cy.ends_on, cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points, a.proposed_target,
-       a.reason, a.requested_by, a.requested_at, a.evidence,
+       a.reason, a.requested_by, a.requested_at, a.evidence, o.cycle_id, k.defined_at,
        coalesce(h.health, mh.health) AS recorded_health
 FROM okr_key_result k
 LEFT JOIN person pe ON pe.person_id = k.owner_person_id
@@ -136,7 +136,7 @@ async def board(
     inbox = [_inbox_item(r) for r in kr_rows if _awaits_decision_by(actor, r, org)]
     return {
         "north_star": await star.current(conn, now, zone),
-        "cycle": await _current_cycle(conn, now),
+        "cycle": await current_cycle(conn, now),
         "objectives": objectives,
         "krs": krs,
         "inbox": inbox,
@@ -205,7 +205,7 @@ def _inbox_item(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def _current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, Any] | None:
+async def current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle"
         " WHERE starts_on <= $1 AND ends_on >= $1 ORDER BY (kind = 'quarter') DESC, starts_on"

@@ -66,8 +66,11 @@ async def record_goal_view(
     unit_id: str | None,
     subject: Literal["key_result", "objective"],
     subject_id: str,
+    viewed_at: datetime | None = None,
 ) -> None:
-    await conn.execute(SQL["record_goal_view"], person_id, role, unit_id, subject, subject_id)
+    await conn.execute(
+        SQL["record_goal_view"], person_id, role, unit_id, subject, subject_id, viewed_at
+    )
 
 
 _OBJECTIVE_KRS = """

@@ -73,9 +73,11 @@ class OkrSeeder:
         conn: asyncpg.Connection,
         start: datetime,
         seed: int = 11,
+        until: datetime | None = None,
     ) -> None:
         self.krs, self.objectives, self.conn = krs, objectives, conn
         self.now = start
+        self.until = until or datetime.max.replace(tzinfo=start.tzinfo)  # nothing after it
         self.rng = random.Random(seed)
         self.report = SeedReport()
 
@@ -286,14 +288,16 @@ class OkrSeeder:
     async def adjustments(self, company: CompanyCatalog, count: int, days: float = 80) -> None:
         """Reps ask for target changes, spread over `days`; their city managers answer. In the
         first half (before the board is adopted) an answer takes 2.4-12 days (mean 7.2), in the
-        second half 0.3-2.3 days (mean 1.3): the field result the audit report reproduces. A KR
-        gets a new request only after its previous one was settled, so each stream stays in
-        time order."""
+        second half 0.3-2.3 days (mean 1.3). Nothing is dated after `until` (the real now): a
+        request whose answer would come later is still waiting. A KR gets a new request only
+        after its previous one was settled, so each stream stays in time order."""
         reps = [u for u in company.units if u.level == "rep"]
         begin = self.now
         busy_until: dict[str, datetime] = {}
         for n in range(count):
             requested_at = begin + timedelta(days=days * n / max(1, count))
+            if requested_at > self.until:
+                break
             free = [u for u in reps if busy_until.get(u.id, begin) < requested_at]
             if not free:
                 continue
@@ -333,7 +337,12 @@ class OkrSeeder:
             self.report.requests += 1
             self.report.log.append(entry)
             decided_at = requested_at + wait
-            if self.rng.random() < 0.75:
+            if decided_at > self.until:
+                busy_until[unit.id] = self.until  # still waiting for an answer
+                continue
+            approve = self.rng.random() < 0.75
+            applied_at = decided_at + timedelta(minutes=self.rng.uniform(5, 120))
+            if approve:
                 await self._kr_at(
                     ApproveTargetAdjustment,
                     city,
@@ -342,7 +351,13 @@ class OkrSeeder:
                     request_id=request_id,
                     note="agreed in calibration",
                 )
-                applied_at = decided_at + timedelta(minutes=self.rng.uniform(5, 120))
+                if applied_at > self.until:  # agreed, the new target not applied yet
+                    entry.update(
+                        decision="approved", decided_at=decided_at, decided_by=city.person_id
+                    )
+                    self.report.decisions += 1
+                    busy_until[unit.id] = self.until
+                    continue
                 await self._kr_at(
                     ApplyTargetAdjustment, city, kr_id, applied_at, request_id=request_id
                 )
@@ -367,6 +382,9 @@ class OkrSeeder:
                 settled = decided_at
             self.report.decisions += 1
             check_in_at = settled + timedelta(hours=self.rng.uniform(1, 48))
+            busy_until[unit.id] = check_in_at
+            if check_in_at > self.until:
+                continue
             await self._kr_at(
                 RecordCheckIn,
                 rep,
@@ -402,14 +420,17 @@ async def seed_company_okrs(
     adjustments: int,
     progress: Callable[[str], None] = lambda _: None,
     days: float = 80,
+    until: datetime | None = None,
 ) -> SeedReport:
-    seeder = OkrSeeder(krs, objectives, conn, start)
+    """The company's people, the quarter containing `until` (default: `start`), the OKR tree
+    set at `start`, and `adjustments` requests over the `days` after it, none after `until`."""
+    seeder = OkrSeeder(krs, objectives, conn, start, until=until)
     hq = person_for("hq", "hq")
     people = [person_for(u.id, u.level) for u in company.units]
     org = AggregateCommands(krs.store, krs.org, krs.clock, ORGANISATION, no_context)
     seeder.report.people = await register_people(conn, org, company, people, start)
     hq_commands = HqCommandHandler(krs.store, krs.org, krs.clock)
-    quarter_start, quarter_end = quarter_of(start.date())
+    quarter_start, quarter_end = quarter_of((until or start).date())
     await hq_commands.define_cycle(
         conn,
         DefineCycle(
@@ -444,7 +465,9 @@ async def seed_company_okrs(
 async def seed_with_handlers(
     settings: Settings, company: CompanyCatalog, adjustments: int, days: float = 80
 ) -> SeedReport | None:
-    """Seed once per database (None when the north-star objective already exists)."""
+    """Seed once per database (None when the north-star objective already exists): the
+    quarter running today, its goals set `days` (and a day) ago, the requests since, nothing
+    dated after now."""
     from datetime import UTC
 
     from handlers.bootstrap import command_handlers
@@ -466,18 +489,19 @@ async def seed_with_handlers(
         hq = person_for("hq", "hq")
         if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
             return None
-        first_day = datetime(start.year, start.month, start.day, 9, tzinfo=UTC)
+        goals_set = now - timedelta(days=days + 1)
         report = await seed_company_okrs(
             conn,
             handlers.key_results,
             handlers.objectives,
             company,
             cycle_id,
-            first_day,
+            goals_set,
             adjustments,
             days=days,
+            until=now,
         )
-        await seed_governance(conn, handlers, hq, first_day + timedelta(days=1))
+        await seed_governance(conn, handlers, hq, goals_set + timedelta(days=1))
         return report
     finally:
         await conn.close()

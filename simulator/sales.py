@@ -22,9 +22,10 @@ QUANTITY = {"retail": (6, 48), "wholesale": (120, 600), "ecommerce": (1, 12), "h
 
 
 class SalesSimulator:
-    """Each rep serves ~40 customers, each registered as a lead before the first order (and
-    prospects who never order come in with 5% of sales); 2% of sales are later refunded,
-    payments follow sales."""
+    """Each rep serves ~40 customers, each registered as a lead before the first order, along
+    with two to four prospects who never order (first-order conversion near 25 %, the plan's
+    18 -> 27 %); 2 % of sales are later refunded; nine sales in ten are paid (a collection rate
+    near 90 %, the plan's 88 -> 96 %)."""
 
     def __init__(self, catalog: CompanyCatalog, seed: int = 7, source: str = "pos-sim") -> None:
         self.rng = random.Random(seed)
@@ -70,9 +71,9 @@ class SalesSimulator:
             amount_minor=quantity * product.unit_price_minor,
         )
         out: list[SaleFact] = [sale]
-        if self.rng.random() < 0.05:
-            out.append(self._lead(rep_id, f"prospect-{self._next_id('L')}", when))
         if first:
+            for _ in range(self.rng.randint(2, 4)):
+                out.append(self._lead(rep_id, f"prospect-{self._next_id('L')}", when))
             out.append(self._lead(rep_id, customer_id, when))
             out.append(
                 CustomerFirstOrder(
@@ -83,7 +84,7 @@ class SalesSimulator:
                     customer_id=customer_id,
                 )
             )
-        if self.rng.random() < 0.8:
+        if self.rng.random() < 0.9:
             out.append(
                 PaymentCollected(
                     source_system=self.source,

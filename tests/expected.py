@@ -75,6 +75,35 @@ def unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str,
     return dict(totals)
 
 
+def still_bought(facts: list[SaleFact]) -> list[SaleRecorded]:
+    """The sales not wholly refunded (refunds add up per sale)."""
+    sales = {f"{f.source_system}|{f.source_id}": f for f in facts if isinstance(f, SaleRecorded)}
+    refunded: dict[str, int] = defaultdict(int)
+    for fact in facts:
+        if isinstance(fact, SaleRefunded):
+            refunded[f"{fact.source_system}|{fact.sale_source_id}"] += fact.quantity
+    return [s for key, s in sales.items() if refunded[key] < s.quantity]
+
+
+def churn(
+    company: CompanyCatalog, facts: Iterable[SaleFact], unit_id: str, month: date
+) -> dict[str, int]:
+    """The unit's customers who bought in the month before `month` and in `month` (company
+    time), lost and gained, counted from the sales themselves."""
+    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    buyers: dict[date, set[str]] = defaultdict(set)
+    for sale in still_bought(first_copies(facts)):
+        if unit_id in chain(company, sale.rep_id):
+            buyers[day_of(sale).replace(day=1)].add(sale.customer_id)
+    before, now = buyers[previous], buyers[month.replace(day=1)]
+    return {
+        "active_before": len(before),
+        "active_now": len(now),
+        "churned": len(before - now),
+        "gained": len(now - before),
+    }
+
+
 def kr_actuals(
     company: CompanyCatalog, facts: Iterable[SaleFact], today: date | None = None
 ) -> dict[str, Decimal]:
@@ -82,13 +111,8 @@ def kr_actuals(
     facts = first_copies(facts)
     if today is None:
         today = max(f.occurred_at for f in facts).astimezone(ZONE).date()
-    sales = {f"{f.source_system}|{f.source_id}": f for f in facts if isinstance(f, SaleRecorded)}
-    refunded: dict[str, int] = defaultdict(int)
-    for fact in facts:
-        if isinstance(fact, SaleRefunded):
-            refunded[f"{fact.source_system}|{fact.sale_source_id}"] += fact.quantity
-    still_bought = [s for key, s in sales.items() if refunded[key] < s.quantity]
-    return {kr.id: _value(company, kr, facts, still_bought, today) for kr in company.key_results}
+    bought = still_bought(facts)
+    return {kr.id: _value(company, kr, facts, bought, today) for kr in company.key_results}
 
 
 def _value(

@@ -8,16 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from domain.catalog import CompanyCatalog
+from domain.kernel import Actor
 from domain.org_tree import OrgUnit
 from domain.sales import SaleFact
 from infra.settings import REPO_ROOT, Settings
@@ -604,3 +607,60 @@ async def people_tokens(settings: Settings, *names: str) -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def register_company_people(
+    handlers: Any, conn: asyncpg.Connection, company: CompanyCatalog, at: datetime
+) -> None:
+    """The company's units and one person per unit (the demo's people: a manager, or the
+    rep), registered through the org commands as HQ does."""
+    from domain.organisation import ORGANISATION
+    from handlers.recording import AggregateCommands, no_context
+    from simulator.okr_seed import person_for
+    from simulator.people import register_people
+
+    krs = handlers.key_results
+    org = AggregateCommands(krs.store, krs.org, krs.clock, ORGANISATION, no_context)
+    people = [person_for(u.id, u.level) for u in company.units]
+    await register_people(conn, org, company, people, at)
+
+
+async def define_goal(
+    handlers: Any,
+    conn: asyncpg.Connection,
+    author: Actor,
+    owner: Actor,
+    objective_id: str,
+    weights: dict[str, int],
+    at: datetime,
+    cycle_id: str = "2026-Q4",
+) -> None:
+    """An objective of `owner` in the cycle with manual KRs from 0 to 100 % (`weights`: KR id
+    -> weight, out of 100), defined by `author` at `at` through the command path."""
+    from domain.key_result.commands import DefineKeyResult
+    from domain.objectives import DefineObjective, SetKeyResultWeights
+
+    envelope = {"actor": author, "at": at, "owner_person_id": owner.person_id, "cycle_id": cycle_id}
+    await handlers.objectives.handle(
+        conn,
+        DefineObjective(
+            command_id=uuid.uuid4(), **envelope, objective_id=objective_id,
+            title=f"Grow {owner.unit_id}", owner_unit_id=owner.unit_id,
+        ),
+    )  # fmt: skip
+    for kr_id in weights:
+        await handlers.key_results.handle(
+            conn,
+            DefineKeyResult(
+                command_id=uuid.uuid4(), kr_id=kr_id, actor=author, at=at, title=f"KR {kr_id}",
+                owner_person_id=owner.person_id, owner_unit_id=owner.unit_id, kind="increase",
+                unit="%", start=Decimal(0), target=Decimal(100),
+            ),
+        )  # fmt: skip
+    await handlers.objectives.handle(
+        conn,
+        SetKeyResultWeights(
+            command_id=uuid.uuid4(), **envelope, objective_id=objective_id,
+            weights={k: Decimal(w) for k, w in weights.items()},
+        ),
+    )  # fmt: skip

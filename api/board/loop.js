@@ -27,6 +27,8 @@ Object.assign(I18N.zh, {
   operations: "运行状况", ops_lag: "销售待处理记录", ops_freshness: "最近一批销售入账用时（秒）",
   ops_okr_lag: "待应用的目标事件", ops_backlog: "待发布事件", ops_oldest: "最早待发布（秒）",
   ops_parked: "暂停的事件流", ops_restarts: "进程重启次数",
+  scorecards: "成绩单", my_scorecard: "我的关键结果", team_scorecard: "团队：{unit}",
+  weakest: "最需要关注：{title}，落后进度线 {points} 个百分点", krs_count: "{n} 个关键结果",
 });
 Object.assign(I18N.en, {
   new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
@@ -55,6 +57,8 @@ Object.assign(I18N.en, {
   operations: "Operations", ops_lag: "sales records waiting",
   ops_freshness: "last sales batch: sale to counted (s)", ops_okr_lag: "OKR events waiting to apply", ops_backlog: "events waiting to publish",
   ops_oldest: "oldest waiting (s)", ops_parked: "parked streams", ops_restarts: "process restarts",
+  scorecards: "Scorecards", my_scorecard: "My key results", team_scorecard: "Team: {unit}",
+  weakest: "Needs attention most: {title}, {points} points behind the pacing line", krs_count: "{n} key results",
 });
 
 const LEADS = ["manager", "hq_admin", "auditor", "hrbp"];
@@ -525,7 +529,54 @@ async function renderOps() {
     el("dt", { text: t(key) }), el("dd", { "data-metric": key, text: number(value) })]));
 }
 
+// ---- scorecards: the viewer's own KRs, and a manager's (HQ's: the company's) whole unit -------
+async function renderScorecards() {
+  const me = state.me;
+  const wanted = [];
+  if (me.person_id) wanted.push([t("my_scorecard"), `/v1/okr/scorecards/people/${encodeURIComponent(me.person_id)}`]);
+  if ((me.role === "manager" || me.role === "hq_admin") && me.unit_id) {
+    wanted.push([t("team_scorecard", { unit: me.unit_id }), `/v1/okr/scorecards/units/${encodeURIComponent(me.unit_id)}`]);
+  }
+  const cards = [];
+  for (const [title, path] of wanted) {
+    try {
+      const card = await api(path);
+      if (card.krs) cards.push([title, card]);
+    } catch (error) {
+      // no cycle running, or not readable: no card
+    }
+  }
+  $("scorecard-panel").hidden = !cards.length;
+  $("scorecards").replaceChildren(...cards.map(([title, card]) => scorecardView(title, card)));
+}
+
+function scorecardView(title, card) {
+  const colours = ["green", "amber", "red"];
+  const weekBar = (point) => {
+    const total = colours.concat("none").reduce((sum, c) => sum + point[c], 0) || 1;
+    const bar = el("div", { className: "week", title: point.week_ending });
+    for (const c of colours.concat("none")) {
+      const part = el("div", { className: c });
+      part.style.height = `${(100 * point[c]) / total}%`;
+      bar.append(part);
+    }
+    return bar;
+  };
+  const weakest = card.weakest && Number(card.weakest.behind_by) > 0
+    ? el("p", { className: "weakest", "data-kr": card.weakest.kr_id,
+      text: t("weakest", { title: card.weakest.title, points: number(card.weakest.behind_by) }) })
+    : null;
+  return el("article", { className: "scorecard", "data-subject": card.unit_id || card.person_id },
+    el("h3", { text: title }),
+    el("p", { text: t("krs_count", { n: card.krs }) }),
+    el("div", { className: "counts" }, ...colours.map((c) => el("span", { className: `badge ${c}`, "data-health": c, "data-count": card.health[c].count,
+      text: `${t(c)} ${card.health[c].count} (${number(100 * card.health[c].share)}%)` }))),
+    weakest,
+    el("div", { className: "trend" }, ...card.trend.map(weekBar)));
+}
+
 function renderLoop() {
+  renderScorecards();
   renderGoalForms();
   renderEscalations();
   renderCleanup();

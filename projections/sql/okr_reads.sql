@@ -45,9 +45,10 @@ SELECT * FROM okr_cycle ORDER BY starts_on, kind;
 -- name: person_name
 SELECT name FROM person WHERE person_id = $1;
 -- name: record_goal_view
--- One row per read of a goal by a person (the goal-view figures count these).
-INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id)
-VALUES ($1, $2, $3, $4, $5);
+-- One row per read of a goal by a person (the goal-view figures count their visits); $6: when
+-- (the API: now; a simulated person: their own clock).
+INSERT INTO goal_view (person_id, role, unit_id, subject, subject_id, viewed_at)
+VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()));
 -- name: meeting
 SELECT meeting_id, unit_id, cycle_id, starts_at, duration_minutes, scheduled_by, scheduled_at,
        concluded_by, concluded_at, decisions, escalations

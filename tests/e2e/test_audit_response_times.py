@@ -4,7 +4,6 @@ adoption, equal to statistics computed here from the simulator's own log; the SV
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -18,29 +17,47 @@ from tests.stack import eventually, run_cli, seed_simulated_quarter
 CITY_REGION = {city: region for region, (_, cities) in REGIONS.items() for city, _ in cities}
 
 
-def stats(hours: list[float]) -> dict:
-    ordered = sorted(hours)
-    if not ordered:
-        return {"count": 0, "median": None, "mean": None, "p90": None}
+def stats(waits: list[tuple[float, bool]]) -> dict:
+    """Kaplan-Meier by its definition: at each time a step came, the share still waiting is
+    multiplied by 1 - (steps then) / (requests that had waited at least that long); a
+    quantile is the first time the share is at or below its level (floating point allowed)."""
+    share, median, p90 = 1.0, None, None
+    for t in sorted({h for h, done in waits if done}):
+        at_risk = sum(1 for h, _ in waits if h >= t)
+        share *= 1 - sum(1 for h, done in waits if done and h == t) / at_risk
+        median = median if median is not None or share > 0.5 + 1e-9 else round(t, 2)
+        p90 = p90 if p90 is not None or share > 0.1 + 1e-9 else round(t, 2)
+    done = [h for h, came in waits if came]
     return {
-        "count": len(ordered),
-        "median": round(statistics.median(ordered), 2),
-        "mean": round(statistics.fmean(ordered), 2),
-        "p90": round(ordered[math.ceil(0.9 * len(ordered)) - 1], 2),
+        "count": len(waits),
+        "done": len(done),
+        "still_open": len(waits) - len(done),
+        "median": median,
+        "p90": p90,
+        "mean_of_done": round(statistics.fmean(done), 2) if done else None,
     }
 
 
-def hours(entry: dict, step: str) -> float | None:
-    if not entry.get(step):
-        return None
-    delta = datetime.fromisoformat(entry[step]) - datetime.fromisoformat(entry["requested_at"])
-    return delta.total_seconds() / 3600
+def waits(entries: list[dict], step: str, as_of: datetime) -> list[tuple[float, bool]]:
+    """(hours waited, done) of each request made by `as_of`; rejected ones never apply."""
+    found = []
+    for entry in entries:
+        requested = datetime.fromisoformat(entry["requested_at"])
+        if requested > as_of:
+            continue
+        decided = entry.get("decided_at") and datetime.fromisoformat(entry["decided_at"])
+        if step == "applied_at" and entry.get("decision") == "rejected" and decided <= as_of:
+            continue
+        at = entry.get(step) and datetime.fromisoformat(entry[step])
+        done = bool(at) and at <= as_of
+        found.append((((at if done else as_of) - requested).total_seconds() / 3600, done))
+    return found
 
 
-def expected(entries: list[dict]) -> dict:
+def expected(entries: list[dict], as_of: datetime) -> dict:
     return {
-        "hours_to_decision": stats([h for e in entries if (h := hours(e, "decided_at"))]),
-        "hours_to_applied": stats([h for e in entries if (h := hours(e, "applied_at"))]),
+        "hours_to_decision": stats(waits(entries, "decided_at", as_of)),
+        "hours_to_applied": stats(waits(entries, "applied_at", as_of)),
     }
 
 
@@ -51,10 +68,14 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
     times = sorted(datetime.fromisoformat(e["requested_at"]) for e in log)
     start, boundary = times[0], times[len(times) // 2]
     end = times[-1] + timedelta(seconds=1)
+    settled = max(  # every request decided and applied by then: nothing open
+        datetime.fromisoformat(e.get("applied_at") or e["decided_at"]) for e in log
+    ) + timedelta(seconds=1)
     chart = tmp_path / "compare.svg"
     done = await run_cli(
         env,
         *("audit", "response-times", "--format", "json", "--chart", str(chart)),
+        *("--as-of", settled.isoformat()),
         *("--before", f"{start.isoformat()}..{boundary.isoformat()}"),
         *("--after", f"{boundary.isoformat()}..{end.isoformat()}"),
     )
@@ -64,11 +85,13 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
     after = [e for e in log if datetime.fromisoformat(e["requested_at"]) >= boundary]
     for name, entries in (("before", before), ("after", after)):
         got = comparison[name]
-        assert {k: got[k] for k in ("hours_to_decision", "hours_to_applied")} == expected(entries)
+        assert {k: got[k] for k in ("hours_to_decision", "hours_to_applied")} == expected(
+            entries, settled
+        )
     # the field result: about 7.2 days before, 1.3 days after
-    assert comparison["before"]["hours_to_decision"]["mean"] / 24 > 5
-    assert comparison["after"]["hours_to_decision"]["mean"] / 24 < 2
-    assert comparison["change"]["to_decision_mean"] < -0.6
+    assert comparison["before"]["hours_to_decision"]["median"] / 24 > 5
+    assert comparison["after"]["hours_to_decision"]["median"] / 24 < 2
+    assert comparison["change"]["to_decision_median"] < -0.6
     svg = ET.fromstring(chart.read_text())
     assert svg.tag.endswith("svg") and "before" in chart.read_text()
 
@@ -87,12 +110,21 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
         await eventually(projected, 120, "the OKR read models")
     finally:
         await conn.close()
-    by_region = await run_cli(env, "audit", "response-times", "--by", "region", "--format", "json")
+    # by region, as known at the boundary: the requests still open then count as censored
+    by_region = await run_cli(
+        env,
+        *("audit", "response-times", "--by", "region", "--format", "json"),
+        *("--as-of", boundary.isoformat()),
+    )
     groups = {g["group"]: g for g in json.loads(by_region.stdout)["groups"]}
     per_region: dict[str, list[dict]] = defaultdict(list)
     for entry in log:
-        per_region[CITY_REGION[entry["kr_id"].split("-")[2]]].append(entry)
+        if datetime.fromisoformat(entry["requested_at"]) <= boundary:
+            per_region[CITY_REGION[entry["kr_id"].split("-")[2]]].append(entry)
     assert set(groups) == set(per_region)
+    assert sum(g["hours_to_decision"]["still_open"] for g in groups.values()) > 0
     for region, entries in per_region.items():
         got = groups[region]
-        assert {k: got[k] for k in ("hours_to_decision", "hours_to_applied")} == expected(entries)
+        assert {k: got[k] for k in ("hours_to_decision", "hours_to_applied")} == expected(
+            entries, boundary
+        )

@@ -123,6 +123,16 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         ("hangzhou", all_readers),
     ):
         await m.expect(allowed, "GET", agenda, query={**window, "unit_id": unit})
+        await m.expect(allowed, "GET", "/v1/okr/scorecards/units/{unit_id}", unit_id=unit)
+        months = {"unit_id": unit, "from": "2026-10", "to": "2026-11"}
+        await m.expect(allowed, "GET", "/v1/analytics/churn", query=months)
+    person_card = "/v1/okr/scorecards/people/{person_id}"
+    for person, allowed in (
+        ("p-rep-shanghai-01", {"rep", "manager", *all_readers}),
+        ("p-rep-shanghai-02", {"manager", *all_readers}),
+        ("p-rep-hangzhou-01", all_readers),
+    ):
+        await m.expect(allowed, "GET", person_card, person_id=person)
 
     # ---- lists and documents filtered to the caller's scope
     for route in ("/v1/okr/objectives", "/v1/board", "/v1/session"):
@@ -146,6 +156,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         "/v1/audit/target-changes",
         "/v1/audit/weight-changes",
         "/v1/audit/escalation-response-times",
+        "/v1/audit/adoption",
         "/v1/audit/projection-skips",
         "/v1/audit/charts/response-times.svg",
         "/v1/audit/charts/goal-views.svg",

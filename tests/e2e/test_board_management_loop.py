@@ -112,6 +112,13 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
             return shown is not None and Decimal(shown) == wanted[REP_KR]
 
         await eventually(new_weight_shown, 60, "the new weight on the rep's KR")
+        # her scorecard counts her KR cards by colour
+        card = rep.locator('.scorecard[data-subject="p-rep-shanghai-01"]')
+        await expect(card).to_be_visible()
+        for colour in ("green", "amber", "red"):
+            cards = await rep.locator(f'#my-krs article.kr[data-health="{colour}"]').count()
+            badge = card.locator(f'.badge[data-health="{colour}"]')
+            assert await badge.get_attribute("data-count") == str(cards), colour
         await rep.locator(f'article.kr[data-kr-id="{REP_KR}"] button.check-in').click()
         dialog = rep.locator("#check-in-dialog")
         assert "目标描述" in await dialog.locator("label").first.inner_text()
