@@ -17,6 +17,8 @@ from audit.escalation_times import escalation_response_times
 from audit.history import HistoryFilter, as_csv, change_document, target_change_history
 from audit.periods import parse_period
 from audit.weight_history import weight_change_history
+from projections.manual_vs_system import manual_vs_system
+from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -103,8 +105,9 @@ async def adoption(
     """Check-in usage (the share of KR owners who checked in on a KR they own within the
     cadence ending each week) by role and unit, the forms' burden; with `before` and `after`,
     both periods' check-in usage and goal views per person per week (visits: reads of one goal
-    with no gap over 30 minutes count once), with 95 % intervals. Periods: ISO dates or
-    moments, company time without an offset, end excluded."""
+    with no gap over 30 minutes count once), with 95 % intervals, and their target-adjustment
+    response times (as `audit response-times` compares them, open requests counted).
+    Periods: ISO dates or moments, company time without an offset, end excluded."""
     zone = ZoneInfo(request.app.state.settings.company_timezone)
     if (before is None) != (after is None):
         raise ProblemError(422, "Invalid period", "`before` and `after` go together")
@@ -116,6 +119,39 @@ async def adoption(
     except ValueError as exc:
         raise ProblemError(422, "Invalid period", str(exc)) from exc
     async with request.app.state.pool.acquire() as conn:
-        return await adoption_report(
-            conn, weeks, request.app.state.settings.company_timezone, cadence_days, compare
+        return rows_json(  # type: ignore[no-any-return]
+            [
+                await adoption_report(
+                    conn,
+                    weeks,
+                    request.app.state.settings.company_timezone,
+                    cadence_days,
+                    compare,
+                    request.app.state.clock(),
+                )
+            ]
+        )[0]
+
+
+@router.get("/manual-vs-system")
+async def manual_versus_system(
+    request: Request,
+    _: AuditClient,
+    between: Annotated[
+        str | None, Query(description="FROM..TO (default: the last 12 weeks)")
+    ] = None,
+) -> dict[str, Any]:
+    """For each check-in on a KR bound to sales made in the period: what the person reported,
+    what the sales say the KR stood at that day (its metric over its window cut at the
+    check-in's business day) and |reported - computed| / computed; the errors' distribution
+    (median and p90 by nearest rank, mean, share within 5 %) in all, per owner unit and per
+    person reporting. Check-ins while the computed value is 0 are counted apart."""
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    try:
+        period = (
+            parse_period(between, zone) if between else default_weeks(request.app.state.clock())
         )
+    except ValueError as exc:
+        raise ProblemError(422, "Invalid period", str(exc)) from exc
+    async with request.app.state.pool.acquire() as conn:
+        return rows_json([await manual_vs_system(conn, period, zone)])[0]  # type: ignore[no-any-return]

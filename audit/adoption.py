@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 
 from audit.goal_views import VISITS
+from audit.history import HistoryFilter, target_change_history
+from audit.response_times import compare_periods
 from domain.adoption import Interval, form_burden, mean_interval, wilson_interval
 
 # Per week (Monday, company time) and owner: whether they checked in on a KR they own within
@@ -129,9 +131,11 @@ async def adoption_report(
     zone: str,
     cadence_days: int = 7,
     compare: tuple[tuple[datetime, datetime], tuple[datetime, datetime]] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """Check-in usage per week by role and by unit, goal views, the forms' burden; with
-    `compare`, the two periods' figures side by side."""
+    """Check-in usage per week by role and by unit, the forms' burden; with `compare`, the two
+    periods' check-in usage and goal views side by side, and their target-adjustment response
+    times as known at `as_of` (default: the end of the later period)."""
     rows = await check_in_usage(conn, between, zone, cadence_days)
     report: dict[str, Any] = {
         "from": between[0].isoformat(),
@@ -146,6 +150,10 @@ async def adoption_report(
     if compare is not None:
         report["before"] = await period_figures(conn, compare[0], zone, cadence_days)
         report["after"] = await period_figures(conn, compare[1], zone, cadence_days)
+        changes = await target_change_history(conn, HistoryFilter())
+        report["response_times"] = compare_periods(
+            changes, compare[0], compare[1], as_of or compare[1][1]
+        )
     return report
 
 

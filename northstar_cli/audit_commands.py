@@ -415,7 +415,7 @@ def audit_adoption(
         ),
     )
     if fmt == "json":
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2, default=str))
         return
     click.echo(f"check-in usage within {cadence_days} days, by role")
     click.echo(
@@ -434,10 +434,17 @@ def audit_adoption(
         if side in report:
             figures = report[side]
             usage, views = figures["check_in_usage"]["all"], figures["views_per_person_per_week"]
+            times = report["response_times"][side]["hours_to_decision"]
             click.echo(
                 f"{side:6} {figures['from']}..{figures['to']}: check-in usage"
-                f" {_share(usage)}; goal views per person per week {_mean(views['all'])}"
+                f" {_share(usage)}; goal views per person per week {_mean(views['all'])};"
+                f" adjustment answered in {_days(times['median'])} days (median,"
+                f" {times['still_open']} still open)"
             )
+
+
+def _days(hours: float | None) -> str:
+    return "-" if hours is None else f"{hours / 24:.1f}"
 
 
 def _share(interval: dict[str, Any]) -> str:
@@ -450,6 +457,37 @@ def _mean(interval: dict[str, Any]) -> str:
     if interval["value"] is None:
         return "-"
     return f"{interval['value']:.2f} [{interval['low']:.2f}, {interval['high']:.2f}]"
+
+
+@audit.command("manual-vs-system")
+@click.option("--between", help="FROM..TO: when the check-ins were made (default: 12 weeks)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def audit_manual_vs_system(settings: Settings, between: str | None, fmt: str) -> None:
+    """Check-ins on sales-bound KRs against what the sales say the KR stood at that day:
+    |reported - computed| / computed, in all, per owner unit and per person."""
+    from zoneinfo import ZoneInfo
+
+    from audit.adoption import default_weeks
+    from projections.manual_vs_system import manual_vs_system
+    from projections.progress_reads import rows_json
+
+    zone = ZoneInfo(settings.company_timezone)
+    period = _period(between, zone) or default_weeks(datetime.now(UTC))
+    report = rows_json([as_auditor(settings, lambda conn: manual_vs_system(conn, period, zone))])[0]
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'':24} {'check-ins':>9} {'no value':>8} {'median':>8} {'p90':>8} {'mean':>8}")
+    for name, row in [("all", report["all"])] + [
+        (f"unit {r['owner_unit_id']}", r) for r in report["by_unit"]
+    ]:
+        cells = [row[k] for k in ("median", "p90", "mean")]
+        shown = ["-" if v is None else f"{float(v):.1%}" for v in cells]
+        click.echo(
+            f"{name[:24]:24} {row['check_ins']:>9} {row['without_computed']:>8}"
+            f" {shown[0]:>8} {shown[1]:>8} {shown[2]:>8}"
+        )
 
 
 @audit.command("churn")

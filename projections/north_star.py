@@ -54,7 +54,7 @@ async def north_star(
         return star
     today = now.astimezone(zone).date()
     days = [today - timedelta(weeks=w) for w in range(TREND_WEEKS - 1, -1, -1)]
-    values = await _values_through(conn, row["measured_by"], days, zone)
+    values = await kr_values_through(conn, row["measured_by"], days, zone)
     current = values[-1]
     star["live"] = {
         "kr_id": row["measured_by"],
@@ -85,7 +85,7 @@ class NorthStarBanner:
         return self._star
 
 
-async def _values_through(
+async def kr_values_through(
     conn: asyncpg.Connection, kr_id: str, days: Sequence[date], zone: tzinfo
 ) -> list[Decimal | None]:
     """The KR's value counting what was known up to each of `days`: for a KR bound to sales,

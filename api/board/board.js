@@ -11,6 +11,9 @@ const I18N = {
     green: "绿", calibration: "校准会议程", outcomes: "记录会议结论", meeting_time: "会议时间",
     decisions: "决定（每行一条）", record_outcomes: "保存结论", alerts: "实时提醒",
     charts: "审计图表", chart_response: "目标调整响应时间（天）",
+    field_before: "前 6 周", field_after: "近 6 周", field_check_in_usage: "签到使用率",
+    field_views: "每人每周查看目标次数", field_response_days: "目标调整响应（天，中位数）",
+    field_manual_error: "手工汇总误差（中位数，签到次数）",
     chart_views: "每人查看目标次数", check_in: "打卡", summary: "目标描述",
     progress_value: "当前进度", blocker: "阻塞问题（没有就写 none）", submit: "提交",
     cancel: "取消", request_adjustment: "申请调整目标", proposed_target: "建议目标",
@@ -39,6 +42,9 @@ const I18N = {
     outcomes: "Record the meeting's outcomes", meeting_time: "Meeting time",
     decisions: "Decisions (one per line)", record_outcomes: "Save outcomes",
     alerts: "Live alerts", charts: "Audit charts",
+    field_before: "6 weeks before", field_after: "last 6 weeks", field_check_in_usage: "check-in usage",
+    field_views: "goal views per person per week", field_response_days: "adjustment answered (days, median)",
+    field_manual_error: "manual aggregation error (median, check-ins)",
     chart_response: "Target-adjustment response time (days)",
     chart_views: "Goal views per person", check_in: "Check in", summary: "Goal description",
     progress_value: "Current progress", blocker: 'Blocker (or "none")',
@@ -597,6 +603,43 @@ function renderCharts() {
   $("chart-response").alt = t("chart_response");
   $("chart-views").src = "/v1/audit/charts/goal-views.svg?per=week";
   $("chart-views").alt = t("chart_views");
+  renderFieldFigures();
+}
+
+// The field notes' figures, measured from events: the six weeks before the last six against
+// those last six (check-in usage, goal views per person per week, the median days to answer a
+// target-adjustment request), and the manual aggregation error of the last twelve weeks.
+async function renderFieldFigures() {
+  const day = 86400000;
+  const now = new Date();
+  const at = (weeksAgo) => new Date(now.getTime() - weeksAgo * 7 * day).toISOString();
+  let adoption = null;
+  let manual = null;
+  try {
+    adoption = await api(`/v1/audit/adoption?before=${at(12)}..${at(6)}&after=${at(6)}..${now.toISOString()}`);
+    manual = await api("/v1/audit/manual-vs-system");
+  } catch (error) {
+    return;
+  }
+  const pct = (interval) => (interval && interval.value !== null ? `${number(100 * interval.value)}%` : "—");
+  const per = (interval) => (interval && interval.value !== null ? number(interval.value) : "—");
+  const days = (side) => {
+    const hours = adoption.response_times[side].hours_to_decision.median;
+    return hours === null ? "—" : number(hours / 24);
+  };
+  const figures = [
+    ["field_check_in_usage", pct(adoption.before.check_in_usage.all), pct(adoption.after.check_in_usage.all)],
+    ["field_views", per(adoption.before.views_per_person_per_week.all), per(adoption.after.views_per_person_per_week.all)],
+    ["field_response_days", days("before"), days("after")],
+  ];
+  const rows = figures.map(([key, before, after]) => el("tr", { "data-figure": key },
+    el("th", { text: t(key) }), el("td", { className: "before", text: before }), el("td", { className: "after", text: after })));
+  const error = manual.all.median === null ? "—" : `${number(100 * Number(manual.all.median))}%`;
+  rows.push(el("tr", { "data-figure": "field_manual_error" }, el("th", { text: t("field_manual_error") }),
+    el("td", { colspan: 2, text: `${error} (${manual.all.check_ins})` })));
+  $("field-figures").replaceChildren(
+    el("thead", {}, el("tr", {}, el("th"), el("th", { text: t("field_before") }), el("th", { text: t("field_after") }))),
+    el("tbody", {}, ...rows));
 }
 
 function krName(krId) {

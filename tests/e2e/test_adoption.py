@@ -195,7 +195,10 @@ async def test_check_in_usage_and_views_equal_an_independent_count(env):
             headers=headers,
         )
         assert reply.status_code == 200, reply.text
-        assert reply.json() == report
+        answered = reply.json()
+        for document in (answered, report):  # each read as of its own now
+            document["response_times"].pop("as_of")
+        assert answered == report
         wrong = await http.get(
             "/v1/audit/adoption", params={"between": "2026-11-01..2026-10-01"}, headers=headers
         )

@@ -157,6 +157,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         "/v1/audit/weight-changes",
         "/v1/audit/escalation-response-times",
         "/v1/audit/adoption",
+        "/v1/audit/manual-vs-system",
         "/v1/audit/projection-skips",
         "/v1/audit/charts/response-times.svg",
         "/v1/audit/charts/goal-views.svg",

@@ -16,7 +16,7 @@ from playwright.async_api import expect
 
 from infra.postgres.accounts import create_client
 from tests.browser import add_board_users, board_sessions, screenshot
-from tests.stack import eventually, live_okr_company, run_cli, start_api
+from tests.stack import ARTIFACTS, eventually, live_okr_company, run_cli, start_api
 
 PASSWORD = "board-loop-password-1"
 PEOPLE = {
@@ -119,6 +119,7 @@ async def test_a_manager_runs_a_calibration_meeting_and_the_rep_sees_it(env, tmp
             cards = await rep.locator(f'#my-krs article.kr[data-health="{colour}"]').count()
             badge = card.locator(f'.badge[data-health="{colour}"]')
             assert await badge.get_attribute("data-count") == str(cards), colour
+        await card.screenshot(path=str(ARTIFACTS / "board" / "loop-rita-scorecard.png"))
         await rep.locator(f'article.kr[data-kr-id="{REP_KR}"] button.check-in').click()
         dialog = rep.locator("#check-in-dialog")
         assert "目标描述" in await dialog.locator("label").first.inner_text()
@@ -224,6 +225,11 @@ async def test_an_hrbp_proposes_on_the_board_and_hq_approves_it(env, tmp_path):
         await expect(hq.locator("#ops dd[data-metric=ops_parked]")).to_have_text("0")
         await expect(hq.locator("#ops dd[data-metric=ops_lag]")).to_have_text("0")
         await expect(hq.locator("#ops dd[data-metric=ops_freshness]")).to_have_count(1)
+        # the field notes' figures, measured from events, before and after
+        await expect(hq.locator("#field-figures tr[data-figure]")).to_have_count(4)
+        await hq.locator("#charts").screenshot(
+            path=str(ARTIFACTS / "board" / "loop-hana-figures.png")
+        )
         assert board.errors == []
 
     conn = await asyncpg.connect(env.settings.dsn)
