@@ -412,6 +412,7 @@ def audit_adoption(
             settings.company_timezone,
             cadence_days,
             compare,  # type: ignore[arg-type]
+            datetime.now(UTC),
         ),
     )
     if fmt == "json":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -61,6 +62,58 @@ async def _seed(settings: Settings) -> tuple[int, str, str]:
     return krs, ingest, reader
 
 
+BEHAVIOUR_WEEKS = 12  # six weeks the old way, six with the board (simulator/behaviour.py)
+
+
+async def _field_figures(settings: Settings, timeout: float = 180) -> str:
+    """The field notes' figures for the six weeks before the last six against the last six,
+    measured by `audit adoption` from the events once the OKR read models hold them all."""
+    from zoneinfo import ZoneInfo
+
+    from audit.adoption import adoption_report
+    from projections.pipeline_state import okr_events_not_applied
+    from simulator.behaviour import this_monday
+
+    zone = ZoneInfo(settings.company_timezone)
+    conn = await connect(settings.auditor_dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not await okr_events_not_applied(conn):
+                break
+            await asyncio.sleep(1)
+        now = datetime.now(UTC)
+        week = this_monday(now, zone)
+        half = timedelta(weeks=BEHAVIOUR_WEEKS // 2)
+        periods = ((week - 2 * half, week - half), (week - half, week))
+        report = await adoption_report(
+            conn, (periods[0][0], week), settings.company_timezone, 7, periods, now
+        )
+    finally:
+        await conn.close()
+
+    def share(side: str) -> str:
+        value = report[side]["check_in_usage"]["all"]["value"]
+        return "-" if value is None else f"{value:.0%}"
+
+    def views(side: str) -> str:
+        value = report[side]["views_per_person_per_week"]["all"]["value"]
+        return "-" if value is None else f"{value:.1f}"
+
+    def days(side: str) -> str:
+        hours = report["response_times"][side]["hours_to_decision"]["median"]
+        return "-" if hours is None else f"{hours / 24:.1f}"
+
+    first, second = (f"{a.date()}..{b.date()}" for a, b in periods)
+    return (
+        f"The field figures, measured from the events (`northstar audit adoption`):\n"
+        f"                         before ({first})   after ({second})\n"
+        f"  check-in usage         {share('before'):>24}   {share('after'):>22}\n"
+        f"  goal views/person/week {views('before'):>24}   {views('after'):>22}\n"
+        f"  adjustment answered in {days('before'):>19} days   {days('after'):>17} days"
+    )
+
+
 def demo_processes(settings: Settings, simulator: bool, rate: float) -> list[ChildSpec]:
     """Each agent, the relay and the API in a process of its own, restarted when it dies; the
     simulator (a load generator) is not restarted: stopping it leaves the rest running."""
@@ -80,7 +133,8 @@ def simulator_args(settings: Settings, rate: float) -> list[str]:
 def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) -> None:
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
-    okrs = asyncio.run(seed_with_handlers(settings, company_catalog(datetime.now(UTC).date()), 120))
+    company = company_catalog(datetime.now(UTC).date())
+    okrs = asyncio.run(seed_with_handlers(settings, company, 0, behaviour_weeks=BEHAVIOUR_WEEKS))
     logs = settings.demo_folder
     supervisor = Supervisor(demo_processes(settings, simulator, rate), log_dir=logs)
     supervisor.start()
@@ -91,6 +145,7 @@ def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) ->
         raise
     base = f"http://{settings.api_host}:{settings.api_port}"
     links = asyncio.run(_board_links(settings))
+    figures = asyncio.run(_field_figures(settings))
     board = "\n".join(
         f"    {name:5} ({DEMO_USERS[name][0]:8}) {link}" for name, link in links.items()
     )
@@ -118,6 +173,8 @@ OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.o
   Sales simulator:     .venv/bin/northstar {" ".join(simulator_args(settings, rate))}
                        (stopping it leaves the rest running)
   Logs:                {logs}/worker-sales.log, worker-okr.log, relay.log, api.log, simulator.log
+
+{figures}
 
 A process that dies is restarted with back-off; Ctrl-C (or SIGTERM) stops them all within
 a few seconds; `make stop` stops Kafka and PostgreSQL.

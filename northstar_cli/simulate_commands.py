@@ -93,6 +93,15 @@ def simulate_sales(
     " its previous request is settled)",
 )
 @click.option(
+    "--behaviour-weeks",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 26),
+    help="then simulate people's behaviour over this many weeks up to now: the first half the"
+    " old way (long form, goals in a spreadsheet, three-hop approvals), the second with the"
+    " board (simulator/behaviour.py)",
+)
+@click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -100,14 +109,22 @@ def simulate_sales(
 )
 @click.pass_obj
 def simulate_okrs(
-    settings: Settings, company: Path, adjustments: int, days: float, log_path: Path | None
+    settings: Settings,
+    company: Path,
+    adjustments: int,
+    days: float,
+    behaviour_weeks: int,
+    log_path: Path | None,
 ) -> None:
-    """Create the company's OKR tree through commands, then adjustment requests and decisions."""
+    """Create the company's OKR tree through commands, then adjustment requests and decisions,
+    and (with --behaviour-weeks) people viewing, checking in and asking."""
     from domain.catalog import CompanyCatalog
     from simulator.okr_seed import seed_with_handlers
 
     catalog_doc = CompanyCatalog.model_validate(yaml.safe_load(company.read_text()))
-    report = asyncio.run(seed_with_handlers(settings, catalog_doc, adjustments, days))
+    report = asyncio.run(
+        seed_with_handlers(settings, catalog_doc, adjustments, days, behaviour_weeks)
+    )
     if report is not None and log_path is not None:
         log_path.write_text(json.dumps(report.log, default=str, indent=2))
     click.echo(
@@ -117,3 +134,10 @@ def simulate_okrs(
         f"{report.requests} "
         f"adjustment requests, {report.decisions} decisions ({report.applied} applied)"
     )
+    if report is not None and report.behaviour is not None:
+        b = report.behaviour
+        click.echo(
+            f"behaviour over {b.weeks} weeks of {b.people} people: {b.reads} goal reads,"
+            f" {b.check_ins} check-ins, {b.requests} requests ({b.decisions} decided,"
+            f" {b.still_open} still open)"
+        )

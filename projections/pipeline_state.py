@@ -50,3 +50,11 @@ async def pipeline_state(conn: asyncpg.Connection, sales_topic: str) -> Pipeline
         parked_streams=parked,
         restarts={r["name"]: r["restarts"] for r in restarts},
     )
+
+
+async def okr_events_not_applied(conn: asyncpg.Connection) -> int:
+    """Events in the store the OKR read models do not hold yet (each stream's position is its
+    last applied version; versions run from 1, so they sum to the events applied)."""
+    events = await conn.fetchval("SELECT count(*) FROM event_store")
+    applied = await conn.fetchval("SELECT coalesce(sum(version), 0) FROM okr_stream_position")
+    return int(events - applied)

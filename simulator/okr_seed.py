@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -63,6 +65,7 @@ class SeedReport:
     applied: int = 0
     # what the seeder did, as it did it: one entry per target-adjustment request
     log: list[dict[str, object]] = field(default_factory=list)
+    behaviour: Any = None  # simulator.behaviour.BehaviourReport, when people's behaviour ran
 
 
 class OkrSeeder:
@@ -462,12 +465,53 @@ async def seed_company_okrs(
     return seeder.report
 
 
+async def company_behaviour(
+    handlers: Any,
+    conn: asyncpg.Connection,
+    company: CompanyCatalog,
+    now: datetime,
+    weeks: int,
+    zone: ZoneInfo,
+) -> Any:
+    """The seeded company's people behaving over `weeks` up to now: each owner's goal in the
+    running quarter is their objective's first manual-friendly KR (a rep's new customers, a
+    manager's premium share), a rep's requests go to their city's manager."""
+    from simulator.behaviour import Goal, simulate_behaviour
+
+    units = {u.id: u for u in company.units}
+    running = quarter_of(now.astimezone(zone).date())
+    owners, managers, goals = [], {}, {}
+    for unit in company.units:
+        owner = person_for(unit.id, unit.level)
+        owners.append(owner)
+        if unit.level == "rep":
+            goals[owner.person_id] = Goal(
+                f"kr-{unit.id}-new-customers", Decimal(0), Decimal(12), running
+            )
+            parent = units[unit.parent_id or ""]
+            managers[owner.person_id] = person_for(parent.id, parent.level)
+        elif unit.level == "hq":
+            goals[owner.person_id] = Goal(
+                "kr-hq-premium-share-35", Decimal(28), Decimal(35), running
+            )
+        else:
+            goals[owner.person_id] = Goal(
+                f"kr-{unit.id}-premium-share", Decimal(28), Decimal(35), running
+            )
+    return await simulate_behaviour(handlers, conn, owners, managers, goals, now, weeks, zone)
+
+
 async def seed_with_handlers(
-    settings: Settings, company: CompanyCatalog, adjustments: int, days: float = 80
+    settings: Settings,
+    company: CompanyCatalog,
+    adjustments: int,
+    days: float = 80,
+    behaviour_weeks: int = 0,
 ) -> SeedReport | None:
     """Seed once per database (None when the north-star objective already exists): the
-    quarter running today, its goals set `days` (and a day) ago, the requests since, nothing
-    dated after now."""
+    quarter running today, its goals set `days` (and a day) ago, the requests since, and
+    `behaviour_weeks` of people's behaviour up to now (simulator/behaviour.py); nothing dated
+    after now."""
     from datetime import UTC
 
     from handlers.bootstrap import command_handlers
@@ -489,6 +533,7 @@ async def seed_with_handlers(
         hq = person_for("hq", "hq")
         if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
             return None
+        days = max(days, 7 * behaviour_weeks)
         goals_set = now - timedelta(days=days + 1)
         report = await seed_company_okrs(
             conn,
@@ -502,6 +547,10 @@ async def seed_with_handlers(
             until=now,
         )
         await seed_governance(conn, handlers, hq, goals_set + timedelta(days=1))
+        if behaviour_weeks:
+            report.behaviour = await company_behaviour(
+                handlers, conn, company, now, behaviour_weeks, ZoneInfo(settings.company_timezone)
+            )
         return report
     finally:
         await conn.close()

@@ -3,6 +3,7 @@ roll-ups, no SQL, none of the projection's code (a second, independent implement
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -174,3 +175,25 @@ def _value(
         ):
             per_customer[sale.customer_id] += 1
     return Decimal(sum(1 for n in per_customer.values() if n >= 2))
+
+
+def kaplan_meier(waits: list[tuple[float, bool]]) -> dict:
+    """Response times with open requests counted, `waits` being (hours, done): Kaplan-Meier by
+    its definition: at each time a step came, the share still waiting is
+    multiplied by 1 - (steps then) / (requests that had waited at least that long); a
+    quantile is the first time the share is at or below its level (floating point allowed)."""
+    share, median, p90 = 1.0, None, None
+    for t in sorted({h for h, done in waits if done}):
+        at_risk = sum(1 for h, _ in waits if h >= t)
+        share *= 1 - sum(1 for h, done in waits if done and h == t) / at_risk
+        median = median if median is not None or share > 0.5 + 1e-9 else round(t, 2)
+        p90 = p90 if p90 is not None or share > 0.1 + 1e-9 else round(t, 2)
+    done = [h for h, came in waits if came]
+    return {
+        "count": len(waits),
+        "done": len(done),
+        "still_open": len(waits) - len(done),
+        "median": median,
+        "p90": p90,
+        "mean_of_done": round(statistics.fmean(done), 2) if done else None,
+    }

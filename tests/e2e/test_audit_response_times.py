@@ -4,7 +4,6 @@ adoption, equal to statistics computed here from the simulator's own log; the SV
 from __future__ import annotations
 
 import json
-import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -12,30 +11,10 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from simulator.company import REGIONS
+from tests.expected import kaplan_meier
 from tests.stack import eventually, run_cli, seed_simulated_quarter
 
 CITY_REGION = {city: region for region, (_, cities) in REGIONS.items() for city, _ in cities}
-
-
-def stats(waits: list[tuple[float, bool]]) -> dict:
-    """Kaplan-Meier by its definition: at each time a step came, the share still waiting is
-    multiplied by 1 - (steps then) / (requests that had waited at least that long); a
-    quantile is the first time the share is at or below its level (floating point allowed)."""
-    share, median, p90 = 1.0, None, None
-    for t in sorted({h for h, done in waits if done}):
-        at_risk = sum(1 for h, _ in waits if h >= t)
-        share *= 1 - sum(1 for h, done in waits if done and h == t) / at_risk
-        median = median if median is not None or share > 0.5 + 1e-9 else round(t, 2)
-        p90 = p90 if p90 is not None or share > 0.1 + 1e-9 else round(t, 2)
-    done = [h for h, came in waits if came]
-    return {
-        "count": len(waits),
-        "done": len(done),
-        "still_open": len(waits) - len(done),
-        "median": median,
-        "p90": p90,
-        "mean_of_done": round(statistics.fmean(done), 2) if done else None,
-    }
 
 
 def waits(entries: list[dict], step: str, as_of: datetime) -> list[tuple[float, bool]]:
@@ -56,8 +35,8 @@ def waits(entries: list[dict], step: str, as_of: datetime) -> list[tuple[float, 
 
 def expected(entries: list[dict], as_of: datetime) -> dict:
     return {
-        "hours_to_decision": stats(waits(entries, "decided_at", as_of)),
-        "hours_to_applied": stats(waits(entries, "applied_at", as_of)),
+        "hours_to_decision": kaplan_meier(waits(entries, "decided_at", as_of)),
+        "hours_to_applied": kaplan_meier(waits(entries, "applied_at", as_of)),
     }
 
 

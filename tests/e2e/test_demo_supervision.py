@@ -97,6 +97,9 @@ async def _heartbeat(settings: Settings, name: str) -> asyncpg.Record | None:
 
 async def test_a_killed_worker_comes_back_and_the_totals_stay_exact(env, tmp_path):
     demo = await _start_demo(env, tmp_path, "--no-simulator")
+    banner = _log(env, "demo")
+    assert "The field figures, measured from the events" in banner  # before/after, from events
+    assert "check-in usage" in banner and "adjustment answered in" in banner
     company = CompanyCatalog.model_validate(yaml.safe_load((tmp_path / "company.yaml").read_text()))
     simulator = SalesSimulator(company, seed=17, source="pos-supervision")
     facts = list(
