@@ -1,5 +1,6 @@
-"""Response-time analytics over a simulated quarter: by region and before/after the board's
-adoption, equal to statistics computed here from the simulator's own log; the SVG chart."""
+"""Response-time analytics over a simulated quarter: by region and before/after, equal to the
+Kaplan-Meier statistics computed here from the simulator's own log of what it did (whether the
+field figures emerge is tests/e2e/test_behaviour_simulation.py's question); the SVG chart."""
 
 from __future__ import annotations
 
@@ -67,10 +68,6 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
         assert {k: got[k] for k in ("hours_to_decision", "hours_to_applied")} == expected(
             entries, settled
         )
-    # the field result: about 7.2 days before, 1.3 days after
-    assert comparison["before"]["hours_to_decision"]["median"] / 24 > 5
-    assert comparison["after"]["hours_to_decision"]["median"] / 24 < 2
-    assert comparison["change"]["to_decision_median"] < -0.6
     svg = ET.fromstring(chart.read_text())
     assert svg.tag.endswith("svg") and "before" in chart.read_text()
 
