@@ -91,13 +91,23 @@ async def escalation_times(
         return await escalation_response_times(conn, by, zone, request.app.state.clock())
 
 
+RecentWeeks = Annotated[str | None, Query(description="FROM..TO (default: the last 12 weeks)")]
+
+
+def _period(request: Request, text: str | None) -> tuple[datetime, datetime]:
+    """`FROM..TO` in company time (the last 12 weeks when absent); 422 naming what is wrong."""
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
+    try:
+        return parse_period(text, zone) if text else default_weeks(request.app.state.clock())
+    except ValueError as exc:
+        raise ProblemError(422, "Invalid period", str(exc)) from exc
+
+
 @router.get("/adoption")
 async def adoption(
     request: Request,
     _: AuditClient,
-    between: Annotated[
-        str | None, Query(description="FROM..TO (default: the last 12 weeks)")
-    ] = None,
+    between: RecentWeeks = None,
     before: Annotated[str | None, Query(description="FROM..TO, compared with `after`")] = None,
     after: Annotated[str | None, Query(description="FROM..TO")] = None,
     cadence_days: Annotated[int, Query(ge=1, le=92)] = 7,
@@ -108,16 +118,10 @@ async def adoption(
     with no gap over 30 minutes count once), with 95 % intervals, and their target-adjustment
     response times (as `audit response-times` compares them, open requests counted).
     Periods: ISO dates or moments, company time without an offset, end excluded."""
-    zone = ZoneInfo(request.app.state.settings.company_timezone)
     if (before is None) != (after is None):
         raise ProblemError(422, "Invalid period", "`before` and `after` go together")
-    try:
-        weeks = parse_period(between, zone) if between else default_weeks(request.app.state.clock())
-        compare = (
-            (parse_period(before, zone), parse_period(after, zone)) if before and after else None
-        )
-    except ValueError as exc:
-        raise ProblemError(422, "Invalid period", str(exc)) from exc
+    weeks = _period(request, between)
+    compare = (_period(request, before), _period(request, after)) if before and after else None
     async with request.app.state.pool.acquire() as conn:
         return rows_json(  # type: ignore[no-any-return]
             [
@@ -137,9 +141,7 @@ async def adoption(
 async def manual_versus_system(
     request: Request,
     _: AuditClient,
-    between: Annotated[
-        str | None, Query(description="FROM..TO (default: the last 12 weeks)")
-    ] = None,
+    between: RecentWeeks = None,
 ) -> dict[str, Any]:
     """For each check-in on a KR bound to sales made in the period: what the person reported,
     what the sales say the KR stood at that day (its metric over its window cut at the
