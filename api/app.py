@@ -22,6 +22,7 @@ from api import (
     audit_routes,
     board_routes,
     calibration_routes,
+    certification_routes,
     command_routes,
     contract_routes,
     escalation_routes,
@@ -142,6 +143,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(practice_routes.router)
     app.include_router(scorecard_routes.router)
     app.include_router(analytics_routes.router)
+    app.include_router(certification_routes.router)
     app.include_router(governance_routes.router)
     app.include_router(hq_routes.router)
     app.include_router(alert_routes.router)

@@ -13,6 +13,7 @@ from api.commands import Pick, Respond, appended, command_route, versions
 from api.deps import WriterClient
 from domain.calibration import RecordCalibrationOutcomes, ScheduleCalibration
 from domain.calibration_cadence import SetCalibrationCadence
+from domain.certifications import GrantCertification, NominateForCertification
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.escalations import AcknowledgeEscalation, ResolveEscalation
 from domain.key_result.commands import (
@@ -60,6 +61,7 @@ ESCALATION: Pick = lambda h: h.escalations.handle  # noqa: E731
 PROPOSAL: Pick = lambda h: h.proposals.handle  # noqa: E731
 ADJUSTMENT = "/v1/okr/key-results/{kr_id}/adjustments/{request_id}"
 OBJECTIVE = "/v1/okr/objectives/{objective_id}"
+CERTIFICATION = "/v1/okr/certifications/{person_id}/{cycle_id}"
 
 COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] = (
     # method, path, command, name, handler, status, answer, OpenAPI tag
@@ -121,6 +123,11 @@ COMMAND_ROUTES: tuple[tuple[str, str, type, str, Pick, int, Respond, str], ...] 
      PROPOSAL, 200, versions, "governance"),
     ("POST", "/v1/okr/proposals/{proposal_id}/reject", RejectProposal, "reject_proposal",
      PROPOSAL, 200, versions, "governance"),
+    # Certification: suggested by the evaluation, nominated by a manager, granted by HQ.
+    ("POST", f"{CERTIFICATION}/nominate", NominateForCertification, "nominate_for_certification",
+     lambda h: h.certifications.handle, 201, versions, "certification"),
+    ("POST", f"{CERTIFICATION}/grant", GrantCertification, "grant_certification",
+     lambda h: h.certifications.handle, 201, versions, "certification"),
 )  # fmt: skip
 
 for method, path, command, name, pick, status, respond, tag in COMMAND_ROUTES:

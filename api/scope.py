@@ -61,6 +61,13 @@ class ReadScope:
         if reason is not None:
             self._refuse(f"unit {unit_id!r}", reason)
 
+    async def require_known_unit(self, conn: asyncpg.Connection, unit_id: str) -> None:
+        """As `require_unit`, for a unit that must exist (404 otherwise)."""
+        org = await self.request.app.state.org.current(conn)
+        if unit_id not in org.units:
+            raise ProblemError(404, "NotFound", f"unknown org unit {unit_id!r}")
+        await self.require_unit(conn, unit_id)
+
     async def require(
         self,
         conn: asyncpg.Connection,

@@ -63,16 +63,36 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def certification_suggested(results: Sequence[tuple[str, Decimal]]) -> list[str]:
-    """Cycles (in order) closing a run of two consecutive cycles at or above 100%."""
+CERTIFICATION_METRIC = "high_value_customer_penetration"  # the notes' "customer management"
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """A person's best result in one cycle on KRs of the certification metric."""
+
+    cycle_id: str
+    starts_on: date
+    ends_on: date
+    progress: Decimal
+
+
+def certification_suggested(results: Sequence[CycleResult]) -> list[str]:
+    """Cycles closing a run of two calendar-adjacent cycles (the second starts the day after
+    the first ends) both at or above 100 %; a cycle counts in one suggestion only."""
     suggested: list[str] = []
-    previous_achieved = False
-    for cycle_id, progress in results:
-        achieved = progress >= 100
-        if achieved and previous_achieved:
-            suggested.append(cycle_id)
-            achieved = False  # the next suggestion needs two new cycles
-        previous_achieved = achieved
+    ordered = sorted(results, key=lambda r: (r.starts_on, r.ends_on))
+    previous: CycleResult | None = None
+    for result in ordered:
+        achieved = result.progress >= 100
+        if (
+            achieved
+            and previous is not None
+            and previous.ends_on + timedelta(days=1) == result.starts_on
+        ):
+            suggested.append(result.cycle_id)
+            previous = None  # the next suggestion needs two new cycles
+            continue
+        previous = result if achieved else None
     return suggested
 
 

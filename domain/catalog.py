@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from datetime import date
 
-from domain.kernel import Message
+from pydantic import Field, model_validator
+
+from domain.kernel import Identifier, Message
 from domain.key_result.metrics import MetricKeyResult
 from domain.org_tree import OrgTree, OrgUnit
+
+
+class StrategicProject(Message):
+    project_id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ProductLaunch(Message):
+    """A product the company launched, and the revenue it planned for its first month (the
+    launch day and the month after it, to the day before the same date a month later)."""
+
+    sku: Identifier
+    launched_on: date
+    first_month_plan_minor: int = Field(gt=0, le=10**15, description="CNY in fen")
 
 
 class CompanyCatalog(Message):
@@ -15,6 +31,9 @@ class CompanyCatalog(Message):
     timezone: str = "Asia/Shanghai"
     units: tuple[OrgUnit, ...]
     key_results: tuple[MetricKeyResult, ...] = ()
+    # HQ's strategic projects, which a certification recommends people for
+    strategic_projects: tuple[StrategicProject, ...] = ()
+    launches: tuple[ProductLaunch, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> CompanyCatalog:

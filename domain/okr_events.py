@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from domain.aggregate import Aggregate
 from domain.calibration import CALIBRATION
 from domain.calibration_cadence import CADENCE
+from domain.certifications import CERTIFICATION
 from domain.cycles import CYCLES, NORTH_STAR
 from domain.escalations import ESCALATION
 from domain.key_result.decide import KEY_RESULT
@@ -31,6 +32,7 @@ AGGREGATES: tuple[Aggregate, ...] = (  # type: ignore[type-arg]
     CADENCE,
     ESCALATION,
     PRACTICE,
+    CERTIFICATION,
     PROJECTION_SKIPS,
 )
 OKR_EVENT_TYPES: dict[str, type[BaseModel]] = {

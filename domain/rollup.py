@@ -167,6 +167,31 @@ def fold_customer_months(
 
 
 CustomerMonthKey = tuple[str, date, str]
+ScenarioKey = tuple[str, date, str]  # (unit, business day, scenario)
+
+
+def fold_scenarios(
+    facts: Iterable[DatedFact], chain_of: Callable[[str], tuple[str, ...]]
+) -> dict[ScenarioKey, list[int]]:
+    """(unit, day, scenario) -> [leads, first orders] of the leads and first orders that name a
+    scenario, for every unit from the rep up to HQ."""
+    per_rep: dict[ScenarioKey, list[int]] = {}
+    for fact, day in facts:
+        kind: str = fact.type  # type: ignore[attr-defined]
+        if kind not in (_LEAD, _FIRST_ORDER):
+            continue
+        scenario = fact.scenario  # type: ignore[attr-defined]
+        if scenario is None:
+            continue
+        row = per_rep.setdefault((fact.rep_id, day, scenario), [0, 0])
+        row[0 if kind == _LEAD else 1] += 1
+    counts: dict[ScenarioKey, list[int]] = {}
+    for (rep_id, day, scenario), (leads, orders) in per_rep.items():
+        for unit_id in chain_of(rep_id):
+            row = counts.setdefault((unit_id, day, scenario), [0, 0])
+            row[0] += leads
+            row[1] += orders
+    return counts
 
 
 @dataclass(frozen=True, slots=True)

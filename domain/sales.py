@@ -8,6 +8,13 @@ from pydantic import Field, TypeAdapter
 
 from domain.kernel import AwareDatetime, Identifier, Message
 
+Scenario = Annotated[
+    Identifier | None,
+    Field(
+        description="the selling scenario, e.g. campus, office, family (optional): conversion by"
+        " scenario counts the leads and first orders that name one"
+    ),
+]
 MinorUnits = Annotated[int, Field(ge=0, le=10**15, description="money in minor units (fen)")]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
 
@@ -38,6 +45,7 @@ class SaleRecorded(SaleFact):
     channel: Literal["retail", "wholesale", "ecommerce", "horeca"]
     quantity: Quantity
     amount_minor: MinorUnits
+    scenario: Scenario = None
 
 
 class SaleRefunded(SaleFact):
@@ -64,6 +72,7 @@ class CustomerFirstOrder(SaleFact):
     """A new customer placed their first order (feeds first-order conversion)."""
 
     type: Literal["sales.customer_first_order"] = "sales.customer_first_order"
+    scenario: Scenario = None
 
 
 class LeadRegistered(SaleFact):
@@ -71,6 +80,7 @@ class LeadRegistered(SaleFact):
     new-customer first-order conversion (first orders / new leads in the same window)."""
 
     type: Literal["sales.lead_registered"] = "sales.lead_registered"
+    scenario: Scenario = None
 
 
 SalesEvent = Annotated[

@@ -20,6 +20,7 @@ from domain.org_tree import OrgTree
 from domain.organisation import ORGANISATION, OrgCommand, OrgEvent, OrgState
 from domain.practices import PRACTICE, PracticeCommand, PracticeEvent, PracticeState
 from handlers.calibration import CalibrationCommandHandler
+from handlers.certifications import CertificationCommandHandler
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
@@ -54,6 +55,7 @@ class CommandHandlers:
     escalations: AggregateCommands[EscalationState, EscalationCommand, EscalationEvent, OrgTree]
     governance: AggregateCommands[Governance, SetGovernanceMode, GovernanceModeSet, OrgTree]
     proposals: ProposalCommandHandler
+    certifications: CertificationCommandHandler
 
 
 def command_handlers(
@@ -76,4 +78,5 @@ def command_handlers(
         escalations=AggregateCommands(store, org, clock, ESCALATION, org_context),
         governance=AggregateCommands(store, org, clock, GOVERNANCE, org_context),
         proposals=ProposalCommandHandler(store, org, clock),
+        certifications=CertificationCommandHandler(store, org, clock),
     )

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.alert_rules import CERTIFICATION_METRIC
+from domain.key_result.metrics import Metric
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
     )
     escalation_response_hours: float = Field(
         default=48.0, gt=0, description="the agreed response time for escalated blockers"
+    )
+    certification_metric: Metric = Field(
+        default=CERTIFICATION_METRIC,
+        description="the sales metric whose KRs, over 100 % in two calendar-adjacent cycles,"
+        " suggest certifying their owner",
     )
 
     webhook_attempts: int = Field(default=5, ge=1, le=20)

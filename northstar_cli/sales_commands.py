@@ -159,6 +159,7 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
                 zone,
                 None if quiet_alerts else settings.alerts_topic,
                 timedelta(hours=settings.adjustment_response_hours),
+                settings.certification_metric,
             )
             scheduled = await calibration.schedule_due(conn, outcome.business_time, zone)
         finally:

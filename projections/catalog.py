@@ -61,6 +61,18 @@ async def load_catalog(conn: asyncpg.Connection, catalog: CompanyCatalog) -> int
                 for kr in catalog.key_results
             ],
         )
+        await conn.executemany(
+            "INSERT INTO strategic_project (project_id, title) VALUES ($1, $2)"
+            " ON CONFLICT (project_id) DO UPDATE SET title = excluded.title",
+            [(p.project_id, p.title) for p in catalog.strategic_projects],
+        )
+        await conn.executemany(
+            "INSERT INTO product_launch (sku, launched_on, first_month_plan_minor)"
+            " VALUES ($1, $2, $3) ON CONFLICT (sku) DO UPDATE SET"
+            " launched_on = excluded.launched_on,"
+            " first_month_plan_minor = excluded.first_month_plan_minor",
+            [(p.sku, p.launched_on, p.first_month_plan_minor) for p in catalog.launches],
+        )
         kr_ids = sorted(kr.id for kr in catalog.key_results)
         # Committed before the recompute so that stage 2 adds to these rows whatever the
         # recompute below leaves out (the messages still pending).

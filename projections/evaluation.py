@@ -12,6 +12,8 @@ from decimal import Decimal
 import asyncpg
 
 from domain.alert_rules import (
+    CERTIFICATION_METRIC,
+    CycleResult,
     certification_suggested,
     iso_week,
     lagging_regions,
@@ -25,7 +27,6 @@ from domain.alerts import (
     RegionLagging,
     rule_alert_id,
 )
-from domain.key_result.metrics import progress_percent
 from projections.alert_outbox import enqueue_alerts
 from projections.check_in_health import evaluate_check_in_krs
 from projections.kr_health import ProgressRow, record_health
@@ -52,6 +53,7 @@ async def evaluate(
     zone: tzinfo,
     alerts_topic: str | None,
     response_time: timedelta,
+    certification_metric: str = CERTIFICATION_METRIC,
 ) -> Evaluation:
     """Move the business clock to `at` (never back) and re-evaluate everything that depends
     on it, in one transaction; alerts only when `alerts_topic` is given (not while rebuilding)."""
@@ -86,7 +88,7 @@ async def evaluate(
             await _lagging(conn, today, now)
             + await _overdue(conn, now, response_time)
             + await _overdue_escalations(conn, now)
-            + await _certifications(conn, today, now)
+            + await _certifications(conn, today, now, certification_metric)
         )
         new = await enqueue_alerts(conn, alerts, alerts_topic)
         await enqueue_alerts(conn, checked_in, alerts_topic)
@@ -182,34 +184,28 @@ async def _overdue_escalations(
 
 
 async def _certifications(
-    conn: asyncpg.Connection, today: date, now: datetime
+    conn: asyncpg.Connection, today: date, now: datetime, metric: str
 ) -> list[tuple[Alert, str, int]]:
-    """A person's best KR per ended cycle; two cycles in a row at >= 100% suggest a
-    certification."""
-    best: dict[str, dict[str, tuple[Decimal, str]]] = defaultdict(dict)
-    for row in await conn.fetch(SQL["person_cycle_results"], today):
-        if row["auto_pct"] is not None:
-            progress = row["auto_pct"]
-        elif row["progress_value"] is not None:
-            progress = progress_percent(
-                row["kind"], row["start_value"], row["target_value"], row["progress_value"]
-            )
-        else:
-            continue
+    """A person's best KR of the certification metric per ended cycle; two calendar-adjacent
+    cycles at >= 100 % suggest certifying them (once per pair: the alert id is the person's and
+    the second cycle's)."""
+    best: dict[str, dict[str, tuple[CycleResult, str]]] = defaultdict(dict)
+    for row in await conn.fetch(SQL["person_cycle_results"], today, metric):
+        result = CycleResult(row["cycle_id"], row["starts_on"], row["ends_on"], row["progress_pct"])
         cycles = best[row["person_id"]]
-        if row["cycle_id"] not in cycles or progress > cycles[row["cycle_id"]][0]:
-            cycles[row["cycle_id"]] = (progress, row["kr_id"])
+        if row["cycle_id"] not in cycles or result.progress > cycles[row["cycle_id"]][0].progress:
+            cycles[row["cycle_id"]] = (result, row["kr_id"])
     alerts: list[tuple[Alert, str, int]] = []
     for person_id, cycles in best.items():
-        order = list(cycles)  # rows come in cycle start order
-        for cycle_id in certification_suggested([(c, cycles[c][0]) for c in order]):
-            previous = order[order.index(cycle_id) - 1]
+        ordered = sorted(cycles, key=lambda c: cycles[c][0].starts_on)
+        for cycle_id in certification_suggested([cycles[c][0] for c in ordered]):
+            previous = ordered[ordered.index(cycle_id) - 1]
             alert = CertificationSuggested(
                 alert_id=rule_alert_id("certification", person_id, cycle_id),
                 person_id=person_id,
                 cycle_ids=(previous, cycle_id),
                 kr_ids=(cycles[previous][1], cycles[cycle_id][1]),
-                progress_pct=(cycles[previous][0], cycles[cycle_id][0]),
+                progress_pct=(cycles[previous][0].progress, cycles[cycle_id][0].progress),
                 occurred_at=now,
             )
             alerts.append((alert, f"alerts-certification-{person_id}-{cycle_id}", 1))

@@ -203,6 +203,7 @@ async def recompute(
             counted.distinct_customers = row["distinct_customers"]
             counted.repeat_buyers = row["repeat_buyers"]
             counted.premium_repeat_buyers = row["premium_repeat_buyers"]
+            counted.high_value_customers = row["high_value_customers"]
     return await _store(conn, krs, totals, windows, now.isoformat(), moved)
 
 

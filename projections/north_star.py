@@ -107,6 +107,7 @@ async def kr_values_through(
                 distinct_customers=r["distinct_customers"],
                 repeat_buyers=r["repeat_buyers"],
                 premium_repeat_buyers=r["premium_repeat_buyers"],
+                high_value_customers=r["high_value_customers"],
             )
             for r in rows
         ]

@@ -12,6 +12,7 @@ import asyncpg
 
 from domain.event_chain import RecordedEvent
 from projections.calibration_minutes import apply_calibration_event
+from projections.certifications import apply_certification_event
 from projections.check_in_health import apply_check_in_event
 from projections.escalations import apply_escalation_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
@@ -27,6 +28,7 @@ READ_MODELS: tuple[Applier, ...] = (
     apply_escalation_event,
     apply_practice_event,
     apply_governance_event,
+    apply_certification_event,
 )
 APPLIERS: tuple[Applier, ...] = (apply_org_event, *READ_MODELS, apply_kr_event)
 

@@ -196,6 +196,7 @@ class SalesRebuild(Rebuild):
         "sales_fact_seen",
         "sales_rollup_daily",
         "sales_customer_month",
+        "sales_scenario_daily",
         "sales_purchase",
         "sales_refund_pending",
         "sales_clock",
@@ -320,6 +321,7 @@ class OkrRebuild(Rebuild):
         "okr_kr_comment",
         "okr_governance",
         "okr_proposal",
+        "okr_certification",
     )
 
     def __init__(self, settings: Settings, quiet: bool = False) -> None:

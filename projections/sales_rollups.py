@@ -25,6 +25,7 @@ from domain.rollup import (
     RollupKey,
     fold_customer_months,
     fold_sales,
+    fold_scenarios,
     undo_refunded_purchases,
 )
 from domain.sales import SaleFact
@@ -147,6 +148,7 @@ class SalesRollupProjection:
         await self._purchases(conn, chain_of, dated, customers)
         await self._write_rollups(conn, rollups)
         await self._write_customer_months(conn, customers)
+        await self._write_scenarios(conn, dated, chain_of)
         clocks = {
             p: max(f.occurred_at for f in facts) for p, facts in by_partition.items() if facts
         }
@@ -177,6 +179,18 @@ class SalesRollupProjection:
                 "staged_customer_month", records=rows, schema_name="pg_temp"
             )
             await conn.execute(SQL["upsert_customer_months"])
+
+    async def _write_scenarios(
+        self, conn: asyncpg.Connection, dated: dict[int, list[DatedFact]], chain_of: ChainOf
+    ) -> None:
+        """Leads and first orders per scenario, for the facts that name one (none: no write)."""
+        rows = [
+            (p, unit, day, scenario, leads, orders)
+            for p, facts in dated.items()
+            for (unit, day, scenario), (leads, orders) in fold_scenarios(facts, chain_of).items()
+        ]
+        if rows:
+            await conn.execute(SQL["upsert_scenarios"], *(list(c) for c in zip(*rows, strict=True)))
 
     async def _staging(self, conn: asyncpg.Connection) -> None:
         """The session's staging tables, created once outside any transaction (a rollback

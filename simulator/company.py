@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain.catalog import CompanyCatalog
+from domain.catalog import CompanyCatalog, ProductLaunch, StrategicProject
 from domain.key_result.metrics import Metric, MetricKeyResult
 from domain.org_tree import OrgUnit
 
@@ -71,6 +71,13 @@ def window_kr(
         window_end=window[1],
         category=category,
     )
+
+
+STRATEGIC_PROJECTS = (
+    StrategicProject(project_id="sp-campus", title="校园渠道拓展 Campus channel launch"),
+    StrategicProject(project_id="sp-premium-tea", title="高端茶饮旗舰店 Premium tea flagships"),
+    StrategicProject(project_id="sp-key-accounts", title="大客户经营 Key-account programme"),
+)
 
 
 def company_catalog(today: date) -> CompanyCatalog:
@@ -141,4 +148,16 @@ def company_catalog(today: date) -> CompanyCatalog:
                         quarter,
                     )
                 )
-    return CompanyCatalog(units=tuple(units), key_results=tuple(krs))
+    return CompanyCatalog(
+        units=tuple(units),
+        key_results=tuple(krs),
+        strategic_projects=STRATEGIC_PROJECTS,
+        # the yuzu soda came out a week ago; its first month's plan is 250k CNY
+        launches=(
+            ProductLaunch(
+                sku="sparkling-yuzu-330ml",
+                launched_on=today - timedelta(days=7),
+                first_month_plan_minor=25_000_000,
+            ),
+        ),
+    )

@@ -18,24 +18,28 @@ from domain.sales import (
 from simulator.company import PRODUCTS
 
 CHANNEL_WEIGHTS = (("retail", 55), ("wholesale", 15), ("ecommerce", 20), ("horeca", 10))
+# Selling scenarios, how often a new customer comes from each, and how many prospects who never
+# order come with each one who does (campus converts best: about 1 in 3.5)
+SCENARIOS = {"campus": (20, (2, 3)), "office": (35, (3, 4)), "family": (45, (2, 4))}
 QUANTITY = {"retail": (6, 48), "wholesale": (120, 600), "ecommerce": (1, 12), "horeca": (24, 96)}
 
 
 class SalesSimulator:
-    """Each rep serves ~40 customers, each registered as a lead before the first order, along
-    with two to four prospects who never order (first-order conversion near 25 %, the plan's
-    18 -> 27 %); 2 % of sales are later refunded; nine sales in ten are paid (a collection rate
-    near 90 %, the plan's 88 -> 96 %)."""
+    """Each rep serves ~40 customers, each from a selling scenario (campus, office, family) and
+    registered as a lead before the first order, along with two to four prospects of the same
+    scenario who never order (first-order conversion near 25 %, the plan's 18 -> 27 %; campus
+    near 29 %, office near 22 %); 2 % of sales are later refunded; nine sales in ten are paid
+    (a collection rate near 90 %, the plan's 88 -> 96 %)."""
 
     def __init__(self, catalog: CompanyCatalog, seed: int = 7, source: str = "pos-sim") -> None:
         self.rng = random.Random(seed)
         self.source = source
         self.reps = [u.id for u in catalog.units if u.level == "rep"]
-        self.customers: dict[str, tuple[str, str]] = {}
+        self.customers: dict[str, tuple[str, str, str]] = {}  # rep, channel, scenario
         self.counter = 0
         self._recent: list[SaleRecorded] = []
 
-    def _customer(self, rep_id: str) -> tuple[str, str, bool]:
+    def _customer(self, rep_id: str) -> tuple[str, str, str, bool]:
         n = self.rng.randrange(40)
         customer_id = f"cust-{rep_id[4:]}-{n:03d}"
         first = customer_id not in self.customers
@@ -43,8 +47,10 @@ class SalesSimulator:
             channel = self.rng.choices(
                 [c for c, _ in CHANNEL_WEIGHTS], [w for _, w in CHANNEL_WEIGHTS]
             )[0]
-            self.customers[customer_id] = (rep_id, channel)
-        return customer_id, self.customers[customer_id][1], first
+            scenario = self.rng.choices(list(SCENARIOS), [w for w, _ in SCENARIOS.values()])[0]
+            self.customers[customer_id] = (rep_id, channel, scenario)
+        _, channel, scenario = self.customers[customer_id]
+        return customer_id, channel, scenario, first
 
     def _next_id(self, prefix: str) -> str:
         self.counter += 1
@@ -53,7 +59,7 @@ class SalesSimulator:
     def facts_at(self, when: datetime) -> list[SaleFact]:
         """The facts one simulated sale produces at `when` (a sale, maybe more)."""
         rep_id = self.rng.choice(self.reps)
-        customer_id, channel, first = self._customer(rep_id)
+        customer_id, channel, scenario, first = self._customer(rep_id)
         product = self.rng.choices(PRODUCTS, [1.2 if p.premium else 5 for p in PRODUCTS])[0]
         low, high = QUANTITY[channel]
         quantity = self.rng.randint(low, high)
@@ -69,12 +75,13 @@ class SalesSimulator:
             channel=channel,
             quantity=quantity,
             amount_minor=quantity * product.unit_price_minor,
+            scenario=scenario,
         )
         out: list[SaleFact] = [sale]
         if first:
-            for _ in range(self.rng.randint(2, 4)):
-                out.append(self._lead(rep_id, f"prospect-{self._next_id('L')}", when))
-            out.append(self._lead(rep_id, customer_id, when))
+            for _ in range(self.rng.randint(*SCENARIOS[scenario][1])):
+                out.append(self._lead(rep_id, f"prospect-{self._next_id('L')}", when, scenario))
+            out.append(self._lead(rep_id, customer_id, when, scenario))
             out.append(
                 CustomerFirstOrder(
                     source_system=self.source,
@@ -82,6 +89,7 @@ class SalesSimulator:
                     occurred_at=when,
                     rep_id=rep_id,
                     customer_id=customer_id,
+                    scenario=scenario,
                 )
             )
         if self.rng.random() < 0.9:
@@ -119,13 +127,14 @@ class SalesSimulator:
             )
         return out
 
-    def _lead(self, rep_id: str, customer_id: str, when: datetime) -> LeadRegistered:
+    def _lead(self, rep_id: str, customer_id: str, when: datetime, scenario: str) -> LeadRegistered:
         return LeadRegistered(
             source_system=self.source,
             source_id=self._next_id("L"),
             occurred_at=when,
             rep_id=rep_id,
             customer_id=customer_id,
+            scenario=scenario,
         )
 
     def stream(self, start: datetime, count: int, spacing: timedelta) -> Iterator[SaleFact]:

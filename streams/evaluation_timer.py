@@ -45,6 +45,7 @@ class TimedEvaluation:
                     self.zone,
                     self.settings.alerts_topic,
                     self.response_time,
+                    self.settings.certification_metric,
                 )
             )
         except Exception as exc:

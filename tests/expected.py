@@ -105,6 +105,25 @@ def churn(
     }
 
 
+def conversion_by_scenario(
+    company: CompanyCatalog, facts: Iterable[SaleFact], unit_id: str, first: date, last: date
+) -> dict[str, tuple[int, int]]:
+    """Scenario -> (leads, first orders) of the unit's subtree on business days first..last,
+    counting only the facts that name a scenario."""
+    counted: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for fact in first_copies(facts):
+        scenario = getattr(fact, "scenario", None)
+        if scenario is None or not first <= day_of(fact) <= last:
+            continue
+        if unit_id not in chain(company, fact.rep_id):
+            continue
+        if isinstance(fact, LeadRegistered):
+            counted[scenario][0] += 1
+        elif isinstance(fact, CustomerFirstOrder):
+            counted[scenario][1] += 1
+    return {k: (v[0], v[1]) for k, v in counted.items() if v != [0, 0]}
+
+
 def kr_actuals(
     company: CompanyCatalog, facts: Iterable[SaleFact], today: date | None = None
 ) -> dict[str, Decimal]:
@@ -164,9 +183,15 @@ def _value(
             return Decimal(0)
         return (Decimal(orders) * 100 / Decimal(leads)).quantize(Decimal("0.0001"))
     bought = [s for s in still_bought if mine(s)]
+    in_months = [s for s in bought if first.replace(day=1) <= day_of(s).replace(day=1) <= last]
     if kr.metric == "distinct_customers":
-        in_months = [s for s in bought if first.replace(day=1) <= day_of(s).replace(day=1) <= last]
         return Decimal(len({s.customer_id for s in in_months}))
+    if kr.metric == "high_value_customer_penetration":
+        customers = {s.customer_id for s in in_months}
+        premium = {s.customer_id for s in in_months if s.premium}
+        if not customers:
+            return Decimal(0)
+        return (Decimal(len(premium)) * 100 / Decimal(len(customers))).quantize(Decimal("0.0001"))
     month = min(max(today, kr.window_start), kr.window_end).replace(day=1)
     per_customer: dict[str, int] = defaultdict(int)
     for sale in bought:

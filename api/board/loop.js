@@ -29,6 +29,10 @@ Object.assign(I18N.zh, {
   ops_parked: "暂停的事件流", ops_restarts: "进程重启次数",
   scorecards: "成绩单", my_scorecard: "我的关键结果", team_scorecard: "团队：{unit}",
   weakest: "最需要关注：{title}，落后进度线 {points} 个百分点", krs_count: "{n} 个关键结果",
+  certifications: "认证：客户管理专家", cert_status_suggested: "系统建议", cert_status_nominated: "已提名",
+  cert_status_granted: "已认证", nominate: "提名", grant: "授予认证", cert_note: "说明",
+  cert_projects: "推荐参与的总部战略项目", nominated: "已提名，等待总部", granted: "已授予认证",
+  cert_cycles: "{a} 与 {b} 两个周期均超额完成",
 });
 Object.assign(I18N.en, {
   new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
@@ -59,6 +63,10 @@ Object.assign(I18N.en, {
   ops_oldest: "oldest waiting (s)", ops_parked: "parked streams", ops_restarts: "process restarts",
   scorecards: "Scorecards", my_scorecard: "My key results", team_scorecard: "Team: {unit}",
   weakest: "Needs attention most: {title}, {points} points behind the pacing line", krs_count: "{n} key results",
+  certifications: "Certification: customer management expert", cert_status_suggested: "suggested",
+  cert_status_nominated: "nominated", cert_status_granted: "certified", nominate: "Nominate",
+  grant: "Grant certification", cert_note: "Note", cert_projects: "Recommend for HQ strategic projects",
+  nominated: "Nominated; HQ decides", granted: "Certification granted", cert_cycles: "over target in {a} and {b}",
 });
 
 const LEADS = ["manager", "hq_admin", "auditor", "hrbp"];
@@ -575,7 +583,58 @@ function scorecardView(title, card) {
     el("div", { className: "trend" }, ...card.trend.map(weekBar)));
 }
 
+// ---- certification: suggested by the evaluation, nominated by a manager, granted by HQ -------
+async function renderCertifications() {
+  let rows = [];
+  let projects = [];
+  try {
+    rows = await api("/v1/okr/certifications");
+    if (state.me.role === "hq_admin" && rows.some((r) => r.status === "nominated")) {
+      projects = await api("/v1/okr/strategic-projects");
+    }
+  } catch (error) {
+    rows = [];
+  }
+  $("certifications-panel").hidden = !rows.length;
+  $("certifications").replaceChildren(...rows.map((row) => certificationView(row, projects)));
+}
+
+function certificationView(row, projects) {
+  const cycle = row.cycle_ids[1];
+  const error = el("p", { className: "error", role: "alert" });
+  const note = el("input", { name: "note", maxlength: 2000, "aria-label": t("cert_note") });
+  const act = async (verb, body) => {
+    try {
+      await api(`/v1/okr/certifications/${encodeURIComponent(row.person_id)}/${encodeURIComponent(cycle)}/${verb}`,
+        { method: "POST", key: `${verb}-${row.person_id}-${cycle}`, body });
+      notice(t(verb === "nominate" ? "nominated" : "granted"));
+      setTimeout(renderCertifications, 800);
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  let controls = null;
+  if (row.status === "suggested" && state.me.role === "manager") {
+    controls = el("div", { className: "buttons" }, el("label", {}, el("span", { text: t("cert_note") }), note),
+      el("button", { type: "button", className: "nominate", text: t("nominate"), onclick: () => act("nominate", { note: note.value }) }));
+  } else if (row.status === "nominated" && state.me.role === "hq_admin") {
+    const choices = projects.map((p) => el("label", { className: "choice" },
+      el("input", { type: "checkbox", name: "project", value: p.project_id }), ` ${p.title}`));
+    const chosen = () => choices.map((c) => c.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    controls = el("div", {}, el("p", { text: t("cert_projects") }), ...choices,
+      el("label", {}, el("span", { text: t("cert_note") }), note),
+      el("button", { type: "button", className: "grant", text: t("grant"),
+        onclick: () => act("grant", { recommended_projects: chosen(), note: note.value }) }));
+  }
+  return el("div", { className: "inbox-item certification", "data-person": row.person_id, "data-status": row.status },
+    el("div", { className: "title", text: `${row.person_id} · ${t(`cert_status_${row.status}`)}` }),
+    el("div", { className: "meta", text: t("cert_cycles", { a: row.cycle_ids[0], b: row.cycle_ids[1] }) +
+      (row.recommended_projects.length ? ` · ${row.recommended_projects.join(", ")}` : "") }),
+    controls, error);
+}
+
 function renderLoop() {
+  renderCertifications();
   renderScorecards();
   renderGoalForms();
   renderEscalations();

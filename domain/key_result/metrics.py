@@ -20,8 +20,14 @@ Metric = Literal[
     "distinct_customers",
     "monthly_repeat_buyers",
     "premium_monthly_repeat_buyers",
+    "high_value_customer_penetration",
 ]
-CUSTOMER_METRICS = ("distinct_customers", "monthly_repeat_buyers", "premium_monthly_repeat_buyers")
+CUSTOMER_METRICS = (
+    "distinct_customers",
+    "monthly_repeat_buyers",
+    "premium_monthly_repeat_buyers",
+    "high_value_customer_penetration",
+)
 # Payments, leads and first orders carry no product or channel, and customer counts are kept per
 # unit and month only: these metrics cannot filter by product or channel.
 UNFILTERED_METRICS = ("collection_rate", "first_order_conversion")
@@ -37,6 +43,7 @@ METRIC_UNITS: dict[str, str] = {
     "distinct_customers": "customers",
     "monthly_repeat_buyers": "customers",
     "premium_monthly_repeat_buyers": "customers",
+    "high_value_customer_penetration": "%",
 }
 Weight = Annotated[Decimal, Field(ge=0, le=1000)]
 
@@ -171,6 +178,7 @@ class MetricTotals:
     distinct_customers: int = 0
     repeat_buyers: int = 0
     premium_repeat_buyers: int = 0
+    high_value_customers: int = 0  # of the distinct customers, those who bought premium
 
     def plus(self, other: MetricTotals) -> MetricTotals:
         """These sums and `other`'s (additive fields only)."""
@@ -202,7 +210,9 @@ def metric_value(metric: Metric, totals: MetricTotals) -> Decimal:
     """The KR's actual value: revenue in CNY; units; premium share of revenue and collection
     rate (payments / revenue) and first-order conversion (first orders / new leads) in percent;
     distinct customers in the window; customers buying at least twice (premium products, for
-    the premium variant) in the evaluation day's calendar month (`WindowSpec.repeat_month`)."""
+    the premium variant) in the evaluation day's calendar month (`WindowSpec.repeat_month`);
+    high-value-customer penetration: the share of the window's distinct customers who bought a
+    premium product (the catalogue's premium SKUs) in it, in percent."""
     if metric == "revenue":
         return Decimal(totals.revenue_minor) / 100
     if metric == "units":
@@ -213,6 +223,11 @@ def metric_value(metric: Metric, totals: MetricTotals) -> Decimal:
         return Decimal(totals.repeat_buyers)
     if metric == "premium_monthly_repeat_buyers":
         return Decimal(totals.premium_repeat_buyers)
+    if metric == "high_value_customer_penetration":
+        if totals.distinct_customers <= 0:
+            return Decimal(0)
+        share = Decimal(totals.high_value_customers) * 100 / Decimal(totals.distinct_customers)
+        return share.quantize(Decimal("0.0001"))
     if metric == "first_order_conversion":
         if totals.leads <= 0:
             return Decimal(0)

@@ -34,16 +34,14 @@ SELECT escalation_id, kr_id, to_unit_id, to_person_id, raised_at, due_at,
 FROM okr_escalation WHERE resolved_at IS NULL AND due_at < $1
 ORDER BY due_at, escalation_id;
 -- name: person_cycle_results
--- Each person's KRs in cycles that have ended by $1, with what their progress is made of.
-SELECT k.owner_person_id AS person_id, o.cycle_id, cy.starts_on, k.kr_id, k.kind,
-       k.start_value, k.target_value, p.progress_pct AS auto_pct, c.progress_value
+-- Each person's KRs bound to the sales metric $2, in the cycles of their objectives that have
+-- ended by $1, with their progress (a bound KR's value over its window: final once it ended).
+SELECT k.owner_person_id AS person_id, o.cycle_id, cy.starts_on, cy.ends_on, k.kr_id,
+       p.progress_pct
 FROM okr_key_result k
+JOIN key_result b ON b.id = k.kr_id AND b.metric = $2
+JOIN kr_progress p ON p.kr_id = k.kr_id
 JOIN okr_kr_weight w ON w.kr_id = k.kr_id
 JOIN okr_objective o ON o.objective_id = w.objective_id AND o.owner_person_id = k.owner_person_id
 JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id AND cy.ends_on < $1
-LEFT JOIN kr_progress p ON p.kr_id = k.kr_id
-LEFT JOIN LATERAL (
-    SELECT progress_value FROM okr_check_in
-    WHERE kr_id = k.kr_id ORDER BY reported_at DESC LIMIT 1
-) c ON true
 ORDER BY person_id, cy.starts_on, k.kr_id;

@@ -56,16 +56,23 @@ LEFT JOIN sales_rollup_daily r
 GROUP BY w.n, w.id
 ORDER BY w.n;
 -- name: customer_counts
--- Customer metrics over the counted days $2..$3 (distinct) or in the month $4 (repeat buyers);
+-- Customer metrics over the counted days $2..$3 (distinct, high-value) or in the month $4
+-- (repeat buyers);
 -- a purchase refunded in full no longer counts. A customer's purchases of one month may be
 -- spread over partitions (rows of each): they are summed first. One row per input row, in order.
 SELECT w.id,
-       CASE WHEN k.metric = 'distinct_customers' THEN
+       CASE WHEN k.metric IN ('distinct_customers', 'high_value_customer_penetration') THEN
        (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id
           AND c.month BETWEEN date_trunc('month', w.d_from) AND w.d_to
         GROUP BY c.customer_id HAVING sum(c.purchases) > 0) AS bought)
        ELSE 0 END::int AS distinct_customers,
+       CASE WHEN k.metric = 'high_value_customer_penetration' THEN
+       (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
+        WHERE c.unit_id = k.owner_unit_id
+          AND c.month BETWEEN date_trunc('month', w.d_from) AND w.d_to
+        GROUP BY c.customer_id HAVING sum(c.premium_purchases) > 0) AS premium)
+       ELSE 0 END::int AS high_value_customers,
        CASE WHEN k.metric = 'monthly_repeat_buyers' THEN
        (SELECT count(*) FROM (SELECT 1 FROM sales_customer_month c
         WHERE c.unit_id = k.owner_unit_id AND c.month = w.month

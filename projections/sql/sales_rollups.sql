@@ -62,6 +62,15 @@ ORDER BY 1, 2, 3, 4
 ON CONFLICT (unit_id, month, customer_id, source_partition) DO UPDATE SET
     purchases = c.purchases + excluded.purchases,
     premium_purchases = c.premium_purchases + excluded.premium_purchases;
+-- name: upsert_scenarios
+-- Leads and first orders per scenario; each row belongs to the partition whose facts it sums.
+INSERT INTO sales_scenario_daily AS s (source_partition, unit_id, day, scenario, leads,
+                                       first_orders)
+SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::int[], $6::int[])
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (unit_id, day, scenario, source_partition) DO UPDATE SET
+    leads = s.leads + excluded.leads,
+    first_orders = s.first_orders + excluded.first_orders;
 -- name: insert_purchases
 INSERT INTO sales_purchase (sale_key, rep_id, customer_id, month, premium, quantity)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bool[], $6::int[])

@@ -126,6 +126,8 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         await m.expect(allowed, "GET", "/v1/okr/scorecards/units/{unit_id}", unit_id=unit)
         months = {"unit_id": unit, "from": "2026-10", "to": "2026-11"}
         await m.expect(allowed, "GET", "/v1/analytics/churn", query=months)
+        days = {"unit_id": unit, "from": "2026-10-01", "to": "2026-11-30"}
+        await m.expect(allowed, "GET", "/v1/analytics/scenarios", query=days)
     person_card = "/v1/okr/scorecards/people/{person_id}"
     for person, allowed in (
         ("p-rep-shanghai-01", {"rep", "manager", *all_readers}),
@@ -158,6 +160,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         "/v1/audit/escalation-response-times",
         "/v1/audit/adoption",
         "/v1/audit/manual-vs-system",
+        "/v1/analytics/launches",
         "/v1/audit/projection-skips",
         "/v1/audit/charts/response-times.svg",
         "/v1/audit/charts/goal-views.svg",
@@ -632,6 +635,21 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
             proposal_id=pid,
         )
     await m.expect(people, "GET", "/v1/okr/proposals")
+
+    # ---- certification: nominated by a manager above the person, granted by HQ; nobody in
+    # this company was suggested (no two ended cycles), so the one allowed gets 409
+    await m.expect(people, "GET", "/v1/okr/certifications")
+    await m.expect(people, "GET", "/v1/okr/strategic-projects")
+    card = "/v1/okr/certifications/{person_id}/{cycle_id}"
+    who = {"person_id": "p-rep-shanghai-01", "cycle_id": CYCLE}
+    for verb, body, decider in (
+        ("nominate", {"note": "两个季度超额"}, "manager"),
+        ("grant", {"recommended_projects": ["sp-campus"]}, "hq"),
+    ):
+        others = tuple(r for r in ROLES if r != decider)
+        await m.expect(set(), "POST", f"{card}/{verb}", body, roles=others, **who)
+        reply = await m.call(decider, "POST", f"{card}/{verb}", body, **who)
+        assert reply.status_code == 409, reply.text
     shanghai_view = await m.call("manager", "GET", "/v1/okr/proposals")
     assert shanghai_view.json() == []  # the south's proposals are outside Shanghai's part
 

@@ -1,7 +1,12 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from domain.alert_rules import certification_suggested, lagging_regions, overdue_adjustments
+from domain.alert_rules import (
+    CycleResult,
+    certification_suggested,
+    lagging_regions,
+    overdue_adjustments,
+)
 
 D = Decimal
 WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48"]
@@ -47,12 +52,27 @@ def test_a_region_alone_has_no_peers():
     assert lagging_regions({"east": {w: D(1) for w in WEEKS}}, WEEKS) == []
 
 
-def test_certification_after_two_achieved_cycles_in_a_row():
-    assert certification_suggested([("Q1", D(100)), ("Q2", D(120))]) == ["Q2"]
-    assert certification_suggested([("Q1", D(100)), ("Q2", D(99)), ("Q3", D(101))]) == []
-    assert certification_suggested(
-        [("Q1", D(100)), ("Q2", D(100)), ("Q3", D(100)), ("Q4", D(100))]
-    ) == ["Q2", "Q4"]
+def _quarters(*progress: int, year: int = 2026) -> list[CycleResult]:
+    starts = [date(year, m, 1) for m in (1, 4, 7, 10)] + [date(year + 1, 1, 1)]
+    return [
+        CycleResult(f"Q{n + 1}", starts[n], starts[n + 1] - timedelta(days=1), D(p))
+        for n, p in enumerate(progress)
+    ]
+
+
+def test_certification_after_two_adjacent_cycles_over_100():
+    assert certification_suggested(_quarters(100, 120)) == ["Q2"]
+    assert certification_suggested(_quarters(100, 99, 101)) == []
+    assert certification_suggested(_quarters(100, 100, 100, 100)) == ["Q2", "Q4"]
+    assert certification_suggested(_quarters(130)) == []  # one cycle is not two
+
+
+def test_cycles_with_a_gap_between_them_are_not_consecutive():
+    q1, _, q3 = _quarters(120, 0, 120)
+    assert certification_suggested([q1, q3]) == []  # Q2 has no result: not adjacent
+    assert certification_suggested([q3, q1]) == []  # order of the rows does not matter
+    q1, q2 = _quarters(120, 110)
+    assert certification_suggested([q2, q1]) == ["Q2"]
 
 
 def test_overdue_adjustments_longest_waiting_first():
