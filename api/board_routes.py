@@ -16,9 +16,11 @@ from api.deps import AuditClient, PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
 from api.views import record_view
-from audit.charts import goal_view_chart, response_time_chart
+from audit.adoption import adoption_report
+from audit.charts import field_figure_chart, goal_view_chart, response_time_chart
 from audit.goal_views import goal_views
 from audit.history import HistoryFilter, target_change_history
+from audit.periods import before_and_after
 from audit.response_times import group_times, grouping_key
 from domain.access import SEES_EVERYTHING
 from domain.quality_hints import check_in_hints
@@ -129,6 +131,27 @@ async def goal_views_chart(
     async with request.app.state.pool.acquire() as conn:
         rows = await goal_views(conn, per, zone)
     svg = goal_view_chart(rows, per)
+    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
+
+
+@router.get("/v1/audit/charts/field-figures.svg", response_class=Response)
+async def field_figures_chart(
+    request: Request,
+    client: AuditClient,
+    figure: Literal["check_in_usage", "views", "response_days"] = "check_in_usage",
+) -> Response:
+    """One of the field notes' figures, measured from the events, for the six whole weeks
+    before the last six against those six: check-in usage, goal views per person per week, the
+    median days to answer a target-adjustment request (`GET /v1/audit/adoption` gives them all
+    with their intervals)."""
+    settings = request.app.state.settings
+    now = request.app.state.clock()
+    periods = before_and_after(now, ZoneInfo(settings.company_timezone))
+    async with request.app.state.pool.acquire() as conn:
+        report = await adoption_report(
+            conn, (periods[0][0], periods[1][1]), settings.company_timezone, 7, periods, now
+        )
+    svg = field_figure_chart(figure, report)
     return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 

@@ -76,6 +76,34 @@ def response_time_chart(title: str, rows: list[dict[str, Any]]) -> str:
     return bar_chart(title, labels, series, "days")
 
 
+FIELD_FIGURES = {
+    # figure -> (title, unit, how to read it from an adoption report's period)
+    "check_in_usage": ("Check-in usage", "%", lambda p: _pct(p["check_in_usage"]["all"]["value"])),
+    "views": ("Goal views per person per week", "views",
+              lambda p: p["views_per_person_per_week"]["all"]["value"]),
+}  # fmt: skip
+
+
+def field_figure_chart(figure: str, report: dict[str, Any]) -> str:
+    """One of the field notes' figures before and after (an adoption report with `before` and
+    `after`): check-in usage, goal views per person-week, or days to answer an adjustment."""
+    if figure == "response_days":
+        title, unit = "Target-adjustment answered in (median)", "days"
+        values = [_days(report["response_times"][s]["hours_to_decision"]["median"])
+                  for s in ("before", "after")]  # fmt: skip
+    else:
+        title, unit, read = FIELD_FIGURES[figure]
+        values = [read(report[s]) for s in ("before", "after")]
+    labels = [
+        f"{s} ({report[s]['from'][:10]}..{report[s]['to'][:10]})" for s in ("before", "after")
+    ]
+    return bar_chart(title, labels, {title: values}, unit)
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
 def goal_view_chart(rows: list[dict[str, Any]], per: str) -> str:
     """Goal views per person, one bar per role, per week or month (`audit.goal_views` rows)."""
     periods = sorted({r["period"] for r in rows})

@@ -71,8 +71,8 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
     from zoneinfo import ZoneInfo
 
     from audit.adoption import adoption_report
+    from audit.periods import before_and_after
     from projections.pipeline_state import okr_events_not_applied
-    from simulator.behaviour import this_monday
 
     zone = ZoneInfo(settings.company_timezone)
     conn = await connect(settings.auditor_dsn)
@@ -83,11 +83,9 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
                 break
             await asyncio.sleep(1)
         now = datetime.now(UTC)
-        week = this_monday(now, zone)
-        half = timedelta(weeks=BEHAVIOUR_WEEKS // 2)
-        periods = ((week - 2 * half, week - half), (week - half, week))
+        periods = before_and_after(now, zone, BEHAVIOUR_WEEKS)
         report = await adoption_report(
-            conn, (periods[0][0], week), settings.company_timezone, 7, periods, now
+            conn, (periods[0][0], periods[1][1]), settings.company_timezone, 7, periods, now
         )
     finally:
         await conn.close()

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from audit.periods import week_start
 from domain.adoption import form_burden
 from domain.cycles import DefineCycle
 from domain.kernel import Actor, DomainError
@@ -110,7 +111,7 @@ class BehaviourSimulation:
     ) -> None:
         self.handlers, self.conn, self.owners, self.managers = handlers, conn, owners, managers
         self.now, self.zone, self.rng = now, zone, random.Random(seed)
-        this_week = this_monday(now, zone)
+        this_week = week_start(now, zone)
         self.start = this_week - timedelta(weeks=weeks)
         self.middle = this_week - timedelta(weeks=weeks // 2)
         self.report = BehaviourReport(
@@ -278,13 +279,6 @@ def _between(rng: random.Random, start: Decimal, target: Decimal) -> Decimal:
     return (low + (high - low) * Decimal(rng.randrange(0, 101)) / 100).quantize(Decimal("0.01"))
 
 
-def this_monday(now: datetime, zone: tzinfo) -> datetime:
-    """The start (00:00, company time) of the week `now` falls in: the simulated weeks and the
-    periods compared are whole weeks before it; the week running continues the 'after' way."""
-    today = now.astimezone(zone).date()
-    return datetime.combine(today - timedelta(days=today.weekday()), time(0), zone)
-
-
 def _goal_on(goals: list[Goal], day: date) -> Goal | None:
     return next((g for g in goals if g.cycle[0] <= day <= g.cycle[1]), None)
 
@@ -348,7 +342,7 @@ async def simulate_behaviour(
     second after, and this week up to `now` the board's way.
     `current`: each owner's goal in the running quarter; the previous quarter's are made here
     when the weeks reach back into it (defined a day before the first of them)."""
-    first_day = (this_monday(now, zone) - timedelta(weeks=weeks)).date()
+    first_day = (week_start(now, zone) - timedelta(weeks=weeks)).date()
     running = quarter_of(now.astimezone(zone).date())
     goals: dict[str, list[Goal]] = {o.person_id: [current[o.person_id]] for o in owners}
     if first_day < running[0]:

@@ -603,20 +603,30 @@ function renderCharts() {
   $("chart-response").alt = t("chart_response");
   $("chart-views").src = "/v1/audit/charts/goal-views.svg?per=week";
   $("chart-views").alt = t("chart_views");
+  for (const [id, figure, label] of [["chart-field-usage", "check_in_usage", "field_check_in_usage"],
+    ["chart-field-views", "views", "field_views"], ["chart-field-response", "response_days", "field_response_days"]]) {
+    $(id).src = `/v1/audit/charts/field-figures.svg?figure=${figure}`;
+    $(id).alt = t(label);
+  }
   renderFieldFigures();
 }
 
-// The field notes' figures, measured from events: the six weeks before the last six against
-// those last six (check-in usage, goal views per person per week, the median days to answer a
+// The field notes' figures, measured from events: the six whole weeks before the last six
+// against those six (check-in usage, goal views per person per week, the median days to answer a
 // target-adjustment request), and the manual aggregation error of the last twelve weeks.
 async function renderFieldFigures() {
-  const day = 86400000;
-  const now = new Date();
-  const at = (weeksAgo) => new Date(now.getTime() - weeksAgo * 7 * day).toISOString();
+  // whole weeks (from Monday, dates read in company time), as the charts and the demo count them
+  const monday = new Date();
+  monday.setDate(monday.getDate() - ((monday.getDay() + 6) % 7));
+  const pad = (n) => String(n).padStart(2, "0");
+  const at = (weeksAgo) => {
+    const d = new Date(monday.getFullYear(), monday.getMonth(), monday.getDate() - 7 * weeksAgo);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  };
   let adoption = null;
   let manual = null;
   try {
-    adoption = await api(`/v1/audit/adoption?before=${at(12)}..${at(6)}&after=${at(6)}..${now.toISOString()}`);
+    adoption = await api(`/v1/audit/adoption?before=${at(12)}..${at(6)}&after=${at(6)}..${at(0)}`);
     manual = await api("/v1/audit/manual-vs-system");
   } catch (error) {
     return;

@@ -164,6 +164,7 @@ async def test_every_role_every_endpoint_in_and_out_of_scope(matrix: Matrix):
         "/v1/audit/projection-skips",
         "/v1/audit/charts/response-times.svg",
         "/v1/audit/charts/goal-views.svg",
+        "/v1/audit/charts/field-figures.svg",
     ):
         await m.expect(auditors, "GET", route)
     m.covered.add(("GET", "/v1/alerts/stream"))

@@ -246,8 +246,8 @@ async def test_the_board_end_to_end_in_chromium(env, board_site):
         # the auditor sees the charts; the audit history has both steps
         auditor = pages["alex"][1]
         charts_loaded = (
-            "document.querySelector('#chart-response').naturalWidth > 0"
-            " && document.querySelector('#chart-views').naturalWidth > 0"
+            "[...document.querySelectorAll('#charts img')].length === 5"
+            " && [...document.querySelectorAll('#charts img')].every((i) => i.naturalWidth > 0)"
         )
         await eventually(lambda: auditor.evaluate(charts_loaded), 30, "the audit charts")
         assert await auditor.locator("#inbox-panel").is_hidden()
