@@ -56,7 +56,7 @@ def _sale(n: int, cny: int) -> SaleRecorded:
 
 def _refund(n: int, of: SaleRecorded, cny: int) -> SaleRefunded:
     return SaleRefunded(
-        **of.model_dump(exclude={"type", "source_id", "amount_minor"}),
+        **of.model_dump(exclude={"type", "source_id", "amount_minor", "scenario"}),
         source_id=f"r-{n}",
         sale_source_id=of.source_id,
         amount_minor=cny * 100,

@@ -57,6 +57,8 @@ GUARDS = {
     ("okr_governance", ("region_id",)): "one policy stream; a region's mode is upserted",
     ("okr_proposal", ("proposal_id",)): "one `proposal-` stream per proposal; proposing it"
     " twice is a 409",
+    ("okr_certification", ("person_id", "cycle_id")): "one `certification-` stream per person"
+    " and cycle; nominating twice is a 409, inserted ON CONFLICT DO NOTHING",
 }
 
 
