@@ -16,7 +16,7 @@ from api.deps import AuditClient, PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
 from api.views import record_view
-from audit.adoption import adoption_report
+from audit.adoption import before_and_after_figures
 from audit.charts import field_figure_chart, goal_view_chart, response_time_chart
 from audit.goal_views import goal_views
 from audit.history import HistoryFilter, target_change_history
@@ -148,10 +148,10 @@ async def field_figures_chart(
     now = request.app.state.clock()
     periods = before_and_after(now, ZoneInfo(settings.company_timezone))
     async with request.app.state.pool.acquire() as conn:
-        report = await adoption_report(
-            conn, (periods[0][0], periods[1][1]), settings.company_timezone, 7, periods, now
+        figures = await before_and_after_figures(
+            conn, periods, settings.company_timezone, as_of=now
         )
-    svg = field_figure_chart(figure, report)
+    svg = field_figure_chart(figure, figures)
     return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 

@@ -12,8 +12,9 @@ from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
 from projections.board import current_cycle
+from projections.okr_reads import person_unit
 from projections.progress_reads import rows_json
-from projections.scorecards import person_unit, scorecard
+from projections.scorecards import scorecard
 
 router = APIRouter(prefix="/v1/okr/scorecards", tags=["scorecards"])
 

@@ -148,13 +148,26 @@ async def adoption_report(
         "forms": form_burden(),
     }
     if compare is not None:
-        report["before"] = await period_figures(conn, compare[0], zone, cadence_days)
-        report["after"] = await period_figures(conn, compare[1], zone, cadence_days)
-        changes = await target_change_history(conn, HistoryFilter())
-        report["response_times"] = compare_periods(
-            changes, compare[0], compare[1], as_of or compare[1][1]
-        )
+        report.update(await before_and_after_figures(conn, compare, zone, cadence_days, as_of))
     return report
+
+
+async def before_and_after_figures(
+    conn: asyncpg.Connection,
+    compare: tuple[tuple[datetime, datetime], tuple[datetime, datetime]],
+    zone: str,
+    cadence_days: int = 7,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """`before` and `after`: each period's check-in usage and goal views (`period_figures`);
+    `response_times`: both periods' target-adjustment response times as known at `as_of`
+    (default: the end of the later period)."""
+    changes = await target_change_history(conn, HistoryFilter())
+    return {
+        "before": await period_figures(conn, compare[0], zone, cadence_days),
+        "after": await period_figures(conn, compare[1], zone, cadence_days),
+        "response_times": compare_periods(changes, compare[0], compare[1], as_of or compare[1][1]),
+    }
 
 
 def default_weeks(now: datetime) -> tuple[datetime, datetime]:

@@ -70,7 +70,7 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
     measured by `audit adoption` from the events once the OKR read models hold them all."""
     from zoneinfo import ZoneInfo
 
-    from audit.adoption import adoption_report
+    from audit.adoption import before_and_after_figures
     from audit.periods import before_and_after
     from projections.pipeline_state import okr_events_not_applied
 
@@ -84,9 +84,7 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
             await asyncio.sleep(1)
         now = datetime.now(UTC)
         periods = before_and_after(now, zone, BEHAVIOUR_WEEKS)
-        report = await adoption_report(
-            conn, (periods[0][0], periods[1][1]), settings.company_timezone, 7, periods, now
-        )
+        report = await before_and_after_figures(conn, periods, settings.company_timezone, as_of=now)
     finally:
         await conn.close()
 

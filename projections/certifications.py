@@ -16,6 +16,7 @@ from domain.certifications import (
     NominatedForCertification,
 )
 from domain.event_chain import RecordedEvent
+from projections.okr_reads import person_unit
 
 
 async def certification_facts(
@@ -23,7 +24,7 @@ async def certification_facts(
 ) -> tuple[str | None, bool, frozenset[str]]:
     """The person's unit (None: not registered), whether their suggestion alert exists, and
     the ids of HQ's strategic projects."""
-    unit = await conn.fetchval("SELECT unit_id FROM person WHERE person_id = $1", person_id)
+    unit = await person_unit(conn, person_id)
     suggested = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM outbox WHERE event_id = $1)", alert_id
     )

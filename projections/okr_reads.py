@@ -59,6 +59,11 @@ async def person_name(conn: asyncpg.Connection, person_id: str) -> str | None:
     return await conn.fetchval(SQL["person_name"], person_id)
 
 
+async def person_unit(conn: asyncpg.Connection, person_id: str) -> str | None:
+    """The unit of a registered person (None: no such person)."""
+    return await conn.fetchval(SQL["person_unit"], person_id)
+
+
 async def record_goal_view(
     conn: asyncpg.Connection,
     person_id: str,

@@ -24,12 +24,6 @@ SELECT kr_id, new_health, occurred_at FROM okr_kr_health_history WHERE kr_id = A
 ORDER BY occurred_at
 """
 _CYCLE = "SELECT cycle_id, starts_on, ends_on FROM okr_cycle WHERE cycle_id = $1"
-_PERSON = "SELECT person_id, name, role, unit_id FROM person WHERE person_id = $1"
-
-
-async def person_unit(conn: asyncpg.Connection, person_id: str) -> str | None:
-    row = await conn.fetchrow(_PERSON, person_id)
-    return None if row is None else row["unit_id"]
 
 
 async def scorecard(
@@ -45,12 +39,12 @@ async def scorecard(
     cycle = await conn.fetchrow(_CYCLE, cycle_id)
     if cycle is None:
         return None
-    units = org.subtree(unit_id) if unit_id else frozenset()
+    # the board's KR read, narrowed to the person's KRs or to those owned in the unit's subtree
+    units = sorted(org.subtree(unit_id)) if unit_id else []
     rows = [
         r
-        for r in await conn.fetch(BOARD_KRS, True, "", [], [])
+        for r in await conn.fetch(BOARD_KRS, False, person_id or "", units, [])
         if r["cycle_id"] == cycle_id
-        and (r["owner_person_id"] == person_id if person_id else r["owner_unit_id"] in units)
     ]
     readings = {r["kr_id"]: kr_reading(r, now) for r in rows}
     counts = {colour: 0 for colour in COLOURS}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
@@ -84,7 +84,6 @@ class BehaviourReport:
     decisions: int = 0
     applied: int = 0
     still_open: int = 0
-    periods: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,11 +113,7 @@ class BehaviourSimulation:
         this_week = week_start(now, zone)
         self.start = this_week - timedelta(weeks=weeks)
         self.middle = this_week - timedelta(weeks=weeks // 2)
-        self.report = BehaviourReport(
-            weeks=weeks,
-            people=len(owners),
-            periods={"before": (self.start, self.middle), "after": (self.middle, this_week)},
-        )
+        self.report = BehaviourReport(weeks=weeks, people=len(owners))
         self.motivation = {o.person_id: self.rng.uniform(0.65, 0.95) for o in owners}
         self.check_in_day: dict[str, date | None] = {}  # this week's check-in day, if any
         self.planned_week: dict[str, date] = {}  # the Monday of the week planned last

@@ -44,6 +44,8 @@ FROM okr_north_star ORDER BY set_at DESC LIMIT 1;
 SELECT * FROM okr_cycle ORDER BY starts_on, kind;
 -- name: person_name
 SELECT name FROM person WHERE person_id = $1;
+-- name: person_unit
+SELECT unit_id FROM person WHERE person_id = $1;
 -- name: record_goal_view
 -- One row per read of a goal by a person (the goal-view figures count their visits); $6: when
 -- (the API: now; a simulated person: their own clock).
