@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
@@ -41,7 +42,8 @@ async def agenda(
         await ReadScope(request, client).require_unit(conn, unit_id)
         now = request.app.state.clock()
         units = sorted(org.subtree(unit_id))
-        snapshots = await kr_snapshots(conn, units, now, (cycle_start, cycle_end))
+        zone = ZoneInfo(request.app.state.settings.company_timezone)
+        snapshots = await kr_snapshots(conn, units, now, zone, (cycle_start, cycle_end))
     return [item.document() for item in calibration_agenda(snapshots, now)]
 
 

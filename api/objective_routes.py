@@ -71,7 +71,12 @@ async def progress_of_objective(
     """Weighted progress of the objective's KRs, its health (the weakest KR's) and provenance."""
     async with request.app.state.pool.acquire() as conn:
         await _require_readable(request, client, conn, objective_id)
-        view = await objective_progress_view(conn, objective_id, request.app.state.clock())
+        view = await objective_progress_view(
+            conn,
+            objective_id,
+            request.app.state.clock(),
+            ZoneInfo(request.app.state.settings.company_timezone),
+        )
     if view is None:
         raise ProblemError(404, "NotFound", f"objective {objective_id!r} does not exist")
     await record_view(request, client, "objective", objective_id)

@@ -57,7 +57,7 @@ async def retry_stream(
     (at the same or a later event) if one still cannot apply."""
     async with conn.transaction():
         await _parked_row(conn, stream_id, None)
-        outcome = await _resume(conn, stream_id, alerts_topic)
+        outcome = await _resume(conn, stream_id, alerts_topic, zone)
     await after_batch(conn, zone, alerts_topic)
     return outcome
 
@@ -90,7 +90,7 @@ async def skip_parked_event(
         await conn.execute(
             "UPDATE okr_stream_position SET version = $2 WHERE stream_id = $1", stream_id, version
         )
-        outcome = await _resume(conn, stream_id, alerts_topic)
+        outcome = await _resume(conn, stream_id, alerts_topic, zone)
     await after_batch(conn, zone, alerts_topic)
     return outcome
 
@@ -115,13 +115,15 @@ async def _parked_row(
     return row
 
 
-async def _resume(conn: asyncpg.Connection, stream_id: str, alerts_topic: str) -> AppliedBatch:
+async def _resume(
+    conn: asyncpg.Connection, stream_id: str, alerts_topic: str, zone: tzinfo
+) -> AppliedBatch:
     position = await conn.fetchval(
         "SELECT version FROM okr_stream_position WHERE stream_id = $1", stream_id
     )
     await conn.execute("DELETE FROM okr_parked_stream WHERE stream_id = $1", stream_id)
     waiting = await EventStore("").load(conn, stream_id, position)
-    return await apply_okr_topic(conn, waiting, is_transient, alerts_topic)
+    return await apply_okr_topic(conn, waiting, is_transient, alerts_topic, zone)
 
 
 async def _record_skip(

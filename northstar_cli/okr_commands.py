@@ -4,6 +4,8 @@ focus policy, and calibration agendas."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,21 +35,27 @@ def org() -> None:
     help="CSV: id,name,role,unit_id",
 )
 @click.option("--quiet", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="the counts and rejected rows as JSON")
 @click.pass_obj
-def org_import(settings: Settings, units: Path | None, people: Path | None, quiet: bool) -> None:
+def org_import(
+    settings: Settings, units: Path | None, people: Path | None, quiet: bool, as_json: bool
+) -> None:
     """Create missing units and register or move people; bad rows are named and skipped."""
     from northstar_cli.org_import import import_org
 
     if units is None and people is None:
         raise click.UsageError("give --units, --people or both")
-    report = asyncio.run(import_org(settings, units, people, quiet))
+    report = asyncio.run(import_org(settings, units, people, quiet or as_json))
     for error in report.errors:
         click.echo(error, err=True)
-    click.echo(
-        f"{report.units_created} units created, {report.people_registered} people "
-        f"registered, {report.people_changed} changed, {report.unchanged} unchanged, "
-        f"{len(report.errors)} rejected"
-    )
+    if as_json:
+        click.echo(json.dumps({**dataclasses.asdict(report), "rejected": len(report.errors)}))
+    else:
+        click.echo(
+            f"{report.units_created} units created, {report.people_registered} people "
+            f"registered, {report.people_changed} changed, {report.unchanged} unchanged, "
+            f"{len(report.errors)} rejected"
+        )
     if report.errors:
         sys.exit(2)
 
@@ -217,6 +225,8 @@ def calibration_agenda_cmd(
     as_json: bool,
 ) -> None:
     """Red/amber KRs, open blockers, pending adjustments and KRs without a check-in."""
+    from zoneinfo import ZoneInfo
+
     from domain.calibration import calibration_agenda
     from infra.postgres.db import connect
     from projections.board import kr_snapshots
@@ -233,7 +243,9 @@ def calibration_agenda_cmd(
             org = await OrgDirectory().load(conn)
             if org is None or unit_id not in org.units:
                 raise click.ClickException(f"unknown org unit {unit_id!r}")
-            snapshots = await kr_snapshots(conn, sorted(org.subtree(unit_id)), now, window)
+            snapshots = await kr_snapshots(
+                conn, sorted(org.subtree(unit_id)), now, ZoneInfo(settings.company_timezone), window
+            )
         finally:
             await conn.close()
         return [i.document() for i in calibration_agenda(snapshots, now)]

@@ -3,6 +3,7 @@ at an event it cannot apply, and what an operator does about them."""
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import sys
@@ -27,7 +28,9 @@ def parked(settings: Settings, as_json: bool) -> None:
     streams, skips = with_connection(settings, read)
     if as_json:
         document = {
-            "parked": [{**s.__dict__, "parked_at": s.parked_at.isoformat()} for s in streams],
+            "parked": [
+                {**dataclasses.asdict(s), "parked_at": s.parked_at.isoformat()} for s in streams
+            ],
             "skipped": [
                 {**e.payload, "by": e.actor, "at": e.occurred_at.isoformat()} for e in skips
             ],

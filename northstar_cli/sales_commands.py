@@ -4,6 +4,7 @@ moment, showing KR progress, rebuilding a projection."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -129,8 +130,9 @@ async def _acknowledged(batch: tuple[int, list[asyncio.Future[object]]]) -> int:
     " zone); default now. The business clock never moves back.",
 )
 @click.option("--quiet-alerts", is_flag=True, help="evaluate without emitting alerts")
+@click.option("--json", "as_json", is_flag=True, help="the counts as one JSON object")
 @click.pass_obj
-def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> None:
+def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool, as_json: bool) -> None:
     """Re-evaluate KR values, health and the alert rules as time passes, and schedule the
     calibration meetings the units' rhythms call for (the worker does this every
     NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
@@ -150,7 +152,7 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
     zone = ZoneInfo(settings.company_timezone)
     when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)
 
-    async def run() -> str:
+    async def run() -> dict[str, object]:
         conn = await connect(settings.dsn)
         try:
             outcome = await run_evaluation(
@@ -164,13 +166,23 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool) -> Non
             scheduled = await calibration.schedule_due(conn, outcome.business_time, zone)
         finally:
             await conn.close()
-        return (
-            f"evaluated at {outcome.business_time.isoformat()}: {outcome.krs_recomputed} KRs"
-            f" recomputed, {outcome.health_transitions} health changes,"
-            f" {outcome.rule_alerts} rule alerts, {scheduled} calibration meetings scheduled"
-        )
+        return {
+            "evaluated_at": outcome.business_time.isoformat(),
+            "krs_recomputed": outcome.krs_recomputed,
+            "health_changes": outcome.health_transitions,
+            "rule_alerts": outcome.rule_alerts,
+            "calibration_meetings_scheduled": scheduled,
+        }
 
-    click.echo(asyncio.run(run()))
+    counts = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    click.echo(
+        f"evaluated at {counts['evaluated_at']}: {counts['krs_recomputed']} KRs recomputed,"
+        f" {counts['health_changes']} health changes, {counts['rule_alerts']} rule alerts,"
+        f" {counts['calibration_meetings_scheduled']} calibration meetings scheduled"
+    )
 
 
 @click.group()

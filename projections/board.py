@@ -95,7 +95,7 @@ async def board(
         sorted(team_units),
         sorted(viewer.chain),
     )
-    readings = {r["kr_id"]: kr_reading(r, now) for r in kr_rows}
+    readings = {r["kr_id"]: kr_reading(r, now, zone) for r in kr_rows}
     krs = [_kr_document(r, readings[r["kr_id"]], viewer) for r in kr_rows]
     objectives = []
     rows = await conn.fetch(
@@ -216,14 +216,18 @@ async def current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, An
 
 
 async def kr_snapshots(
-    conn: asyncpg.Connection, unit_ids: list[str], now: datetime, window: tuple[date, date]
+    conn: asyncpg.Connection,
+    unit_ids: list[str],
+    now: datetime,
+    zone: tzinfo,
+    window: tuple[date, date],
 ) -> list[KrSnapshot]:
     """The KRs owned in `unit_ids` as the board reads them (the same rows, the same reading),
     for a calibration agenda; `window` paces KRs that have no window or cycle of their own."""
     rows = await conn.fetch(BOARD_KRS, False, "", unit_ids, [])
     snapshots = []
     for r in rows:
-        reading = kr_reading(r, now, window)
+        reading = kr_reading(r, now, zone, window)
         snapshots.append(
             KrSnapshot(
                 kr_id=r["kr_id"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import asyncpg
 import orjson
@@ -29,13 +29,13 @@ AlertRows = list[tuple[Alert, str, int]]
 
 
 async def evaluate_check_in_krs(
-    conn: asyncpg.Connection, kr_ids: Sequence[str] | None, at: datetime
+    conn: asyncpg.Connection, kr_ids: Sequence[str] | None, at: datetime, zone: tzinfo
 ) -> AlertRows:
     """Evaluate the check-in KRs (these, or all) at `at`; record each change of colour and
     return its alert rows for the caller to enqueue last in its transaction."""
     alerts: AlertRows = []
     for row in await conn.fetch(SQL["readings"], None if kr_ids is None else list(kr_ids)):
-        reading = kr_reading(row, at)
+        reading = kr_reading(row, at, zone)
         old = row["recorded_health"]
         if reading["health"] == old or reading["health"] is None:
             continue
@@ -74,17 +74,19 @@ async def evaluate_check_in_krs(
     return alerts
 
 
-async def apply_check_in_event(conn: asyncpg.Connection, recorded: RecordedEvent) -> AlertRows:
+async def apply_check_in_event(
+    conn: asyncpg.Connection, recorded: RecordedEvent, zone: tzinfo
+) -> AlertRows:
     """A check-in or a new target moves a check-in KR; weights put KRs under an objective's
     cycle (their pacing line): evaluate the KRs concerned as of the event."""
     match kr_event_of(recorded):
         case CheckInRecorded() | TargetAdjustmentApplied():
             kr_id = kr_of_stream(recorded.stream_id)
             if kr_id is not None:
-                return await evaluate_check_in_krs(conn, [kr_id], recorded.occurred_at)
+                return await evaluate_check_in_krs(conn, [kr_id], recorded.occurred_at, zone)
     match portfolio_event_of(recorded):
         case KeyResultWeightsSet() as e:
-            return await evaluate_check_in_krs(conn, sorted(e.weights), recorded.occurred_at)
+            return await evaluate_check_in_krs(conn, sorted(e.weights), recorded.occurred_at, zone)
     return []
 
 

@@ -81,7 +81,7 @@ async def evaluate(
         if alerts_topic is None:
             return Evaluation(now, len(refreshed), 0, 0)
         # Check-in KRs first: their rows are locked before the alert lock, as the OKR agent does.
-        checked_in = await evaluate_check_in_krs(conn, None, now)
+        checked_in = await evaluate_check_in_krs(conn, None, now, zone)
         transitions = await record_health(conn, rows, now, alerts_topic, zone)
         today = now.astimezone(zone).date()
         alerts = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -102,15 +102,15 @@ ORDER BY w.kr_id
 
 
 async def objective_progress_view(
-    conn: asyncpg.Connection, objective_id: str, now: datetime
+    conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
 ) -> dict[str, Any] | None:
     """The objective's progress (weighted mean of its KRs) and health (its weakest KR), with
     each KR's provenance: auto (from sales), manual (last check-in) or none yet; and, when other
     objectives contribute to it, their progress rolled up by contribution weight."""
     if not await conn.fetchval(SQL["objective_exists"], objective_id):
         return None
-    view = await _own_progress(conn, objective_id, now)
-    contributors = await _contributions(conn, objective_id, now, frozenset({objective_id}))
+    view = await _own_progress(conn, objective_id, now, zone)
+    contributors = await _contributions(conn, objective_id, now, zone, frozenset({objective_id}))
     if contributors:
         progress, health = objective_progress(
             [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
@@ -121,12 +121,12 @@ async def objective_progress_view(
 
 
 async def _own_progress(
-    conn: asyncpg.Connection, objective_id: str, now: datetime
+    conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
 ) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     weighted: list[WeightedKr] = []
     for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
-        reading = kr_reading(r, now)
+        reading = kr_reading(r, now, zone)
         weighted.append(WeightedKr(r["kr_id"], r["weight"], reading["progress"], reading["health"]))
         items.append({"kr_id": r["kr_id"], "weight": r["weight"], **reading})
     progress, health = objective_progress(weighted)
@@ -134,7 +134,7 @@ async def _own_progress(
 
 
 async def _contributions(
-    conn: asyncpg.Connection, parent_id: str, now: datetime, seen: frozenset[str]
+    conn: asyncpg.Connection, parent_id: str, now: datetime, zone: tzinfo, seen: frozenset[str]
 ) -> list[dict[str, Any]]:
     """Each objective contributing to `parent_id` with its weight and progress: its own KRs'
     if it has any, else what its own contributors roll up to (an alignment loop stops)."""
@@ -143,10 +143,10 @@ async def _contributions(
         child = row["child_id"]
         if child in seen:
             continue
-        own = await _own_progress(conn, child, now)
+        own = await _own_progress(conn, child, now, zone)
         progress, health = own["progress"], own["health"]
         if not own["krs"]:
-            below = await _contributions(conn, child, now, seen | {child})
+            below = await _contributions(conn, child, now, zone, seen | {child})
             progress, health = objective_progress(
                 [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
                  for c in below]
@@ -158,12 +158,16 @@ async def _contributions(
 
 
 def kr_reading(
-    r: Mapping[str, Any], now: datetime, fallback_window: tuple[date, date] | None = None
+    r: Mapping[str, Any],
+    now: datetime,
+    zone: tzinfo,
+    fallback_window: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """One KR's progress with its provenance — auto (from sales), manual (the last check-in) or
     none yet — and when it was last updated, the pacing line's expected progress and health.
     The pacing line runs over the KR's own window, else its objective's cycle, else
-    `fallback_window` (none: nothing is expected yet)."""
+    `fallback_window` (none: nothing is expected yet); its day is `now`'s in the company's
+    `zone`, as the sales-fed KRs' health counts it."""
     if r["auto_pct"] is not None:
         progress, provenance, updated = r["auto_pct"], "auto", r["as_of"]
     elif r["progress_value"] is not None and r["kind"] is not None:
@@ -177,7 +181,9 @@ def kr_reading(
     window_start = r["window_start"] or r["starts_on"] or fallback_start
     window_end = r["window_end"] or r["ends_on"] or fallback_end
     expected = (
-        expected_progress(window_start, window_end, now.date(), r["monthly_pacing"])
+        expected_progress(
+            window_start, window_end, now.astimezone(zone).date(), r["monthly_pacing"]
+        )
         if window_start and window_end
         else Decimal(0)
     )

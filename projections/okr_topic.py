@@ -6,14 +6,14 @@ sales side's KR definitions
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 
 import asyncpg
 
 from domain.event_chain import RecordedEvent
 from projections.calibration_minutes import apply_calibration_event
 from projections.certifications import apply_certification_event
-from projections.check_in_health import apply_check_in_event
+from projections.check_in_health import AlertRows, apply_check_in_event
 from projections.escalations import apply_escalation_event
 from projections.kr_bindings import apply_kr_event, refresh_marked
 from projections.okr_governance import apply_governance_event
@@ -38,10 +38,16 @@ async def apply_okr_topic(
     events: list[RecordedEvent],
     is_transient: Callable[[BaseException], bool] | None = None,
     alerts_topic: str | None = None,
+    zone: tzinfo = UTC,
 ) -> AppliedBatch:
     """A batch of the topic's events through every applier (see `apply_events`); with an
-    alerts topic, check-in KRs' health too (it alerts)."""
-    appliers = APPLIERS if alerts_topic is None else (*APPLIERS, apply_check_in_event)
+    alerts topic, check-in KRs' health too (it alerts; its pacing day is in the company's
+    `zone`)."""
+
+    async def check_in_health(conn: asyncpg.Connection, recorded: RecordedEvent) -> AlertRows:
+        return await apply_check_in_event(conn, recorded, zone)
+
+    appliers = APPLIERS if alerts_topic is None else (*APPLIERS, check_in_health)
     return await apply_events(conn, events, appliers, is_transient, alerts_topic)
 
 

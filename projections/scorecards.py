@@ -46,7 +46,7 @@ async def scorecard(
         for r in await conn.fetch(BOARD_KRS, False, person_id or "", units, [])
         if r["cycle_id"] == cycle_id
     ]
-    readings = {r["kr_id"]: kr_reading(r, now) for r in rows}
+    readings = {r["kr_id"]: kr_reading(r, now, zone) for r in rows}
     counts = {colour: 0 for colour in COLOURS}
     for reading in readings.values():
         counts[reading["health"]] += 1

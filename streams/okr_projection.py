@@ -56,7 +56,9 @@ class OkrProjectionHandler:
             log.warning("okr_records_dead_lettered", count=len(rejects))
         if events:
             outcome = await self.db.run(
-                lambda conn: apply_okr_topic(conn, events, is_transient, self.alerts_topic)
+                lambda conn: apply_okr_topic(
+                    conn, events, is_transient, self.alerts_topic, self.zone
+                )
             )
             metrics.OKR_EVENTS.labels(outcome="applied").inc(outcome.applied)
             metrics.OKR_EVENTS.labels(outcome="held").inc(outcome.held)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -556,10 +557,11 @@ async def read_sse(response, want: int, timeout: float, quiet_s: float = 0.0) ->
     return events
 
 
-async def evaluate_at(env, when: str) -> str:
-    done = await run_cli(env, "evaluate", "--at", when)
+async def evaluate_at(env, when: str) -> dict:
+    """`northstar evaluate --at WHEN --json`: its counts, read as numbers."""
+    done = await run_cli(env, "evaluate", "--at", when, "--json")
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return json.loads(done.stdout)
 
 
 async def the_alert_on_the_topic(env, alert_id) -> dict:

@@ -269,8 +269,8 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
 
     # Past the agreed response time the open escalation is alerted, once; the resolved one not.
     late = (permit["due_at"] and datetime.fromisoformat(permit["due_at"])) + timedelta(hours=1)
-    assert "1 rule alerts" in await evaluate_at(env, late.isoformat(timespec="seconds"))
-    assert "0 rule alerts" in await evaluate_at(env, late.isoformat(timespec="seconds"))
+    assert (await evaluate_at(env, late.isoformat(timespec="seconds")))["rule_alerts"] == 1
+    assert (await evaluate_at(env, late.isoformat(timespec="seconds")))["rule_alerts"] == 0
     alert = await the_alert_on_the_topic(
         env, rule_alert_id("escalation-overdue", permit["escalation_id"])
     )
@@ -373,11 +373,11 @@ async def test_a_fortnightly_rhythm_schedules_each_next_meeting_once(env):
         assert set_.status_code == 200, set_.text
         await okr_read_models_caught_up(env.settings)
         before = (first - timedelta(days=3)).isoformat()
-        assert "1 calibration meetings scheduled" in await evaluate_at(env, before)
-        assert "0 calibration meetings scheduled" in await evaluate_at(env, before)
+        assert (await evaluate_at(env, before))["calibration_meetings_scheduled"] == 1
+        assert (await evaluate_at(env, before))["calibration_meetings_scheduled"] == 0
         await okr_read_models_caught_up(env.settings)
         later = (first + timedelta(days=3)).isoformat()
-        assert "1 calibration meetings scheduled" in await evaluate_at(env, later)
+        assert (await evaluate_at(env, later))["calibration_meetings_scheduled"] == 1
         await okr_read_models_caught_up(env.settings)
         listed = (
             await http.get("/calibration/meetings", params={"unit_id": "east-city1"},

@@ -179,9 +179,9 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
     }
     assert deserving == {("rep-east-city1-1", "2026-Q3")}  # the script, worked out by hand
 
-    output = await evaluate_at(env, "2026-11-30T09:00:00+08:00")
-    assert "1 rule alerts" in output, output
-    assert "0 rule alerts" in await evaluate_at(env, "2026-11-30T10:00:00+08:00")
+    counts = await evaluate_at(env, "2026-11-30T09:00:00+08:00")
+    assert counts["rule_alerts"] == 1, counts
+    assert (await evaluate_at(env, "2026-11-30T10:00:00+08:00"))["rule_alerts"] == 0
     ((rep, cycle_id),) = deserving
     alert = await the_alert_on_the_topic(
         env, rule_alert_id("certification", person_for(rep, "rep").person_id, cycle_id)

@@ -92,10 +92,9 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
         done = await run_cli(env, "audit", "views", "--per", per, "--format", "json")
         assert done.returncode == 0, done.stderr
         rows = json.loads(done.stdout)
-        if len({r["period"] for r in rows}) > 1:
-            continue  # the reads straddled a week or month boundary: counts split, not checked
-        by_role = {r["role"]: r for r in rows}
-        assert set(by_role) == {"rep", "manager"}
+        # a visit counts in the period it began, so a run straddling a week or month boundary
+        # splits the counts between two periods; their sums are what the reads make
+        assert {r["role"] for r in rows} == {"rep", "manager"}
         # a view is a visit: a person's reads of one goal within 30 minutes count once (all of
         # these were), so it is the distinct (person, goal) pairs the people read
         role = {"rep1": "rep", "rep2": "rep", "city": "manager"}
@@ -103,7 +102,13 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
         for name in ("rep", "manager"):
             mine = [(who, goal) for who, goal in goals if role[who] == name]
             people = {who for who, _ in mine}
-            got = by_role[name]
-            assert (got["views"], got["viewers"]) == (len(mine), len(people))
-            assert got["reads"] == sum(1 for who, _ in reads if role.get(who) == name)
-            assert got["views_per_person"] == round(len(mine) / len(people), 2)
+            got = [r for r in rows if r["role"] == name]
+            assert sum(r["views"] for r in got) == len(mine)
+            assert sum(r["reads"] for r in got) == sum(
+                1 for who, _ in reads if role.get(who) == name
+            )
+            viewers = [r["viewers"] for r in got]
+            assert max(viewers) <= len(people) <= sum(viewers)
+            if len(got) == 1:
+                assert got[0]["viewers"] == len(people)
+                assert got[0]["views_per_person"] == round(len(mine) / len(people), 2)

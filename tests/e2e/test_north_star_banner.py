@@ -4,7 +4,7 @@ the test produced on three days over the last weeks."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -100,8 +100,12 @@ async def test_the_banner_shows_the_measuring_krs_value_and_trend(env):
     assert reading["kr_id"] == "kr-company-revenue"
     assert Decimal(str(reading["progress"])) == (total * 100 / 9_000_000).quantize(Decimal("0.01"))
     trend = reading["trend"]
+    # The banner's weeks end on the company's day when the server read it: the day the sales
+    # were made, or a later one if the run crossed midnight meanwhile.
+    shown = date.fromisoformat(trend[-1]["day"])
+    assert today <= shown <= datetime.now(zone).date()
     assert [point["day"] for point in trend] == [
-        str(today - timedelta(weeks=w)) for w in range(5, -1, -1)
+        str(shown - timedelta(weeks=w)) for w in range(5, -1, -1)
     ]
     for point in trend:
         day = datetime.fromisoformat(point["day"]).date()

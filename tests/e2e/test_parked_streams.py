@@ -111,10 +111,12 @@ async def test_a_poisoned_stream_parks_and_everything_else_flows(env):
             assert await position(poisoned) == 1
             assert worker.poll() is None, "the worker kept running"
 
-            listed = await run_cli(env, "projections", "parked")
+            listed = await run_cli(env, "projections", "parked", "--json")
             assert listed.returncode == 3, listed.stderr
-            assert f"{poisoned} parked at v2" in listed.stdout
-            assert "2 event(s) waiting" in listed.stdout
+            assert [
+                (s["stream_id"], s["version"], s["waiting"])
+                for s in json.loads(listed.stdout)["parked"]
+            ] == [(poisoned, 2, 2)]
             still = await run_cli(env, "projections", "retry", poisoned)
             assert still.returncode == 1 and "parked again" in still.stderr
 
@@ -122,7 +124,9 @@ async def test_a_poisoned_stream_parks_and_everything_else_flows(env):
             await conn.execute("DELETE FROM okr_adjustment WHERE reason = 'planted by the test'")
             retried = await run_cli(env, "projections", "retry", poisoned)
             assert retried.returncode == 0, retried.stderr
-            assert "2 event(s) applied" in retried.stdout
+            assert retried.stdout.strip() == (
+                f"{poisoned}: 2 event(s) applied; the stream is live again"
+            )
             assert await position(poisoned) == await stored(poisoned) == 3
             assert (
                 await conn.fetchval(
