@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,6 +94,9 @@ def kill9(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def create_env(base: Settings, name: str) -> TestEnv:
+    """A test's private environment; its log folder starts empty (a rerun never reads an
+    earlier run's lines)."""
+    shutil.rmtree(ARTIFACTS / name, ignore_errors=True)
     # The worker's wall-clock evaluation timer is off: tests script business time themselves
     # (`northstar evaluate --at`) or turn the timer on (see test_time_driven_evaluation).
     settings = await isolated_settings(

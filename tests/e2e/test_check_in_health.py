@@ -5,7 +5,7 @@ equals the alerts, and the board shows the alerted colour."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,6 @@ import asyncpg
 import httpx
 
 from domain.alerts import health_alert_id
-from domain.health import expected_progress
 from tests.stack import (
     QUARTER,
     bearer,
@@ -31,6 +30,14 @@ from tests.stack import (
 KR = "kr-campus-visits"
 
 
+def pacing(day: date) -> Decimal:
+    """The documented linear pacing line: the share of the quarter's days elapsed by the end of
+    `day` (the first day counts), in percent to the cent; 100 after the quarter."""
+    days = (QUARTER[1] - QUARTER[0]).days + 1
+    elapsed = min(max((day - QUARTER[0]).days + 1, 0), days)
+    return (Decimal(100 * elapsed) / days).quantize(Decimal("0.01"))
+
+
 async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
     await load_company(env.settings, small_company())
     await define_quarter(env.settings)
@@ -38,10 +45,10 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
     worker = env.worker("worker-0")
     hq, rep = (await people_tokens(env.settings, "hq", "rep")).values()
     await start_api(env)
-    # The pacing line today (the KR follows its objective's quarter), from the domain's rule;
-    # values chosen around it so the colours hold on any day of the quarter or after it.
-    today = datetime.now(ZoneInfo(env.settings.company_timezone)).date()
-    expected = expected_progress(QUARTER[0], QUARTER[1], today)
+    # The pacing line today (the KR follows its objective's quarter); values chosen 10 points
+    # or more around it, so the colours hold on any day of the quarter or after it.
+    zone = ZoneInfo(env.settings.company_timezone)
+    expected = pacing(datetime.now(zone).date())
     values = [expected - 40, expected + 10, expected - 12, expected + 10]
     colours = ["red", "green", "amber", "green"]
     async with httpx.AsyncClient(
@@ -96,6 +103,12 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
         str(health_alert_id(KR, n)) for n in range(1, len(colours) + 1)
     ]
     assert [Decimal(str(a["actual"])) for a in mine] == values
+    # each alert's pacing line and gap, at the company's day of its check-in, to the cent
+    for alert in mine:
+        day = datetime.fromisoformat(alert["occurred_at"]).astimezone(zone).date()
+        assert Decimal(str(alert["expected_pct"])) == pacing(day), alert
+        gap = pacing(day) - Decimal(str(alert["actual"]))
+        assert Decimal(str(alert["gap_points"])) == gap, alert
     history = kr["health_history"]
     assert [(h["transition"], h["old_health"], h["new_health"]) for h in history] == [
         (a["transition"], a["old_health"], a["new_health"]) for a in mine
