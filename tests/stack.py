@@ -667,3 +667,26 @@ async def define_goal(
             weights={k: Decimal(w) for k, w in weights.items()},
         ),
     )  # fmt: skip
+
+
+async def group_assignment(settings: Settings, member: str) -> list[set[int]]:
+    """What Kafka's group coordinator says each member of the pipeline's consumer group
+    `member` (sales, okr, webhooks) owns now: one set of topic partitions per member."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+    from infra.kafka.topics import consumer_group
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_consumer_groups([consumer_group(settings, member)])
+    finally:
+        await admin.close()
+    (group,) = response.to_object()["groups"]
+    owned = []
+    for m in group["members"]:
+        raw = m["member_assignment"]
+        assignment = ConsumerProtocolMemberAssignment.decode(raw) if raw else None
+        owned.append({tp.partition for tp in assignment.partitions()} if assignment else set())
+    return owned

@@ -18,7 +18,9 @@ from infra.kafka.codec import decode_record
 from tests.stack import (
     TestEnv,
     assert_projection_exact,
+    eventually,
     expected_unit_totals,
+    group_assignment,
     kill9,
     load_company,
     produce_singles,
@@ -83,6 +85,15 @@ async def test_workers_killed_with_two_then_four_running_stay_exact(env):
     await assert_alerts_once(env.settings)
 
 
+async def one_partition_each(settings) -> bool:
+    owned = await group_assignment(settings, "sales")
+    return (
+        len(owned) == settings.topic_partitions == 4
+        and sorted(map(len, owned)) == [1] * 4
+        and (set().union(*owned) == set(range(settings.topic_partitions)))
+    )
+
+
 async def _lock_waits(dsn: str, stop: asyncio.Event) -> tuple[int, list[str]]:
     """Samples every 20 ms: sessions of this database waiting for a lock another holds."""
     conn = await asyncpg.connect(dsn)
@@ -133,7 +144,9 @@ async def test_four_workers_never_wait_for_each_other_and_keep_to_their_partitio
         sales_worker(env, f"w{i}")
     await produce_singles(env.settings, warm_up)
     await wait_caught_up(env.settings, timeout=120)
-    await asyncio.sleep(5)  # the group settles: four members, one partition each
+    # The fault this test is about needs four members owning one partition each: wait until
+    # the group coordinator says so, then sample, then check nothing moved meanwhile.
+    await eventually(lambda: one_partition_each(env.settings), 60, "four members, one each")
     stop = asyncio.Event()
     sampling = asyncio.create_task(_lock_waits(env.settings.dsn, stop))
     started = time.monotonic()
@@ -142,6 +155,7 @@ async def test_four_workers_never_wait_for_each_other_and_keep_to_their_partitio
     stop.set()
     samples, waits = await sampling
     assert samples >= 100 and time.monotonic() - started > 15, samples
+    assert await one_partition_each(env.settings), "the group changed while sampling"
     assert waits == [], waits[:10]
     await assert_projection_exact(env.settings, company, warm_up + facts)
 
