@@ -154,3 +154,56 @@ async def test_removing_a_user_ends_their_sessions_and_a_revoked_token_stops_wor
 
         await eventually(refused, 10, "the revoked token refused")  # the cache holds 5 s
         assert "pos-feed" not in (await run_cli(env, "tokens", "list")).stdout
+
+
+async def test_sessions_last_eight_hours_and_login_links_expire(env):
+    """The README's lifetimes: a session cookie lives 8 hours (its row and its Max-Age) and is
+    refused once past them; a login link lives the minutes it was made for and, once expired,
+    opens nothing."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from infra.postgres.accounts import create_login_link
+
+    await load_company(env.settings, small_company())
+    added = await run_cli(
+        env,
+        *("users", "add", "rita", "--role", "rep", "--person", "p-rita"),
+        *("--unit", "rep-east-city1-1", "--password-stdin"),
+        input=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    base = await start_api(env)
+    eight_hours = timedelta(hours=8)
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            before = datetime.now(UTC)
+            login = await http.post("/v1/session", json={"username": "rita", "password": PASSWORD})
+            after = datetime.now(UTC)
+            assert login.status_code == 200, login.text
+            assert "max-age=28800" in login.headers["set-cookie"].lower()
+            expires = await conn.fetchval("SELECT expires_at FROM user_session")
+            assert before + eight_hours <= expires <= after + eight_hours
+            assert (await http.get("/v1/session")).status_code == 200
+            # eight hours pass (the row's end moved to a second ago): the cookie opens nothing
+            await conn.execute("UPDATE user_session SET expires_at = now() - interval '1 second'")
+            assert (await http.get("/v1/session")).status_code == 401
+
+        made = datetime.now(UTC)
+        link = await run_cli(env, "users", "login-link", "rita", "--minutes", "5")
+        assert link.returncode == 0, link.stderr
+        lives = await conn.fetchval("SELECT max(expires_at) FROM login_link")
+        assert made + timedelta(minutes=5) <= lives <= datetime.now(UTC) + timedelta(minutes=5)
+
+        token = await create_login_link(conn, "rita", timedelta(seconds=1))
+        await asyncio.sleep(1.5)
+        sessions = await conn.fetchval("SELECT count(*) FROM user_session")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as browser:
+            expired = await browser.get(f"/v1/session/link/{token}")
+            assert expired.status_code == 401, expired.text
+            assert "expired" in expired.json()["title"]
+            assert "set-cookie" not in expired.headers
+        assert await conn.fetchval("SELECT count(*) FROM user_session") == sessions
+    finally:
+        await conn.close()
