@@ -690,3 +690,21 @@ async def group_assignment(settings: Settings, member: str) -> list[set[int]]:
         assignment = ConsumerProtocolMemberAssignment.decode(raw) if raw else None
         owned.append({tp.partition for tp in assignment.partitions()} if assignment else set())
     return owned
+
+
+async def alerts_seen_on_sse(base: str, token: str, kind: str, quiet_s: float = 3.0) -> set[str]:
+    """The ids of the `kind` alerts (event name, e.g. `region.lagging`) a client with `token`
+    is sent on `GET /v1/alerts/stream`, replayed from the beginning of time."""
+    import httpx
+
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(30, read=None)) as http,
+        http.stream(
+            "GET", "/v1/alerts/stream", params={"since": "1970-01-01T00:00:00+00:00"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as stream,
+    ):  # fmt: skip
+        assert stream.status_code == 200, await stream.aread()
+        events = await read_sse(stream, want=100_000, timeout=quiet_s)
+        stream.sse_pump.cancel()
+    return {e["id"] for e in events if e.get("event") == kind}

@@ -32,6 +32,7 @@ from simulator.okr_seed import person_for
 from tests import expected
 from tests.browser import add_board_users, board_sessions
 from tests.stack import (
+    alerts_seen_on_sse,
     bearer,
     define_quarter,
     evaluate_at,
@@ -197,6 +198,29 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
     ]  # fmt: skip
     assert len(suggested) == 1
     await _workflow(env, person_for(rep, "rep"), cycle_id)
+
+    # On SSE the suggestion reaches the person and those who see everything (HQ, auditors),
+    # not another rep nor a manager of another region.
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        readers = {
+            name: await create_client(conn, f"sse-{name}", actor.role, actor.person_id,
+                                      actor.unit_id)
+            for name, actor in (
+                ("rep", person_for(rep, "rep")), ("hq", person_for("hq", "hq")),
+                ("other-rep", person_for("rep-east-city1-2", "rep")),
+                ("west", person_for("west", "region")),
+            )
+        }  # fmt: skip
+        auditor = await create_client(conn, "sse-auditor", "auditor", "p-audit", "hq")
+    finally:
+        await conn.close()
+    base = f"http://127.0.0.1:{env.settings.api_port}"
+    kind = "person.certification_suggested"
+    seen = {name: await alerts_seen_on_sse(base, t, kind) for name, t in readers.items()}
+    seen["auditor"] = await alerts_seen_on_sse(base, auditor, kind)
+    mine = {str(alert["alert_id"])}
+    assert seen == {"rep": mine, "hq": mine, "auditor": mine, "other-rep": set(), "west": set()}
 
 
 async def _workflow(env, rep, cycle_id: str) -> None:

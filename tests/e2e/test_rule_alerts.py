@@ -18,6 +18,7 @@ from domain.sales import CustomerFirstOrder, LeadRegistered, SaleFact, SaleRecor
 from infra.postgres.accounts import create_client
 from simulator.company import window_kr
 from tests.stack import (
+    alerts_seen_on_sse,
     evaluate_at,
     eventually,
     load_company,
@@ -81,6 +82,32 @@ async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env
     assert [Decimal(v) for v in alert["conversion_pct"]] == [20, 30, 20]
     assert [Decimal(v) for v in alert["peer_mean_pct"]] == [50, 60, 50]
     assert not [a for a in await published_alerts(env.settings) if a.get("region_id") == "east"]
+
+    # On SSE the region's alert reaches the people in the region and those above it (HQ,
+    # auditors), no one in another region.
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        readers = {
+            name: await create_client(conn, name, role, f"p-{name}", unit)
+            for name, role, unit in (
+                ("west-rep", "rep", "rep-west-city1-1"), ("west-city", "manager", "west-city1"),
+                ("west-head", "manager", "west"), ("hq", "hq_admin", "hq"),
+                ("auditor", "auditor", "hq"), ("east-head", "manager", "east"),
+                ("east-rep", "rep", "rep-east-city1-1"),
+            )
+        }  # fmt: skip
+    finally:
+        await conn.close()
+    base = await start_api(env)
+    seen = {
+        name: await alerts_seen_on_sse(base, token, "region.lagging")
+        for name, token in readers.items()
+    }
+    west = {str(alert["alert_id"])}
+    assert seen == {
+        "west-rep": west, "west-city": west, "west-head": west, "hq": west, "auditor": west,
+        "east-head": set(), "east-rep": set(),
+    }  # fmt: skip
 
 
 async def test_health_turns_red_as_the_pacing_line_moves_without_a_sale(env):
