@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -25,7 +25,6 @@ from projections.alert_outbox import ALERT_CHANNEL
 from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
-SUBSCRIBER_QUEUE = 1_000  # batches of alerts a subscriber may lag behind before it is closed
 # Alerts come in bursts (a batch of sales moves many KRs): gathering them this long means one
 # wake-up per subscriber per burst instead of one per alert.
 GATHER_S = 0.1
@@ -60,9 +59,7 @@ def sse_frame(alert_id: str, alert: dict[str, Any], value: bytes) -> bytes:
 class Subscription:
     """What one SSE client is yet to be sent: batches of alerts in commit order; None ends it."""
 
-    queue: asyncio.Queue[tuple[Delivery, ...] | None] = field(
-        default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE)
-    )
+    queue: asyncio.Queue[tuple[Delivery, ...] | None]  # bounded: the bursts it may lag behind
     overflowed: bool = False
 
 
@@ -90,8 +87,11 @@ async def deliveries(
 
 
 class AlertHub:
-    def __init__(self, dsn: str, topic: str, pool: asyncpg.Pool, org: OrgDirectory) -> None:
+    def __init__(
+        self, dsn: str, topic: str, pool: asyncpg.Pool, org: OrgDirectory, queue_bursts: int
+    ) -> None:
         self.dsn, self.topic, self.pool, self.org = dsn, topic, pool, org
+        self.queue_bursts = queue_bursts  # bursts a subscriber may lag behind before it is closed
         self.subscribers: set[Subscription] = set()
         self._wake = asyncio.Event()
         self._last_seq: int | None = None
@@ -111,7 +111,7 @@ class AlertHub:
             self._close(sub)
 
     def subscribe(self) -> Subscription:
-        sub = Subscription()
+        sub = Subscription(asyncio.Queue(self.queue_bursts))
         self.subscribers.add(sub)
         metrics.SSE_CLIENTS.set(len(self.subscribers))
         return sub
@@ -169,9 +169,12 @@ class AlertHub:
                     await asyncio.sleep(0)
 
     def _close(self, sub: Subscription) -> None:
-        """Ends a subscriber's stream (it resumes with Last-Event-ID, losing nothing)."""
+        """Ends a subscriber's stream (it resumes with Last-Event-ID, losing nothing). The
+        batches it was yet to be sent are dropped, all of them: dropping only the oldest to
+        make room for the end would send it the later ones past a gap, and a client resuming
+        after the last alert it got would never see the gap's."""
         self.subscribers.discard(sub)
         sub.overflowed = True
-        if sub.queue.full():
+        while not sub.queue.empty():
             sub.queue.get_nowait()
         sub.queue.put_nowait(None)

@@ -91,8 +91,8 @@ async def stream(
     ] = None,
 ) -> StreamingResponse:
     """Alerts as they are recorded, each once per connection (deduplicate on the id across
-    reconnections). A subscriber that falls 1,000 bursts of alerts behind is disconnected; it
-    resumes with Last-Event-ID, losing nothing."""
+    reconnections). A subscriber that falls NORTHSTAR_SSE_SUBSCRIBER_BURSTS (1,000) bursts of
+    alerts behind is disconnected; it resumes with Last-Event-ID, losing nothing."""
     settings = request.app.state.settings
     hub: AlertHub = request.app.state.alert_hub
     pool = request.app.state.pool

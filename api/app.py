@@ -114,7 +114,9 @@ def create_api(settings: Settings) -> FastAPI:
         app.state.north_star = NorthStarBanner()
         app.state.clock = lambda: datetime.now(UTC)
         org = app.state.org = OrgDirectory()
-        app.state.alert_hub = AlertHub(settings.dsn, settings.alerts_topic, app.state.pool, org)
+        app.state.alert_hub = AlertHub(
+            settings.dsn, settings.alerts_topic, app.state.pool, org, settings.sse_subscriber_bursts
+        )
         await app.state.alert_hub.start()
         app.state.commands = command_handlers(
             settings.okr_events_topic,

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         description="API processes sharing the port (uvicorn workers); each holds its own"
         " database pool and alert listener, /metrics adds them all up",
     )
+    sse_subscriber_bursts: int = Field(
+        default=1_000,
+        ge=1,
+        le=100_000,
+        description="bursts of alerts an SSE client may fall behind before it is disconnected"
+        " (it resumes with Last-Event-ID, losing nothing)",
+    )
     api_db_pool_size: int = Field(
         default=10,
         ge=2,
