@@ -23,6 +23,7 @@ from tests.stack import (
     okr_read_models_caught_up,
     people_tokens,
     published_alerts,
+    rep_check_in_kr,
     small_company,
     start_api,
 )
@@ -59,20 +60,7 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
             answer = await http.request(method, path, json=body, headers=bearer(token))
             assert answer.status_code in (200, 201), answer.text
 
-        await call(hq, "POST", "/key-results", {
-            "kr_id": KR, "title": "Campus sign-ups, % of plan", "owner_person_id": "p-rep",
-            "owner_unit_id": "rep-east-city1-1", "kind": "increase", "unit": "%",
-            "start": "0", "target": "100",
-        })  # fmt: skip
-        portfolio = {"owner_person_id": "p-rep", "cycle_id": "2026-Q4"}
-        await call(rep, "POST", "/objectives", {
-            **portfolio, "objective_id": "o-campus", "title": "Campuses",
-            "owner_unit_id": "rep-east-city1-1",
-        })  # fmt: skip
-        await call(
-            rep, "PUT", "/objectives/o-campus/kr-weights", {**portfolio, "weights": {KR: 100}}
-        )
-        await okr_read_models_caught_up(env.settings)  # the KR follows the quarter from here
+        await rep_check_in_kr(http, hq, rep, KR, "o-campus", env.settings)  # its quarter
         for round_, value in enumerate(values, start=1):
             await call(rep, "POST", f"/key-results/{KR}/check-ins", {
                 "summary": f"week {round_}: {value:.1f}", "progress_value": str(value),

@@ -16,9 +16,9 @@ from tests.stack import (
     define_quarter,
     eventually,
     load_company,
-    okr_read_models_caught_up,
     people_tokens,
     read_sse,
+    rep_check_in_kr,
     small_company,
     start_api,
 )
@@ -56,18 +56,7 @@ async def test_a_client_that_stops_reading_is_cut_off_and_resumes_losing_nothing
             )
             assert answer.status_code in (200, 201), answer.text
 
-        await call(hq, "POST", "/key-results", {
-            "kr_id": KR, "title": "Tastings, % of plan", "owner_person_id": "p-rep",
-            "owner_unit_id": "rep-east-city1-1", "kind": "increase", "unit": "%",
-            "start": "0", "target": "100",
-        })  # fmt: skip
-        owner = {"owner_person_id": "p-rep", "cycle_id": "2026-Q4"}
-        await call(rep, "POST", "/objectives", {
-            **owner, "objective_id": "o-swing", "title": "Tastings",
-            "owner_unit_id": "rep-east-city1-1",
-        })  # fmt: skip
-        await call(rep, "PUT", "/objectives/o-swing/kr-weights", {**owner, "weights": {KR: 100}})
-        await okr_read_models_caught_up(env.settings)
+        await rep_check_in_kr(http, hq, rep, KR, "o-swing", env.settings)
 
         # The slow client: a small receive buffer, the request sent, then no more reading.
         slow = socket.socket()
