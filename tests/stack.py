@@ -710,27 +710,28 @@ async def alerts_seen_on_sse(base: str, token: str, kind: str, quiet_s: float = 
     return {e["id"] for e in events if e.get("event") == kind}
 
 
-async def rep_check_in_kr(
-    http: Any, hq: str, rep: str, kr_id: str, objective_id: str, settings: Settings
+async def rep_check_in_krs(
+    http: Any, hq: str, rep: str, objective_id: str, settings: Settings, *kr_ids: str
 ) -> None:
-    """Over the API (`http` based at /v1/okr): HQ defines a 0-100 % KR for p-rep (unit
-    rep-east-city1-1), the rep puts it alone under an objective of 2026-Q4 (its pacing line),
-    and the read models catch up."""
+    """Over the API (`http` based at /v1/okr): HQ defines 0-100 % KRs for p-rep (unit
+    rep-east-city1-1), the rep puts them, equally weighted, under an objective of 2026-Q4 (their
+    pacing line), and the read models catch up."""
 
     async def call(token: str, method: str, path: str, body: dict) -> None:
         answer = await http.request(method, path, json=body, headers=bearer(token))
         assert answer.status_code in (200, 201), answer.text
 
-    await call(hq, "POST", "/key-results", {
-        "kr_id": kr_id, "title": f"{kr_id}, % of plan", "owner_person_id": "p-rep",
-        "owner_unit_id": "rep-east-city1-1", "kind": "increase", "unit": "%",
-        "start": "0", "target": "100",
-    })  # fmt: skip
+    for kr_id in kr_ids:
+        await call(hq, "POST", "/key-results", {
+            "kr_id": kr_id, "title": f"{kr_id}, % of plan", "owner_person_id": "p-rep",
+            "owner_unit_id": "rep-east-city1-1", "kind": "increase", "unit": "%",
+            "start": "0", "target": "100",
+        })  # fmt: skip
     portfolio = {"owner_person_id": "p-rep", "cycle_id": "2026-Q4"}
     await call(rep, "POST", "/objectives", {
         **portfolio, "objective_id": objective_id, "title": "Campuses",
         "owner_unit_id": "rep-east-city1-1",
     })  # fmt: skip
-    weights = {**portfolio, "weights": {kr_id: 100}}
+    weights = {**portfolio, "weights": {kr_id: str(Decimal(100) / len(kr_ids)) for kr_id in kr_ids}}
     await call(rep, "PUT", f"/objectives/{objective_id}/kr-weights", weights)
     await okr_read_models_caught_up(settings)

@@ -23,7 +23,7 @@ from tests.stack import (
     okr_read_models_caught_up,
     people_tokens,
     published_alerts,
-    rep_check_in_kr,
+    rep_check_in_krs,
     small_company,
     start_api,
 )
@@ -60,7 +60,7 @@ async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):
             answer = await http.request(method, path, json=body, headers=bearer(token))
             assert answer.status_code in (200, 201), answer.text
 
-        await rep_check_in_kr(http, hq, rep, KR, "o-campus", env.settings)  # its quarter
+        await rep_check_in_krs(http, hq, rep, "o-campus", env.settings, KR)  # its quarter
         for round_, value in enumerate(values, start=1):
             await call(rep, "POST", f"/key-results/{KR}/check-ins", {
                 "summary": f"week {round_}: {value:.1f}", "progress_value": str(value),

@@ -18,13 +18,13 @@ from tests.stack import (
     load_company,
     people_tokens,
     read_sse,
-    rep_check_in_kr,
+    rep_check_in_krs,
     small_company,
     start_api,
 )
 
-KR = "kr-swinging"
-CHECK_INS = 800  # each swings the KR between red and amber: one alert each
+KRS = [f"kr-swinging-{n}" for n in range(4)]  # checked in on side by side
+CHECK_INS = 800  # each swings its KR between red and amber: one alert each
 # Loopback's socket buffers take ~3 MB before the server must wait for the client: alerts this
 # size (a long open blocker travels in the alert's reasons) make the check-ins outrun them.
 BLOCKER = "缺货" * 1000
@@ -56,7 +56,7 @@ async def test_a_client_that_stops_reading_is_cut_off_and_resumes_losing_nothing
             )
             assert answer.status_code in (200, 201), answer.text
 
-        await rep_check_in_kr(http, hq, rep, KR, "o-swing", env.settings)
+        await rep_check_in_krs(http, hq, rep, "o-swing", env.settings, *KRS)
 
         # The slow client: a small receive buffer, the request sent, then no more reading.
         slow = socket.socket()
@@ -68,28 +68,33 @@ async def test_a_client_that_stops_reading_is_cut_off_and_resumes_losing_nothing
         )
         head = slow.recv(1024)
         assert head.startswith(b"HTTP/1.1 200"), head
-        for n in range(CHECK_INS):
-            await call(rep, "POST", f"/key-results/{KR}/check-ins", {
-                "summary": f"tasting {n}", "progress_value": "100" if n % 2 else "0",
-                "blocker": BLOCKER,
-            })  # fmt: skip
+
+        async def swing(kr_id: str) -> None:
+            for n in range(CHECK_INS // len(KRS)):
+                await call(rep, "POST", f"/key-results/{kr_id}/check-ins", {
+                    "summary": f"tasting {n}", "progress_value": "100" if n % 2 else "0",
+                    "blocker": BLOCKER,
+                })  # fmt: skip
+
+        await asyncio.gather(*(swing(kr_id) for kr_id in KRS))
 
     conn = await asyncpg.connect(env.settings.dsn)
     try:
 
         async def all_alerted() -> bool:
             count = await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE topic = $1 AND alert_kr_id = $2",
+                "SELECT count(*) FROM outbox WHERE topic = $1 AND alert_kr_id = ANY($2::text[])",
                 env.settings.alerts_topic,
-                KR,
+                KRS,
             )
             return count == CHECK_INS
 
         await eventually(all_alerted, 120, "every check-in's alert")
         rows = await conn.fetch(
-            "SELECT event_id FROM outbox WHERE topic = $1 AND alert_kr_id = $2 ORDER BY alert_seq",
+            "SELECT event_id FROM outbox WHERE topic = $1 AND alert_kr_id = ANY($2::text[])"
+            " ORDER BY alert_seq",
             env.settings.alerts_topic,
-            KR,
+            KRS,
         )
     finally:
         await conn.close()
