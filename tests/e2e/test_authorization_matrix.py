@@ -859,7 +859,7 @@ def test_every_route_of_the_api_has_a_case():
 @dataclass
 class World:
     http: httpx.AsyncClient
-    dsn: str
+    db: asyncpg.Connection  # the event store's count, read before and after each row
     tokens: dict[str, str]
     cycle: str
     escalations: dict[str, str]
@@ -904,15 +904,15 @@ async def world(stack, tmp_path_factory) -> AsyncIterator[World]:
             cycle = await conn.fetchval(
                 "SELECT cycle_id FROM okr_objective WHERE objective_id = $1", OBJ_REP
             )
+            base = await start_api(env)
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                world = World(http, conn, tokens, cycle, {})
+                await prepare(world)
+                await okr_read_models_caught_up(env.settings)
+                await find_escalations(world)
+                yield world
         finally:
             await conn.close()
-        base = await start_api(env)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            world = World(http, env.settings.dsn, tokens, cycle, {})
-            await prepare(world)
-            await okr_read_models_caught_up(env.settings)
-            await find_escalations(world)
-            yield world
     finally:
         env.stop_all()
         await drop_env(stack, env)
@@ -1030,23 +1030,16 @@ async def find_escalations(w: World) -> None:
     await eventually(listed, 60, "the escalations in HQ's inbox")
 
 
-async def event_count(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM event_store"))
-    finally:
-        await conn.close()
-
-
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
 async def test_row(world: World, row: Row):
     c = row.case
     path = c.route.format(**world.fill(dict(c.params), row.role))
     query = world.fill(dict(c.query), row.role) or None
     body = world.fill(c.body, row.role)
-    before = await event_count(world.dsn)
+    count = "SELECT count(*) FROM event_store"
+    before = await world.db.fetchval(count)
     reply = await world.call(row.role, c.method, path, body, query)
-    appended = await event_count(world.dsn) - before
+    appended = await world.db.fetchval(count) - before
     assert reply.status_code == row.status, reply.text[:300]
     if row.appends:
         assert appended > 0, "an allowed command recorded no event"

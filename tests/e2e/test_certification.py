@@ -9,6 +9,7 @@ certification with a strategic project, and each person reads what their scope h
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -217,8 +218,9 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
         await conn.close()
     base = f"http://127.0.0.1:{env.settings.api_port}"
     kind = "person.certification_suggested"
-    seen = {name: await alerts_seen_on_sse(base, t, kind) for name, t in readers.items()}
-    seen["auditor"] = await alerts_seen_on_sse(base, auditor, kind)
+    readers["auditor"] = auditor
+    replays = [alerts_seen_on_sse(base, token, kind) for token in readers.values()]
+    seen = dict(zip(readers, await asyncio.gather(*replays), strict=True))
     mine = {str(alert["alert_id"])}
     assert seen == {"rep": mine, "hq": mine, "auditor": mine, "other-rep": set(), "west": set()}
 

@@ -4,6 +4,7 @@ clock without any sale (the worker's timer), and a target adjustment left waitin
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -99,10 +100,8 @@ async def test_region_lagging_fires_on_the_third_week_and_not_a_week_earlier(env
     finally:
         await conn.close()
     base = await start_api(env)
-    seen = {
-        name: await alerts_seen_on_sse(base, token, "region.lagging")
-        for name, token in readers.items()
-    }
+    replays = [alerts_seen_on_sse(base, token, "region.lagging") for token in readers.values()]
+    seen = dict(zip(readers, await asyncio.gather(*replays), strict=True))
     west = {str(alert["alert_id"])}
     assert seen == {
         "west-rep": west, "west-city": west, "west-head": west, "hq": west, "auditor": west,
