@@ -38,14 +38,16 @@ async def apply_okr_topic(
     events: list[RecordedEvent],
     is_transient: Callable[[BaseException], bool] | None = None,
     alerts_topic: str | None = None,
-    zone: tzinfo = UTC,
+    zone: tzinfo | None = None,
 ) -> AppliedBatch:
     """A batch of the topic's events through every applier (see `apply_events`); with an
     alerts topic, check-in KRs' health too (it alerts; its pacing day is in the company's
-    `zone`)."""
+    `zone`, which alerting therefore needs)."""
+    if alerts_topic is not None and zone is None:
+        raise ValueError("alerting on check-in KRs needs the company's time zone")
 
     async def check_in_health(conn: asyncpg.Connection, recorded: RecordedEvent) -> AlertRows:
-        return await apply_check_in_event(conn, recorded, zone)
+        return await apply_check_in_event(conn, recorded, zone or UTC)
 
     appliers = APPLIERS if alerts_topic is None else (*APPLIERS, check_in_health)
     return await apply_events(conn, events, appliers, is_transient, alerts_topic)

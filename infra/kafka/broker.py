@@ -73,7 +73,10 @@ class KafkaBroker:
     def format_storage(self) -> None:
         if (self.data / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # one id in 64 would read as an option (as Kafka's own
+            # `random-uuid` avoids too): the storage tool then refuses to format
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(
             self._java(
                 "kafka.tools.StorageTool",
