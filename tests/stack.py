@@ -374,17 +374,26 @@ async def assert_projection_exact(
 async def run_cli(
     env: TestEnv, *args: str, timeout: float = 300, input: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run `northstar ARGS` as an operator would, without blocking the test's event loop."""
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "northstar_cli.main", *args],
-        env=env.environ,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        input=input,
-    )
+    """Run `northstar ARGS` as an operator would, without blocking the test's event loop. A
+    command that runs out of time leaves what it had written in the test's artifacts."""
+    try:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "northstar_cli.main", *args],
+            env=env.environ,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
+    except subprocess.TimeoutExpired as late:
+        folder = ARTIFACTS / env.name
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [part if isinstance(part, str) else (part or b"").decode(errors="replace")
+                   for part in (late.stdout, late.stderr)]  # fmt: skip
+        (folder / f"cli-{args[0]}-timed-out.log").write_text("\n".join(written))
+        raise
 
 
 async def start_api(env: TestEnv) -> str:
