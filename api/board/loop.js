@@ -243,24 +243,29 @@ async function submitMeeting(event) {
         body: { meeting_id: meeting, unit_id: unit, cycle_id: state.board.cycle.cycle_id, starts_at: new Date().toISOString() },
       });
     }
+    const outcomes = outcomesBody(form);
     await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}/outcomes`, {
-      method: "POST", key: `outcomes-${meeting}`, body: outcomesBody(form),
+      method: "POST", key: `outcomes-${meeting}`, body: outcomes,
     });
     notice(t("outcomes_saved"));
     form.decisions.value = "";
-    await showMinutes(meeting);
+    await showMinutes(meeting, outcomes.weight_changes.map((w) => w.objective_id));
     await loadBoard();
   } catch (failure) {
     error.textContent = failure.message;
   }
 }
 
-async function showMinutes(meeting) {
-  // The minutes are a read model: they appear once the worker has applied the outcomes.
+async function showMinutes(meeting, reweighted = []) {
+  // The minutes are a read model: they appear once the worker has applied the outcomes. The
+  // weight changes are events of other streams (the objectives'), applied on their own: wait
+  // for the ones this meeting made too (at the last attempt, show what there is).
   for (let attempt = 0; attempt < 40; attempt += 1) {
     try {
       const minutes = await api(`/v1/okr/calibration/meetings/${encodeURIComponent(meeting)}`);
-      if (minutes.concluded_at) {
+      const changed = new Set(minutes.changes.map((c) => c.subject_id));
+      const complete = reweighted.every((objective) => changed.has(objective)) || attempt === 39;
+      if (minutes.concluded_at && complete) {
         $("minutes").replaceChildren(
           el("h3", { text: `${t("minutes")} · ${minutes.meeting_id}` }),
           el("ul", {},
