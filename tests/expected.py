@@ -61,6 +61,14 @@ def counted_days(kr: MetricKeyResult, today: date) -> tuple[date, date]:
     return held - timedelta(days=kr.rolling_days - 1), held
 
 
+def linear_pacing(day: date, window: tuple[date, date]) -> Decimal:
+    """The documented linear pacing line: the share of the window's days elapsed by the end of
+    `day` (the first day counts), in percent to the cent; 0 before the window, 100 after it."""
+    days = (window[1] - window[0]).days + 1
+    elapsed = min(max((day - window[0]).days + 1, 0), days)
+    return (Decimal(100 * elapsed) / days).quantize(Decimal("0.01"))
+
+
 def unit_totals(company: CompanyCatalog, facts: Iterable[SaleFact]) -> dict[str, dict]:
     totals: dict[str, dict[str, int]] = defaultdict(
         lambda: {"revenue_minor": 0, "units": 0, "premium_revenue_minor": 0}

@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 
 from domain.alerts import health_alert_id
+from tests.expected import linear_pacing
 from tests.stack import (
     QUARTER,
     bearer,
@@ -32,11 +33,8 @@ KR = "kr-campus-visits"
 
 
 def pacing(day: date) -> Decimal:
-    """The documented linear pacing line: the share of the quarter's days elapsed by the end of
-    `day` (the first day counts), in percent to the cent; 100 after the quarter."""
-    days = (QUARTER[1] - QUARTER[0]).days + 1
-    elapsed = min(max((day - QUARTER[0]).days + 1, 0), days)
-    return (Decimal(100 * elapsed) / days).quantize(Decimal("0.01"))
+    """The quarter's linear pacing line at the end of `day` (the oracle's)."""
+    return linear_pacing(day, QUARTER)
 
 
 async def test_check_ins_across_thresholds_alert_once_each_across_kills(env):

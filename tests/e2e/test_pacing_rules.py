@@ -15,6 +15,7 @@ import asyncpg
 from domain.catalog import CompanyCatalog
 from domain.key_result.metrics import MetricKeyResult
 from tests import expected
+from tests.expected import linear_pacing
 from tests.stack import (
     QUARTER,
     define_quarter,
@@ -45,12 +46,6 @@ def phased(day: date) -> Decimal:
         earned += weight * elapsed / days
         month = following
     return (earned * 100 / sum(PLAN)).quantize(Decimal("0.01"))
-
-
-def linear(day: date, window: tuple[date, date]) -> Decimal:
-    days = (window[1] - window[0]).days + 1
-    elapsed = min(max((day - window[0]).days + 1, 0), days)
-    return (Decimal(100 * elapsed) / days).quantize(Decimal("0.01"))
 
 
 def colour(gap: Decimal, green_max: Decimal, amber_max: Decimal) -> str:
@@ -119,10 +114,10 @@ async def test_a_phased_plan_and_the_shortest_cycles_thresholds_decide_the_colou
 
     for row in by_kr["kr-phased"]:
         day = row["occurred_at"].astimezone(ZONE).date()
-        assert row["expected_pct"] == phased(day), (row, phased(day), linear(day, QUARTER))
+        assert row["expected_pct"] == phased(day), (row, phased(day), linear_pacing(day, QUARTER))
     for row in by_kr["kr-november"]:
         day = row["occurred_at"].astimezone(ZONE).date()
-        assert row["expected_pct"] == linear(day, NOVEMBER), row
+        assert row["expected_pct"] == linear_pacing(day, NOVEMBER), row
 
     # The last change of each, at the evaluation: the figures and the colour the rule gives.
     last_phased, last_november = by_kr["kr-phased"][-1], by_kr["kr-november"][-1]

@@ -22,6 +22,7 @@ from handlers.bootstrap import command_handlers
 from infra.postgres.accounts import create_client
 from projections.org_directory import OrgDirectory
 from simulator.okr_seed import person_for
+from tests.expected import linear_pacing
 from tests.stack import (
     QUARTER,
     bearer,
@@ -61,10 +62,7 @@ HYSTERESIS = Decimal(2)
 
 
 def expected_pct(day: date) -> Decimal:
-    start, end = QUARTER
-    days = (end - start).days + 1
-    elapsed = min(max((day - start).days + 1, 0), days)
-    return (Decimal(100 * elapsed) / days).quantize(Decimal("0.01"))
+    return linear_pacing(day, QUARTER)
 
 
 def by_gap(gap: Decimal) -> str:
