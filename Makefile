@@ -42,11 +42,13 @@ lint: install
 	$(VENV)/bin/mypy domain
 	$(VENV)/bin/lint-imports
 
+TEST_PROCESSES ?= 2              # parallel pytest processes for `make test` (ADR 0020)
+
 unit: install asyncapi-parser observe-tools ## pure tests only, no services
 	$(VENV)/bin/pytest -q tests/unit
 
 test: services browser lint asyncapi-parser observe-tools  ## the whole suite against the real Kafka and PostgreSQL
-	$(VENV)/bin/pytest -q -ra
+	$(VENV)/bin/pytest -q -ra -n $(TEST_PROCESSES) --dist loadfile
 
 bench: services              ## benchmarks (not part of the test run); JSON in bench/results
 	$(VENV)/bin/python -m bench.slice

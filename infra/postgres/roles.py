@@ -7,6 +7,8 @@ it) or set `session_replication_role` (superusers only)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import structlog
 
@@ -26,9 +28,23 @@ async def _ensure_role(conn: asyncpg.Connection, user: str, password: str) -> No
         password,
     )
     try:
-        await conn.execute(statement)
+        await _on_shared_catalog(conn, statement)
     except asyncpg.DuplicateObjectError:  # another migrator created it a moment ago
         await _ensure_role(conn, user, password)
+
+
+async def _on_shared_catalog(conn: asyncpg.Connection, statement: str, attempts: int = 10) -> None:
+    """Roles and memberships live in the cluster's shared catalog: two migrators changing the
+    same row at once (two databases set up side by side) make one fail with "tuple concurrently
+    updated", which is safe to run again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await conn.execute(statement)
+            return
+        except asyncpg.InternalServerError as exc:
+            if "tuple concurrently updated" not in str(exc) or attempt == attempts:
+                raise
+            await asyncio.sleep(0.02 * attempt)
 
 
 async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) -> None:
@@ -63,7 +79,7 @@ async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) 
             """
         )
         try:
-            await conn.execute(f"GRANT pg_monitor TO {m}")
+            await _on_shared_catalog(conn, f"GRANT pg_monitor TO {m}")
         except asyncpg.InsufficientPrivilegeError:  # an owner that may not hand it on
             structlog.get_logger("northstar.postgres").warning(
                 "monitor_role_without_pg_monitor",

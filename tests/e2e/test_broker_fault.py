@@ -57,6 +57,7 @@ async def _produce_through_outages(settings: Settings, facts: list, seconds: flo
     return resent
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(
     KafkaBroker(Settings()).pid() is None,
     reason="kills the project's own broker; an external one is in use",

@@ -6,9 +6,12 @@ monitor role (the PostgreSQL exporter's) reads the server's statistics and no ta
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
+from infra.postgres.roles import grant_runtime_roles
 from tests.stack import hq_token, load_company, small_company
 
 APP_REFUSED = (
@@ -122,3 +125,14 @@ async def test_the_roles_need_their_password(env, role):
     wrong = url.replace(url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1], "guess", 1)
     with pytest.raises(asyncpg.InvalidPasswordError):
         await asyncpg.connect(wrong)
+
+
+async def test_databases_set_up_side_by_side_share_the_roles_without_failing(env):
+    """Roles live in the cluster's shared catalog: migrators of several databases (parallel
+    test processes, replicas starting together) set them at the same moment."""
+    await asyncio.gather(*(grant_runtime_roles(env.settings) for _ in range(12)))
+    app = await asyncpg.connect(env.settings.dsn)
+    try:
+        assert await app.fetchval("SELECT count(*) FROM event_store") == 0
+    finally:
+        await app.close()

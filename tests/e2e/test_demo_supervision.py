@@ -160,6 +160,7 @@ async def _restarted(settings: Settings, name: str, times: int) -> bool:
     return bool(beat and beat["fresh"] and beat["restarts"] == times)
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(
     not PostgresCluster(Settings()).running(),
     reason="stops the private PostgreSQL cluster; an external database is in use",

@@ -79,6 +79,7 @@ async def test_two_workers_rebalance_mid_stream(env):
     await assert_projection_exact(env.settings, company, facts)
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(
     not PostgresCluster(Settings()).running(),
     reason="restarts the private PostgreSQL cluster; an external database is in use",
