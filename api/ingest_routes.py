@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import orjson
 import structlog
 from fastapi import APIRouter, Request
 
 from api.deps import IngestClient
 from api.problems import ProblemError
-from domain.sales import SaleFact, SalesBatch
+from domain.sales import SaleFact, SalesBatch, future_dated
 from infra.kafka.codec import Reject, decode_event
 from infra.settings import Settings
 
@@ -75,10 +77,14 @@ async def _parse_batch(request: Request, settings: Settings) -> list[SaleFact]:
         )
     facts: list[SaleFact] = []
     errors: list[dict[str, str]] = []
+    arrived_at = datetime.now(UTC)
+    tolerance = timedelta(seconds=settings.sales_future_tolerance_s)
     for index, item in enumerate(items):
         result = decode_event(item, b"", index)
         if isinstance(result, Reject):
             errors.extend(_item_errors(index, result))
+        elif dated_ahead := future_dated(result.occurred_at, arrived_at, tolerance):
+            errors.append({"field": f"events.{index}.occurred_at", "message": dated_ahead})
         else:
             facts.append(result)
     if errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
@@ -105,3 +106,24 @@ class SalesBatch(Message):
 
 
 sales_event_adapter: TypeAdapter[SalesEvent] = TypeAdapter(SalesEvent)
+
+
+def future_dated(occurred_at: datetime, arrived_at: datetime, tolerance: timedelta) -> str | None:
+    """Why a fact dated after it arrived is refused, or None when it may count. A fact may be
+    dated at most `tolerance` after the moment it reached Northstar (the API's clock at the HTTP
+    edge, the broker's append time on the sales topic): a POS clock set years ahead would
+    otherwise move its partition's business clock, and every KR's "as of", for good."""
+    if occurred_at <= arrived_at + tolerance:
+        return None
+    return (
+        f"occurred_at {occurred_at.isoformat()} is more than {_duration(tolerance)} after the"
+        f" fact arrived ({arrived_at.isoformat(timespec='seconds')})"
+    )
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds % 60 == 0 and seconds >= 60:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     worker_batch_within_s: float = Field(default=0.04, gt=0)
     broker_session_timeout_s: float = 10.0
     max_record_bytes: int = 1_048_576
+    sales_future_tolerance_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="how far after its arrival a sales fact may be dated (POS clocks drift);"
+        " a later one is refused at the API (422) and dead-lettered `future_dated` from Kafka",
+    )
 
     evaluation_interval_s: float = Field(
         default=60.0,

@@ -15,6 +15,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from domain.event_chain import RecordedEvent
 from infra.failures import is_transient
-from infra.kafka.codec import decode_record
+from infra.kafka.codec import arrival, decode_record
 from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -209,6 +210,7 @@ class SalesRebuild(Rebuild):
         # No KR messages: the swap sums every KR afresh from the rebuilt roll-ups.
         self.projection = SalesRollupProjection(settings.sales_topic, self.zone, shards=0)
         self.directory = OrgDirectory()
+        self.tolerance = timedelta(seconds=settings.sales_future_tolerance_s)
 
     async def _create_tables(self, admin: asyncpg.Connection) -> None:
         await super()._create_tables(admin)
@@ -224,13 +226,18 @@ class SalesRebuild(Rebuild):
         )
 
     async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
+        # Facts dated after their arrival and facts of unknown reps were dead-lettered live;
+        # they are left out here too (the same rules, on the same broker times).
         positioned = [
             PositionedFacts(
-                r.partition, r.offset, decode_record(r.value, self.settings.max_record_bytes).facts
+                r.partition,
+                r.offset,
+                decode_record(
+                    r.value, self.settings.max_record_bytes, arrival(r.timestamp), self.tolerance
+                ).facts,
             )
             for r in records
         ]
-        # Facts of unknown reps were dead-lettered live; they are left out here too.
         known = await self.directory.known_reps(
             rebuild, {f.rep_id for p in positioned for f in p.facts}
         )

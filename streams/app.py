@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import faust
@@ -87,6 +88,7 @@ def _sales_tasks(settings: Settings, app: faust.App) -> None:
         dead_letters=DeadLetterPublisher(kafka_options(settings), settings.dead_letter_topic),
         connect=lambda: connect(settings.dsn),
         max_record_bytes=settings.max_record_bytes,
+        future_tolerance=timedelta(seconds=settings.sales_future_tolerance_s),
     )
     consumer = SalesConsumer(settings, handler)
     settler = KrSettler(

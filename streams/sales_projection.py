@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 import structlog
 
-from infra.kafka.codec import Decoded, Reject, decode_record
+from infra.kafka.codec import Decoded, Reject, arrival, decode_record
 from infra.logging import batch_context
 from projections.org_directory import OrgDirectory
 from projections.sales_rollups import PositionedFacts, SalesRollupProjection
@@ -24,7 +25,7 @@ class RawRecord:
     partition: int
     offset: int
     value: bytes | None
-    timestamp_ms: int = -1  # the record's timestamp (its produce time), -1 if unknown
+    timestamp_ms: int = -1  # the record's timestamp (the broker's append time), -1 if unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class SalesProjectionHandler:
         dead_letters: DeadLetterPublisher,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
         max_record_bytes: int,
+        future_tolerance: timedelta,
         left_messages: Callable[[Iterable[int]], None] = lambda shards: None,
     ) -> None:
         self.topic = topic
@@ -63,10 +65,17 @@ class SalesProjectionHandler:
         self.dead_letters = dead_letters
         self.db = RetryingConnection(connect, "kr_progress")
         self.max_record_bytes = max_record_bytes
+        self.future_tolerance = future_tolerance
         self.directory = OrgDirectory()
 
     def decode(self, records: Sequence[RawRecord]) -> DecodedBatch:
-        return DecodedBatch([(r, decode_record(r.value, self.max_record_bytes)) for r in records])
+        limit, tolerance = self.max_record_bytes, self.future_tolerance
+        return DecodedBatch(
+            [
+                (r, decode_record(r.value, limit, arrival(r.timestamp_ms), tolerance))
+                for r in records
+            ]
+        )
 
     async def apply_decoded(self, batch: DecodedBatch) -> None:
         """Apply the batch exactly once in effect; returns only when it is durably done."""

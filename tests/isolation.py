@@ -81,4 +81,5 @@ def environ_for(settings: Settings) -> dict[str, str]:
         "NORTHSTAR_API_PORT": str(settings.api_port),
         "NORTHSTAR_EVALUATION_INTERVAL_S": str(settings.evaluation_interval_s),
         "NORTHSTAR_METRICS_PORT": str(settings.metrics_port),
+        "NORTHSTAR_SALES_FUTURE_TOLERANCE_S": str(settings.sales_future_tolerance_s),
     }

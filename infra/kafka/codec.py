@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from domain.kernel import field_errors
-from domain.sales import SALES_EVENT_TYPES, SaleFact, SalesBatch, SalesEvent
+from domain.sales import SALES_EVENT_TYPES, SaleFact, SalesBatch, SalesEvent, future_dated
 
 _events_adapter: TypeAdapter[list[SalesEvent]] = TypeAdapter(list[SalesEvent])
 _event_adapter: TypeAdapter[SalesEvent] = TypeAdapter(SalesEvent)
@@ -28,6 +29,7 @@ RejectReason = Literal[
     "schema_invalid",
     "too_large",
     "unknown_rep",
+    "future_dated",
     "apply_failed",
 ]
 REJECT_REASONS: tuple[str, ...] = get_args(RejectReason)
@@ -68,8 +70,66 @@ def decode_event(item: object, original: bytes, index: int | None = None) -> Sal
         return Reject("schema_invalid", detail, original, index, errors)
 
 
-def decode_record(value: bytes | None, max_bytes: int) -> Decoded:
-    """Decode one Kafka record holding either a single sales event or a `sales.batch`."""
+def arrival(timestamp_ms: int) -> datetime | None:
+    """When a sales record reached Northstar: its timestamp, which the broker sets on the sales
+    topic (`message.timestamp.type=LogAppendTime`), so a replay judges it as live did."""
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC) if timestamp_ms >= 0 else None
+
+
+def decode_record(
+    value: bytes | None,
+    max_bytes: int,
+    arrived_at: datetime | None = None,
+    future_tolerance: timedelta = timedelta(0),
+) -> Decoded:
+    """Decode one Kafka record holding either a single sales event or a `sales.batch`; with
+    `arrived_at` (the record's broker time), facts dated more than `future_tolerance` after it
+    are rejected `future_dated` (`domain.sales.future_dated`)."""
+    out = _decode(value, max_bytes)
+    if arrived_at is not None and out.facts:
+        latest = arrived_at + future_tolerance
+        if any(fact.occurred_at > latest for fact in out.facts):  # one comparison per fact
+            _reject_future(out, value or b"", arrived_at, future_tolerance)
+    return out
+
+
+def _reject_future(out: Decoded, raw: bytes, arrived_at: datetime, tolerance: timedelta) -> None:
+    """Move the facts dated after their arrival from `out.facts` to `out.rejects`: the whole
+    record for a single event, the item (with its index) for one inside a batch."""
+    body = orjson.loads(raw)
+    in_batch = isinstance(body, dict) and body.get("type") == BATCH_TYPE
+    items: list[object] = body["events"] if in_batch else [body]
+    taken: set[int] = set()
+    kept = []
+    for fact in out.facts:
+        reason = future_dated(fact.occurred_at, arrived_at, tolerance)
+        if reason is None:
+            kept.append(fact)
+            continue
+        errors = (("occurred_at", reason),)
+        if not in_batch:
+            out.rejects.append(Reject("future_dated", reason, raw, None, errors))
+            continue
+        index = _item_of(fact, items, taken)
+        out.rejects.append(
+            Reject("future_dated", reason, orjson.dumps(items[index]), index, errors)
+        )
+    out.facts = kept
+
+
+def _item_of(fact: SaleFact, items: Sequence[object], taken: set[int]) -> int:
+    """The index of the batch item `fact` was decoded from (the first not taken yet)."""
+    key = (fact.type, fact.source_system, fact.source_id)  # type: ignore[attr-defined]
+    for index, item in enumerate(items):
+        if index in taken or not isinstance(item, dict):
+            continue
+        if (item.get("type"), item.get("source_system"), item.get("source_id")) == key:
+            taken.add(index)
+            return index
+    raise LookupError(f"no item of the batch is {key}")
+
+
+def _decode(value: bytes | None, max_bytes: int) -> Decoded:
     out = Decoded()
     raw = value or b""
     if len(raw) > max_bytes:

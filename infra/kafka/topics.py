@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from infra.kafka.connection import kafka_options
@@ -26,7 +27,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(
             settings.sales_topic,
             settings.topic_partitions,
-            {**forever, "max.message.bytes": str(16 * 1024 * 1024)},
+            {
+                **forever,
+                "max.message.bytes": str(16 * 1024 * 1024),
+                # a record's time is when it arrived, whatever the producer's clock says: the
+                # bound on facts dated in the future (`domain.sales.future_dated`) rests on it
+                "message.timestamp.type": "LogAppendTime",
+            },
         ),
         TopicSpec(settings.okr_events_topic, settings.topic_partitions, forever),
         TopicSpec(settings.alerts_topic, settings.topic_partitions, forever),
@@ -75,7 +82,8 @@ async def committed_offsets(
 
 
 async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
-    """Create missing topics; returns the names created now."""
+    """Create missing topics and set an existing one's configuration to its spec where it
+    differs (a topic made by an older version); returns the names created now."""
     admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     created = []
@@ -83,6 +91,7 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
         existing = set(await admin.list_topics())
         for spec in specs or topic_specs(settings):
             if spec.name in existing:
+                await _align_config(admin, spec)
                 continue
             try:
                 await admin.create_topics(
@@ -102,6 +111,21 @@ async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None
     finally:
         await admin.close()
     return created
+
+
+async def _align_config(admin: AIOKafkaAdminClient, spec: TopicSpec) -> None:
+    """Northstar owns its topics: their dynamic configuration is the spec's, whole."""
+    topic = ConfigResource(ConfigResourceType.TOPIC, spec.name)
+    (described,) = await admin.describe_configs([topic])
+    current = {entry[0]: entry[1] for entry in described.resources[0][4]}
+    if all(current.get(key) == value for key, value in spec.config.items()):
+        return
+    (answer,) = await admin.alter_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, spec.name, spec.config)]
+    )
+    error_code, message = answer.resources[0][0], answer.resources[0][1]
+    if error_code:
+        raise RuntimeError(f"topic {spec.name}: its configuration was refused ({message})")
 
 
 async def delete_topics(settings: Settings, doomed: Callable[[str], bool]) -> list[str]:

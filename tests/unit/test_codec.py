@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import orjson
 import pytest
 
@@ -75,3 +77,40 @@ def test_file_import_names_each_bad_line_and_keeps_one_event_per_line(tmp_path):
     assert chunk.lines == 5
     assert len(chunk.facts) == len(chunk.encoded) == 2
     assert [(line, r.reason) for line, r in chunk.rejects] == [(3, "not_json"), (4, "not_json")]
+
+
+ARRIVED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # GOOD's occurred_at is 30 minutes later
+
+
+@pytest.mark.parametrize(("tolerance_minutes", "counted"), [(29, False), (30, True), (31, True)])
+def test_a_single_event_dated_after_its_arrival_is_rejected_whole(tolerance_minutes, counted):
+    raw = orjson.dumps(GOOD)
+    decoded = decode_record(raw, 1 << 20, ARRIVED, timedelta(minutes=tolerance_minutes))
+    assert len(decoded.facts) == int(counted)
+    if not counted:
+        (reject,) = decoded.rejects
+        assert (reject.reason, reject.index, reject.original) == ("future_dated", None, raw)
+        assert reject.errors[0][0] == "occurred_at"
+        assert "more than 29 minutes after the fact arrived (2026-11-27T09:00:00+00:00)" in (
+            reject.detail
+        )
+
+
+def test_a_batch_item_dated_after_its_arrival_is_rejected_with_its_index():
+    early = {**GOOD, "source_id": "s-0", "occurred_at": "2026-11-27T08:00:00Z"}
+    late = {**GOOD, "source_id": "s-9", "occurred_at": "2027-11-27T09:30:00+08:00"}
+    bad = {**GOOD, "source_id": "s-bad", "quantity": 0}
+    raw = orjson.dumps({"type": "sales.batch", "events": [early, late, bad, GOOD]})
+    decoded = decode_record(raw, 1 << 20, ARRIVED, timedelta(minutes=45))
+    assert [f.source_id for f in decoded.facts] == ["s-0", "s-1"]
+    assert sorted((r.reason, r.index) for r in decoded.rejects) == [
+        ("future_dated", 1),
+        ("schema_invalid", 2),
+    ]
+    (future,) = [r for r in decoded.rejects if r.reason == "future_dated"]
+    assert orjson.loads(future.original) == late
+
+
+def test_without_an_arrival_time_nothing_is_judged_by_its_date():
+    late = {**GOOD, "occurred_at": "2031-12-07T10:00:00Z"}
+    assert len(decode_record(orjson.dumps(late), 1 << 20).facts) == 1
