@@ -64,6 +64,7 @@ def iso_week(day: date) -> str:
 
 
 CERTIFICATION_METRIC = "high_value_customer_penetration"  # the notes' "customer management"
+CERTIFICATION_OVER_PCT = Decimal(100)  # over-achievement: strictly more than the target
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,13 @@ class CycleResult:
 
 def certification_suggested(results: Sequence[CycleResult]) -> list[str]:
     """Cycles closing a run of two calendar-adjacent cycles (the second starts the day after
-    the first ends) both at or above 100 %; a cycle counts in one suggestion only."""
+    the first ends) both over 100 % (strictly: 100.00 % is the target met, not over-achieved);
+    a cycle counts in one suggestion only."""
     suggested: list[str] = []
     ordered = sorted(results, key=lambda r: (r.starts_on, r.ends_on))
     previous: CycleResult | None = None
     for result in ordered:
-        achieved = result.progress >= 100
+        achieved = result.progress > CERTIFICATION_OVER_PCT
         if (
             achieved
             and previous is not None

@@ -95,7 +95,8 @@ class EscalationOverdue(Message):
 
 
 class CertificationSuggested(Message):
-    """A person's KR reached 100% or more in two consecutive cycles."""
+    """A person's best KR on the certification metric was over 100 % (strictly) in two
+    calendar-adjacent cycles."""
 
     type: Literal["alert.person.certification_suggested"] = "alert.person.certification_suggested"
     schema_version: Literal[1] = 1

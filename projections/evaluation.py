@@ -187,8 +187,8 @@ async def _certifications(
     conn: asyncpg.Connection, today: date, now: datetime, metric: str
 ) -> list[tuple[Alert, str, int]]:
     """A person's best KR of the certification metric per ended cycle; two calendar-adjacent
-    cycles at >= 100 % suggest certifying them (once per pair: the alert id is the person's and
-    the second cycle's)."""
+    cycles over 100 % suggest certifying them (`domain.alert_rules.certification_suggested`),
+    once per pair: the alert id is the person's and the second cycle's."""
     best: dict[str, dict[str, tuple[CycleResult, str]]] = defaultdict(dict)
     for row in await conn.fetch(SQL["person_cycle_results"], today, metric):
         result = CycleResult(row["cycle_id"], row["starts_on"], row["ends_on"], row["progress_pct"])

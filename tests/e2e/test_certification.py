@@ -65,7 +65,14 @@ PLAN = {
     "rep-east-city2-1": {"2026-Q1": ("high_value_customer_penetration", 7),
                          "2026-Q3": ("high_value_customer_penetration", 7)},
     "rep-west-city1-1": {"2026-Q2": ("revenue", 9), "2026-Q3": ("revenue", 9)},
+    # at exactly 100.00 % twice: not over 100 %, not suggested
+    "rep-east-city2-2": {"2026-Q2": ("high_value_customer_penetration", 4),
+                         "2026-Q3": ("high_value_customer_penetration", 4)},
+    # at 100.01 % twice (a target of 39.996 %): suggested
+    "rep-east-city2-3": {"2026-Q2": ("high_value_customer_penetration", 4),
+                         "2026-Q3": ("high_value_customer_penetration", 4)},
 }  # fmt: skip
+JUST_UNDER_40 = {"rep-east-city2-3": Decimal("39.996")}  # its targets
 PREMIUM = next(p for p in PRODUCTS if p.premium)
 PLAIN = next(p for p in PRODUCTS if not p.premium)
 
@@ -93,8 +100,10 @@ def kr_id(rep: str, cycle_id: str) -> str:
     return f"kr-{rep}-{cycle_id}"
 
 
-def target(metric: str) -> Decimal:
-    return PENETRATION_TARGET if metric == "high_value_customer_penetration" else Decimal(100)
+def target(rep: str, metric: str) -> Decimal:
+    if metric != "high_value_customer_penetration":
+        return Decimal(100)
+    return JUST_UNDER_40.get(rep, PENETRATION_TARGET)
 
 
 async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
@@ -134,7 +143,7 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
                         command_id=uuid.uuid4(), kr_id=kr_id(rep, cycle_id), actor=hq, at=at,
                         title=f"{metric} {cycle_id}", owner_person_id=owner.person_id,
                         owner_unit_id=rep, kind="increase", unit="%", start=Decimal(0),
-                        target=target(metric),
+                        target=target(rep, metric),
                         binding=MetricScope(metric=metric, window_start=first, window_end=last),
                     ),
                 )  # fmt: skip
@@ -149,14 +158,15 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
     await wait_caught_up(env.settings)
     await okr_read_models_caught_up(env.settings)
 
-    # who should be suggested, from the facts: the penetration of each KR, over 100 % of its
-    # target, in two quarters of which the second starts the day after the first ends
+    # who should be suggested, from the facts: the penetration of each KR, strictly over 100 %
+    # of its target, in two quarters of which the second starts the day after the first ends
     measured = CompanyCatalog(
         units=company.units,
         key_results=tuple(
             MetricKeyResult(
                 id=kr_id(rep, cycle_id), title="x", owner_unit_id=rep, metric=metric,
-                start=Decimal(0), target=target(metric), window_start=QUARTERS[cycle_id][0],
+                start=Decimal(0), target=target(rep, metric),
+                window_start=QUARTERS[cycle_id][0],
                 window_end=QUARTERS[cycle_id][1],
             )
             for rep, quarters in PLAN.items()
@@ -169,7 +179,7 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
         for rep, quarters in PLAN.items()
         for cycle_id, (metric, _) in quarters.items()
         if metric == "high_value_customer_penetration"
-        and values[kr_id(rep, cycle_id)] >= target(metric)
+        and values[kr_id(rep, cycle_id)] * 100 / target(rep, metric) > 100
     }
     ordered = list(QUARTERS)
     deserving = {
@@ -179,12 +189,13 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
         if (rep, first) in achieved
         and QUARTERS[first][1] + timedelta(days=1) == QUARTERS[second][0]
     }
-    assert deserving == {("rep-east-city1-1", "2026-Q3")}  # the script, worked out by hand
+    # the script, worked out by hand: not rep-east-city2-2 at exactly 100.00 % twice
+    assert deserving == {("rep-east-city1-1", "2026-Q3"), ("rep-east-city2-3", "2026-Q3")}
 
     counts = await evaluate_at(env, "2026-11-30T09:00:00+08:00")
-    assert counts["rule_alerts"] == 1, counts
+    assert counts["rule_alerts"] == 2, counts
     assert (await evaluate_at(env, "2026-11-30T10:00:00+08:00"))["rule_alerts"] == 0
-    ((rep, cycle_id),) = deserving
+    rep, cycle_id = "rep-east-city1-1", "2026-Q3"  # the one the workflow follows
     alert = await the_alert_on_the_topic(
         env, rule_alert_id("certification", person_for(rep, "rep").person_id, cycle_id)
     )
@@ -197,7 +208,9 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
         a for a in await published_alerts(env.settings)
         if a["type"] == "alert.person.certification_suggested"
     ]  # fmt: skip
-    assert len(suggested) == 1
+    assert {(a["person_id"], a["cycle_ids"][1]) for a in suggested} == {
+        (person_for(r, "rep").person_id, c) for r, c in deserving
+    }
     await _workflow(env, person_for(rep, "rep"), cycle_id)
 
     # On SSE the suggestion reaches the person and those who see everything (HQ, auditors),
@@ -221,8 +234,8 @@ async def test_two_adjacent_quarters_over_100_suggest_certification_once(env):
     readers["auditor"] = auditor
     replays = [alerts_seen_on_sse(base, token, kind) for token in readers.values()]
     seen = dict(zip(readers, await asyncio.gather(*replays), strict=True))
-    mine = {str(alert["alert_id"])}
-    assert seen == {"rep": mine, "hq": mine, "auditor": mine, "other-rep": set(), "west": set()}
+    mine, every = {str(alert["alert_id"])}, {str(a["alert_id"]) for a in suggested}
+    assert seen == {"rep": mine, "hq": every, "auditor": every, "other-rep": set(), "west": set()}
 
 
 async def _workflow(env, rep, cycle_id: str) -> None:
@@ -285,7 +298,9 @@ async def _workflow(env, rep, cycle_id: str) -> None:
             assert reply.status_code == 200, reply.text
             return reply.json()
 
-        (row,) = await listed("hq")
+        rows = {r["person_id"]: r for r in await listed("hq")}  # hers and rep-east-city2-3's
+        assert set(rows) == {rep.person_id, person_for("rep-east-city2-3", "rep").person_id}
+        row = rows[rep.person_id]
         assert (row["person_id"], row["cycle_ids"], row["status"]) == (
             rep.person_id, ["2026-Q2", "2026-Q3"], "granted"
         )  # fmt: skip

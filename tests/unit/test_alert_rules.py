@@ -52,7 +52,7 @@ def test_a_region_alone_has_no_peers():
     assert lagging_regions({"east": {w: D(1) for w in WEEKS}}, WEEKS) == []
 
 
-def _quarters(*progress: int, year: int = 2026) -> list[CycleResult]:
+def _quarters(*progress: int | D, year: int = 2026) -> list[CycleResult]:
     starts = [date(year, m, 1) for m in (1, 4, 7, 10)] + [date(year + 1, 1, 1)]
     return [
         CycleResult(f"Q{n + 1}", starts[n], starts[n + 1] - timedelta(days=1), D(p))
@@ -61,9 +61,13 @@ def _quarters(*progress: int, year: int = 2026) -> list[CycleResult]:
 
 
 def test_certification_after_two_adjacent_cycles_over_100():
-    assert certification_suggested(_quarters(100, 120)) == ["Q2"]
-    assert certification_suggested(_quarters(100, 99, 101)) == []
-    assert certification_suggested(_quarters(100, 100, 100, 100)) == ["Q2", "Q4"]
+    assert certification_suggested(_quarters(101, 120)) == ["Q2"]
+    assert certification_suggested(_quarters(100, 120)) == []  # 100 % is met, not over
+    assert certification_suggested(_quarters(101, 99, 101)) == []
+    assert certification_suggested(_quarters(101, 101, 101, 101)) == ["Q2", "Q4"]
+    exactly, just_over = D("100.00"), D("100.01")
+    assert certification_suggested(_quarters(exactly, exactly)) == []
+    assert certification_suggested(_quarters(just_over, just_over)) == ["Q2"]
     assert certification_suggested(_quarters(130)) == []  # one cycle is not two
 
 
