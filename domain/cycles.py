@@ -155,9 +155,9 @@ CYCLES: Aggregate[tuple[CycleDefined, ...], DefineCycle, CycleDefined, None] = A
 )
 
 
-def defined_cycle_ids(history: list[RecordedEvent]) -> frozenset[str]:
-    """The ids of the cycles HQ has defined, from the cycles stream."""
-    return frozenset(cycle.cycle_id for cycle in CYCLES.fold(history))
+def cycle_days(history: list[RecordedEvent]) -> dict[str, tuple[date, date]]:
+    """Each defined cycle's first and last day, from the cycles stream."""
+    return {cycle.cycle_id: (cycle.starts_on, cycle.ends_on) for cycle in CYCLES.fold(history)}
 
 
 def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:

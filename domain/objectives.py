@@ -4,7 +4,9 @@ parents, KR weights, closing; and the focus rule of at most three active objecti
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -29,6 +31,7 @@ from domain.org_tree import OrgTree
 from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
 
 FocusMode = Literal["block", "warn"]
+NORTH_STAR_PARENT = "north-star"  # the parent id by which an objective contributes to the star
 
 
 def portfolio_stream(owner_person_id: str, cycle_id: str) -> str:
@@ -233,6 +236,9 @@ class PortfolioContext:
     cycles: frozenset[str]
     focus: FocusMode = "block"
     governance: Governance = EVERY_REGION_DISTRIBUTED
+    cycle_days: Mapping[str, tuple[date, date]] = field(default_factory=dict)
+    # the objectives a command names as parents and every objective above them, as now
+    chain: Mapping[str, ObjectiveState] = field(default_factory=dict)
 
 
 def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
@@ -257,7 +263,9 @@ def decide(
         raise Conflict(f"objective {objective.objective_id!r} is closed")
     match command:
         case AlignObjective():
-            _check_parents(command.contributes_to, objective.objective_id)
+            _check_parents(
+                command.contributes_to, objective.objective_id, objective.cycle_id, context
+            )
             return (
                 ObjectiveAligned(
                     objective_id=objective.objective_id, contributes_to=command.contributes_to
@@ -310,7 +318,7 @@ def _define(
             f"objectives in {command.cycle_id}; at most {MAX_ACTIVE_OBJECTIVES} "
             "(HQ can switch this policy to 'warn')"
         )
-    _check_parents(command.contributes_to, command.objective_id)
+    _check_parents(command.contributes_to, command.objective_id, command.cycle_id, context)
     return (
         ObjectiveDefined(
             objective_id=command.objective_id,
@@ -332,12 +340,57 @@ def hints(state: PortfolioState, command: PortfolioCommand) -> tuple[Hint, ...]:
     return (hint,) if hint else ()
 
 
-def _check_parents(parents: tuple[Contribution, ...], objective_id: str) -> None:
+def _check_parents(
+    parents: tuple[Contribution, ...], objective_id: str, cycle_id: str, context: PortfolioContext
+) -> None:
+    """Alignment that holds: each parent is the north star or an existing objective whose
+    cycle is this one or encloses it, named once, and no chain of parents leads back here."""
     ids = [p.parent_id for p in parents]
     if objective_id in ids:
         raise Invalid("contributes_to: an objective cannot contribute to itself")
     if len(set(ids)) != len(ids):
         raise Invalid("contributes_to: each parent may appear once")
+    for parent_id in ids:
+        if parent_id == NORTH_STAR_PARENT:
+            continue
+        parent = context.chain.get(parent_id)
+        if parent is None:
+            raise Invalid(f"contributes_to: objective {parent_id!r} does not exist")
+        if not _encloses(context.cycle_days, parent.cycle_id, cycle_id):
+            raise Invalid(
+                f"contributes_to: objective {parent_id!r} is in cycle {parent.cycle_id!r},"
+                f" which does not contain {cycle_id!r}; a parent is in the same cycle or one"
+                " that encloses it"
+            )
+        loop = _path_to(objective_id, parent_id, context.chain)
+        if loop:
+            raise Invalid(
+                "contributes_to: " + " -> ".join([objective_id, *loop]) + " would be a loop"
+            )
+
+
+def _encloses(days: Mapping[str, tuple[date, date]], outer: str, inner: str) -> bool:
+    if outer == inner:
+        return True
+    if outer not in days or inner not in days:
+        return False
+    return days[outer][0] <= days[inner][0] and days[inner][1] <= days[outer][1]
+
+
+def _path_to(target: str, start: str, chain: Mapping[str, ObjectiveState]) -> list[str]:
+    """The parent ids from `start` up to `target` (ending with it), or [] when no chain of
+    parents leads there."""
+    paths, seen = [[start]], {start}
+    while paths:
+        path = paths.pop()
+        objective = chain.get(path[-1])
+        for contribution in objective.contributes_to if objective else ():
+            if contribution.parent_id == target:
+                return [*path, target]
+            if contribution.parent_id not in seen:
+                seen.add(contribution.parent_id)
+                paths.append([*path, contribution.parent_id])
+    return []
 
 
 OBJECTIVES: Aggregate[PortfolioState, PortfolioCommand, PortfolioEvent, PortfolioContext] = (

@@ -4,20 +4,24 @@ the decided events (recorded, hash-chained, outboxed) at the version that was re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 import asyncpg
 from pydantic import BaseModel
 
 from domain.aggregate import Aggregate
-from domain.cycles import CYCLES_STREAM, defined_cycle_ids
+from domain.cycles import CYCLES_STREAM, cycle_days
 from domain.event_chain import RecordedEvent, derive_event_id
 from domain.objectives import (
     FOCUS_POLICY,
     FOCUS_POLICY_STREAM,
+    NORTH_STAR_PARENT,
+    OBJECTIVES,
+    AlignObjective,
     DefineObjective,
+    ObjectiveState,
     PortfolioContext,
 )
 from domain.okr_governance import (
@@ -64,7 +68,33 @@ class StreamCommands:
 
     async def defined_cycles(self, conn: asyncpg.Connection) -> frozenset[str]:
         """The cycle ids HQ has defined, from the command side's own store."""
-        return defined_cycle_ids(await self.store.load(conn, CYCLES_STREAM))
+        return frozenset(await self.cycle_days(conn))
+
+    async def cycle_days(self, conn: asyncpg.Connection) -> dict[str, tuple[date, date]]:
+        """Each cycle HQ has defined, with its first and last day."""
+        return cycle_days(await self.store.load(conn, CYCLES_STREAM))
+
+    async def objective_chain(
+        self, conn: asyncpg.Connection, parent_ids: Iterable[str]
+    ) -> dict[str, ObjectiveState]:
+        """The objectives named and every objective above them, each as its owner's portfolio
+        stream says now (found through the company-wide claim of its id)."""
+        found: dict[str, ObjectiveState] = {}
+        todo = [p for p in parent_ids if p != NORTH_STAR_PARENT]
+        while todo:
+            objective_id = todo.pop()
+            if objective_id in found:
+                continue
+            holder = await self.store.claim_holder(conn, "objective", objective_id)
+            if holder is None:
+                continue
+            portfolio = OBJECTIVES.fold(await self.store.load(conn, holder.stream_id))
+            objective = portfolio.find(objective_id)
+            if objective is None:
+                continue
+            found[objective_id] = objective
+            todo += [c.parent_id for c in objective.contributes_to if c.parent_id not in found]
+        return found
 
     async def governance(self, conn: asyncpg.Connection, defines_a_goal: bool) -> Governance:
         """Who sets each region's OKRs (HQ's policy), from the command side's own store — read
@@ -79,9 +109,15 @@ class StreamCommands:
     ) -> Callable[[OrgTree], PortfolioContext]:
         """What a decision on `command` needs beyond the org tree: cycles and HQ's policies."""
         focus = FOCUS_POLICY.fold(await self.store.load(conn, FOCUS_POLICY_STREAM))
-        cycles = await self.defined_cycles(conn)
+        days = await self.cycle_days(conn)
         governance = await self.governance(conn, isinstance(command, DefineObjective))
-        return lambda org: PortfolioContext(org, cycles, focus, governance)
+        parents = (
+            [c.parent_id for c in command.contributes_to]
+            if isinstance(command, DefineObjective | AlignObjective)
+            else []
+        )
+        chain = await self.objective_chain(conn, parents)
+        return lambda org: PortfolioContext(org, frozenset(days), focus, governance, days, chain)
 
     async def run(
         self,

@@ -13,7 +13,13 @@ from pydantic import BaseModel
 
 from domain.cycles import DefineCycle, SetNorthStar
 from domain.kernel import Actor
-from domain.objectives import Contribution, DefineObjective, FocusMode, SetFocusPolicy
+from domain.objectives import (
+    AlignObjective,
+    Contribution,
+    DefineObjective,
+    FocusMode,
+    SetFocusPolicy,
+)
 from handlers.bootstrap import CommandHandlers, Handle, command_handlers
 from infra.postgres.db import connect
 from infra.postgres.event_store import AppendResult
@@ -107,5 +113,23 @@ async def define_objective(
         cycle_id=cycle_id,
         objective_id=objective_id,
         title=title,
+        contributes_to=contributes_to,
+    )
+
+
+async def align_objective(
+    settings: Settings,
+    objective_id: str,
+    owner_person_id: str,
+    cycle_id: str,
+    contributes_to: tuple[Contribution, ...],
+) -> AppendResult:
+    return await as_hq(
+        settings,
+        AlignObjective,
+        lambda h: h.objectives.handle,
+        owner_person_id=owner_person_id,
+        cycle_id=cycle_id,
+        objective_id=objective_id,
         contributes_to=contributes_to,
     )

@@ -10,12 +10,15 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from domain.objectives import Contribution
 
 
 @click.group()
@@ -174,8 +177,53 @@ def okr_define_objective(
     parents: tuple[str, ...],
 ) -> None:
     """Give a person an objective for a cycle (objective ids are unique company-wide)."""
-    from domain.objectives import Contribution
     from northstar_cli.okr_admin import define_objective
+
+    _admin(
+        define_objective(
+            settings,
+            objective_id,
+            title,
+            (owner_person_id, owner_unit_id),
+            cycle_id,
+            _contributions(parents),
+        )
+    )
+
+
+@okr.command("align-objective")
+@click.argument("objective_id")
+@click.option("--owner", "owner_person_id", required=True, help="the owner's person id")
+@click.option("--cycle", "cycle_id", required=True, help="the objective's cycle")
+@click.option(
+    "--contributes-to",
+    "parents",
+    multiple=True,
+    required=True,
+    metavar="PARENT:WEIGHT",
+    help="a parent objective (or north-star) and the weight given to it; repeatable; replaces"
+    " the objective's parents",
+)
+@click.pass_obj
+def okr_align_objective(
+    settings: Settings,
+    objective_id: str,
+    owner_person_id: str,
+    cycle_id: str,
+    parents: tuple[str, ...],
+) -> None:
+    """Re-align an objective: the parents it contributes to (which must exist, in its cycle or
+    one enclosing it, and lead back to it through no chain of parents)."""
+    from northstar_cli.okr_admin import align_objective
+
+    _admin(
+        align_objective(settings, objective_id, owner_person_id, cycle_id, _contributions(parents))
+    )
+
+
+def _contributions(parents: tuple[str, ...]) -> tuple[Contribution, ...]:
+    """PARENT:WEIGHT options as contributions."""
+    from domain.objectives import Contribution
 
     contributions = []
     for parent in parents:
@@ -184,16 +232,7 @@ def okr_define_objective(
             contributions.append(Contribution(parent_id=parent_id, weight=Decimal(weight)))
         except (ValueError, ArithmeticError) as exc:
             raise click.BadParameter(f"{parent!r}: expected PARENT:WEIGHT") from exc
-    _admin(
-        define_objective(
-            settings,
-            objective_id,
-            title,
-            (owner_person_id, owner_unit_id),
-            cycle_id,
-            tuple(contributions),
-        )
-    )
+    return tuple(contributions)
 
 
 @okr.command("focus-policy")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from domain.objectives import (
     ObjectiveAligned,
     ObjectiveClosed,
     ObjectiveDefined,
+    ObjectiveState,
     PortfolioContext,
     PortfolioState,
     SetKeyResultWeights,
@@ -31,7 +32,22 @@ from tests.unit.test_key_result_decider import AUDITOR, CITY_MANAGER, HQ, ORG, O
 AT = datetime(2026, 11, 27, tzinfo=UTC)
 CYCLES = frozenset({"2026-Q4"})
 TO_NORTH_STAR = (Contribution(parent_id="north-star", weight=Decimal(40)),)
-BLOCK = PortfolioContext(ORG, CYCLES)
+DAYS = {
+    "2026-Q4": (date(2026, 10, 1), date(2026, 12, 31)),
+    "2026-11": (date(2026, 11, 1), date(2026, 11, 30)),
+    "2027-Q1": (date(2027, 1, 1), date(2027, 3, 31)),
+}
+# o-city (Q4) -> o-region (Q4) -> the north star; o-next in 2027-Q1; o-below (Q4) -> o-1
+TO_REGION = (Contribution(parent_id="o-region", weight=Decimal(50)),)
+CHAIN = {
+    "o-city": ObjectiveState("o-city", "city-1", cycle_id="2026-Q4", contributes_to=TO_REGION),
+    "o-region": ObjectiveState("o-region", "region-1", cycle_id="2026-Q4",
+                               contributes_to=TO_NORTH_STAR),
+    "o-next": ObjectiveState("o-next", "city-1", cycle_id="2027-Q1"),
+    "o-below": ObjectiveState("o-below", "rep-1", cycle_id="2026-Q4",
+                              contributes_to=(Contribution(parent_id="o-1", weight=Decimal(100)),)),
+}  # fmt: skip
+BLOCK = PortfolioContext(ORG, frozenset(DAYS), cycle_days=DAYS, chain=CHAIN)
 
 
 def fold(events) -> PortfolioState:
@@ -117,6 +133,33 @@ def test_a_weight_change_says_what_the_weights_were():
     (changed,) = decide(fold([defined(1), earlier]), when, BLOCK)
     assert changed.previous == {"kr-a": Decimal(100)}
     assert changed.weights == {"kr-a": Decimal(70), "kr-b": Decimal(30)}
+
+
+def to(parent_id: str) -> tuple[Contribution, ...]:
+    return (Contribution(parent_id=parent_id, weight=Decimal(100)),)
+
+
+def test_a_parent_is_an_existing_objective_of_the_same_or_an_enclosing_cycle():
+    assert decide(fold([]), define(1, contributes_to=to("o-city")), BLOCK)
+    in_november = define(1, contributes_to=to("o-city")).model_copy(update={"cycle_id": "2026-11"})
+    assert decide(fold([]), in_november, BLOCK)  # a month inside the parent's quarter
+    with pytest.raises(Invalid, match="contributes_to: objective 'o-nowhere' does not exist"):
+        decide(fold([]), define(1, contributes_to=to("o-nowhere")), BLOCK)
+    with pytest.raises(
+        Invalid, match="objective 'o-next' is in cycle '2027-Q1', which does not contain '2026-Q4'"
+    ):
+        decide(fold([]), define(1, contributes_to=to("o-next")), BLOCK)
+    next_quarter = define(1, contributes_to=to("o-city")).model_copy(update={"cycle_id": "2027-Q1"})
+    with pytest.raises(Invalid, match="is in cycle '2026-Q4', which does not contain '2027-Q1'"):
+        decide(fold([]), next_quarter, BLOCK)
+
+
+def test_alignment_never_forms_a_loop():
+    realign = cmd(AlignObjective, objective_id="o-1", contributes_to=to("o-below"))
+    with pytest.raises(Invalid, match="o-1 -> o-below -> o-1 would be a loop"):
+        decide(fold([defined(1)]), realign, BLOCK)
+    up_the_chain = cmd(AlignObjective, objective_id="o-1", contributes_to=to("o-city"))
+    assert decide(fold([defined(1)]), up_the_chain, BLOCK)
 
 
 def test_an_objective_needs_a_defined_cycle():
