@@ -26,6 +26,7 @@ from domain.kernel import (
     NotFound,
     changed,
 )
+from domain.key_result.state import KeyResultState
 from domain.okr_governance import EVERY_REGION_DISTRIBUTED, Governance, definition_refusal
 from domain.org_tree import OrgTree
 from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
@@ -239,6 +240,8 @@ class PortfolioContext:
     cycle_days: Mapping[str, tuple[date, date]] = field(default_factory=dict)
     # the objectives a command names as parents and every objective above them, as now
     chain: Mapping[str, ObjectiveState] = field(default_factory=dict)
+    # the KRs a weights command names, as their streams say now (absent: no such KR)
+    key_results: Mapping[str, KeyResultState] = field(default_factory=dict)
 
 
 def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
@@ -280,6 +283,7 @@ def decide(
                 )
             if any(w <= 0 for w in command.weights.values()):
                 raise Invalid("weights: every weight must be above 0")
+            _check_weighted_krs(command.weights, objective, context)
             return (
                 KeyResultWeightsSet(
                     objective_id=objective.objective_id,
@@ -366,6 +370,22 @@ def _check_parents(
         if loop:
             raise Invalid(
                 "contributes_to: " + " -> ".join([objective_id, *loop]) + " would be a loop"
+            )
+
+
+def _check_weighted_krs(
+    weights: Mapping[str, Decimal], objective: ObjectiveState, context: PortfolioContext
+) -> None:
+    """A weighted KR exists and belongs to the objective: it is owned in the objective's unit
+    or below it."""
+    for kr_id in sorted(weights):
+        kr = context.key_results.get(kr_id)
+        if kr is None or not kr.defined:
+            raise Invalid(f"weights: key result {kr_id!r} does not exist")
+        if objective.owner_unit_id not in context.org.ancestors_and_self(kr.owner_unit_id):
+            raise Invalid(
+                f"weights: key result {kr_id!r} is owned in {kr.owner_unit_id!r}, outside"
+                f" {objective.owner_unit_id!r} where objective {objective.objective_id!r} is"
             )
 
 

@@ -30,7 +30,7 @@ from domain.event_chain import derive_event_id
 from domain.kernel import DomainError
 from domain.key_result.commands import RecordHealthVerdict
 from domain.key_result.decide import KEY_RESULT
-from domain.objectives import OBJECTIVES, PortfolioContext
+from domain.objectives import OBJECTIVES
 from domain.okr_governance import GoalContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
@@ -56,11 +56,11 @@ class CalibrationCommandHandler(StreamCommands):
                 idempotency_key,
             )
             if state is not None and isinstance(command, RecordCalibrationOutcomes):
-                await self._take_effect(conn, command, cycles)
+                await self._take_effect(conn, command)
         return result
 
     async def _take_effect(
-        self, conn: asyncpg.Connection, outcomes: RecordCalibrationOutcomes, cycles: frozenset[str]
+        self, conn: asyncpg.Connection, outcomes: RecordCalibrationOutcomes
     ) -> None:
         owners: dict[str, ObjectiveOwner] = {}
         for change in outcomes.weight_changes:
@@ -77,14 +77,8 @@ class CalibrationCommandHandler(StreamCommands):
                 elif isinstance(command, OpenEscalation):
                     await self.run(conn, ESCALATION, command, lambda org: org, None, cause)
                 else:
-                    await self.run(
-                        conn,
-                        OBJECTIVES,
-                        command,
-                        lambda org: PortfolioContext(org, cycles),
-                        None,
-                        cause,
-                    )
+                    context = await self.portfolio_context(conn, command)
+                    await self.run(conn, OBJECTIVES, command, context, None, cause)
             except DomainError as refused:
                 what = (
                     f"verdict on {command.kr_id}"

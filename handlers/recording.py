@@ -14,6 +14,9 @@ from pydantic import BaseModel
 from domain.aggregate import Aggregate
 from domain.cycles import CYCLES_STREAM, cycle_days
 from domain.event_chain import RecordedEvent, derive_event_id
+from domain.key_result.decide import KEY_RESULT
+from domain.key_result.events import kr_stream
+from domain.key_result.state import KeyResultState
 from domain.objectives import (
     FOCUS_POLICY,
     FOCUS_POLICY_STREAM,
@@ -23,6 +26,7 @@ from domain.objectives import (
     DefineObjective,
     ObjectiveState,
     PortfolioContext,
+    SetKeyResultWeights,
 )
 from domain.okr_governance import (
     EVERY_REGION_DISTRIBUTED,
@@ -117,7 +121,22 @@ class StreamCommands:
             else []
         )
         chain = await self.objective_chain(conn, parents)
-        return lambda org: PortfolioContext(org, frozenset(days), focus, governance, days, chain)
+        weighted = command.weights if isinstance(command, SetKeyResultWeights) else {}
+        krs = await self.key_results(conn, weighted)
+        return lambda org: PortfolioContext(
+            org, frozenset(days), focus, governance, days, chain, krs
+        )
+
+    async def key_results(
+        self, conn: asyncpg.Connection, kr_ids: Iterable[str]
+    ) -> dict[str, KeyResultState]:
+        """The KRs named, each as its stream says now (a KR with no stream is left out)."""
+        found = {}
+        for kr_id in kr_ids:
+            history = await self.store.load(conn, kr_stream(kr_id))
+            if history:
+                found[kr_id] = KEY_RESULT.fold(history)
+        return found
 
     async def run(
         self,

@@ -55,6 +55,15 @@ async def test_objective_portfolio_over_http(env):
         assert warned.status_code == 201
         assert [h["code"] for h in warned.json()["hints"]] == ["too_many_objectives"]
 
+        for kr_id, unit in (
+            ("kr-a", "rep-east-city1-1"),
+            ("kr-b", "rep-east-city1-1"),
+            ("kr-other", "rep-east-city1-2"),
+        ):
+            kr = {"kr_id": kr_id, "title": f"Sign-ups {kr_id}", "owner_person_id": "p-rep",
+                  "owner_unit_id": unit, "kind": "increase", "unit": "%", "start": "0",
+                  "target": "100"}  # fmt: skip
+            assert (await send("POST", hq, "/key-results", kr)).status_code == 201
         bad = await send(
             "PUT",
             city,
@@ -62,6 +71,16 @@ async def test_objective_portfolio_over_http(env):
             {**portfolio, "weights": {"kr-a": "60", "kr-b": "30"}},
         )
         assert bad.status_code == 422 and "add up to 90" in bad.json()["detail"]
+        for weights, detail in (
+            ({"kr-a": "60", "kr-nowhere": "40"}, "weights: key result 'kr-nowhere' does not exist"),
+            ({"kr-a": "60", "kr-other": "40"},
+             "weights: key result 'kr-other' is owned in 'rep-east-city1-2', outside"
+             " 'rep-east-city1-1' where objective 'o-1' is"),
+        ):  # fmt: skip
+            refused = await send(
+                "PUT", city, "/objectives/o-1/kr-weights", {**portfolio, "weights": weights}
+            )
+            assert (refused.status_code, refused.json()["detail"]) == (422, detail)
         good = await send(
             "PUT",
             city,

@@ -10,6 +10,7 @@ import pytest
 
 from domain.event_chain import Stamped
 from domain.kernel import Conflict, Invalid, NotAllowed, NotFound
+from domain.key_result.state import KeyResultState
 from domain.objectives import (
     AlignObjective,
     CloseObjective,
@@ -47,7 +48,12 @@ CHAIN = {
     "o-below": ObjectiveState("o-below", "rep-1", cycle_id="2026-Q4",
                               contributes_to=(Contribution(parent_id="o-1", weight=Decimal(100)),)),
 }  # fmt: skip
-BLOCK = PortfolioContext(ORG, frozenset(DAYS), cycle_days=DAYS, chain=CHAIN)
+KRS = {  # kr-a and kr-b are the rep's; kr-hz is Hangzhou's, outside the rep's unit
+    kr_id: KeyResultState(defined=True, owner_person_id=owner, owner_unit_id=unit)
+    for kr_id, owner, unit in (("kr-a", "p-rep", "rep-1"), ("kr-b", "p-rep", "rep-1"),
+                               ("kr-hz", "p-hz", "hz"))
+}  # fmt: skip
+BLOCK = PortfolioContext(ORG, frozenset(DAYS), cycle_days=DAYS, chain=CHAIN, key_results=KRS)
 
 
 def fold(events) -> PortfolioState:
@@ -160,6 +166,20 @@ def test_alignment_never_forms_a_loop():
         decide(fold([defined(1)]), realign, BLOCK)
     up_the_chain = cmd(AlignObjective, objective_id="o-1", contributes_to=to("o-city"))
     assert decide(fold([defined(1)]), up_the_chain, BLOCK)
+
+
+def test_weighted_krs_exist_and_belong_to_the_objectives_unit():
+    def weigh(**weights):
+        named = {k.replace("_", "-"): Decimal(w) for k, w in weights.items()}
+        return cmd(SetKeyResultWeights, CITY_MANAGER, objective_id="o-1", weights=named)
+
+    assert decide(fold([defined(1)]), weigh(kr_a=50, kr_b=50), BLOCK)
+    with pytest.raises(Invalid, match="weights: key result 'kr-nowhere' does not exist"):
+        decide(fold([defined(1)]), weigh(kr_a=50, kr_nowhere=50), BLOCK)
+    with pytest.raises(
+        Invalid, match="key result 'kr-hz' is owned in 'hz', outside 'rep-1' where objective 'o-1'"
+    ):
+        decide(fold([defined(1)]), weigh(kr_a=50, kr_hz=50), BLOCK)
 
 
 def test_an_objective_needs_a_defined_cycle():
