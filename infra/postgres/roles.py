@@ -15,6 +15,7 @@ import structlog
 from infra.settings import Settings
 
 SECRETS = ("app_user", "login_link", "user_session", "api_client")  # digests, but still secrets
+GRANTS_LOCK = 0x6E7352_6F6C6573  # advisory lock key: one role-and-grant setup per database
 
 
 async def _ensure_role(conn: asyncpg.Connection, user: str, password: str) -> None:
@@ -55,6 +56,9 @@ async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) 
     app, auditor, monitor = settings.app_db_user, settings.auditor_db_user, settings.monitor_db_user
     conn = await asyncpg.connect(owner_dsn or settings.owner_dsn)
     try:
+        # One migrator of this database at a time (its grants are rows of its own catalog);
+        # migrators of other databases still meet on the shared roles (`_on_shared_catalog`).
+        await conn.execute("SELECT pg_advisory_lock($1)", GRANTS_LOCK)
         await _ensure_role(conn, app, settings.app_db_password.get_secret_value())
         await _ensure_role(conn, auditor, settings.auditor_db_password.get_secret_value())
         await _ensure_role(conn, monitor, settings.monitor_db_password.get_secret_value())
@@ -86,4 +90,4 @@ async def grant_runtime_roles(settings: Settings, owner_dsn: str | None = None) 
                 hint=f"as a superuser: GRANT pg_monitor TO {m}",
             )
     finally:
-        await conn.close()
+        await conn.close()  # ends the session, and with it the advisory lock

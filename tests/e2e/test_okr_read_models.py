@@ -176,6 +176,7 @@ async def test_read_models_equal_a_fold_of_the_event_store(env):
 
 
 async def test_objective_read_models_follow_the_portfolio_streams(env):
+    from domain.key_result.commands import DefineKeyResult
     from domain.objectives import (
         AlignObjective,
         CloseObjective,
@@ -184,6 +185,7 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
         SetFocusPolicy,
         SetKeyResultWeights,
     )
+    from handlers.bootstrap import command_handlers
     from handlers.objectives import ObjectiveCommandHandler
 
     await load_company(env.settings, small_company())
@@ -238,6 +240,17 @@ async def test_objective_read_models_follow_the_portfolio_streams(env):
                 ),
             ),
         )
+        key_results = command_handlers(env.settings.okr_events_topic, OrgDirectory().load)
+        for kr_id in ("kr-a", "kr-b"):  # weights name KRs that exist, owned in o-1's unit
+            await key_results.key_results.handle(
+                conn,
+                DefineKeyResult(
+                    command_id=uuid.uuid4(), kr_id=kr_id, actor=HQ, at=datetime.now(UTC),
+                    title=f"Premium {kr_id}", owner_person_id=owner.person_id,
+                    owner_unit_id=owner.unit_id, kind="increase", unit="%",
+                    start=Decimal(0), target=Decimal(100),
+                ),
+            )  # fmt: skip
         await handler.handle(
             conn,
             cmd(
