@@ -48,10 +48,12 @@ cli.add_command(observe)
 
 @cli.command("contracts")
 def contracts_cmd() -> None:
-    """Regenerate the JSON Schema files of the sales topic contract under contracts/."""
+    """Regenerate the JSON Schema files under contracts/ and the settings reference
+    (docs/configuration.md)."""
     from infra.kafka.contracts import write_contracts
+    from infra.settings_doc import write_settings_doc
 
-    for path in write_contracts():
+    for path in [*write_contracts(), write_settings_doc()]:
         click.echo(f"wrote {path}")
 
 
