@@ -153,6 +153,9 @@ def okr_set_north_star(
     _admin(set_north_star(settings, metric, target, unit, owner_person_id, measured_by))
 
 
+PARENT_HELP = "a parent objective (or north-star) and the weight given to it"
+
+
 @okr.command("define-objective")
 @click.argument("objective_id")
 @click.option("--title", required=True)
@@ -164,7 +167,7 @@ def okr_set_north_star(
     "parents",
     multiple=True,
     metavar="PARENT:WEIGHT",
-    help="a parent objective (or north-star) and the weight given to it; repeatable",
+    help=f"{PARENT_HELP}; repeatable",
 )
 @click.pass_obj
 def okr_define_objective(
@@ -201,8 +204,7 @@ def okr_define_objective(
     multiple=True,
     required=True,
     metavar="PARENT:WEIGHT",
-    help="a parent objective (or north-star) and the weight given to it; repeatable; replaces"
-    " the objective's parents",
+    help=f"{PARENT_HELP}; repeatable; replaces the objective's parents",
 )
 @click.pass_obj
 def okr_align_objective(
