@@ -28,6 +28,7 @@ from domain.key_result.commands import (
 )
 from domain.key_result.metrics import MetricScope
 from domain.objectives import (
+    NORTH_STAR_PARENT,
     Contribution,
     DefineObjective,
     PortfolioCommand,
@@ -43,7 +44,7 @@ from infra.settings import Settings
 from simulator.company import PREMIUM_SKUS, quarter_of
 from simulator.people import register_people
 
-NORTH_STAR = "north-star"
+NORTH_STAR = NORTH_STAR_PARENT  # the top objectives contribute to the north star
 NORTH_STAR_KR = "kr-hq-repeat-buyers"  # HQ's KR on the north star's metric
 
 
