@@ -159,7 +159,8 @@ async def recompute(
     is summed afresh from the roll-ups less `deltas` (messages not consumed yet); any other KR
     whose counted days did not move adds `deltas` (messages consumed now) to its stored sums,
     and the rest are summed afresh. Customer counts are always counted. KRs `moved` by facts
-    have data as of `now`."""
+    have data as of `now`, and so has a KR that never had data and now counts some (bound after
+    its sales were settled)."""
     today = now.astimezone(zone).date()
     windows: dict[str, tuple[date, date]] = {}
     totals: dict[str, MetricTotals] = {}
@@ -204,7 +205,10 @@ async def recompute(
             counted.repeat_buyers = row["repeat_buyers"]
             counted.premium_repeat_buyers = row["premium_repeat_buyers"]
             counted.high_value_customers = row["high_value_customers"]
-    return await _store(conn, krs, totals, windows, now.isoformat(), moved)
+    first_seen = {
+        kr["id"] for kr in krs if kr["as_of"] is None and totals[kr["id"]] != MetricTotals()
+    }
+    return await _store(conn, krs, totals, windows, now.isoformat(), {*moved, *first_seen})
 
 
 async def _store(

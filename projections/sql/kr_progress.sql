@@ -19,7 +19,7 @@ ORDER BY c.partition;
 -- Rolling windows reach back before the cycle: their KRs count days from window_start - N.
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
-       k.monthly_pacing, p.counted_from, p.counted_to,
+       k.monthly_pacing, p.counted_from, p.counted_to, p.as_of,
        ARRAY[p.revenue_minor, p.units, p.premium_revenue_minor, p.payments_minor, p.leads,
              p.first_orders] AS sums
 FROM kr_progress p JOIN key_result k ON k.id = p.kr_id
@@ -29,7 +29,7 @@ ORDER BY p.kr_id;
 -- name: kr_state
 SELECT k.id, k.owner_unit_id, k.metric, k.kind, k.start_value, k.target_value, k.window_start,
        k.window_end, k.window_kind, k.rolling_days, k.category, k.skus, k.channel,
-       k.monthly_pacing, p.counted_from, p.counted_to,
+       k.monthly_pacing, p.counted_from, p.counted_to, p.as_of,
        ARRAY[p.revenue_minor, p.units, p.premium_revenue_minor, p.payments_minor, p.leads,
              p.first_orders] AS sums
 FROM key_result k JOIN kr_progress p ON p.kr_id = k.id

@@ -35,6 +35,7 @@ from tests.stack import (
     simulated_facts,
     small_company,
     start_api,
+    wait_caught_up,
 )
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")
@@ -257,5 +258,32 @@ async def test_an_applied_target_re_evaluates_health_at_once(env):
             kr_id,
         )
         assert [(h["old_health"], h["new_health"]) for h in history][-1] == ("green", "red")
+    finally:
+        await conn.close()
+
+
+async def test_a_kr_bound_after_its_sales_were_counted_has_data_and_colour(env):
+    """The binding can reach the sales side after every one of its sales was settled (the relay
+    and the OKR agent are one path, the sales another): the KR counts them at once, has data as
+    of the projection's clock and is green, not amber for "no update"."""
+    handler, facts, revenue = await _started(env, 300, seed=34)
+    await produce_singles(env.settings, facts)
+    await wait_caught_up(env.settings)
+    kr_id = "kr-east-q4-late"
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        clock = await conn.fetchval("SELECT max(business_time) FROM sales_clock")
+        await handler.handle(
+            conn, _east_revenue_kr(kr_id, "East Q4 revenue, bound late", revenue, datetime.now(UTC))
+        )
+
+        async def health_is_green() -> bool:
+            found = await conn.fetchval("SELECT health FROM kr_health WHERE kr_id = $1", kr_id)
+            return found == "green"
+
+        await eventually(health_is_green, 60, "the late-bound KR green on its counted sales")
+        row = await conn.fetchrow("SELECT actual, as_of FROM kr_progress WHERE kr_id = $1", kr_id)
+        assert row["actual"] == revenue
+        assert row["as_of"] == clock
     finally:
         await conn.close()
