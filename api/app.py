@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -42,7 +42,7 @@ from api.alert_hub import AlertHub
 from api.auth import TokenCache
 from api.ingest_routes import SALE_SCHEMAS
 from api.problems import document_problems, install_problem_handlers, problem, unstorable_text
-from handlers.bootstrap import command_handlers
+from handlers.bootstrap import configured_handlers
 from infra import metrics
 from infra.gc_tuning import settle_heap
 from infra.kafka.connection import kafka_options
@@ -118,12 +118,7 @@ def create_api(settings: Settings) -> FastAPI:
             settings.dsn, settings.alerts_topic, app.state.pool, org, settings.sse_subscriber_bursts
         )
         await app.state.alert_hub.start()
-        app.state.commands = command_handlers(
-            settings.okr_events_topic,
-            org.current,
-            app.state.clock,
-            timedelta(hours=settings.escalation_response_hours),
-        )
+        app.state.commands = configured_handlers(settings, org.current, app.state.clock)
         app.state.publisher = SalesPublisher(kafka_options(settings), settings.sales_topic)
         await app.state.publisher.start()
         # The garbage collector's full passes over start-up's objects made the 2,000-KR

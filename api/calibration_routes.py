@@ -11,11 +11,8 @@ from fastapi import APIRouter, Request
 from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
-from domain.calibration import (
-    calibration_agenda,
-)
 from projections import okr_reads
-from projections.board import kr_snapshots
+from projections.board import calibration_agenda_items
 from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
@@ -26,9 +23,10 @@ async def agenda(
     request: Request, unit_id: str, cycle_start: date, cycle_end: date, client: PersonClient
 ) -> list[dict[str, Any]]:
     """The next meeting's agenda for `unit_id`'s subtree, from the KR values and health the
-    board shows: red/amber KRs and silent check-in KRs (is progress healthy?), open blockers
-    and pending adjustments (which blockers need support?). `cycle_start`..`cycle_end` paces
-    only KRs with no window or cycle of their own."""
+    board shows: the quarter's cleanup tasks not done, red/amber KRs and silent check-in KRs
+    (is progress healthy?), open blockers and pending adjustments (which blockers need
+    support?). `cycle_start`..`cycle_end` paces only KRs with no window or cycle of their
+    own."""
     if cycle_end < cycle_start:
         raise ProblemError(
             422,
@@ -41,10 +39,11 @@ async def agenda(
             raise ProblemError(404, "NotFound", f"unknown org unit {unit_id!r}")
         await ReadScope(request, client).require_unit(conn, unit_id)
         now = request.app.state.clock()
-        units = sorted(org.subtree(unit_id))
         zone = ZoneInfo(request.app.state.settings.company_timezone)
-        snapshots = await kr_snapshots(conn, units, now, zone, (cycle_start, cycle_end))
-    return [item.document() for item in calibration_agenda(snapshots, now)]
+        items = await calibration_agenda_items(
+            conn, org, unit_id, now, zone, (cycle_start, cycle_end)
+        )
+    return [item.document() for item in items]
 
 
 @router.get("/meetings")

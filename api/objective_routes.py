@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from api.problems import ProblemError
 from api.scope import ReadScope
 from api.views import record_view
 from domain.access import SEES_EVERYTHING
-from domain.quarterly_cleanup import cleanup_tasks
+from domain.focus import cleanup_tasks
 from infra.postgres.accounts import Client
 from projections import okr_reads
 from projections.okr_reads import objective_progress_view
@@ -104,25 +103,26 @@ async def _require_readable(
 async def quarterly_cleanup(
     request: Request, client: PersonClient, cycle_id: str | None = None
 ) -> dict[str, Any]:
-    """The quarter's cleanup tasks (default: the quarter today falls in): every owner who held
-    more than three active objectives on its first day must close or merge down to three; each
-    task says whether it is done. A person sees the owners of their own unit's subtree (HQ and
-    auditors: everyone)."""
-    zone = ZoneInfo(request.app.state.settings.company_timezone)
-    now = request.app.state.clock()
+    """The quarter's cleanup tasks (default: the quarter today falls in), by the focus rule
+    (`domain.focus`): every owner who, on its first day, held more than three objectives in
+    force or any of a cycle that is over must close, merge or carry them forward; each task
+    names the objectives in force and those to close, and says whether it is done. A person
+    sees the owners of their own unit's subtree (HQ and auditors: everyone)."""
+    zone = request.app.state.settings.company_timezone
+    today = request.app.state.clock().astimezone(ZoneInfo(zone)).date()
     async with request.app.state.pool.acquire() as conn:
-        cycle = await okr_reads.quarter(conn, cycle_id, now.astimezone(zone).date())
+        cycle = await okr_reads.quarter(conn, cycle_id, today)
         if cycle is None:
             raise ProblemError(
                 404, "NotFound", f"no cycle {cycle_id!r}" if cycle_id else "no current quarter"
             )
         org = await request.app.state.org.current(conn)
         units = None if client.role in SEES_EVERYTHING else sorted(org.subtree(client.unit_id))
-        spans = await okr_reads.objective_spans(conn, units)
-    starts_at = datetime.combine(cycle["starts_on"], time(0), zone)
-    tasks = cleanup_tasks(spans, starts_at, now)
+        held = await okr_reads.held_objectives(conn, units, zone)
+    quarter = (cycle["starts_on"], cycle["ends_on"])
+    tasks = cleanup_tasks(held, cycle["cycle_id"], quarter, today)
     return {
         "cycle_id": cycle["cycle_id"],
-        "starts_at": starts_at.isoformat(),
+        "starts_on": cycle["starts_on"].isoformat(),
         "tasks": [{**asdict(t), "done": t.done} for t in tasks],
     }

@@ -23,13 +23,13 @@ async def _card(
     request: Request, conn: Any, cycle_id: str | None, **subject: str
 ) -> dict[str, Any]:
     now = request.app.state.clock()
+    zone = ZoneInfo(request.app.state.settings.company_timezone)
     if cycle_id is None:
-        cycle = await current_cycle(conn, now)
+        cycle = await current_cycle(conn, now.astimezone(zone).date())
         if cycle is None:
             raise ProblemError(404, "NotFound", "no cycle is running today: name one (cycle_id)")
         cycle_id = cycle["cycle_id"]
     org = await request.app.state.org.current(conn)
-    zone = ZoneInfo(request.app.state.settings.company_timezone)
     card = await scorecard(conn, org, now, zone, cycle_id, **subject)
     if card is None:
         raise ProblemError(404, "NotFound", f"no cycle {cycle_id!r} is defined")

@@ -108,6 +108,22 @@ class CertificationSuggested(Message):
     occurred_at: datetime
 
 
+class CleanupDue(Message):
+    """On a quarter's first day the person held more than three objectives in force, or any of
+    a cycle that is over (`domain.focus`): they close, merge or carry them forward until they
+    hold three or fewer and none of an ended cycle. Once per person and quarter."""
+
+    type: Literal["alert.person.cleanup_due"] = "alert.person.cleanup_due"
+    schema_version: Literal[1] = 1
+    alert_id: uuid.UUID
+    person_id: str
+    cycle_id: str  # the quarter
+    in_force_at_start: int
+    objective_ids: tuple[str, ...]  # in force when the alert was raised
+    to_close: tuple[str, ...]  # of these, the ones of a cycle that is over
+    occurred_at: datetime
+
+
 class StreamParked(Message):
     """A projection stopped applying one event stream at an event it cannot apply; the stream's
     later events wait behind it, in order, until an operator retries (after a repair) or skips
@@ -132,5 +148,6 @@ Alert = (
     | AdjustmentOverdue
     | EscalationOverdue
     | CertificationSuggested
+    | CleanupDue
     | StreamParked
 )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +16,7 @@ from domain.aggregate import Aggregate, StreamPrefix
 from domain.cycles import require_defined_cycle
 from domain.escalations import OpenEscalation
 from domain.event_chain import EventTypes, Stamped
+from domain.focus import MAX_ACTIVE_OBJECTIVES, CleanupTask
 from domain.health import STALE_AFTER, Health
 from domain.kernel import (
     Actor,
@@ -52,10 +53,11 @@ class KrSnapshot:
     request_waiting_since: datetime | None
 
 
-Section = Literal["off_track", "no_check_in", "blockers", "pending_adjustments"]
+Section = Literal["cleanup_due", "off_track", "no_check_in", "blockers", "pending_adjustments"]
 # The three questions of a calibration meeting, and the sections that answer the first two
 # (the third is answered with the objectives' weights, beside the agenda).
 QUESTIONS: dict[Section, Literal["is_progress_healthy", "which_blockers_need_support"]] = {
+    "cleanup_due": "is_progress_healthy",
     "off_track": "is_progress_healthy",
     "no_check_in": "is_progress_healthy",
     "blockers": "which_blockers_need_support",
@@ -66,11 +68,12 @@ QUESTIONS: dict[Section, Literal["is_progress_healthy", "which_blockers_need_sup
 @dataclass(frozen=True)
 class AgendaItem:
     section: Section
-    kr_id: str
+    kr_id: str | None  # None: an item about a person's objectives (the cleanup)
     title: str
     owner_person_id: str
     detail: str
     health: Health | None = None
+    objective_ids: tuple[str, ...] = ()
 
     @property
     def question(self) -> str:
@@ -81,15 +84,31 @@ class AgendaItem:
         return {**asdict(self), "question": self.question}
 
 
-def calibration_agenda(krs: list[KrSnapshot], now: datetime) -> list[AgendaItem]:
-    """Red and amber KRs first (furthest behind the pacing line first), then open blockers,
-    pending adjustments (longest waiting first) and KRs fed by check-ins that nobody has
-    checked in on for 14 days (a KR fed by sales needs none)."""
+def calibration_agenda(
+    krs: list[KrSnapshot], now: datetime, cleanups: Sequence[CleanupTask] = ()
+) -> list[AgendaItem]:
+    """The quarter's cleanup tasks not done yet (`domain.focus`), then red and amber KRs
+    (furthest behind the pacing line first), open blockers, pending adjustments (longest
+    waiting first) and KRs fed by check-ins that nobody has checked in on for 14 days (a KR fed
+    by sales needs none)."""
+    items = [
+        AgendaItem(
+            "cleanup_due",
+            None,
+            f"quarterly cleanup {task.cycle_id}",
+            task.owner_person_id,
+            f"{task.active_now} objectives in force (at most {MAX_ACTIVE_OBJECTIVES})"
+            + (f"; to close: {', '.join(task.to_close)}" if task.to_close else ""),
+            objective_ids=task.objective_ids,
+        )
+        for task in cleanups
+        if not task.done
+    ]
     behind = sorted(
         (kr for kr in krs if kr.health not in ("green", None)),
         key=lambda kr: kr.progress - kr.expected,
     )
-    items = [
+    items += [
         AgendaItem(
             "off_track", kr.kr_id, kr.title, kr.owner_person_id, "; ".join(kr.reasons), kr.health
         )

@@ -1,12 +1,12 @@
 """A person's objectives in one cycle (their portfolio stream): definition, alignment to
-parents, KR weights, closing; and the focus rule of at most three active objectives."""
+parents, KR weights, closing; and the focus rule's cap (`domain.focus`) on definition."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -15,6 +15,7 @@ from pydantic import Field
 from domain.aggregate import Aggregate
 from domain.cycles import require_defined_cycle
 from domain.event_chain import EventTypes, Stamped
+from domain.focus import MAX_ACTIVE_OBJECTIVES, HeldObjective, in_force, over_the_cap
 from domain.kernel import (
     Actor,
     AwareDatetime,
@@ -29,7 +30,7 @@ from domain.kernel import (
 from domain.key_result.state import KeyResultState
 from domain.okr_governance import EVERY_REGION_DISTRIBUTED, Governance, definition_refusal
 from domain.org_tree import OrgTree
-from domain.quality_hints import MAX_ACTIVE_OBJECTIVES, Hint, focus_hint
+from domain.quality_hints import Hint, focus_hint
 
 FocusMode = Literal["block", "warn"]
 NORTH_STAR_PARENT = "north-star"  # the parent id by which an objective contributes to the star
@@ -189,10 +190,6 @@ class PortfolioState:
     def find(self, objective_id: str) -> ObjectiveState | None:
         return next((o for o in self.objectives if o.objective_id == objective_id), None)
 
-    @property
-    def active_count(self) -> int:
-        return sum(o.active for o in self.objectives)
-
 
 def _with(state: PortfolioState, objective_id: str, **changes: object) -> PortfolioState:
     return changed(
@@ -242,6 +239,24 @@ class PortfolioContext:
     chain: Mapping[str, ObjectiveState] = field(default_factory=dict)
     # the KRs a weights command names, as their streams say now (absent: no such KR)
     key_results: Mapping[str, KeyResultState] = field(default_factory=dict)
+    # a definition's owner's open objectives in their other cycles, and the company's time
+    # zone (the focus rule counts by the company's day of the command)
+    held: tuple[HeldObjective, ...] = ()
+    zone: tzinfo = UTC
+
+    def in_force_with(self, state: PortfolioState, command: DefineObjective) -> list[HeldObjective]:
+        """The owner's objectives in force in the new objective's cycle on the command's day
+        (`domain.focus`): this portfolio's open ones and those of other cycles, the new one not
+        counted."""
+        days = self.cycle_days.get(command.cycle_id)
+        if days is None:
+            return []
+        own = [
+            HeldObjective(command.owner_person_id, o.objective_id, command.cycle_id, days, date.min)
+            for o in state.objectives
+            if o.active
+        ]
+        return in_force([*own, *self.held], days, command.at.astimezone(self.zone).date())
 
 
 def _may_manage(actor: Actor, owner_unit_id: str, org: OrgTree, owner_person_id: str) -> bool:
@@ -316,11 +331,17 @@ def _define(
         raise NotAllowed("objectives are set by their owner, a manager above them, or HQ")
     if state.find(command.objective_id):
         raise Conflict(f"objective {command.objective_id!r} already exists")
-    if focus_hint(state.active_count + 1) and context.focus == "block":
+    counted = context.in_force_with(state, command)
+    if over_the_cap(len(counted) + 1) and context.focus == "block":
+        day = command.at.astimezone(context.zone).date()
+        named = ", ".join(
+            f"{h.objective_id} ({h.cycle_id}{', cycle over' if h.over_by(day) else ''})"
+            for h in counted
+        )
         raise Conflict(
-            f"{command.owner_person_id} already has {state.active_count} active "
-            f"objectives in {command.cycle_id}; at most {MAX_ACTIVE_OBJECTIVES} "
-            "(HQ can switch this policy to 'warn')"
+            f"{command.owner_person_id} already has {len(counted)} objectives in force in "
+            f"{command.cycle_id}: {named}; at most {MAX_ACTIVE_OBJECTIVES}. Close or merge one"
+            " first (HQ can switch this policy to 'warn')"
         )
     _check_parents(command.contributes_to, command.objective_id, command.cycle_id, context)
     return (
@@ -335,12 +356,14 @@ def _define(
     )
 
 
-def hints(state: PortfolioState, command: PortfolioCommand) -> tuple[Hint, ...]:
+def hints(
+    state: PortfolioState, command: PortfolioCommand, context: PortfolioContext
+) -> tuple[Hint, ...]:
     """What to tell the person along with an accepted command (under the 'warn' policy, that
-    they now hold more than three active objectives)."""
+    they now hold more than three objectives in force)."""
     if not isinstance(command, DefineObjective):
         return ()
-    hint = focus_hint(state.active_count + 1)
+    hint = focus_hint(len(context.in_force_with(state, command)) + 1)
     return (hint,) if hint else ()
 
 

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from domain.focus import MAX_ACTIVE_OBJECTIVES
 from domain.kernel import Message
 
 ACTIVITY_VERBS_ZH = ("完成", "发布", "举办", "拜访", "开展", "组织", "提交", "上线")
 ACTIVITY_VERBS_EN = ("complete", "publish", "launch", "hold", "visit", "attend", "submit")
-MAX_ACTIVE_OBJECTIVES = 3
 _EN_VERB = re.compile(r"\b(" + "|".join(ACTIVITY_VERBS_EN) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE)
 # A verb followed by one of these names a measure of outcomes (完成率: completion rate), not an
 # activity.
@@ -72,18 +72,19 @@ def key_result_hints(title: str) -> tuple[Hint, ...]:
 
 
 def focus_hint(active_objectives: int) -> Hint | None:
-    """More than three active objectives for one owner in one cycle dilutes focus."""
+    """More than three objectives in force for one owner (`domain.focus`) dilutes focus."""
     if active_objectives <= MAX_ACTIVE_OBJECTIVES:
         return None
     return Hint(
         code="too_many_objectives",
-        message_zh=f"本周期已有 {active_objectives} 个进行中的目标，"
+        message_zh=f"本季度将有 {active_objectives} 个进行中的目标，"
         f"超过 {MAX_ACTIVE_OBJECTIVES} 个。",
         message_en=(
-            f"{active_objectives} active objectives this cycle; keep at most "
+            f"{active_objectives} objectives in force this quarter; keep at most "
             f"{MAX_ACTIVE_OBJECTIVES}."
         ),
-        suggestion="合并或暂停次要目标 / merge or park the least important objective",
+        suggestion="关闭上周期目标，合并或暂停次要目标 / close past cycles' objectives, merge or"
+        " park the least important one",
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from domain.escalations import (
@@ -33,6 +33,7 @@ from handlers.recording import (
     org_context,
 )
 from infra.postgres.event_store import EventStore
+from infra.settings import Settings
 
 Clock = Callable[[], datetime]
 # A handler's entry point: (connection, command, idempotency key) -> what it recorded.
@@ -63,20 +64,38 @@ def command_handlers(
     org: OrgSource,
     clock: Clock = wall_clock,
     respond_within: timedelta = DEFAULT_RESPONSE_TIME,
+    zone: tzinfo = UTC,
 ) -> CommandHandlers:
     """Every handler on one store whose outbox publishes to `events_topic`; escalations they
-    open are due `respond_within` after they are raised."""
+    open are due `respond_within` after they are raised; rules that count days count the days
+    of `zone` (the company's)."""
     store = EventStore(events_topic)
     return CommandHandlers(
         store=store,
         org_units=AggregateCommands(store, org, clock, ORGANISATION, no_context),
         hq=HqCommandHandler(store, org, clock),
-        objectives=ObjectiveCommandHandler(store, org, clock),
+        objectives=ObjectiveCommandHandler(store, org, clock, zone=zone),
         key_results=KeyResultCommandHandler(store, org, clock, respond_within),
         practices=AggregateCommands(store, org, clock, PRACTICE, org_context),
-        calibration=CalibrationCommandHandler(store, org, clock, respond_within),
+        calibration=CalibrationCommandHandler(store, org, clock, respond_within, zone),
         escalations=AggregateCommands(store, org, clock, ESCALATION, org_context),
         governance=AggregateCommands(store, org, clock, GOVERNANCE, org_context),
-        proposals=ProposalCommandHandler(store, org, clock),
+        proposals=ProposalCommandHandler(store, org, clock, zone=zone),
         certifications=CertificationCommandHandler(store, org, clock),
+    )
+
+
+def configured_handlers(
+    settings: Settings, org: OrgSource, clock: Clock = wall_clock
+) -> CommandHandlers:
+    """`command_handlers` as the settings configure them: the OKR events topic, the agreed
+    escalation response time and the company's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return command_handlers(
+        settings.okr_events_topic,
+        org,
+        clock,
+        timedelta(hours=settings.escalation_response_hours),
+        ZoneInfo(settings.company_timezone),
     )

@@ -8,9 +8,11 @@ from domain.objectives import (
     FOCUS_POLICY,
     OBJECTIVES,
     PortfolioCommand,
+    PortfolioContext,
     SetFocusPolicy,
     hints,
 )
+from domain.org_tree import OrgTree
 from domain.quality_hints import Hint
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
@@ -25,9 +27,15 @@ class ObjectiveCommandHandler(StreamCommands):
     ) -> tuple[AppendResult, tuple[Hint, ...]]:
         """The append's result and the hints to show with it (none when a retry was
         answered)."""
-        context = await self.portfolio_context(conn, command)
+        build = await self.portfolio_context(conn, command)
+        decided_on: list[PortfolioContext] = []
+
+        def context(org: OrgTree) -> PortfolioContext:
+            decided_on.append(build(org))
+            return decided_on[-1]
+
         result, state = await self.run(conn, OBJECTIVES, command, context, idempotency_key)
-        return result, (() if state is None else hints(state, command))
+        return result, (() if state is None else hints(state, command, decided_on[-1]))
 
     async def set_focus_policy(
         self,

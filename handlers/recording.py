@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Generic, Protocol, TypeVar
 
 import asyncpg
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from domain.aggregate import Aggregate
 from domain.cycles import CYCLES_STREAM, cycle_days
 from domain.event_chain import RecordedEvent, derive_event_id
+from domain.focus import HeldObjective
 from domain.key_result.decide import KEY_RESULT
 from domain.key_result.events import kr_stream
 from domain.key_result.state import KeyResultState
@@ -27,6 +28,7 @@ from domain.objectives import (
     ObjectiveState,
     PortfolioContext,
     SetKeyResultWeights,
+    portfolio_stream,
 )
 from domain.okr_governance import (
     EVERY_REGION_DISTRIBUTED,
@@ -55,8 +57,9 @@ DEFAULT_RESPONSE_TIME = timedelta(hours=48)
 
 
 class StreamCommands:
-    """Base of the per-stream handlers: holds the store, the org tree source, the clock, and
-    the agreed time to answer an escalation (for the commands that open one)."""
+    """Base of the per-stream handlers: holds the store, the org tree source, the clock, the
+    agreed time to answer an escalation (for the commands that open one) and the company's time
+    zone (for rules that count the company's days)."""
 
     def __init__(
         self,
@@ -64,11 +67,13 @@ class StreamCommands:
         org: OrgSource,
         clock: Callable[[], datetime],
         respond_within: timedelta = DEFAULT_RESPONSE_TIME,
+        zone: tzinfo = UTC,
     ) -> None:
         self.store = store
         self.org = org
         self.clock = clock
         self.respond_within = respond_within
+        self.zone = zone
 
     async def defined_cycles(self, conn: asyncpg.Connection) -> frozenset[str]:
         """The cycle ids HQ has defined, from the command side's own store."""
@@ -123,9 +128,37 @@ class StreamCommands:
         chain = await self.objective_chain(conn, parents)
         weighted = command.weights if isinstance(command, SetKeyResultWeights) else {}
         krs = await self.key_results(conn, weighted)
-        return lambda org: PortfolioContext(
-            org, frozenset(days), focus, governance, days, chain, krs
+        held = (
+            await self.held_objectives(conn, command.owner_person_id, days, command.cycle_id)
+            if isinstance(command, DefineObjective)
+            else ()
         )
+        return lambda org: PortfolioContext(
+            org, frozenset(days), focus, governance, days, chain, krs, held, self.zone
+        )
+
+    async def held_objectives(
+        self,
+        conn: asyncpg.Connection,
+        owner_person_id: str,
+        days: dict[str, tuple[date, date]],
+        skip: str,
+    ) -> tuple[HeldObjective, ...]:
+        """The owner's open objectives in every cycle but `skip` (the command's own, which
+        its decision folds), from their portfolio streams: the focus rule counts across cycles."""
+        held = []
+        for cycle_id, cycle in sorted(days.items()):
+            if cycle_id == skip:
+                continue
+            portfolio = OBJECTIVES.fold(
+                await self.store.load(conn, portfolio_stream(owner_person_id, cycle_id))
+            )
+            held += [
+                HeldObjective(owner_person_id, o.objective_id, cycle_id, cycle, date.min)
+                for o in portfolio.objectives
+                if o.active
+            ]
+        return tuple(held)
 
     async def key_results(
         self, conn: asyncpg.Connection, kr_ids: Iterable[str]

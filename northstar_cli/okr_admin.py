@@ -20,7 +20,7 @@ from domain.objectives import (
     FocusMode,
     SetFocusPolicy,
 )
-from handlers.bootstrap import CommandHandlers, Handle, command_handlers
+from handlers.bootstrap import CommandHandlers, Handle, configured_handlers
 from infra.postgres.db import connect
 from infra.postgres.event_store import AppendResult
 from infra.settings import Settings
@@ -42,7 +42,7 @@ async def as_hq(
         hq = tree.hq_id if tree is not None else "hq"
         actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
         command = command_type(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), **fields)
-        handle = pick(command_handlers(settings.okr_events_topic, OrgDirectory().load))
+        handle = pick(configured_handlers(settings, OrgDirectory().load))
         outcome = await handle(conn, command, None)
         return outcome[0] if isinstance(outcome, tuple) else outcome  # (result, hints)
     finally:

@@ -265,12 +265,12 @@ def calibration_agenda_cmd(
     cycle_end: datetime | None,
     as_json: bool,
 ) -> None:
-    """Red/amber KRs, open blockers, pending adjustments and KRs without a check-in."""
+    """Cleanup tasks, red/amber KRs, open blockers, pending adjustments and KRs without a
+    check-in."""
     from zoneinfo import ZoneInfo
 
-    from domain.calibration import calibration_agenda
     from infra.postgres.db import connect
-    from projections.board import kr_snapshots
+    from projections.board import calibration_agenda_items
     from projections.org_directory import OrgDirectory
     from simulator.company import quarter_of
 
@@ -284,12 +284,11 @@ def calibration_agenda_cmd(
             org = await OrgDirectory().load(conn)
             if org is None or unit_id not in org.units:
                 raise click.ClickException(f"unknown org unit {unit_id!r}")
-            snapshots = await kr_snapshots(
-                conn, sorted(org.subtree(unit_id)), now, ZoneInfo(settings.company_timezone), window
-            )
+            zone = ZoneInfo(settings.company_timezone)
+            items = await calibration_agenda_items(conn, org, unit_id, now, zone, window)
         finally:
             await conn.close()
-        return [i.document() for i in calibration_agenda(snapshots, now)]
+        return [i.document() for i in items]
 
     items = asyncio.run(run())
     if as_json:
@@ -298,11 +297,12 @@ def calibration_agenda_cmd(
     click.echo(
         f"Calibration agenda for {unit_id}, cycle {window[0]} .. {window[1]}: {len(items)} items"
     )
-    for section in ("off_track", "blockers", "pending_adjustments", "no_check_in"):
+    for section in ("cleanup_due", "off_track", "blockers", "pending_adjustments", "no_check_in"):
         rows = [i for i in items if i["section"] == section]
         click.echo(f"\n{section.replace('_', ' ')} ({len(rows)})")
         for item in rows[:25]:
             colour = f"[{item['health']}] " if item["health"] else ""
-            click.echo(f"  {colour}{item['kr_id']}  {item['owner_person_id']}: {item['detail']}")
+            subject = item["kr_id"] or item["title"]
+            click.echo(f"  {colour}{subject}  {item['owner_person_id']}: {item['detail']}")
         if len(rows) > 25:
             click.echo(f"  ... {len(rows) - 25} more (use --json)")

@@ -138,16 +138,12 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool, as_jso
     NORTHSTAR_EVALUATION_INTERVAL_S seconds at wall-clock time)."""
     from zoneinfo import ZoneInfo
 
-    from handlers.bootstrap import command_handlers
+    from handlers.bootstrap import configured_handlers
     from infra.postgres.db import connect
     from projections.evaluation import evaluate as run_evaluation
     from projections.org_directory import OrgDirectory
 
-    calibration = command_handlers(
-        settings.okr_events_topic,
-        OrgDirectory().load,
-        respond_within=timedelta(hours=settings.escalation_response_hours),
-    ).calibration
+    calibration = configured_handlers(settings, OrgDirectory().load).calibration
 
     zone = ZoneInfo(settings.company_timezone)
     when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)

@@ -8,15 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from domain.access import SEES_THEIR_SUBTREE
-from domain.calibration import KrSnapshot
+from domain.calibration import AgendaItem, KrSnapshot, calibration_agenda
+from domain.focus import cleanup_tasks
 from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
+from projections import okr_reads
 from projections.north_star import NorthStarBanner
 from projections.okr_reads import kr_reading
 
@@ -57,6 +60,7 @@ ORDER BY k.owner_unit_id, k.kr_id
 
 _OBJECTIVES = """
 SELECT o.objective_id, o.title, o.owner_person_id, o.owner_unit_id, o.cycle_id, o.status,
+       (SELECT c.ends_on FROM okr_cycle c WHERE c.cycle_id = o.cycle_id) AS cycle_ends_on,
        coalesce((SELECT json_agg(a.parent_id ORDER BY a.parent_id) FROM okr_alignment a
                  WHERE a.child_id = o.objective_id)::text, '[]') AS parents,
        coalesce((SELECT json_object_agg(w.kr_id, w.weight) FROM okr_kr_weight w
@@ -95,8 +99,9 @@ async def board(
         sorted(team_units),
         sorted(viewer.chain),
     )
+    today = now.astimezone(zone).date()
     readings = {r["kr_id"]: kr_reading(r, now, zone) for r in kr_rows}
-    krs = [_kr_document(r, readings[r["kr_id"]], viewer) for r in kr_rows]
+    krs = [_kr_document(r, readings[r["kr_id"]], viewer, today) for r in kr_rows]
     objectives = []
     rows = await conn.fetch(
         _OBJECTIVES,
@@ -121,6 +126,8 @@ async def board(
                 "owner_unit_id": o["owner_unit_id"],
                 "cycle_id": o["cycle_id"],
                 "status": o["status"],
+                # a past cycle's objective: shown apart, as the cleanup rule says (to close)
+                "cycle_over": _over(o["cycle_ends_on"], today),
                 "parents": json.loads(o["parents"]),
                 "kr_ids": sorted(weights),
                 "kr_weights": weights,
@@ -136,7 +143,7 @@ async def board(
     inbox = [_inbox_item(r) for r in kr_rows if _awaits_decision_by(actor, r, org)]
     return {
         "north_star": await star.current(conn, now, zone),
-        "cycle": await current_cycle(conn, now),
+        "cycle": await current_cycle(conn, today),
         "objectives": objectives,
         "krs": krs,
         "inbox": inbox,
@@ -156,7 +163,13 @@ def _team_units(viewer: Viewer, org: OrgTree) -> frozenset[str]:
     return frozenset({viewer.unit_id})
 
 
-def _kr_document(r: asyncpg.Record, reading: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+def _over(ends_on: date | None, today: date) -> bool:
+    return ends_on is not None and ends_on < today
+
+
+def _kr_document(
+    r: asyncpg.Record, reading: dict[str, Any], viewer: Viewer, today: date
+) -> dict[str, Any]:
     if r["owner_person_id"] == viewer.person_id or r["owner_unit_id"] == viewer.unit_id:
         relation = "mine"
     elif set(r["objective_ids"] or ()) & viewer.chain:
@@ -179,6 +192,7 @@ def _kr_document(r: asyncpg.Record, reading: dict[str, Any], viewer: Viewer) -> 
         "open_blocker": r["open_blocker"],
         "open_request_id": r["open_request_id"],
         "relation": relation,
+        "cycle_over": _over(r["ends_on"], today),  # of its (first) objective's cycle
         **reading,
     }
 
@@ -205,12 +219,13 @@ def _inbox_item(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def current_cycle(conn: asyncpg.Connection, now: datetime) -> dict[str, Any] | None:
+async def current_cycle(conn: asyncpg.Connection, today: date) -> dict[str, Any] | None:
+    """The cycle the company's `today` falls in (a quarter before a month or a year)."""
     row = await conn.fetchrow(
         "SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle"
         " WHERE starts_on <= $1 AND ends_on >= $1 ORDER BY (kind = 'quarter') DESC, starts_on"
         " LIMIT 1",
-        now.date(),
+        today,
     )
     return dict(row) if row else None
 
@@ -246,3 +261,25 @@ async def kr_snapshots(
             )
         )
     return snapshots
+
+
+async def calibration_agenda_items(
+    conn: asyncpg.Connection,
+    org: OrgTree,
+    unit_id: str,
+    now: datetime,
+    zone: ZoneInfo,
+    window: tuple[date, date],
+) -> list[AgendaItem]:
+    """The agenda of a meeting of `unit_id` (the API's and the CLI's): its subtree's KRs as the
+    board reads them and the cleanup tasks of the quarter today falls in."""
+    units = sorted(org.subtree(unit_id))
+    snapshots = await kr_snapshots(conn, units, now, zone, window)
+    today = now.astimezone(zone).date()
+    quarter = await okr_reads.quarter(conn, None, today)
+    cleanups = []
+    if quarter is not None:
+        held = await okr_reads.held_objectives(conn, units, zone.key)
+        days = (quarter["starts_on"], quarter["ends_on"])
+        cleanups = cleanup_tasks(held, quarter["cycle_id"], days, today)
+    return calibration_agenda(snapshots, now, cleanups)

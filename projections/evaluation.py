@@ -23,10 +23,13 @@ from domain.alerts import (
     AdjustmentOverdue,
     Alert,
     CertificationSuggested,
+    CleanupDue,
     EscalationOverdue,
     RegionLagging,
     rule_alert_id,
 )
+from domain.focus import cleanup_tasks
+from projections import okr_reads
 from projections.alert_outbox import enqueue_alerts
 from projections.check_in_health import evaluate_check_in_krs
 from projections.kr_health import ProgressRow, record_health
@@ -89,6 +92,7 @@ async def evaluate(
             + await _overdue(conn, now, response_time)
             + await _overdue_escalations(conn, now)
             + await _certifications(conn, today, now, certification_metric)
+            + await _cleanups(conn, today, now, zone)
         )
         new = await enqueue_alerts(conn, alerts, alerts_topic)
         await enqueue_alerts(conn, checked_in, alerts_topic)
@@ -209,4 +213,31 @@ async def _certifications(
                 occurred_at=now,
             )
             alerts.append((alert, f"alerts-certification-{person_id}-{cycle_id}", 1))
+    return alerts
+
+
+async def _cleanups(
+    conn: asyncpg.Connection, today: date, now: datetime, zone: tzinfo
+) -> list[tuple[Alert, str, int]]:
+    """The quarter's cleanup tasks not done yet (`domain.focus`): one alert per person and
+    quarter, ever (its id names them)."""
+    quarter = await okr_reads.quarter(conn, None, today)
+    if quarter is None:
+        return []
+    held = await okr_reads.held_objectives(conn, None, str(zone))
+    days = (quarter["starts_on"], quarter["ends_on"])
+    alerts: list[tuple[Alert, str, int]] = []
+    for task in cleanup_tasks(held, quarter["cycle_id"], days, today):
+        if task.done:
+            continue
+        alert = CleanupDue(
+            alert_id=rule_alert_id("cleanup", task.owner_person_id, task.cycle_id),
+            person_id=task.owner_person_id,
+            cycle_id=task.cycle_id,
+            in_force_at_start=task.active_at_start,
+            objective_ids=task.objective_ids,
+            to_close=task.to_close,
+            occurred_at=now,
+        )
+        alerts.append((alert, f"alerts-cleanup-{task.owner_person_id}-{task.cycle_id}", 1))
     return alerts

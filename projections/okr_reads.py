@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import asyncpg
 
+from domain.focus import HeldObjective
 from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
 from domain.key_result.metrics import progress_percent
-from domain.quarterly_cleanup import ObjectiveSpan
 from projections.kr_health import cycle_thresholds
 from projections.sql_files import load_queries
 
@@ -314,11 +314,22 @@ def _before_and_now(row: asyncpg.Record | None) -> tuple[Decimal | None, Decimal
     return pct(row["value_before"]), pct(row["value_now"])
 
 
-async def objective_spans(
-    conn: asyncpg.Connection, unit_ids: list[str] | None
-) -> list[ObjectiveSpan]:
-    """When each objective owned in `unit_ids` (None: all) was active."""
-    return [ObjectiveSpan(**dict(r)) for r in await conn.fetch(SQL["objective_spans"], unit_ids)]
+async def held_objectives(
+    conn: asyncpg.Connection, unit_ids: list[str] | None, zone: str
+) -> list[HeldObjective]:
+    """Every objective owned in `unit_ids` (None: all) as the focus rule counts it, in the
+    company's days (`zone`)."""
+    return [
+        HeldObjective(
+            r["owner_person_id"],
+            r["objective_id"],
+            r["cycle_id"],
+            (r["starts_on"], r["ends_on"]),
+            r["defined_on"],
+            r["closed_on"],
+        )
+        for r in await conn.fetch(SQL["held_objectives"], unit_ids, zone)
+    ]
 
 
 async def quarter(

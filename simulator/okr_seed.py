@@ -515,16 +515,12 @@ async def seed_with_handlers(
     after now."""
     from datetime import UTC
 
-    from handlers.bootstrap import command_handlers
+    from handlers.bootstrap import configured_handlers
     from infra.postgres.db import connect
     from projections.org_directory import OrgDirectory
     from simulator.governance_seed import seed_governance
 
-    handlers = command_handlers(
-        settings.okr_events_topic,
-        OrgDirectory().load,
-        respond_within=timedelta(hours=settings.escalation_response_hours),
-    )
+    handlers = configured_handlers(settings, OrgDirectory().load)
     store = handlers.store
     conn = await connect(settings.dsn)
     try:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from handlers.bootstrap import command_handlers
+from handlers.bootstrap import configured_handlers
 from infra import metrics
 from infra.postgres.db import connect
 from infra.settings import Settings
@@ -27,11 +27,7 @@ class TimedEvaluation:
         self.zone = ZoneInfo(settings.company_timezone)
         self.response_time = timedelta(hours=settings.adjustment_response_hours)
         self.db = RetryingConnection(lambda: connect(settings.dsn), "evaluation")
-        self.calibration = command_handlers(
-            settings.okr_events_topic,
-            OrgDirectory().load,
-            respond_within=timedelta(hours=settings.escalation_response_hours),
-        ).calibration
+        self.calibration = configured_handlers(settings, OrgDirectory().load).calibration
 
     async def tick(self) -> None:
         """One evaluation; a failure is logged and the next tick tries again (it changes

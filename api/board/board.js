@@ -5,7 +5,8 @@
 const I18N = {
   zh: {
     switch_language: "English", log_in: "登录", log_out: "退出", username: "用户名",
-    password: "密码", my_okrs: "我的目标与关键结果", chain: "对齐链：直到北极星",
+    password: "密码", my_okrs: "我的目标与关键结果", past_cycles: "已结束周期中未关闭的目标（待清理）",
+    agenda_cleanup_due: "季度清理", chain: "对齐链：直到北极星",
     inbox: "待我审批的目标调整", team: "团队视图", filter_unit: "组织单元",
     filter_health: "健康度", filter_text: "搜索", all: "全部", red: "红", amber: "黄",
     green: "绿", calibration: "校准会议程", outcomes: "记录会议结论", meeting_time: "会议时间",
@@ -36,6 +37,7 @@ const I18N = {
   en: {
     switch_language: "中文", log_in: "Log in", log_out: "Log out", username: "Username",
     password: "Password", my_okrs: "My objectives and key results",
+    past_cycles: "Still open from cycles that are over (to close in the cleanup)", agenda_cleanup_due: "cleanup",
     chain: "Alignment chain up to the north star", inbox: "Target adjustments awaiting me",
     team: "Team view", filter_unit: "Org unit", filter_health: "Health", filter_text: "Search",
     all: "All", red: "Red", amber: "Amber", green: "Green", calibration: "Calibration agenda",
@@ -254,10 +256,17 @@ function render() {
   if (!me || !board) return;
   $("who").textContent = `${me.name || me.person_id} · ${t("role_" + me.role)} · ${me.unit_id}`;
   renderNorthStar(board);
-  const mine = board.krs.filter((kr) => kr.relation === "mine");
-  const objectives = board.objectives.filter((o) => o.mine);
+  // A past cycle's open objectives and their KRs are not this quarter's work: shown apart,
+  // to be closed (the focus rule's cleanup).
+  const mine = board.krs.filter((kr) => kr.relation === "mine" && !kr.cycle_over);
+  const objectives = board.objectives.filter((o) => o.mine && !o.cycle_over);
   $("my-objectives").replaceChildren(...objectives.map(objectiveCard));
   $("my-krs").replaceChildren(...(mine.length ? mine.map(krCard) : [el("p", { text: t("nothing_here") })]));
+  const pastObjectives = board.objectives.filter((o) => o.mine && o.cycle_over && o.status === "active");
+  const pastKrs = board.krs.filter((kr) => kr.relation === "mine" && kr.cycle_over);
+  $("past-cycles").hidden = !pastObjectives.length && !pastKrs.length;
+  $("past-objectives").replaceChildren(...pastObjectives.map(objectiveCard));
+  $("past-krs").replaceChildren(...pastKrs.map(krCard));
   renderChain(board);
   const leads = LEADS.includes(me.role);
   $("team").hidden = !leads;

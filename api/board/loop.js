@@ -15,8 +15,8 @@ Object.assign(I18N.zh, {
   escalations: "需要我支持的阻碍", acknowledge: "已知悉", resolve: "已解决", resolution: "处理说明",
   due: "到期", overdue: "已逾期", raised_by: "提出人", acknowledged: "已知悉", resolved: "已解决",
   practices: "经验分享", practice_search: "按指标、标签或关键词搜索", adopt: "采纳到我的单元",
-  adopted: "已采纳", adopters: "采纳单元", cleanup: "季度清理：每人最多 3 个进行中的目标",
-  cleanup_task: "{owner}：{n} 个进行中的目标（季度初 {start} 个）", cleanup_done: "已完成",
+  adopted: "已采纳", adopters: "采纳单元", cleanup: "季度清理：每人最多 3 个进行中的目标，已结束周期的目标需关闭",
+  cleanup_task: "{owner}：{n} 个进行中的目标（季度初 {start} 个）", cleanup_done: "已完成", cleanup_to_close: "待关闭（周期已结束）",
   close_objective: "关闭", closed: "目标已关闭", proposals: "待总部审批的 HRBP 提案",
   proposed_by: "提案人", region: "区域", proposal_approved: "提案已批准，目标已生效",
   proposal_rejected: "提案已驳回", trend: "近 6 周", live_value: "当前",
@@ -47,8 +47,9 @@ Object.assign(I18N.en, {
   resolution: "How it was handled", due: "due", overdue: "overdue", raised_by: "raised by",
   acknowledged: "acknowledged", resolved: "resolved", practices: "Shared practices",
   practice_search: "Search by metric, tag or words", adopt: "Adopt in my unit", adopted: "Adopted",
-  adopters: "adopting units", cleanup: "Quarterly cleanup: at most 3 active objectives each",
-  cleanup_task: "{owner}: {n} active objectives ({start} at the quarter's start)", cleanup_done: "done",
+  adopters: "adopting units", cleanup: "Quarterly cleanup: at most 3 objectives in force each, none left from a cycle that is over",
+  cleanup_task: "{owner}: {n} objectives in force ({start} at the quarter's start)", cleanup_done: "done",
+  cleanup_to_close: "to close (cycle over)",
   close_objective: "Close", closed: "Objective closed", proposals: "HRBP proposals awaiting HQ",
   proposed_by: "proposed by", region: "region", proposal_approved: "Approved; the goal is defined",
   proposal_rejected: "Proposal rejected", trend: "last 6 weeks", live_value: "now",
@@ -380,8 +381,8 @@ async function renderCleanup() {
   const titles = new Map(state.board.objectives.map((o) => [o.objective_id, o.title]));
   $("cleanup").replaceChildren(...tasks.map((task) => el("div", { className: `inbox-item cleanup-task${task.done ? " done" : ""}`, "data-owner": task.owner_person_id },
     el("div", { className: "title", text: t("cleanup_task", { owner: task.owner_person_id, n: task.active_now, start: task.active_at_start }) + (task.done ? ` · ${t("cleanup_done")}` : "") }),
-    task.done || task.owner_person_id !== state.me.person_id ? null : el("ul", {}, ...task.objective_ids.map((id) => el("li", {},
-      `${titles.get(id) || id} `,
+    task.done || task.owner_person_id !== state.me.person_id ? null : el("ul", {}, ...task.objective_ids.map((id) => el("li", { "data-objective-id": id },
+      `${titles.get(id) || id} `, task.to_close.includes(id) ? el("span", { className: "meta", text: `${t("cleanup_to_close")} ` }) : null,
       el("button", { type: "button", className: "secondary close-objective", text: t("close_objective"), onclick: () => closeObjective(id, found.cycle_id) })))))));
 }
 

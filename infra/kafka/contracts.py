@@ -14,6 +14,7 @@ from pydantic.json_schema import DEFAULT_REF_TEMPLATE
 from domain.alerts import (
     AdjustmentOverdue,
     CertificationSuggested,
+    CleanupDue,
     EscalationOverdue,
     KrHealthChanged,
     RegionLagging,
@@ -34,6 +35,7 @@ FAMILIES: dict[str, tuple[type[BaseModel], ...]] = {
         AdjustmentOverdue,
         EscalationOverdue,
         CertificationSuggested,
+        CleanupDue,
         StreamParked,
     ),
     "okr": tuple(OKR_EVENT_TYPES.values()),

@@ -117,12 +117,15 @@ FROM okr_key_result k WHERE k.kr_id = $1;
 SELECT practice_id, kr_id, unit_id, title, description, evidence, metric, figure, figure_unit,
        tags, published_by, published_at
 FROM okr_practice WHERE practice_id = $1;
--- name: objective_spans
--- Each objective's owner, definition and closing time (a closed objective's last update).
-SELECT owner_person_id, objective_id, defined_at,
-       CASE WHEN status = 'active' THEN NULL ELSE updated_at END AS closed_at
-FROM okr_objective
-WHERE $1::text[] IS NULL OR owner_unit_id = ANY($1::text[]);
+-- name: held_objectives
+-- Each objective's owner, cycle and the company days ($2: its time zone) it was defined and
+-- closed on (a closed objective's last update), for the focus rule.
+SELECT o.owner_person_id, o.objective_id, o.cycle_id, c.starts_on, c.ends_on,
+       (o.defined_at AT TIME ZONE $2)::date AS defined_on,
+       CASE WHEN o.status = 'active' THEN NULL ELSE (o.updated_at AT TIME ZONE $2)::date
+       END AS closed_on
+FROM okr_objective o JOIN okr_cycle c ON c.cycle_id = o.cycle_id
+WHERE $1::text[] IS NULL OR o.owner_unit_id = ANY($1::text[]);
 -- name: cycle
 SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle WHERE cycle_id = $1;
 -- name: current_quarter

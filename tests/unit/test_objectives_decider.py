@@ -95,25 +95,27 @@ def test_define_aligned_to_the_north_star():
     assert decide(fold([]), command, BLOCK) == (
         defined(1).model_copy(update={"contributes_to": TO_NORTH_STAR}),
     )
-    assert hints(fold([]), command) == ()
+    assert hints(fold([]), command, BLOCK) == ()
 
 
 def test_a_fourth_active_objective_is_blocked_by_default():
-    with pytest.raises(Conflict, match="already has 3 active objectives in 2026-Q4"):
+    with pytest.raises(
+        Conflict, match="already has 3 objectives in force in 2026-Q4: o-1 \\(2026-Q4\\), o-2"
+    ):
         decide(fold([defined(1), defined(2), defined(3)]), define(4), BLOCK)
 
 
 def test_under_the_warn_policy_it_is_recorded_with_a_hint():
     state = fold([defined(1), defined(2), defined(3)])
     assert decide(state, define(4), PortfolioContext(ORG, CYCLES, focus="warn")) == (defined(4),)
-    assert [h.code for h in hints(state, define(4))] == ["too_many_objectives"]
+    assert [h.code for h in hints(state, define(4), BLOCK)] == ["too_many_objectives"]
 
 
 def test_closed_objectives_do_not_count():
     closed = ObjectiveClosed(objective_id="o-1", outcome="dropped")
     state = fold([defined(1), defined(2), defined(3), closed])
     assert decide(state, define(4), BLOCK) == (defined(4),)
-    assert hints(state, define(4)) == ()
+    assert hints(state, define(4), BLOCK) == ()
 
 
 def test_weights_totalling_100():
