@@ -19,7 +19,7 @@ from domain.access import SEES_EVERYTHING
 from domain.focus import cleanup_tasks
 from infra.postgres.accounts import Client
 from projections import okr_reads
-from projections.okr_reads import objective_progress_view
+from projections.objective_scores import objective_progress_view
 from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
@@ -67,7 +67,8 @@ async def alignment_chain(
 async def progress_of_objective(
     request: Request, objective_id: str, client: PersonClient
 ) -> dict[str, Any]:
-    """Weighted progress of the objective's KRs, its health (the weakest KR's) and provenance."""
+    """The objective's one number (`domain.objective_scores`): progress, health and basis (its
+    own KRs, else its contributors, else none), its KRs' readings and its contributors'."""
     async with request.app.state.pool.acquire() as conn:
         await _require_readable(request, client, conn, objective_id)
         view = await objective_progress_view(

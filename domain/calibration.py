@@ -53,15 +53,19 @@ class KrSnapshot:
     request_waiting_since: datetime | None
 
 
-Section = Literal["cleanup_due", "off_track", "no_check_in", "blockers", "pending_adjustments"]
+Section = Literal[
+    "cleanup_due", "off_track", "no_check_in", "blockers", "pending_adjustments", "objective"
+]
+Question = Literal["is_progress_healthy", "which_blockers_need_support", "should_weights_change"]
 # The three questions of a calibration meeting, and the sections that answer the first two
 # (the third is answered with the objectives' weights, beside the agenda).
-QUESTIONS: dict[Section, Literal["is_progress_healthy", "which_blockers_need_support"]] = {
+QUESTIONS: dict[Section, Question] = {
     "cleanup_due": "is_progress_healthy",
     "off_track": "is_progress_healthy",
     "no_check_in": "is_progress_healthy",
     "blockers": "which_blockers_need_support",
     "pending_adjustments": "which_blockers_need_support",
+    "objective": "should_weights_change",
 }
 
 
@@ -74,6 +78,7 @@ class AgendaItem:
     detail: str
     health: Health | None = None
     objective_ids: tuple[str, ...] = ()
+    progress: Decimal | None = None  # an objective's number
 
     @property
     def question(self) -> str:
@@ -84,13 +89,29 @@ class AgendaItem:
         return {**asdict(self), "question": self.question}
 
 
+@dataclass(frozen=True)
+class ObjectiveSnapshot:
+    """One objective with its number (`domain.objective_scores`), as the board shows it."""
+
+    objective_id: str
+    title: str
+    owner_person_id: str
+    progress: Decimal
+    health: Health | None
+    basis: str
+
+
 def calibration_agenda(
-    krs: list[KrSnapshot], now: datetime, cleanups: Sequence[CleanupTask] = ()
+    krs: list[KrSnapshot],
+    now: datetime,
+    cleanups: Sequence[CleanupTask] = (),
+    objectives: Sequence[ObjectiveSnapshot] = (),
 ) -> list[AgendaItem]:
     """The quarter's cleanup tasks not done yet (`domain.focus`), then red and amber KRs
     (furthest behind the pacing line first), open blockers, pending adjustments (longest
-    waiting first) and KRs fed by check-ins that nobody has checked in on for 14 days (a KR fed
-    by sales needs none)."""
+    waiting first), KRs fed by check-ins that nobody has checked in on for 14 days (a KR fed
+    by sales needs none), and last the objectives with their numbers, weakest first (the
+    weights question)."""
     items = [
         AgendaItem(
             "cleanup_due",
@@ -150,6 +171,19 @@ def calibration_agenda(
         for kr in krs
         if kr.provenance != "auto"
         and (kr.last_check_in_at is None or now - kr.last_check_in_at > STALE_AFTER)
+    ]
+    items += [
+        AgendaItem(
+            "objective",
+            None,
+            o.title,
+            o.owner_person_id,
+            f"{o.progress} % ({o.basis.replace('_', ' ')})",
+            o.health,
+            (o.objective_id,),
+            o.progress,
+        )
+        for o in sorted(objectives, key=lambda o: (o.progress, o.objective_id))
     ]
     return items
 

@@ -171,13 +171,24 @@ def require_defined_cycle(cycle_id: str, defined: frozenset[str]) -> None:
 
 
 def decide_north_star(
-    current: NorthStarSet | None, command: SetNorthStar, measuring_kr_exists: bool
+    current: NorthStarSet | None, command: SetNorthStar, measuring_kr_target: Decimal | None
 ) -> tuple[NorthStarSet]:
-    """`measuring_kr_exists`: whether the KR named in `measured_by` is defined."""
+    """`measuring_kr_target`: the current target of the KR named in `measured_by` (None: no
+    such KR). The star's target and its measuring KR's are one value: the KR's, which moves
+    only through the audited adjustment workflow (the banner shows the KR's target as the
+    star's); a star set with another target is refused, naming both."""
     if command.actor.role != "hq_admin":
         raise NotAllowed("the north star is set by HQ")
-    if command.measured_by is not None and not measuring_kr_exists:
-        raise Invalid(f"measured_by: no key result {command.measured_by!r}")
+    if command.measured_by is not None:
+        if measuring_kr_target is None:
+            raise Invalid(f"measured_by: no key result {command.measured_by!r}")
+        if measuring_kr_target != command.target:
+            raise Invalid(
+                f"target: {command.target} is not the target of {command.measured_by!r}, the "
+                f"KR that measures the star ({measuring_kr_target}); they are one value: set "
+                f"the star's target to {measuring_kr_target}, or adjust the KR's target first "
+                "(request, approve, apply)"
+            )
     return (
         NorthStarSet(
             metric=command.metric,
@@ -196,7 +207,7 @@ def _north_star_evolve(
     return stamped.event
 
 
-NORTH_STAR: Aggregate[NorthStarSet | None, SetNorthStar, NorthStarSet, bool] = Aggregate(
+NORTH_STAR: Aggregate[NorthStarSet | None, SetNorthStar, NorthStarSet, Decimal | None] = Aggregate(
     events=EventTypes(NorthStarSet),
     initial=lambda: None,
     evolve=_north_star_evolve,

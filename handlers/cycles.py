@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncpg
 
 from domain.cycles import CYCLES, NORTH_STAR, DefineCycle, SetNorthStar
-from domain.key_result.events import kr_stream
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
 
@@ -20,5 +19,6 @@ class HqCommandHandler(StreamCommands):
         self, conn: asyncpg.Connection, command: SetNorthStar, idempotency_key: str | None = None
     ) -> AppendResult:
         kr = command.measured_by
-        exists = kr is not None and bool(await self.store.load(conn, kr_stream(kr)))
-        return (await self.run(conn, NORTH_STAR, command, lambda _org: exists, idempotency_key))[0]
+        measuring = (await self.key_results(conn, [kr])).get(kr) if kr is not None else None
+        target = measuring.target if measuring is not None else None
+        return (await self.run(conn, NORTH_STAR, command, lambda _org: target, idempotency_key))[0]

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from domain.access import SEES_THEIR_SUBTREE
-from domain.calibration import AgendaItem, KrSnapshot, calibration_agenda
+from domain.calibration import AgendaItem, KrSnapshot, ObjectiveSnapshot, calibration_agenda
 from domain.focus import cleanup_tasks
-from domain.health import WeightedKr, objective_progress
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
 from projections import okr_reads
 from projections.north_star import NorthStarBanner
+from projections.objective_scores import scored_objectives, scores
 from projections.okr_reads import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
@@ -110,14 +110,10 @@ async def board(
         sorted(team_units),
         viewer.sees_everything,
     )
+    scored, _ = await scores(conn, [o["objective_id"] for o in rows], now, zone)
     for o in rows:
         weights = {k: Decimal(str(v)) for k, v in json.loads(o["kr_weights"]).items()}
-        weighted = [
-            WeightedKr(kr_id, w, readings[kr_id]["progress"], readings[kr_id]["health"])
-            for kr_id, w in weights.items()
-            if kr_id in readings
-        ]
-        progress, health = objective_progress(weighted)
+        score = scored[o["objective_id"]]
         objectives.append(
             {
                 "objective_id": o["objective_id"],
@@ -131,8 +127,9 @@ async def board(
                 "parents": json.loads(o["parents"]),
                 "kr_ids": sorted(weights),
                 "kr_weights": weights,
-                "progress": progress,
-                "health": health,
+                "progress": score.progress,
+                "health": score.health,
+                "basis": score.basis,
                 "mine": o["objective_id"] not in viewer.chain
                 and (
                     o["owner_person_id"] == viewer.person_id or o["owner_unit_id"] == viewer.unit_id
@@ -272,14 +269,24 @@ async def calibration_agenda_items(
     window: tuple[date, date],
 ) -> list[AgendaItem]:
     """The agenda of a meeting of `unit_id` (the API's and the CLI's): its subtree's KRs as the
-    board reads them and the cleanup tasks of the quarter today falls in."""
+    board reads them, the cleanup tasks of the quarter today falls in and the subtree's
+    objectives of that quarter with their numbers."""
     units = sorted(org.subtree(unit_id))
     snapshots = await kr_snapshots(conn, units, now, zone, window)
     today = now.astimezone(zone).date()
     quarter = await okr_reads.quarter(conn, None, today)
     cleanups = []
+    objectives: list[ObjectiveSnapshot] = []
     if quarter is not None:
         held = await okr_reads.held_objectives(conn, units, zone.key)
         days = (quarter["starts_on"], quarter["ends_on"])
         cleanups = cleanup_tasks(held, quarter["cycle_id"], days, today)
-    return calibration_agenda(snapshots, now, cleanups)
+        objectives = [
+            ObjectiveSnapshot(
+                o["objective_id"], o["title"], o["owner_person_id"], o["progress"],
+                o["health"], o["basis"],
+            )
+            for o in await scored_objectives(conn, quarter["cycle_id"], now, zone, None, units)
+            if o["status"] == "active"
+        ]  # fmt: skip
+    return calibration_agenda(snapshots, now, cleanups, objectives)

@@ -1,5 +1,6 @@
-"""The north star as the board's banner shows it: HQ's metric and target, and — when HQ named
-the KR that measures it — that KR's live value, progress and weekly trend."""
+"""The north star as the board's banner shows it: HQ's metric and target; the number of HQ's
+objectives aligned to it (`domain.objective_scores`); and — when HQ named the KR that measures
+it — that KR's live value, the value as a share of the target, and its weekly trend."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from domain.key_result.metrics import (
     MetricTotals,
     WindowSpec,
     metric_value,
-    progress_percent,
 )
+from domain.objectives import NORTH_STAR_PARENT
+from projections.objective_scores import SQL as SCORE_SQL
+from projections.objective_scores import scores
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
@@ -42,16 +45,36 @@ FROM unnest($2::date[]) WITH ORDINALITY AS d (day, n) ORDER BY d.n
 async def north_star(
     conn: asyncpg.Connection, now: datetime, zone: tzinfo
 ) -> dict[str, Any] | None:
-    """The north star HQ set last (None when none is), with `live` — the measuring KR's value
-    today, its progress and `trend`, its value at the end of each of the last weeks (up to
-    today) — when HQ named that KR."""
+    """The north star HQ set last (None when none is), with `objectives` — the star's number
+    from the objectives aligned to it, and theirs — and `live` — the measuring KR's value today,
+    `of_target_pct` and `trend`, its value at the end of each of the last weeks (up to today) —
+    when HQ named that KR (whose target is then the star's)."""
     row = await conn.fetchrow(_STAR)
     if row is None:
         return None
     star = {k: row[k] for k in ("metric", "target", "unit", "comparison", "owner_person_id")}
     star.update(set_at=row["set_at"], measured_by=row["measured_by"], live=None)
+    contributing = await conn.fetch(SCORE_SQL["contributions"], [NORTH_STAR_PARENT])
+    wanted = [NORTH_STAR_PARENT, *(r["child_id"] for r in contributing)]
+    scored, _ = await scores(conn, wanted, now, zone)
+    score = scored[NORTH_STAR_PARENT]
+    star["objectives"] = {
+        "progress": score.progress,
+        "health": score.health,
+        "basis": score.basis,
+        "from": [
+            {
+                "objective_id": r["child_id"],
+                "weight": r["weight"],
+                "progress": scored[r["child_id"]].progress,
+                "health": scored[r["child_id"]].health,
+            }
+            for r in contributing
+        ],
+    }
     if row["measured_by"] is None or row["kind"] is None:
         return star
+    star["target"] = row["target_value"]  # one value: the measuring KR's (the decider's rule)
     today = now.astimezone(zone).date()
     days = [today - timedelta(weeks=w) for w in range(TREND_WEEKS - 1, -1, -1)]
     values = await kr_values_through(conn, row["measured_by"], days, zone)
@@ -60,12 +83,18 @@ async def north_star(
         "kr_id": row["measured_by"],
         "kr_title": row["kr_title"],
         "value": current,
-        "progress": None
-        if current is None
-        else progress_percent(row["kind"], row["start_value"], row["target_value"], current),
+        "of_target_pct": of_target(current, row["target_value"]),
         "trend": [{"day": d, "value": v} for d, v in zip(days, values, strict=True)],
     }
     return star
+
+
+def of_target(value: Decimal | None, target: Decimal) -> Decimal | None:
+    """The star's value as a percentage of its target (what "1,477 of 12,000" reads as: 12.3 %),
+    whatever the measuring KR's kind (a `stay_above` KR scores only 0 or 100)."""
+    if value is None or target == 0:
+        return None
+    return (value * 100 / target).quantize(Decimal("0.1"))
 
 
 class NorthStarBanner:

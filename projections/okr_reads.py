@@ -14,7 +14,7 @@ from typing import Any, Literal
 import asyncpg
 
 from domain.focus import HeldObjective
-from domain.health import WeightedKr, expected_progress, kr_health, objective_progress
+from domain.health import expected_progress, kr_health
 from domain.key_result.metrics import progress_percent
 from projections.kr_health import cycle_thresholds
 from projections.sql_files import load_queries
@@ -77,85 +77,6 @@ async def record_goal_view(
     await conn.execute(
         SQL["record_goal_view"], person_id, role, unit_id, subject, subject_id, viewed_at
     )
-
-
-_OBJECTIVE_KRS = """
-SELECT w.kr_id, w.weight, k.kind, k.start_value, k.target_value, k.open_blocker,
-       k.last_check_in_at, c.progress_value, p.progress_pct AS auto_pct, p.as_of,
-       b.window_start, b.window_end, b.monthly_pacing, o.cycle_id, cy.starts_on, cy.ends_on,
-       cy.green_max_gap, cy.amber_max_gap, cy.hysteresis_points,
-       coalesce(h.health, mh.health) AS recorded_health
-FROM okr_kr_weight w
-JOIN okr_objective o ON o.objective_id = w.objective_id
-LEFT JOIN okr_key_result k ON k.kr_id = w.kr_id
-LEFT JOIN LATERAL (
-    SELECT progress_value FROM okr_check_in
-    WHERE kr_id = w.kr_id ORDER BY reported_at DESC LIMIT 1
-) c ON true
-LEFT JOIN kr_progress p ON p.kr_id = w.kr_id
-LEFT JOIN kr_health h ON h.kr_id = w.kr_id
-LEFT JOIN okr_kr_health mh ON mh.kr_id = w.kr_id
-LEFT JOIN key_result b ON b.id = w.kr_id
-LEFT JOIN okr_cycle cy ON cy.cycle_id = o.cycle_id
-WHERE w.objective_id = $1
-ORDER BY w.kr_id
-"""
-
-
-async def objective_progress_view(
-    conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
-) -> dict[str, Any] | None:
-    """The objective's progress (weighted mean of its KRs) and health (its weakest KR), with
-    each KR's provenance: auto (from sales), manual (last check-in) or none yet; and, when other
-    objectives contribute to it, their progress rolled up by contribution weight."""
-    if not await conn.fetchval(SQL["objective_exists"], objective_id):
-        return None
-    view = await _own_progress(conn, objective_id, now, zone)
-    contributors = await _contributions(conn, objective_id, now, zone, frozenset({objective_id}))
-    if contributors:
-        progress, health = objective_progress(
-            [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
-             for c in contributors]
-        )  # fmt: skip
-        view["rolled_up"] = {"progress": progress, "health": health, "from": contributors}
-    return view
-
-
-async def _own_progress(
-    conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
-) -> dict[str, Any]:
-    items: list[dict[str, Any]] = []
-    weighted: list[WeightedKr] = []
-    for r in await conn.fetch(_OBJECTIVE_KRS, objective_id):
-        reading = kr_reading(r, now, zone)
-        weighted.append(WeightedKr(r["kr_id"], r["weight"], reading["progress"], reading["health"]))
-        items.append({"kr_id": r["kr_id"], "weight": r["weight"], **reading})
-    progress, health = objective_progress(weighted)
-    return {"objective_id": objective_id, "progress": progress, "health": health, "krs": items}
-
-
-async def _contributions(
-    conn: asyncpg.Connection, parent_id: str, now: datetime, zone: tzinfo, seen: frozenset[str]
-) -> list[dict[str, Any]]:
-    """Each objective contributing to `parent_id` with its weight and progress: its own KRs'
-    if it has any, else what its own contributors roll up to (an alignment loop stops)."""
-    found = []
-    for row in await conn.fetch(SQL["contributors"], parent_id):
-        child = row["child_id"]
-        if child in seen:
-            continue
-        own = await _own_progress(conn, child, now, zone)
-        progress, health = own["progress"], own["health"]
-        if not own["krs"]:
-            below = await _contributions(conn, child, now, zone, seen | {child})
-            progress, health = objective_progress(
-                [WeightedKr(c["objective_id"], c["weight"], c["progress"], c["health"])
-                 for c in below]
-            )  # fmt: skip
-        found.append(
-            {"objective_id": child, "weight": row["weight"], "progress": progress, "health": health}
-        )
-    return found
 
 
 @functools.lru_cache(maxsize=16)

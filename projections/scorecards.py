@@ -2,7 +2,8 @@
 subtree), in one cycle: how many KRs are green, amber and red now and their shares; how those
 counts moved week by week over the cycle (the colours as recorded at each week's end: a KR
 without a recorded colour yet counts as `none`, one not defined yet not at all); and the
-weakest KR — the one furthest behind its pacing line (expected minus progress)."""
+weakest KR — the one furthest behind its pacing line (expected minus progress); and the
+objectives of the cycle it covers, each with its one number (`domain.objective_scores`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import asyncpg
 
 from domain.org_tree import OrgTree
 from projections.board import BOARD_KRS
+from projections.objective_scores import scored_objectives
 from projections.okr_reads import kr_reading
 
 COLOURS = ("green", "amber", "red")
@@ -77,6 +79,9 @@ async def scorecard(
             for colour, count in counts.items()
         },
         "weakest": None if weakest is None else _weakest(weakest, readings[weakest["kr_id"]]),
+        "objectives": await scored_objectives(
+            conn, cycle_id, now, zone, person_id, units if unit_id else None
+        ),
         "trend": _trend(rows, history, cycle["starts_on"], cycle["ends_on"], now, zone),
     }
 

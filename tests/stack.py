@@ -676,6 +676,8 @@ async def define_goal(
                 unit="%", start=Decimal(0), target=Decimal(100),
             ),
         )  # fmt: skip
+    if not weights:  # an objective measured by its contributors
+        return
     await handlers.objectives.handle(
         conn,
         SetKeyResultWeights(

@@ -293,6 +293,10 @@ function renderNorthStar(board) {
     el("div", { className: "label", text: t("north_star") }),
     el("div", { className: "metric", text: `${star.metric} ${star.comparison} ${number(star.target)} ${star.unit}` }),
     star.live ? liveNorthStar(star) : null,
+    star.objectives && star.objectives.basis !== "none"
+      ? el("div", { className: "objectives-number", "data-progress": star.objectives.progress, "data-health": star.objectives.health },
+          healthBadge(star.objectives.health), ` ${t("star_objectives")} ${number(star.objectives.progress)}%`)
+      : null,
     el("div", { className: "label", text: cycle }),
   );
 }
@@ -320,7 +324,7 @@ function liveNorthStar(star) {
   const change = previous === null ? "" : ` (${values[values.length - 1] >= previous ? "▲" : "▼"} ${number(values[values.length - 1] - previous)})`;
   return el("div", { className: "live", "data-kr-id": live.kr_id },
     el("span", { className: "value", "data-value": live.value, text: `${t("live_value")} ${number(live.value)} ${star.unit}` }),
-    el("span", { className: "label", text: ` · ${t("progress")} ${number(live.progress)}%${change} · ${t("trend")}` }),
+    el("span", { className: "label", text: ` · ${number(live.of_target_pct)}% ${t("of_target")}${change} · ${t("trend")}` }),
     svg);
 }
 

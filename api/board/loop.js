@@ -19,7 +19,8 @@ Object.assign(I18N.zh, {
   cleanup_task: "{owner}：{n} 个进行中的目标（季度初 {start} 个）", cleanup_done: "已完成", cleanup_to_close: "待关闭（周期已结束）",
   close_objective: "关闭", closed: "目标已关闭", proposals: "待总部审批的 HRBP 提案",
   proposed_by: "提案人", region: "区域", proposal_approved: "提案已批准，目标已生效",
-  proposal_rejected: "提案已驳回", trend: "近 6 周", live_value: "当前",
+  proposal_rejected: "提案已驳回", trend: "近 6 周", live_value: "当前", of_target: "占目标",
+  star_objectives: "对齐目标进展", agenda_objective: "目标",
   publish_practice: "分享一条经验", practice_kr: "它推动的关键结果", practice_title: "标题",
   practice_description: "做法", practice_figure: "证据数据（如转化率 27）", practice_tags: "标签（空格分隔）",
   publish: "发布", published: "经验已发布", practice_metric: "证据指标", propose_kr: "为本区域单元提议关键结果",
@@ -52,7 +53,8 @@ Object.assign(I18N.en, {
   cleanup_to_close: "to close (cycle over)",
   close_objective: "Close", closed: "Objective closed", proposals: "HRBP proposals awaiting HQ",
   proposed_by: "proposed by", region: "region", proposal_approved: "Approved; the goal is defined",
-  proposal_rejected: "Proposal rejected", trend: "last 6 weeks", live_value: "now",
+  proposal_rejected: "Proposal rejected", trend: "last 6 weeks", live_value: "now", of_target: "of target",
+  star_objectives: "objectives aligned to it", agenda_objective: "objective",
   publish_practice: "Share a practice", practice_kr: "The key result it moved", practice_title: "Title",
   practice_description: "What was done", practice_figure: "Evidence figure (e.g. conversion 27)",
   practice_tags: "Tags (space separated)", publish: "Publish", published: "Practice published",
@@ -169,15 +171,16 @@ function agendaSection(question, items) {
 }
 
 function renderAgenda(items) {
-  const byQuestion = { is_progress_healthy: [], which_blockers_need_support: [] };
+  const byQuestion = { is_progress_healthy: [], which_blockers_need_support: [], should_weights_change: [] };
   for (const item of items.slice(0, AGENDA_SHOWN)) {
-    byQuestion[item.question].push(el("li", { "data-kr-id": item.kr_id, "data-section": item.section },
+    byQuestion[item.question].push(el("li", { "data-kr-id": item.kr_id, "data-objective-id": item.section === "objective" ? item.objective_ids[0] : null, "data-section": item.section },
       el("span", { className: "section", text: t("agenda_" + item.section) }), " ",
       healthBadge(item.health), `${item.title} · ${item.owner_person_id} · ${reasonText(item.detail || "")}`));
   }
   $("agenda").replaceChildren(
     agendaSection("is_progress_healthy", byQuestion.is_progress_healthy),
     agendaSection("which_blockers_need_support", byQuestion.which_blockers_need_support),
+    agendaSection("should_weights_change", byQuestion.should_weights_change),
   );
   if (items.length > AGENDA_SHOWN) {
     $("agenda").append(el("li", { className: "meta", text: t("agenda_more", { n: items.length - AGENDA_SHOWN }) }));

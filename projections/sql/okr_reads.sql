@@ -131,11 +131,6 @@ SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle WHERE cycle_id = $1;
 -- name: current_quarter
 SELECT cycle_id, kind, starts_on, ends_on FROM okr_cycle
 WHERE kind = 'quarter' AND $1::date BETWEEN starts_on AND ends_on;
--- name: contributors
--- The objectives contributing to $1, with their contribution weights.
-SELECT child_id, weight FROM okr_alignment WHERE parent_id = $1 ORDER BY child_id;
--- name: objective_exists
-SELECT 1 FROM okr_objective WHERE objective_id = $1;
 -- name: governance
 -- Each region HQ set a mode for (every other region is distributed).
 SELECT region_id, mode, reason, set_by, set_at FROM okr_governance ORDER BY region_id;

@@ -186,15 +186,15 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
     assert weights == {"kr-a": Decimal(70), "kr-b": Decimal(30)}
     expected = sum(weights[k] * CHECK_INS[k] for k in CHECK_INS) / sum(weights.values())
     assert Decimal(str(progress["progress"])) == expected.quantize(Decimal("0.01"))
-    # Rolled up by contribution weight: the city's objective from the rep's (kr-b alone), the
-    # region's (no KR of its own) from the city's.
-    (from_rep,) = progress["rolled_up"]["from"]
+    # One number per objective: the city's is its own KRs' (its contributor, the rep's
+    # objective on kr-b alone, is shown beside it); the region's, with no KR of its own, is its
+    # contributor's, the city's.
+    assert progress["basis"] == "key_results"
+    (from_rep,) = progress["contributors"]
     assert (from_rep["objective_id"], Decimal(str(from_rep["weight"]))) == ("o-rep", Decimal(60))
-    assert Decimal(str(progress["rolled_up"]["progress"])) == CHECK_INS["kr-b"]
-    assert region_progress["krs"] == []
-    assert Decimal(str(region_progress["rolled_up"]["progress"])) == expected.quantize(
-        Decimal("0.01")
-    )
+    assert Decimal(str(from_rep["progress"])) == CHECK_INS["kr-b"]
+    assert region_progress["krs"] == [] and region_progress["basis"] == "contributors"
+    assert Decimal(str(region_progress["progress"])) == expected.quantize(Decimal("0.01"))
 
     assert [
         (v["health"], v["note"], v["meeting_id"], v["judged_by"]) for v in kr_b["health_verdicts"]

@@ -74,6 +74,12 @@ async def test_the_banner_shows_the_measuring_krs_value_and_trend(env):
                   "owner_person_id": "p-hq", "measured_by": "kr-nowhere"},
             headers=hq,
         )  # fmt: skip
+        other_target = await http.put(
+            "/v1/okr/north-star",
+            json={"metric": "company revenue", "target": "8000000", "unit": "CNY",
+                  "owner_person_id": "p-hq", "measured_by": "kr-company-revenue"},
+            headers=hq,
+        )  # fmt: skip
         star = await http.put(
             "/v1/okr/north-star",
             json={"metric": "company revenue", "target": "9000000", "unit": "CNY",
@@ -98,7 +104,13 @@ async def test_the_banner_shows_the_measuring_krs_value_and_trend(env):
 
     assert unknown.status_code == 422 and "kr-nowhere" in unknown.text
     assert reading["kr_id"] == "kr-company-revenue"
-    assert Decimal(str(reading["progress"])) == (total * 100 / 9_000_000).quantize(Decimal("0.01"))
+    # the star's target and its measuring KR's are one value: another one is refused, naming both
+    assert other_target.status_code == 422
+    assert "8000000" in other_target.text and "9000000" in other_target.text
+    # the banner's percentage is the value as a share of the target, whatever the KR's kind
+    assert Decimal(str(reading["of_target_pct"])) == (total * 100 / 9_000_000).quantize(
+        Decimal("0.1")
+    )
     trend = reading["trend"]
     # The banner's weeks end on the company's day when the server read it: the day the sales
     # were made, or a later one if the run crossed midnight meanwhile.

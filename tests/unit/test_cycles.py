@@ -115,3 +115,16 @@ def test_north_star_is_hqs():
     )
     with pytest.raises(NotAllowed):
         decide_north_star(None, command.model_copy(update={"actor": CITY_MANAGER}), None)
+
+
+def test_the_star_and_its_measuring_kr_have_one_target():
+    command = SetNorthStar(
+        command_id=uuid.uuid4(), actor=HQ, at=AT, metric="repeat buyers", target=Decimal(12000),
+        unit="customers", owner_person_id="p-ceo", measured_by="kr-star",
+    )  # fmt: skip
+    (event,) = decide_north_star(None, command, Decimal(12000))
+    assert event.measured_by == "kr-star"
+    with pytest.raises(Invalid, match=r"12000 is not the target of 'kr-star'.*11000"):
+        decide_north_star(None, command, Decimal(11000))
+    with pytest.raises(Invalid, match="measured_by: no key result 'kr-star'"):
+        decide_north_star(None, command, None)
