@@ -19,7 +19,7 @@ from domain.access import SEES_EVERYTHING
 from domain.focus import cleanup_tasks
 from infra.postgres.accounts import Client
 from projections import okr_reads
-from projections.objective_scores import objective_progress_view
+from projections.objective_scores import objective_progress_view, scores
 from projections.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
@@ -55,12 +55,26 @@ async def objectives(
 async def alignment_chain(
     request: Request, objective_id: str, client: PersonClient
 ) -> list[dict[str, Any]]:
-    """The objective and every parent it contributes to, up to the north star."""
+    """The objective and every parent it contributes to, up to the north star, each parent
+    with its one number (`domain.objective_scores`: progress, health, basis)."""
     async with request.app.state.pool.acquire() as conn:
         rows = await okr_reads.alignment_chain(conn, objective_id)
         await _require_readable(request, client, conn, objective_id)
+        zone = ZoneInfo(request.app.state.settings.company_timezone)
+        found, _ = await scores(
+            conn, [r["parent_id"] for r in rows], request.app.state.clock(), zone
+        )
     await record_view(request, client, "objective", objective_id)
-    return rows_json([dict(r) for r in rows])  # type: ignore[no-any-return]
+    chain = [
+        {
+            **dict(r),
+            "parent_progress": found[r["parent_id"]].progress,
+            "parent_health": found[r["parent_id"]].health,
+            "parent_basis": found[r["parent_id"]].basis,
+        }
+        for r in rows
+    ]
+    return rows_json(chain)  # type: ignore[no-any-return]
 
 
 @router.get("/objectives/{objective_id}/progress")

@@ -111,6 +111,7 @@ async def test_an_objective_fed_by_two_contributors_shows_one_number_everywhere(
                 "/v1/okr/scorecards/people/p-hq", params={"cycle_id": cycle_id}, headers=hq
             )
         ).json()
+        chain = (await http.get("/v1/okr/objectives/o-east/chain", headers=hq)).json()
         agenda = (
             await http.get(
                 "/v1/okr/calibration/agenda",
@@ -149,5 +150,9 @@ async def test_an_objective_fed_by_two_contributors_shows_one_number_everywhere(
         i for i in agenda if i["section"] == "objective" and i["objective_ids"] == ["o-hq"]
     ]
     same(on_agenda)
-    # the north star's number: HQ's objectives aligned to it, o-hq alone at 100
+    # the chain as o-east's owner sees it: o-hq, then the north star (o-hq alone at 100)
+    assert [link["parent_id"] for link in chain] == ["o-hq", "north-star"]
+    for link in chain:
+        same({"progress": link["parent_progress"], "health": link["parent_health"]})
+    # the north star's number on the banner: HQ's objectives aligned to it
     same(board["north_star"]["objectives"])
