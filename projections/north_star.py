@@ -19,8 +19,7 @@ from domain.key_result.metrics import (
     metric_value,
 )
 from domain.objectives import NORTH_STAR_PARENT
-from projections.objective_scores import SQL as SCORE_SQL
-from projections.objective_scores import scores
+from projections.objective_scores import with_contributors
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
@@ -54,22 +53,12 @@ async def north_star(
         return None
     star = {k: row[k] for k in ("metric", "target", "unit", "comparison", "owner_person_id")}
     star.update(set_at=row["set_at"], measured_by=row["measured_by"], live=None)
-    contributing = await conn.fetch(SCORE_SQL["contributions"], [NORTH_STAR_PARENT])
-    wanted = [NORTH_STAR_PARENT, *(r["child_id"] for r in contributing)]
-    scored, _ = await scores(conn, wanted, now, zone)
-    score = scored[NORTH_STAR_PARENT]
+    objectives = await with_contributors(conn, NORTH_STAR_PARENT, now, zone)
     star["objectives"] = {
-        "progress": score.progress,
-        "health": score.health,
-        "basis": score.basis,
+        **{k: objectives[k] for k in ("progress", "health", "basis")},
         "from": [
-            {
-                "objective_id": r["child_id"],
-                "weight": r["weight"],
-                "progress": scored[r["child_id"]].progress,
-                "health": scored[r["child_id"]].health,
-            }
-            for r in contributing
+            {k: c[k] for k in ("objective_id", "weight", "progress", "health")}
+            for c in objectives["contributors"]
         ],
     }
     if row["measured_by"] is None or row["kind"] is None:

@@ -42,6 +42,27 @@ async def scores(
     return objective_scores(wanted, weighted, contributors), krs
 
 
+async def with_contributors(
+    conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
+) -> dict[str, Any]:
+    """An objective's (or the north star's) score — progress, health, basis — its weighted
+    KRs with their readings, and the objectives contributing to it with weight and score."""
+    below = await conn.fetch(SQL["contributions"], [objective_id])
+    found, krs = await scores(conn, [objective_id, *(r["child_id"] for r in below)], now, zone)
+    return {
+        **_score_fields(found[objective_id]),
+        "krs": krs.get(objective_id, []),
+        "contributors": [
+            {
+                "objective_id": r["child_id"],
+                "weight": r["weight"],
+                **_score_fields(found[r["child_id"]]),
+            }
+            for r in below
+        ],
+    }
+
+
 async def objective_progress_view(
     conn: asyncpg.Connection, objective_id: str, now: datetime, zone: tzinfo
 ) -> dict[str, Any] | None:
@@ -50,23 +71,7 @@ async def objective_progress_view(
     weight and score (None: no such objective)."""
     if not await conn.fetchval(SQL["objective_exists"], objective_id):
         return None
-    below = await conn.fetch(SQL["contributions"], [objective_id])
-    found, krs = await scores(conn, [objective_id, *(r["child_id"] for r in below)], now, zone)
-    score = found[objective_id]
-    contributors = [
-        {
-            "objective_id": r["child_id"],
-            "weight": r["weight"],
-            **_score_fields(found[r["child_id"]]),
-        }
-        for r in below
-    ]
-    return {
-        "objective_id": objective_id,
-        **_score_fields(score),
-        "krs": krs.get(objective_id, []),
-        "contributors": contributors,
-    }
+    return {"objective_id": objective_id, **await with_contributors(conn, objective_id, now, zone)}
 
 
 def _score_fields(score: ObjectiveScore) -> dict[str, Any]:
