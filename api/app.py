@@ -118,7 +118,7 @@ def create_api(settings: Settings) -> FastAPI:
             settings.dsn, settings.alerts_topic, app.state.pool, org, settings.sse_subscriber_bursts
         )
         await app.state.alert_hub.start()
-        app.state.commands = configured_handlers(settings, org.current, app.state.clock)
+        app.state.commands = configured_handlers(settings, clock=app.state.clock)
         app.state.publisher = SalesPublisher(kafka_options(settings), settings.sales_topic)
         await app.state.publisher.start()
         # The garbage collector's full passes over start-up's objects made the 2,000-KR

@@ -22,6 +22,7 @@ _ADJUSTMENT_EVENTS = [
     "okr.kr.target_adjustment_rejected",
     "okr.kr.target_adjustment_applied",
     "okr.kr.target_adjustment_cancelled",
+    "okr.kr.target_redefined",
 ]
 _EVENTS = f"""
 SELECT {EVENT_COLUMNS}
@@ -44,6 +45,7 @@ _SELECTIONS = {
 }
 CSV_COLUMNS = (
     "kr_id",
+    "kind",
     "request_id",
     "requested_at",
     "requested_by",
@@ -105,7 +107,8 @@ def change_document(change: TargetChange) -> dict[str, Any]:
     """A target change as JSON values (decimals as digit strings, times in ISO 8601)."""
     return {
         "kr_id": change.kr_id,
-        "request_id": change.request_id,
+        "kind": change.kind,
+        "request_id": change.request_id or None,
         "requested_at": change.requested_at.isoformat(),
         "requested_by": change.requested_by,
         "current_target": _digits(change.current_target),

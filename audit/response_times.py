@@ -35,10 +35,11 @@ class GroupTimes:
 def waited(changes: list[TargetChange], step: str, as_of: datetime) -> list[Waited]:
     """Each request's wait for its decision, or for its new target to apply (rejected and
     withdrawn requests never apply: they are left out of that one), as known at `as_of`: a step
-    after `as_of` has not come yet; requests made after it are not counted."""
+    after `as_of` has not come yet; requests made after it are not counted. HQ's redefinitions
+    answer no request and are not counted."""
     observations = []
     for change in changes:
-        if change.requested_at > as_of:
+        if change.requested_at > as_of or change.kind == "redefinition":
             continue
         closed = change.decided_at is not None and change.decided_at <= as_of
         if step == "applied" and closed and change.decision in ("rejected", "cancelled"):

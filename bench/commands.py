@@ -20,10 +20,10 @@ import asyncpg
 import httpx
 
 from bench.slice import write_results
+from handlers.catalog_import import load_plan_now
 from infra.postgres.accounts import create_client
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
-from projections.catalog import load_catalog
 from simulator.company import company_catalog
 from tests.isolation import drop_isolated, environ_for, isolated_settings
 
@@ -54,7 +54,7 @@ async def run(rate: int, seconds: float, sustained: int) -> dict[str, object]:
     try:
         conn = await asyncpg.connect(settings.dsn)
         try:
-            await load_catalog(conn, company_catalog(datetime.now(UTC).date()))
+            await load_plan_now(settings, conn, company_catalog(datetime.now(UTC).date()))
             hq = await create_client(conn, "bench-hq", "hq_admin", "p-hq", "hq")
             rep = await create_client(conn, "bench-rep", "rep", "p-rep", "rep-shanghai-01")
         finally:

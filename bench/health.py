@@ -20,8 +20,8 @@ import orjson
 from bench.slice import TODAY, Records, Stack, raw_ceiling, steady_send, write_results
 from domain.catalog import CompanyCatalog
 from domain.key_result.metrics import MetricKeyResult
+from handlers.catalog_import import load_plan_now
 from infra.settings import Settings
-from projections.catalog import load_catalog
 from simulator.company import PREMIUM_SKUS, company_catalog, quarter_of
 from simulator.sales import SalesSimulator
 
@@ -66,7 +66,7 @@ def thousand_krs() -> CompanyCatalog:
             )
         )
         n += 1
-    return CompanyCatalog(units=base.units, key_results=tuple(krs))
+    return base.model_copy(update={"key_results": tuple(krs)})
 
 
 class SaleTemplates:
@@ -162,7 +162,7 @@ async def run(
     async with Stack(base, "health") as stack:
         conn = await asyncpg.connect(stack.settings.dsn)
         try:
-            await load_catalog(conn, company)
+            await load_plan_now(stack.settings, conn, company)
             krs = await conn.fetchval("SELECT count(*) FROM key_result")
         finally:
             await conn.close()

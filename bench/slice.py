@@ -24,8 +24,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
+from handlers.catalog_import import load_plan_now
 from infra.settings import REPO_ROOT, Settings
-from projections.catalog import load_catalog
 from projections.kr_progress import applied_through
 from simulator.company import company_catalog
 from simulator.sales import SalesSimulator
@@ -76,7 +76,7 @@ class Stack:
         self.settings = await isolated_settings(self.base, self.label)
         conn = await asyncpg.connect(self.settings.dsn)
         try:
-            await load_catalog(conn, company_catalog(TODAY.date()))
+            await load_plan_now(self.settings, conn, company_catalog(TODAY.date()))
         finally:
             await conn.close()
         return self

@@ -21,7 +21,7 @@ from domain.kernel import (
     NotFound,
     Role,
 )
-from domain.org_tree import LEVEL_ORDER, Level
+from domain.org_tree import LEVEL_ORDER, Level, OrgTree, OrgUnit
 
 ORG_STREAM = "org"
 
@@ -104,8 +104,18 @@ org_event_of = ORG_EVENTS.decode
 
 @dataclass
 class OrgState:
-    units: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id -> level, parent
+    units: dict[str, tuple[Level, str | None]] = field(default_factory=dict)  # id -> level, parent
     people: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> role, unit
+    names: dict[str, str] = field(default_factory=dict)  # unit or person id -> name
+
+    def tree(self) -> OrgTree | None:
+        """The org tree these events built (None before HQ exists)."""
+        if not self.units:
+            return None
+        return OrgTree(
+            OrgUnit(id=unit_id, name=self.names[unit_id], level=level, parent_id=parent)
+            for unit_id, (level, parent) in self.units.items()
+        )
 
 
 def evolve(state: OrgState, stamped: Stamped[OrgEvent]) -> OrgState:
@@ -114,7 +124,11 @@ def evolve(state: OrgState, stamped: Stamped[OrgEvent]) -> OrgState:
     match stamped.event:
         case OrgUnitCreated() as e:
             state.units[e.unit_id] = (e.level, e.parent_id)
-        case PersonRegistered() | PersonRoleChanged() as e:
+            state.names[e.unit_id] = e.name
+        case PersonRegistered() as e:
+            state.people[e.person_id] = (e.role, e.unit_id)
+            state.names[e.person_id] = e.name
+        case PersonRoleChanged() as e:
             state.people[e.person_id] = (e.role, e.unit_id)
     return state
 

@@ -24,6 +24,7 @@ from handlers.certifications import CertificationCommandHandler
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
+from handlers.org_source import RecordedOrg
 from handlers.proposals import ProposalCommandHandler
 from handlers.recording import (
     DEFAULT_RESPONSE_TIME,
@@ -36,6 +37,8 @@ from infra.postgres.event_store import EventStore
 from infra.settings import Settings
 
 Clock = Callable[[], datetime]
+# The person HQ's commands from the command line are recorded as, when nobody is named.
+CLI_ADMIN = "cli-admin"
 # A handler's entry point: (connection, command, idempotency key) -> what it recorded.
 Handle = Callable[[Any, Any, str | None], Awaitable[Any]]
 
@@ -61,15 +64,17 @@ class CommandHandlers:
 
 def command_handlers(
     events_topic: str,
-    org: OrgSource,
+    org: OrgSource | None = None,
     clock: Clock = wall_clock,
     respond_within: timedelta = DEFAULT_RESPONSE_TIME,
     zone: tzinfo = UTC,
 ) -> CommandHandlers:
     """Every handler on one store whose outbox publishes to `events_topic`; escalations they
     open are due `respond_within` after they are raised; rules that count days count the days
-    of `zone` (the company's)."""
+    of `zone` (the company's). The org tree comes from the store's org stream unless `org`
+    names another source."""
     store = EventStore(events_topic)
+    org = org or RecordedOrg(store)
     return CommandHandlers(
         store=store,
         org_units=AggregateCommands(store, org, clock, ORGANISATION, no_context),
@@ -86,7 +91,7 @@ def command_handlers(
 
 
 def configured_handlers(
-    settings: Settings, org: OrgSource, clock: Clock = wall_clock
+    settings: Settings, org: OrgSource | None = None, clock: Clock = wall_clock
 ) -> CommandHandlers:
     """`command_handlers` as the settings configure them: the OKR events topic, the agreed
     escalation response time and the company's time zone."""

@@ -12,12 +12,12 @@ import asyncpg
 from domain.event_chain import RecordedEvent
 from domain.kernel import DomainError
 from domain.projection_skips import PROJECTION_SKIPS, PROJECTION_SKIPS_STREAM, SkipParkedEvent
+from handlers.org_source import RecordedOrg
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
 from projections.okr_read_models import PROJECTION, AppliedBatch
 from projections.okr_topic import after_batch, apply_okr_topic
-from projections.org_directory import OrgDirectory
 
 
 class NotParked(DomainError):
@@ -129,5 +129,5 @@ async def _resume(
 async def _record_skip(
     conn: asyncpg.Connection, store: EventStore, command: SkipParkedEvent
 ) -> None:
-    recorder = StreamCommands(store, OrgDirectory().load, lambda: command.at)
+    recorder = StreamCommands(store, RecordedOrg(store), lambda: command.at)
     await recorder.run(conn, PROJECTION_SKIPS, command, lambda _org: None, None)

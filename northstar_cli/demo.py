@@ -15,7 +15,7 @@ from infra.procs import port_open, wait_until
 from infra.services import start_all
 from infra.settings import Settings
 from infra.supervisor import ChildSpec, Supervisor
-from projections.catalog import load_catalog
+from projections.reference_data import load_reference_data
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
 from streams.app import agent_processes
@@ -54,7 +54,8 @@ async def _seed(settings: Settings) -> tuple[int, str, str]:
     )
     conn = await connect(settings.dsn)
     try:
-        krs = await load_catalog(conn, company)
+        await load_reference_data(conn, company)
+        krs = len(company.all_key_results())
         ingest = await create_client(conn, "demo-ingest", "ingest")
         reader = await create_client(conn, "demo-reader", "reader")
     finally:
@@ -152,7 +153,7 @@ def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) ->
     )
     print(
         f"""
-Northstar demo is running ({krs} metric KRs, 96 reps, {simulating}).
+Northstar demo is running ({krs} KRs, 96 reps, {simulating}).
 OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
   The board:           {base}/board  -- log in with a one-time link (valid 1 hour):

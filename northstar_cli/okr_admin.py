@@ -20,13 +20,11 @@ from domain.objectives import (
     FocusMode,
     SetFocusPolicy,
 )
-from handlers.bootstrap import CommandHandlers, Handle, configured_handlers
+from handlers.bootstrap import CLI_ADMIN, CommandHandlers, Handle, configured_handlers
 from infra.postgres.db import connect
 from infra.postgres.event_store import AppendResult
 from infra.settings import Settings
 from projections.org_directory import OrgDirectory
-
-CLI_ADMIN = "cli-admin"
 
 
 async def as_hq(
@@ -42,7 +40,7 @@ async def as_hq(
         hq = tree.hq_id if tree is not None else "hq"
         actor = Actor(person_id=CLI_ADMIN, role="hq_admin", unit_id=hq)
         command = command_type(command_id=uuid.uuid4(), actor=actor, at=datetime.now(UTC), **fields)
-        handle = pick(configured_handlers(settings, OrgDirectory().load))
+        handle = pick(configured_handlers(settings))
         outcome = await handle(conn, command, None)
         return outcome[0] if isinstance(outcome, tuple) else outcome  # (result, hints)
     finally:

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import click
 import orjson
 import yaml
@@ -28,22 +29,81 @@ def catalog() -> None:
 
 @catalog.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", help="why the plan changed (default: the file's `reason`)")
+@click.option(
+    "--as", "person_id", help="the HQ admin who loads it (default: the file's first HQ admin)"
+)
+@click.option("--json", "as_json", is_flag=True, help="print what was recorded as JSON")
+@click.option("--quiet", is_flag=True, help="no progress bar")
 @click.pass_obj
-def catalog_load(settings: Settings, path: Path) -> None:
-    """Load org units and KRs from a YAML file (idempotent)."""
+def catalog_load(
+    settings: Settings,
+    path: Path,
+    reason: str | None,
+    person_id: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Import the company plan from a YAML file as HQ's commands: org units, people, cycles,
+    KRs and objectives. Loading it again records nothing; a changed KR target is recorded as
+    HQ's redefinition with the reason."""
     from pydantic import ValidationError
+    from tqdm import tqdm
 
     from domain.catalog import CompanyCatalog
     from domain.kernel import DomainError
-    from projections.catalog import load_catalog
+    from handlers.catalog_import import catalog_actor, import_catalog, import_steps
+    from projections.reference_data import load_reference_data
 
     try:
         company = CompanyCatalog.model_validate(yaml.safe_load(path.read_text()))
+        if reason is not None:
+            company = company.model_copy(update={"reason": reason})
+        actor = catalog_actor(company, person_id)
     except (ValidationError, DomainError) as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
 
-    krs = with_connection(settings, lambda conn: load_catalog(conn, company))
-    click.echo(f"loaded {len(company.units)} org units and {krs} key results from {path}")
+    async def load(conn: asyncpg.Connection) -> dict[str, object]:
+        with tqdm(total=import_steps(company), disable=quiet, desc=f"load {path.name}") as bar:
+            report = await import_catalog(settings, conn, company, actor, bar.update)
+        reference = await load_reference_data(conn, company)
+        return {**report.document(), "reference_rows": reference}
+
+    try:
+        outcome = with_connection(settings, load)
+    except DomainError as exc:
+        raise click.ClickException(f"{path}: nothing recorded: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps(outcome))
+        return
+    recorded = ", ".join(f"{n} {kind}" for kind, n in outcome["recorded"].items())  # type: ignore[attr-defined]
+    click.echo(f"{path}: {outcome['events']} events recorded ({recorded or 'nothing changed'})")
+    for line in outcome["left_as_recorded"]:  # type: ignore[attr-defined]
+        click.echo(f"  left as recorded (no command changes it): {line}")
+
+
+@catalog.command("adopt")
+@click.option("--as", "person_id", help="the HQ admin who records them (default: the first)")
+@click.option("--json", "as_json", is_flag=True, help="print what was recorded as JSON")
+@click.pass_obj
+def catalog_adopt(settings: Settings, person_id: str | None, as_json: bool) -> None:
+    """Once, after upgrading: record as HQ's commands the org units and KRs an earlier
+    `catalog load` wrote straight into the tables (it has no effect the second time)."""
+    from domain.kernel import DomainError
+    from handlers.catalog_import import adopt_unrecorded_rows
+
+    async def adopt(conn: asyncpg.Connection) -> dict[str, object]:
+        return (await adopt_unrecorded_rows(settings, conn, person_id)).document()
+
+    try:
+        outcome = with_connection(settings, adopt)
+    except DomainError as exc:
+        raise click.ClickException(f"nothing recorded: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps(outcome))
+        return
+    recorded = ", ".join(f"{n} {kind}" for kind, n in outcome["recorded"].items())  # type: ignore[attr-defined]
+    click.echo(f"{outcome['events']} events recorded ({recorded or 'nothing left to adopt'})")
 
 
 @click.command()
@@ -141,9 +201,8 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool, as_jso
     from handlers.bootstrap import configured_handlers
     from infra.postgres.db import connect
     from projections.evaluation import evaluate as run_evaluation
-    from projections.org_directory import OrgDirectory
 
-    calibration = configured_handlers(settings, OrgDirectory().load).calibration
+    calibration = configured_handlers(settings).calibration
 
     zone = ZoneInfo(settings.company_timezone)
     when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)

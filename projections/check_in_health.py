@@ -17,6 +17,7 @@ from domain.event_chain import RecordedEvent
 from domain.key_result.events import (
     CheckInRecorded,
     TargetAdjustmentApplied,
+    TargetRedefined,
     kr_event_of,
     kr_of_stream,
 )
@@ -80,7 +81,7 @@ async def apply_check_in_event(
     """A check-in or a new target moves a check-in KR; weights put KRs under an objective's
     cycle (their pacing line): evaluate the KRs concerned as of the event."""
     match kr_event_of(recorded):
-        case CheckInRecorded() | TargetAdjustmentApplied():
+        case CheckInRecorded() | TargetAdjustmentApplied() | TargetRedefined():
             kr_id = kr_of_stream(recorded.stream_id)
             if kr_id is not None:
                 return await evaluate_check_in_krs(conn, [kr_id], recorded.occurred_at, zone)

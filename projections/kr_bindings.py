@@ -1,7 +1,8 @@
 """The sales side's KR definitions: a KR bound to a sales metric joins the KRs the sales
-projection sums (`key_result`, `kr_progress`); an applied target moves it. Fed by the OKR events
-(the OKR agent applies it beside the OKR read models, in their transaction); each KR it changes
-is marked, and `refresh_marked` recomputes its progress and health at once, after that commit."""
+projection sums (`key_result`, `kr_progress`); an applied or redefined target moves it. Fed by
+the OKR events (the OKR agent applies it beside the OKR read models, in their transaction); each
+KR it changes is marked, and `refresh_marked` recomputes its progress and health at once, after
+that commit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from domain.event_chain import RecordedEvent
 from domain.key_result.events import (
     KeyResultDefined,
     TargetAdjustmentApplied,
+    TargetRedefined,
     kr_event_of,
     kr_of_stream,
 )
@@ -30,7 +32,7 @@ async def apply_kr_event(conn: asyncpg.Connection, recorded: RecordedEvent) -> N
     match kr_event_of(recorded):
         case KeyResultDefined(binding=MetricScope() as binding) as event:
             await _bind(conn, kr_id, event, binding)
-        case TargetAdjustmentApplied() as event:
+        case TargetAdjustmentApplied() | TargetRedefined() as event:
             await conn.execute(
                 "UPDATE key_result SET target_value = $2, needs_refresh = true WHERE id = $1",
                 kr_id,

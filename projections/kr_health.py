@@ -69,8 +69,10 @@ async def record_health(
     in_order: bool = True,
 ) -> int:
     """Evaluate health at business time `at` (the projection's clock); returns the number of
-    transitions. The KR rows are locked by the caller, so transitions are numbered safely.
-    `in_order`: as for `enqueue_alerts`."""
+    transitions. A KR that never had data (no fact, no check-in) is not judged yet: its first
+    colour comes with its first data, so no colour "for want of data" is alerted or held by the
+    hysteresis against its first reading. The KR rows are locked by the caller, so transitions
+    are numbered safely. `in_order`: as for `enqueue_alerts`."""
     if not rows:
         return 0
     current = {r["kr_id"]: r for r in await conn.fetch(_CURRENT, [r.kr_id for r in rows])}
@@ -86,6 +88,8 @@ async def record_health(
         last_update = max(
             (t for t in (row.last_data_at, now and now["last_check_in_at"]) if t), default=None
         )
+        if last_update is None and old is None:
+            continue  # first judged when its first data comes: nothing to say before that
         verdict = kr_health(
             row.progress_pct,
             expected,

@@ -25,6 +25,7 @@ from domain.key_result.events import (
     TargetAdjustmentCancelled,
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
+    TargetRedefined,
     kr_event_of,
     kr_of_stream,
 )
@@ -257,6 +258,8 @@ async def _apply(conn: asyncpg.Connection, recorded: RecordedEvent, event: KrEve
             await _kr(
                 conn, kr_id, at, "target_value = $3, open_request_id = NULL", event.new_target
             )
+        case TargetRedefined():
+            await _kr(conn, kr_id, at, "target_value = $3", event.new_target)
         case TargetAdjustmentCancelled():
             await _adjustment(
                 conn, kr_id, event.request_id, "status = 'cancelled', closed_at = $3", at

@@ -11,6 +11,7 @@ from datetime import UTC, tzinfo
 import asyncpg
 
 from domain.event_chain import RecordedEvent
+from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
 from projections.calibration_minutes import apply_calibration_event
 from projections.certifications import apply_certification_event
 from projections.check_in_health import AlertRows, apply_check_in_event
@@ -57,3 +58,31 @@ async def after_batch(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str)
     """What runs after a batch commits: KRs the batch bound or retargeted get their progress
     and health now (also after a restart: a mark whose refresh never ran is picked up)."""
     return await refresh_marked(conn, zone, alerts_topic)
+
+
+# The store's events the topic's appliers have not applied yet, in the order recorded.
+_UNAPPLIED = f"""
+SELECT {EVENT_COLUMNS} FROM event_store e
+WHERE version > coalesce(
+    (SELECT p.version FROM okr_stream_position p WHERE p.stream_id = e.stream_id), 0)
+ORDER BY position LIMIT $1
+"""
+
+
+async def apply_recorded(
+    conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str, batch: int = 1000
+) -> int:
+    """Apply what the store holds and the read models do not, as the OKR agent would when the
+    relay's copies arrive (they are then skipped: the same positions). For a process that runs
+    without the agent and must read its own commands' effects: the tests' stacks and the
+    benchmarks. Returns how many events were applied."""
+    applied = 0
+    while rows := await conn.fetch(_UNAPPLIED, batch):
+        done = await apply_okr_topic(
+            conn, [recorded_event(r) for r in rows], None, alerts_topic, zone
+        )
+        await after_batch(conn, zone, alerts_topic)
+        applied += done.applied
+        if done.applied == 0:  # the rest waits behind parked streams
+            break
+    return applied

@@ -39,8 +39,7 @@ from domain.key_result.commands import (
 from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.bootstrap import CommandHandlers
 from projections.okr_reads import record_goal_view
-from simulator.company import quarter_of
-from simulator.okr_seed import person_for
+from simulator.company import person_for, quarter_of
 
 OLD_FORM_FIELDS = 9  # the spreadsheet-era check-in form the notes describe
 WORK_HOURS = (9, 19)

@@ -7,7 +7,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,45 +15,25 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from domain.catalog import CompanyCatalog
-from domain.cycles import DefineCycle, SetNorthStar
+from domain.cycles import SetNorthStar
 from domain.kernel import Actor, DomainError
 from domain.key_result.commands import (
     ApplyTargetAdjustment,
     ApproveTargetAdjustment,
-    DefineKeyResult,
     KrCommand,
     RecordCheckIn,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
-from domain.key_result.metrics import MetricScope
 from domain.objectives import (
-    NORTH_STAR_PARENT,
-    Contribution,
-    DefineObjective,
-    PortfolioCommand,
-    SetKeyResultWeights,
     portfolio_stream,
 )
-from domain.organisation import ORGANISATION
-from handlers.cycles import HqCommandHandler
+from handlers.bootstrap import CommandHandlers
+from handlers.catalog_import import CatalogImport
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
-from handlers.recording import AggregateCommands, no_context
 from infra.settings import Settings
-from simulator.company import PREMIUM_SKUS, quarter_of
-from simulator.people import register_people
-
-NORTH_STAR = NORTH_STAR_PARENT  # the top objectives contribute to the north star
-NORTH_STAR_KR = "kr-hq-repeat-buyers"  # HQ's KR on the north star's metric
-
-
-def person_for(unit_id: str, level: str) -> Actor:
-    """The demo company's people: one manager per HQ/region/city unit, one person per rep."""
-    if level == "rep":
-        return Actor(person_id=f"p-{unit_id}", role="rep", unit_id=unit_id)
-    role = "hq_admin" if level == "hq" else "manager"
-    return Actor(person_id=f"p-mgr-{unit_id}", role=role, unit_id=unit_id)
+from simulator.company import NORTH_STAR_KR, cycle_id_of, person_for, quarter_of
 
 
 @dataclass
@@ -85,209 +65,9 @@ class OkrSeeder:
         self.rng = random.Random(seed)
         self.report = SeedReport()
 
-    def _tick(self, minutes: float) -> datetime:
+    def tick(self, minutes: float) -> datetime:
         self.now += timedelta(minutes=minutes)
         return self.now
-
-    async def _kr(
-        self, command_type: type[KrCommand], actor: Actor, kr_id: str, **fields: object
-    ) -> None:
-        await self.krs.handle(
-            self.conn,
-            command_type(
-                command_id=uuid.uuid4(), kr_id=kr_id, actor=actor, at=self._tick(1), **fields
-            ),
-        )
-
-    async def _portfolio(
-        self,
-        command_type: type[PortfolioCommand],
-        actor: Actor,
-        owner: Actor,
-        cycle_id: str,
-        **fields: object,
-    ) -> None:
-        await self.objectives.handle(
-            self.conn,
-            command_type(
-                command_id=uuid.uuid4(),
-                owner_person_id=owner.person_id,
-                cycle_id=cycle_id,
-                actor=actor,
-                at=self._tick(1),
-                **fields,
-            ),
-        )
-
-    async def objective_with_krs(
-        self,
-        owner: Actor,
-        author: Actor,
-        cycle_id: str,
-        objective_id: str,
-        title: str,
-        parent: str,
-        krs: list[tuple[object, ...]],
-        window: tuple[date, date] | None = None,
-    ) -> None:
-        """`krs`: (id, title, kind, start, target, unit, weight[, sales binding fields]); a KR
-        with binding fields updates itself from sales over `window`."""
-        await self._portfolio(
-            DefineObjective,
-            author,
-            owner,
-            cycle_id,
-            objective_id=objective_id,
-            title=title,
-            owner_unit_id=owner.unit_id,
-            contributes_to=(Contribution(parent_id=parent, weight=Decimal(100)),),
-        )
-        self.report.objectives += 1
-        weights: dict[str, Decimal] = {}
-        for kr_id, kr_title, kind, start, target, unit, weight, *bound in krs:
-            binding = None
-            if bound and window:
-                binding = MetricScope(window_start=window[0], window_end=window[1], **bound[0])
-            await self._kr(
-                DefineKeyResult,
-                author,
-                kr_id,
-                title=kr_title,
-                owner_person_id=owner.person_id,
-                owner_unit_id=owner.unit_id,
-                kind=kind,
-                unit=unit,
-                start=start,
-                target=target,
-                binding=binding,
-            )
-            weights[str(kr_id)] = weight
-            self.report.key_results += 1
-        await self._portfolio(
-            SetKeyResultWeights, author, owner, cycle_id, objective_id=objective_id, weights=weights
-        )
-
-    async def seed_tree(
-        self, company: CompanyCatalog, cycle_id: str, window: tuple[date, date]
-    ) -> None:
-        """North star at HQ; each region, city and rep aligned to the level above; most KRs
-        bound to the sales metric they name, so their progress updates itself."""
-        levels = {u.id: u for u in company.units}
-        hq = person_for("hq", "hq")
-        d = Decimal
-        await self.objective_with_krs(
-            hq,
-            hq,
-            cycle_id,
-            "o-hq",
-            "高端产品成为增长引擎 Premium drives growth",
-            NORTH_STAR,
-            [
-                (
-                    NORTH_STAR_KR,
-                    "高端产品月复购客户数 ≥ 12000 premium monthly repeat buyers",
-                    "stay_above",
-                    d(0),
-                    d(12000),
-                    "customers",
-                    d(40),
-                    {"metric": "premium_monthly_repeat_buyers", "window": "calendar_month"},
-                ),
-                (
-                    "kr-hq-premium-share-35",
-                    "高端产品收入占比从 28% 提升到 35%",
-                    "increase",
-                    d(28),
-                    d(35),
-                    "%",
-                    d(30),
-                    {"metric": "premium_share"},
-                ),
-                (
-                    "kr-hq-conversion",
-                    "新客首单转化率从 18% 提升到 27%",
-                    "increase",
-                    d(18),
-                    d(27),
-                    "%",
-                    d(15),
-                    {"metric": "first_order_conversion"},
-                ),
-                (
-                    "kr-hq-collection",
-                    "回款率从 88% 提升到 96%",
-                    "increase",
-                    d(88),
-                    d(96),
-                    "%",
-                    d(15),
-                    {"metric": "collection_rate"},
-                ),
-            ],
-            window,
-        )
-        for unit in company.units:
-            if unit.level == "hq" or unit.parent_id is None:
-                continue
-            owner = person_for(unit.id, unit.level)
-            parent_unit = levels[unit.parent_id]
-            manager = person_for(parent_unit.id, parent_unit.level)
-            parent_objective = f"o-{parent_unit.id}"
-            if unit.level == "rep":
-                krs = [
-                    (
-                        f"kr-{unit.id}-premium-revenue",
-                        "Premium revenue 600k CNY",
-                        "increase",
-                        d(0),
-                        d(600_000),
-                        "CNY",
-                        d(60),
-                        {"metric": "revenue", "skus": PREMIUM_SKUS},
-                    ),
-                    (
-                        f"kr-{unit.id}-new-customers",
-                        "12 new customers place a first order",
-                        "increase",
-                        d(0),
-                        d(12),
-                        "customers",
-                        d(40),
-                    ),
-                ]
-            else:
-                krs = [
-                    (
-                        f"kr-{unit.id}-premium-share",
-                        f"{unit.name}: premium share 35%",
-                        "increase",
-                        d(28),
-                        d(35),
-                        "%",
-                        d(50),
-                        {"metric": "premium_share"},
-                    ),
-                    (
-                        f"kr-{unit.id}-collection",
-                        f"{unit.name}: collection rate 95%",
-                        "increase",
-                        d(88),
-                        d(95),
-                        "%",
-                        d(50),
-                        {"metric": "collection_rate"},
-                    ),
-                ]
-            await self.objective_with_krs(
-                owner,
-                manager,
-                cycle_id,
-                f"o-{unit.id}",
-                f"{unit.name}: grow premium",
-                parent_objective,
-                krs,
-                window,
-            )
 
     async def adjustments(self, company: CompanyCatalog, count: int, days: float = 80) -> None:
         """Reps ask for target changes, spread over `days`; their city managers answer. In the
@@ -416,44 +196,29 @@ class OkrSeeder:
 
 async def seed_company_okrs(
     conn: asyncpg.Connection,
-    krs: KeyResultCommandHandler,
-    objectives: ObjectiveCommandHandler,
+    handlers: CommandHandlers,
     company: CompanyCatalog,
-    cycle_id: str,
     start: datetime,
     adjustments: int,
     progress: Callable[[str], None] = lambda _: None,
     days: float = 80,
     until: datetime | None = None,
 ) -> SeedReport:
-    """The company's people, the quarter containing `until` (default: `start`), the OKR tree
-    set at `start`, and `adjustments` requests over the `days` after it, none after `until`."""
-    seeder = OkrSeeder(krs, objectives, conn, start, until=until)
+    """The company's plan imported as HQ at `start` (people, the quarter, the OKR tree, as
+    `northstar catalog load` does), the north star, and `adjustments` requests over the `days`
+    after it, none after `until`."""
+    seeder = OkrSeeder(handlers.key_results, handlers.objectives, conn, start, until=until)
     hq = person_for("hq", "hq")
-    people = [person_for(u.id, u.level) for u in company.units]
-    org = AggregateCommands(krs.store, krs.org, krs.clock, ORGANISATION, no_context)
-    seeder.report.people = await register_people(conn, org, company, people, start)
-    hq_commands = HqCommandHandler(krs.store, krs.org, krs.clock)
-    quarter_start, quarter_end = quarter_of((until or start).date())
-    await hq_commands.define_cycle(
-        conn,
-        DefineCycle(
-            command_id=uuid.uuid4(),
-            actor=hq,
-            at=start,
-            cycle_id=cycle_id,
-            kind="quarter",
-            starts_on=quarter_start,
-            ends_on=quarter_end,
-        ),
-    )
-    await seeder.seed_tree(company, cycle_id, (quarter_start, quarter_end))
-    await hq_commands.set_north_star(
+    imported = await CatalogImport(handlers, hq, lambda: seeder.tick(1)).run(conn, company)
+    seeder.report.people = imported.recorded["people"]
+    seeder.report.objectives = imported.recorded["objectives"]
+    seeder.report.key_results = imported.recorded["key results"]
+    await handlers.hq.set_north_star(
         conn,
         SetNorthStar(
             command_id=uuid.uuid4(),
             actor=hq,
-            at=start,
+            at=seeder.tick(1),
             metric="高端产品月复购客户数 premium-product monthly repeat buyers",
             target=Decimal(12000),
             unit="customers",
@@ -517,16 +282,15 @@ async def seed_with_handlers(
 
     from handlers.bootstrap import configured_handlers
     from infra.postgres.db import connect
-    from projections.org_directory import OrgDirectory
     from simulator.governance_seed import seed_governance
 
-    handlers = configured_handlers(settings, OrgDirectory().load)
+    handlers = configured_handlers(settings)
     store = handlers.store
     conn = await connect(settings.dsn)
     try:
         now = datetime.now(UTC)
         start, _ = quarter_of(now.date())
-        cycle_id = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        cycle_id = cycle_id_of(start)
         hq = person_for("hq", "hq")
         if await store.load(conn, portfolio_stream(hq.person_id, cycle_id)):
             return None
@@ -534,10 +298,8 @@ async def seed_with_handlers(
         goals_set = now - timedelta(days=days + 1)
         report = await seed_company_okrs(
             conn,
-            handlers.key_results,
-            handlers.objectives,
+            handlers,
             company,
-            cycle_id,
             goals_set,
             adjustments,
             days=days,

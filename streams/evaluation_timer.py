@@ -15,7 +15,6 @@ from infra import metrics
 from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import evaluate
-from projections.org_directory import OrgDirectory
 from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")
@@ -27,7 +26,7 @@ class TimedEvaluation:
         self.zone = ZoneInfo(settings.company_timezone)
         self.response_time = timedelta(hours=settings.adjustment_response_hours)
         self.db = RetryingConnection(lambda: connect(settings.dsn), "evaluation")
-        self.calibration = configured_handlers(settings, OrgDirectory().load).calibration
+        self.calibration = configured_handlers(settings).calibration
 
     async def tick(self) -> None:
         """One evaluation; a failure is logged and the next tick tries again (it changes

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from domain.catalog import CompanyCatalog
+from domain.catalog import CatalogPerson, CompanyCatalog
 from domain.kernel import Actor
 from domain.org_tree import OrgUnit
 from domain.sales import SaleFact
@@ -205,7 +205,24 @@ def small_company() -> CompanyCatalog:
                         f"kr-{rep}-revenue", f"{rep} revenue", rep, "revenue", 500_000, QUARTER
                     )
                 )
-    return CompanyCatalog(units=tuple(units), key_results=tuple(krs))
+    return CompanyCatalog(units=tuple(units), people=heads_of(units), key_results=tuple(krs))
+
+
+def heads_of(units: Iterable[OrgUnit]) -> tuple[CatalogPerson, ...]:
+    """One person heading each unit: HQ's admin `p-hq`, a manager `p-mgr-<unit>` of each region
+    and city, and each rep `p-<rep>`."""
+    people = []
+    for unit in units:
+        if unit.level == "hq":
+            person_id, role = "p-hq", "hq_admin"
+        elif unit.level == "rep":
+            person_id, role = f"p-{unit.id}", "rep"
+        else:
+            person_id, role = f"p-mgr-{unit.id}", "manager"
+        people.append(
+            CatalogPerson(person_id=person_id, name=person_id, role=role, unit_id=unit.id)
+        )
+    return tuple(people)
 
 
 def simulated_facts(company: CompanyCatalog, sales: int, seed: int) -> list[SaleFact]:
@@ -289,11 +306,15 @@ def write_jsonl(path: Path, facts: Iterable[SaleFact]) -> Path:
 
 
 async def load_company(settings: Settings, company: CompanyCatalog) -> None:
-    from projections.catalog import load_catalog
+    """The company's plan imported as `northstar catalog load` does (HQ's commands), its events
+    applied at once (`load_plan_now`): the tests run sales at once, with or without a worker."""
+    from handlers.catalog_import import load_plan_now
 
+    if not company.people:  # a test's own catalog: one head per unit (`heads_of`)
+        company = company.model_copy(update={"people": heads_of(company.units)})
     conn = await asyncpg.connect(settings.dsn)
     try:
-        await load_catalog(conn, company)
+        await load_plan_now(settings, conn, company)
     finally:
         await conn.close()
 
@@ -468,7 +489,6 @@ async def seed_simulated_quarter(
     from simulator.company import company_catalog
 
     company = company_catalog(datetime.now(UTC).date())
-    await load_company(env.settings, company)
     company_file = folder / "company.yaml"
     company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
     log_file = folder / "okr-log.json"
@@ -478,7 +498,21 @@ async def seed_simulated_quarter(
         *("--adjustments", str(adjustments), "--log", str(log_file)),
     )
     assert seeded.returncode == 0, seeded.stderr
+    await project_recorded(env.settings)
     return company, json.loads(log_file.read_text())
+
+
+async def project_recorded(settings: Settings) -> None:
+    """The recorded events the read models lack, applied as the OKR agent would."""
+    from zoneinfo import ZoneInfo
+
+    from projections.okr_topic import apply_recorded
+
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        await apply_recorded(conn, ZoneInfo(settings.company_timezone), settings.alerts_topic)
+    finally:
+        await conn.close()
 
 
 async def live_okr_company(env: TestEnv, folder: Path, adjustments: int) -> None:
@@ -635,7 +669,7 @@ async def register_company_people(
     rep), registered through the org commands as HQ does."""
     from domain.organisation import ORGANISATION
     from handlers.recording import AggregateCommands, no_context
-    from simulator.okr_seed import person_for
+    from simulator.company import person_for
     from simulator.people import register_people
 
     krs = handlers.key_results

@@ -27,8 +27,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.peers.rollup import TABLE, totals
 from bench.scale import cpu_seconds
 from bench.slice import CACHE, TODAY, sales_file, write_results
+from handlers.catalog_import import load_plan_now
 from infra.settings import REPO_ROOT, Settings
-from projections.catalog import load_catalog
 from projections.kr_progress import applied_through
 from simulator.company import company_catalog
 from tests.isolation import drop_isolated, environ_for, isolated_settings
@@ -134,7 +134,7 @@ async def contend(
     group = f"{settings.app_id}-peer"
     env = {**os.environ, **environ_for(settings), "NORTHSTAR_LOG_LEVEL": "warning"}
     conn = await asyncpg.connect(settings.dsn)
-    await load_catalog(conn, company_catalog(TODAY.date()))
+    await load_plan_now(settings, conn, company_catalog(TODAY.date()))
     await conn.execute(TABLE)  # before the processes, which would race to create it
     ends = await end_offsets(topic)
     records = sum(ends.values())

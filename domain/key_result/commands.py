@@ -69,6 +69,14 @@ class ApplyTargetAdjustment(KrCommand):
     request_id: Identifier
 
 
+class RedefineTarget(KrCommand):
+    """HQ sets a KR's target outright, without a request: a company plan (the catalog file)
+    changed. Recorded with its reason; it answers no request, so it waits for nothing."""
+
+    new_target: Decimal
+    reason: str = Field(min_length=3, max_length=2000)
+
+
 class CancelTargetAdjustment(KrCommand):
     """The requester withdraws a request that has not been decided or applied."""
 

@@ -15,6 +15,7 @@ from domain.key_result.commands import (
     KrCommand,
     RecordCheckIn,
     RecordHealthVerdict,
+    RedefineTarget,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
@@ -31,6 +32,7 @@ from domain.key_result.events import (
     TargetAdjustmentCancelled,
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
+    TargetRedefined,
     kr_stream,
 )
 from domain.key_result.state import KeyResultState, PendingAdjustment, evolve
@@ -120,6 +122,8 @@ def decide(state: KeyResultState, command: KrCommand, context: GoalContext) -> t
                     new_target=pending.proposed_target,
                 ),
             )
+        case RedefineTarget():
+            return _redefine(state, command)
         case CancelTargetAdjustment():
             pending = _open_request(state, command)
             if command.actor.person_id != pending.requested_by:
@@ -177,6 +181,20 @@ def _define(
             start=command.start,
             target=command.target,
             binding=command.binding,
+        ),
+    )
+
+
+def _redefine(state: KeyResultState, command: RedefineTarget) -> tuple[KrEvent, ...]:
+    if command.actor.role != "hq_admin":
+        raise NotAllowed("only HQ redefines a target outright; request an adjustment instead")
+    if command.new_target == state.target:
+        raise Invalid("new_target: equals the current target")
+    if state.kind in ("increase", "decrease") and command.new_target == state.start:
+        raise Invalid("new_target: must differ from start for an increase/decrease KR")
+    return (
+        TargetRedefined(
+            previous_target=state.target, new_target=command.new_target, reason=command.reason
         ),
     )
 

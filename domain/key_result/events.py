@@ -73,6 +73,15 @@ class TargetAdjustmentApplied(KrEvent):
     new_target: Decimal
 
 
+class TargetRedefined(KrEvent):
+    """HQ set the KR's target outright (a changed company plan), with the reason given."""
+
+    type: Literal["okr.kr.target_redefined"] = "okr.kr.target_redefined"
+    previous_target: Decimal
+    new_target: Decimal
+    reason: str
+
+
 class TargetAdjustmentCancelled(KrEvent):
     """The requester withdrew the request."""
 
@@ -121,6 +130,7 @@ KR_EVENTS: EventTypes[KrEvent] = EventTypes(
     TargetAdjustmentApproved,
     TargetAdjustmentRejected,
     TargetAdjustmentApplied,
+    TargetRedefined,
     TargetAdjustmentCancelled,
     CheckInRecorded,
     BlockerEscalated,

@@ -149,9 +149,20 @@ class MetricKeyResult(MetricScope):
     id: Identifier
     title: str = Field(min_length=1, max_length=300)
     owner_unit_id: Identifier
+    owner_person_id: Identifier | None = Field(
+        default=None, description="who owns it; default: the person heading its unit"
+    )
     kind: KrKind = "increase"
     start: Decimal
     target: Decimal
+
+    @property
+    def unit(self) -> str:
+        return METRIC_UNITS[self.metric]
+
+    def scope(self) -> MetricScope:
+        """What it measures, as a KR's binding."""
+        return MetricScope.model_validate(self.model_dump(include=set(MetricScope.model_fields)))
 
     @model_validator(mode="after")
     def _coherent(self) -> MetricKeyResult:

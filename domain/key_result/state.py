@@ -22,10 +22,11 @@ from domain.key_result.events import (
     TargetAdjustmentCancelled,
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
+    TargetRedefined,
 )
 from domain.key_result.metrics import KrKind, MetricScope
 
-Decision = Literal["approved", "rejected", "cancelled"]
+Decision = Literal["approved", "rejected", "cancelled", "redefined"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class PendingAdjustment:
 @dataclass(frozen=True)
 class TargetChange:
     """One target-adjustment request of a KR and what became of it: who asked, from what to
-    what, why, who decided, when, and how long each step took."""
+    what, why, who decided, when, and how long each step took. A redefinition by HQ
+    (`kind` "redefinition") is asked, decided and applied in one moment and has no request id:
+    it answers no request, so the response times leave it out."""
 
     kr_id: str
     request_id: str
@@ -56,6 +59,7 @@ class TargetChange:
     applied_at: datetime | None = None
     applied_by: str | None = None
     new_target: Decimal | None = None
+    kind: Literal["request", "redefinition"] = "request"
 
     @property
     def to_decision(self) -> timedelta | None:
@@ -142,6 +146,25 @@ def evolve(state: KeyResultState, stamped: Stamped[KrEvent]) -> KeyResultState:
                 new_target=e.new_target,
             )
             return _closed(changed(state, target=e.new_target, requests=applied), e.request_id)
+        case TargetRedefined() as e:
+            redefined = TargetChange(
+                "",
+                "",
+                stamped.occurred_at,
+                stamped.actor,
+                e.previous_target,
+                e.new_target,
+                e.reason,
+                (),
+                decision="redefined",
+                decided_at=stamped.occurred_at,
+                decided_by=stamped.actor,
+                applied_at=stamped.occurred_at,
+                applied_by=stamped.actor,
+                new_target=e.new_target,
+                kind="redefinition",
+            )
+            return changed(state, target=e.new_target, requests=(*state.requests, redefined))
         case CheckInRecorded() as e:
             same = e.blocker is not None and e.blocker == state.open_blocker
             return changed(
@@ -200,5 +223,5 @@ def state_of(history: Iterable[RecordedEvent]) -> KeyResultState:
 
 
 def target_changes(kr_id: str, history: Iterable[RecordedEvent]) -> list[TargetChange]:
-    """Every target-adjustment request in a KR's stream, in the order asked."""
+    """Every target-adjustment request and redefinition in a KR's stream, in the order made."""
     return [changed(change, kr_id=kr_id) for change in state_of(history).requests]

@@ -23,7 +23,7 @@ from handlers.bootstrap import command_handlers
 from infra.settings import REPO_ROOT
 from projections.okr_reads import record_goal_view
 from projections.org_directory import OrgDirectory
-from simulator.okr_seed import person_for
+from simulator.company import person_for
 from tests.stack import (
     define_goal,
     define_quarter,

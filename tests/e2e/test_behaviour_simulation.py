@@ -18,7 +18,7 @@ import yaml
 from domain.key_result.events import kr_of_stream
 from simulator.company import company_catalog
 from tests import expected
-from tests.stack import load_company, okr_read_models_caught_up, run_cli
+from tests.stack import okr_read_models_caught_up, run_cli
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -138,7 +138,6 @@ async def waits_from_events(
 async def test_the_field_figures_emerge_and_the_reports_count_them_right(env, tmp_path):
     now = datetime.now(UTC)
     company = company_catalog(now.date())
-    await load_company(env.settings, company)
     company_file = tmp_path / "company.yaml"
     company_file.write_text(yaml.safe_dump(company.model_dump(mode="json"), allow_unicode=True))
     seeded = await run_cli(

@@ -109,7 +109,8 @@ def _command(rng: random.Random, n: int) -> tuple[str, str, dict]:
 async def test_random_commands_never_stop_the_pipeline(env):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    await load_company(env.settings, small_company())
+    company = small_company()
+    await load_company(env.settings, company)
     await define_quarter(env.settings)
     await define_quarter(env.settings, "2027-Q1", (date(2027, 1, 1), date(2027, 3, 31)))
     hq = await hq_token(env.settings)
@@ -118,7 +119,7 @@ async def test_random_commands_never_stop_the_pipeline(env):
     worker = env.worker()
     answers: Counter[int] = Counter()
     objectives: dict[str, tuple[str, str]] = {}
-    krs: set[str] = set()
+    krs = {kr.id for kr in company.key_results}  # the plan's, defined when it was loaded
     check_ins: Counter[str] = Counter()
     requests: set[tuple[str, str]] = set()
     closed: dict[str, str] = {}

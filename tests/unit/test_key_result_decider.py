@@ -17,6 +17,7 @@ from domain.key_result.commands import (
     CommentOnKeyResult,
     DefineKeyResult,
     RecordHealthVerdict,
+    RedefineTarget,
     RejectTargetAdjustment,
     RequestTargetAdjustment,
 )
@@ -30,6 +31,7 @@ from domain.key_result.events import (
     TargetAdjustmentCancelled,
     TargetAdjustmentRejected,
     TargetAdjustmentRequested,
+    TargetRedefined,
 )
 from domain.key_result.state import fold
 from domain.okr_governance import GoalContext
@@ -490,3 +492,34 @@ def test_hq_and_managers_above_the_owner_comment_on_a_kr():
     for outsider in (REP, OTHER_CITY_MANAGER, AUDITOR):
         with pytest.raises(NotAllowed):
             decide(given((DEFINED, HQ)), cmd(CommentOnKeyResult, outsider, **said), CONTEXT)
+
+
+def test_hq_redefines_a_target_outright_with_its_reason_and_it_answers_no_request():
+    state = given((DEFINED, HQ))
+    (event,) = decide(
+        state, cmd(RedefineTarget, HQ, new_target=Decimal(40), reason="new plan"), CONTEXT
+    )
+    assert event == TargetRedefined(
+        previous_target=Decimal(35), new_target=Decimal(40), reason="new plan"
+    )
+    after = fold([Stamped(DEFINED, "p-hq", AT), Stamped(event, "p-hq", AT)])
+    assert after.target == Decimal(40) and after.pending is None
+    (change,) = after.requests
+    assert (change.kind, change.decision, change.request_id) == ("redefinition", "redefined", "")
+    assert (change.current_target, change.new_target, change.reason) == (35, 40, "new plan")
+    assert change.requested_at == change.decided_at == change.applied_at == AT
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "error", "says"),
+    [
+        (CITY_MANAGER, Decimal(40), NotAllowed, "only HQ"),
+        (REP, Decimal(40), NotAllowed, "only HQ"),
+        (HQ, Decimal(35), Invalid, "equals the current target"),
+        (HQ, Decimal(28), Invalid, "must differ from start"),
+    ],
+)
+def test_a_redefinition_is_hqs_and_changes_the_target(actor, target, error, says):
+    state = given((DEFINED, HQ))
+    with pytest.raises(error, match=says):
+        decide(state, cmd(RedefineTarget, actor, new_target=target, reason="new plan"), CONTEXT)
