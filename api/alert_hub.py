@@ -20,8 +20,8 @@ from domain.org_tree import OrgTree
 from infra import metrics
 from infra.failures import backoff_seconds
 from infra.postgres.db import connect
+from infra.postgres.outbox import ALERT_CHANNEL
 from projections import alert_reads
-from projections.alert_outbox import ALERT_CHANNEL
 from projections.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")

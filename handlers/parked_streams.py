@@ -16,7 +16,7 @@ from handlers.org_source import RecordedOrg
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
-from projections.okr_read_models import PROJECTION, AppliedBatch
+from projections.okr_read_models import PROJECTION, AppliedBatch, skip_to, unpark
 from projections.okr_topic import after_batch, apply_okr_topic
 
 
@@ -87,9 +87,7 @@ async def skip_parked_event(
             at=datetime.now(UTC),
         )
         await _record_skip(conn, store, command)
-        await conn.execute(
-            "UPDATE okr_stream_position SET version = $2 WHERE stream_id = $1", stream_id, version
-        )
+        await skip_to(conn, stream_id, version)
         outcome = await _resume(conn, stream_id, alerts_topic, zone)
     await after_batch(conn, zone, alerts_topic)
     return outcome
@@ -118,10 +116,7 @@ async def _parked_row(
 async def _resume(
     conn: asyncpg.Connection, stream_id: str, alerts_topic: str, zone: tzinfo
 ) -> AppliedBatch:
-    position = await conn.fetchval(
-        "SELECT version FROM okr_stream_position WHERE stream_id = $1", stream_id
-    )
-    await conn.execute("DELETE FROM okr_parked_stream WHERE stream_id = $1", stream_id)
+    position = await unpark(conn, stream_id)
     waiting = await EventStore("").load(conn, stream_id, position)
     return await apply_okr_topic(conn, waiting, is_transient, alerts_topic, zone)
 

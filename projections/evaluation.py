@@ -29,8 +29,8 @@ from domain.alerts import (
     rule_alert_id,
 )
 from domain.focus import cleanup_tasks
+from infra.postgres.outbox import enqueue_alerts
 from projections import okr_reads
-from projections.alert_outbox import enqueue_alerts
 from projections.check_in_health import evaluate_check_in_krs
 from projections.kr_health import ProgressRow, record_health
 from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks

@@ -20,7 +20,13 @@ from domain.key_result.events import (
 )
 from domain.key_result.metrics import MetricScope
 from projections.kr_health import record_health
-from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
+from projections.kr_progress import (
+    SNAPSHOT,
+    add_progress_rows,
+    business_now,
+    refresh_progress,
+    shard_locks,
+)
 
 
 async def apply_kr_event(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
@@ -65,11 +71,7 @@ async def _bind(
         binding.skus,
         binding.monthly_pacing,
     )
-    await conn.execute(
-        "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
-        " VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING",
-        kr_id,
-    )
+    await add_progress_rows(conn, [kr_id])
 
 
 async def refresh_marked(conn: asyncpg.Connection, zone: tzinfo, alerts_topic: str) -> int:

@@ -14,7 +14,7 @@ import asyncpg
 
 from domain.alerts import KrHealthChanged, health_alert_id
 from domain.health import DEFAULT_THRESHOLDS, Thresholds, expected_progress, kr_health
-from projections.alert_outbox import enqueue_alerts
+from infra.postgres.outbox import enqueue_alerts
 
 
 @dataclass(frozen=True, slots=True)

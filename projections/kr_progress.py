@@ -25,7 +25,7 @@ from domain.key_result.metrics import (
 )
 from domain.rollup import RollupDelta, RollupKey, SalesScope, scope_totals
 from projections.kr_health import ProgressRow
-from projections.sales_rollups import PROJECTION
+from projections.sales_rollups import PROJECTION, take_deltas
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")
@@ -81,7 +81,7 @@ async def settle(conn: asyncpg.Connection, zone: tzinfo, shards: Collection[int]
     """Stage 2: consume the pending messages of `shards` and store the new values of the KRs
     they move, as of the projection's clock. Call inside a REPEATABLE READ transaction,
     holding the shards' locks (`shard_locks`)."""
-    messages = await conn.fetch(SQL["take_deltas"], list(shards))
+    messages = await take_deltas(conn, shards)
     deltas, days = _read(messages)
     if not deltas:
         return Settled(len(messages), [])
@@ -260,3 +260,12 @@ async def _store(
         )
         for kr, actual, pct in values
     ]
+
+
+async def add_progress_rows(
+    conn: asyncpg.Connection, kr_ids: Sequence[str] | None = None, schema: str = "public"
+) -> None:
+    """A zero row for each of `kr_ids` (every KR when None) that has none, for stage 2 to add
+    to: a KR just bound, or every KR of a rebuild (in its `schema`)."""
+    ids = None if kr_ids is None else list(kr_ids)
+    await conn.execute(SQL["add_rows"].format(schema=schema), ids)

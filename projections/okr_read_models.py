@@ -39,7 +39,7 @@ from domain.objectives import (
     PortfolioEvent,
     portfolio_event_of,
 )
-from projections.alert_outbox import enqueue_alerts
+from infra.postgres.outbox import enqueue_alerts
 
 PROJECTION = "okr_read_models"
 log = structlog.get_logger("northstar.projections")
@@ -140,6 +140,31 @@ async def _apply_batch(
         if alerts_topic is not None:
             await enqueue_alerts(conn, alerts, alerts_topic)  # last: it takes the alert lock
     return AppliedBatch(applied, held, tuple(parked_now))
+
+
+async def skip_to(conn: asyncpg.Connection, stream_id: str, version: int) -> None:
+    """An operator's skip: the stream counts as applied through `version`."""
+    await conn.execute(
+        "UPDATE okr_stream_position SET version = $2 WHERE stream_id = $1", stream_id, version
+    )
+
+
+async def unpark(conn: asyncpg.Connection, stream_id: str) -> int:
+    """The stream is no longer parked; returns the version it is applied through."""
+    await conn.execute("DELETE FROM okr_parked_stream WHERE stream_id = $1", stream_id)
+    return int(
+        await conn.fetchval(
+            "SELECT version FROM okr_stream_position WHERE stream_id = $1", stream_id
+        )
+    )
+
+
+async def carry_parked(conn: asyncpg.Connection, schema: str) -> None:
+    """A rebuild keeps the live parking (in its `schema`): streams stay parked at the same
+    event."""
+    await conn.execute(
+        f"INSERT INTO {schema}.okr_parked_stream SELECT * FROM public.okr_parked_stream"
+    )
 
 
 async def park(

@@ -31,11 +31,16 @@ from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
 from infra.settings import Settings
 from projections.evaluation import EVALUATION_CLOCK
-from projections.kr_progress import STAGE_TWO_LOCK, refresh_progress
-from projections.okr_read_models import apply_events
+from projections.kr_progress import STAGE_TWO_LOCK, add_progress_rows, refresh_progress
+from projections.okr_read_models import apply_events, carry_parked
 from projections.okr_topic import READ_MODELS
 from projections.org_directory import OrgDirectory
-from projections.sales_rollups import PROJECTION, PositionedFacts, SalesRollupProjection
+from projections.sales_rollups import (
+    PROJECTION,
+    PositionedFacts,
+    SalesRollupProjection,
+    adopt_rebuilt,
+)
 
 Ends = dict[TopicPartition, int]
 
@@ -220,10 +225,7 @@ class SalesRebuild(Rebuild):
         )
 
     async def _seed(self, admin: asyncpg.Connection) -> None:
-        await admin.execute(
-            f"INSERT INTO {self.schema}.kr_progress (kr_id, actual, progress_pct,"
-            " progress_display) SELECT id, 0, 0, 0 FROM public.key_result"
-        )
+        await add_progress_rows(admin, None, self.schema)
 
     async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
         # Facts dated after their arrival and facts of unknown reps were dead-lettered live;
@@ -267,35 +269,9 @@ class SalesRebuild(Rebuild):
             "ALTER TABLE public.kr_progress ADD FOREIGN KEY (kr_id)"
             " REFERENCES key_result (id) ON DELETE CASCADE"
         )
-        # Updated in place, not replaced: a live batch waiting on these rows then reads the
-        # rebuilt positions (a replaced row would vanish from its snapshot).
-        await admin.execute(
-            f"UPDATE public.projection_checkpoint AS c SET next_offset = r.next_offset"
-            f" FROM {self.schema}.projection_checkpoint AS r"
-            " WHERE c.projection = $1 AND c.topic = $2 AND r.projection = c.projection"
-            " AND r.topic = c.topic AND r.partition = c.partition",
-            PROJECTION,
-            topic,
-        )
-        await admin.execute(
-            f"INSERT INTO public.projection_checkpoint SELECT * FROM {self.schema}"
-            ".projection_checkpoint WHERE projection = $1 AND topic = $2 ON CONFLICT DO NOTHING",
-            PROJECTION,
-            topic,
-        )
-        # The clock `evaluate --at` moved is not in the topic; the messages stage 2 had not
-        # consumed yet are in the rebuilt roll-ups.
-        await admin.execute(
-            f"INSERT INTO public.sales_clock SELECT * FROM replaced_{self._tag}.sales_clock"
-            " WHERE source_partition = $1",
-            EVALUATION_CLOCK,
-        )
-        await admin.execute("DELETE FROM public.kr_delta")
+        await adopt_rebuilt(admin, self.schema, f"replaced_{self._tag}", topic, EVALUATION_CLOCK)
         # KRs defined or retargeted while the rebuild ran: counted afresh from the roll-ups.
-        await admin.execute(
-            "INSERT INTO kr_progress (kr_id, actual, progress_pct, progress_display)"
-            " SELECT id, 0, 0, 0 FROM key_result ON CONFLICT DO NOTHING"
-        )
+        await add_progress_rows(admin)
         ids = [r[0] for r in await admin.fetch("SELECT kr_id FROM kr_progress ORDER BY 1")]
         await refresh_progress(admin, ids, self.zone)
 
@@ -335,9 +311,7 @@ class OkrRebuild(Rebuild):
         super().__init__(settings, settings.okr_events_topic, quiet)
 
     async def _seed(self, admin: asyncpg.Connection) -> None:
-        await admin.execute(
-            f"INSERT INTO {self.schema}.okr_parked_stream SELECT * FROM public.okr_parked_stream"
-        )
+        await carry_parked(admin, self.schema)
 
     async def _apply(self, rebuild: asyncpg.Connection, records: Sequence[ConsumerRecord]) -> None:
         events = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import weakref
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
@@ -327,3 +327,21 @@ class SalesRollupProjection:
             )
         if refunded:
             await conn.execute(SQL["update_refunded"], list(refunded), list(refunded.values()))
+
+
+async def take_deltas(conn: asyncpg.Connection, shards: Collection[int]) -> list[asyncpg.Record]:
+    """Stage 2's intake: the pending messages of `shards`, consumed (deleted) as they are read."""
+    return await conn.fetch(SQL["take_deltas"], list(shards))
+
+
+async def adopt_rebuilt(
+    conn: asyncpg.Connection, rebuilt: str, replaced: str, topic: str, evaluation_clock: int
+) -> None:
+    """A rebuild's swap: the checkpoints of schema `rebuilt` replace the live ones (in place),
+    the clock `evaluate --at` moved (partition `evaluation_clock`, not in the topic) is carried
+    over from schema `replaced` (the tables swapped out), and the pending messages go (the
+    rebuilt roll-ups hold them; stage 2 then sums every KR afresh)."""
+    await conn.execute(SQL["adopt_checkpoints"].format(schema=rebuilt), PROJECTION, topic)
+    await conn.execute(SQL["add_checkpoints"].format(schema=rebuilt), PROJECTION, topic)
+    await conn.execute(SQL["carry_clock"].format(schema=replaced), evaluation_clock)
+    await conn.execute(SQL["clear_deltas"])

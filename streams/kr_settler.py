@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 
 from infra.logging import shards_context
-from projections.alert_outbox import number_alerts, unnumbered_alerts
+from infra.postgres.outbox import number_alerts, unnumbered_alerts
 from projections.kr_health import record_health
 from projections.kr_progress import SNAPSHOT, business_now, settle, shard_locks
 from streams.retrying import RetryingConnection

@@ -23,7 +23,7 @@ from aiokafka.errors import KafkaError
 from infra import metrics
 from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
-from infra.postgres.event_store import OUTBOX_CHANNEL
+from infra.postgres.outbox import OUTBOX_CHANNEL, mark_published
 from infra.settings import Settings
 
 log = structlog.get_logger("northstar.relay")
@@ -35,10 +35,6 @@ SELECT event_id, stream_id, version, topic, value, created_at FROM outbox
 WHERE published_at IS NULL
 ORDER BY created_at, stream_id, version
 LIMIT $1
-"""
-_MARK = """
-UPDATE outbox SET published_at = clock_timestamp()
-WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL
 """
 _ADVANCE = """
 INSERT INTO relay_position (topic, partition, next_offset)
@@ -127,7 +123,7 @@ class OutboxRelay:
         ends: dict[tuple[str, int], int],
     ) -> None:
         async with conn.transaction():
-            await conn.execute(_MARK, list(event_ids))
+            await mark_published(conn, event_ids)
             await conn.execute(
                 _ADVANCE, [t for t, _ in ends], [p for _, p in ends], list(ends.values())
             )

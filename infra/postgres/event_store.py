@@ -12,8 +12,7 @@ import asyncpg
 from domain.event_chain import GENESIS_HASH, RecordedEvent, chain_hash
 from domain.kernel import Conflict, DomainError
 from domain.unique_ids import claims_of, taken_message
-
-OUTBOX_CHANNEL = "northstar_outbox"
+from infra.postgres.outbox import add_events
 
 
 class ConcurrencyConflict(DomainError):
@@ -54,10 +53,6 @@ INSERT INTO event_store (stream_id, version, event_id, event_type, schema_versio
 SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[],
                      $7::text[], $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::uuid[],
                      $12::bytea[], $13::bytea[])
-"""
-_INSERT_OUTBOX = """
-INSERT INTO outbox (event_id, stream_id, version, topic, value)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])
 """
 # The columns a RecordedEvent is read from (see recorded_event); audit readers select them too.
 EVENT_COLUMNS = """event_id, stream_id, version, event_type AS type, schema_version, payload,
@@ -166,15 +161,13 @@ class EventStore:
                     raise ConcurrencyConflict(stream_id, expected_version, None) from exc
                 raise
             await self._claim_ids(conn, events)
-            await conn.execute(
-                _INSERT_OUTBOX,
-                [e.event_id for e in events],
-                [stream_id] * len(events),
+            await add_events(
+                conn,
+                stream_id,
                 versions,
-                [self.topic] * len(events),
-                [e.model_dump_json().encode() for e in events],
+                self.topic,
+                [(e.event_id, e.model_dump_json().encode()) for e in events],
             )
-            await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
         return AppendResult(stream_id, versions[0], versions[-1], replayed=False)
 
     async def _claim_ids(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:

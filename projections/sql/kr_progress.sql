@@ -1,8 +1,5 @@
 -- name: read_clock
 SELECT max(business_time) FROM sales_clock;
--- name: take_deltas
--- The pending messages of the shards $1, consumed.
-DELETE FROM kr_delta WHERE shard = ANY($1::int[]) RETURNING rollups, customer_months;
 -- name: peek_deltas
 SELECT rollups, customer_months FROM kr_delta;
 -- name: applied_through
@@ -101,3 +98,8 @@ FROM jsonb_to_recordset($1::jsonb) AS u (kr_id text, actual numeric, pct numeric
      first_orders bigint)
 WHERE p.kr_id = u.kr_id
 RETURNING p.kr_id, p.as_of;
+-- name: add_rows
+-- A zero row for each KR of $1 (every KR when null) that has none, in schema {schema}.
+INSERT INTO {schema}.kr_progress (kr_id, actual, progress_pct, progress_display)
+SELECT id, 0, 0, 0 FROM public.key_result WHERE $1::text[] IS NULL OR id = ANY($1::text[])
+ON CONFLICT DO NOTHING;

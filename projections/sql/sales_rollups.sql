@@ -103,3 +103,21 @@ INSERT INTO kr_delta (shard, source_partition, first_offset, business_time, roll
                       customer_months)
 SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::timestamptz[], $5::bytea[],
                      $6::bytea[]);
+-- name: take_deltas
+-- The pending messages of the shards $1, consumed by stage 2.
+DELETE FROM kr_delta WHERE shard = ANY($1::int[]) RETURNING rollups, customer_months;
+-- name: clear_deltas
+DELETE FROM kr_delta;
+-- name: carry_clock
+-- A rebuild keeps the clock `evaluate --at` moved (it is not in the topic): from schema $2.
+INSERT INTO sales_clock SELECT * FROM {schema}.sales_clock WHERE source_partition = $1;
+-- name: adopt_checkpoints
+-- A rebuild's positions, updated in place (a live batch waiting on these rows then reads the
+-- rebuilt positions; a replaced row would vanish from its snapshot), then any new partition.
+UPDATE projection_checkpoint AS c SET next_offset = r.next_offset
+FROM {schema}.projection_checkpoint AS r
+WHERE c.projection = $1 AND c.topic = $2 AND r.projection = c.projection
+  AND r.topic = c.topic AND r.partition = c.partition;
+-- name: add_checkpoints
+INSERT INTO projection_checkpoint SELECT * FROM {schema}.projection_checkpoint
+WHERE projection = $1 AND topic = $2 ON CONFLICT DO NOTHING;

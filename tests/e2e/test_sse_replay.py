@@ -13,7 +13,7 @@ import httpx
 
 from domain.alerts import KrHealthChanged, health_alert_id
 from infra.postgres.accounts import create_client
-from projections.alert_outbox import enqueue_alerts
+from infra.postgres.outbox import enqueue_alerts
 from tests.stack import read_sse, start_api
 
 KRS = ("kr-a", "kr-b", "kr-c", "kr-d", "kr-e")

@@ -1,5 +1,7 @@
-"""Alerts leave through the outbox, in the transaction that decided them: the relay publishes
-them to the alerts topic and the SSE stream reads the same bytes."""
+"""The outbox, its one writer: what leaves for Kafka, written in the transaction that decided it.
+Recorded events (the event store appends them with their events), alerts (the projections
+enqueue them; the relay publishes them to the alerts topic and the SSE stream reads the same
+bytes), and the relay's marks of what it published."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from domain.alerts import Alert
-from infra.postgres.event_store import OUTBOX_CHANNEL
 
+OUTBOX_CHANNEL = "northstar_outbox"  # payload: a stream id or 'alerts', at commit
 ALERT_CHANNEL = "northstar_alerts"  # payload: the alert id, delivered at commit
 # Held from the alerts' insert to the commit: numbers are taken, and commits happen, in one
 # order. Taken last in every transaction that writes alerts (nothing is locked after it).
@@ -97,3 +99,33 @@ async def _announce(conn: asyncpg.Connection, alert_ids: Sequence[object]) -> No
         await conn.execute("SELECT pg_notify($1, 'alerts')", OUTBOX_CHANNEL)
         for alert_id in alert_ids:
             await conn.execute("SELECT pg_notify($1, $2)", ALERT_CHANNEL, str(alert_id))
+
+
+async def add_events(
+    conn: asyncpg.Connection,
+    stream_id: str,
+    versions: Sequence[int],
+    topic: str,
+    events: Sequence[tuple[object, bytes]],
+) -> None:
+    """The recorded events of one append (event id, JSON bytes), for the relay, announced at
+    commit."""
+    await conn.execute(
+        "INSERT INTO outbox (event_id, stream_id, version, topic, value)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])",
+        [event_id for event_id, _ in events],
+        [stream_id] * len(events),
+        list(versions),
+        [topic] * len(events),
+        [value for _, value in events],
+    )
+    await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
+
+
+async def mark_published(conn: asyncpg.Connection, event_ids: Sequence[object]) -> None:
+    """The relay published these (Kafka acknowledged them)."""
+    await conn.execute(
+        "UPDATE outbox SET published_at = clock_timestamp()"
+        " WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
+        list(event_ids),
+    )
