@@ -21,8 +21,8 @@ from infra import metrics
 from infra.failures import backoff_seconds
 from infra.postgres.db import connect
 from infra.postgres.outbox import ALERT_CHANNEL
-from projections import alert_reads
-from projections.org_directory import OrgDirectory
+from projections.reads import alert_reads
+from projections.reads.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
 # Alerts come in bursts (a batch of sales moves many KRs): gathering them this long means one

@@ -20,7 +20,7 @@ from api.problems import ProblemError
 from api.scope import ReadScope
 from domain.access import SEES_EVERYTHING, read_refusal, region_alert_refusal
 from infra.postgres.accounts import Client
-from projections import alert_reads
+from projections.reads import alert_reads
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 HEARTBEAT_S = 15.0

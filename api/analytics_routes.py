@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request
 from api.deps import AuditClient, PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
-from projections.customer_churn import MONTH, churn, months_between, parse_month
-from projections.product_launches import launches
-from projections.progress_reads import rows_json
-from projections.scenario_conversion import conversion_by_scenario
+from projections.reads.progress_reads import rows_json
+from projections.reports.customer_churn import MONTH, churn, months_between, parse_month
+from projections.reports.product_launches import launches
+from projections.reports.scenario_conversion import conversion_by_scenario
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 YEAR_MONTH = "YYYY-MM, 1970-01 to 2999-12"

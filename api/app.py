@@ -49,8 +49,8 @@ from infra.kafka.connection import kafka_options
 from infra.kafka.sales_publisher import SalesPublisher
 from infra.postgres.db import create_pool
 from infra.settings import Settings
-from projections.north_star import NorthStarBanner
-from projections.org_directory import OrgDirectory
+from projections.reads.north_star import NorthStarBanner
+from projections.reads.org_directory import OrgDirectory
 
 log = structlog.get_logger("northstar.api")
 

@@ -17,8 +17,8 @@ from audit.escalation_times import escalation_response_times
 from audit.history import HistoryFilter, as_csv, change_document, target_change_history
 from audit.periods import parse_period
 from audit.weight_history import weight_change_history
-from projections.manual_vs_system import manual_vs_system
-from projections.progress_reads import rows_json
+from projections.reads.progress_reads import rows_json
+from projections.reports.manual_vs_system import manual_vs_system
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

@@ -24,8 +24,8 @@ from audit.periods import before_and_after
 from audit.response_times import group_times, grouping_key
 from domain.access import SEES_EVERYTHING
 from domain.quality_hints import check_in_hints
-from projections.board import Viewer, board
-from projections.progress_reads import json_default
+from projections.reads.board import Viewer, board
+from projections.reads.progress_reads import json_default
 
 router = APIRouter(tags=["board"])
 ASSETS = Path(__file__).parent / "board"

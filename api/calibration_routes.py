@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
-from projections import okr_reads
-from projections.board import calibration_agenda_items
-from projections.progress_reads import rows_json
+from projections.reads import okr_reads
+from projections.reads.board import calibration_agenda_items
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr/calibration", tags=["calibration"])
 

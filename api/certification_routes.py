@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 
 from api.deps import PersonClient
 from domain.access import SEES_EVERYTHING
-from projections.certifications import certifications, strategic_projects
-from projections.progress_reads import rows_json
+from projections.okr.certifications import certifications, strategic_projects
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["certification"])
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import PersonClient
-from projections import okr_reads
-from projections.progress_reads import rows_json
+from projections.reads import okr_reads
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr/escalations", tags=["escalations"])
 

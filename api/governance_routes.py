@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 
 from api.deps import PersonClient
 from domain.access import SEES_EVERYTHING
-from projections import okr_reads
-from projections.progress_reads import rows_json
+from projections.reads import okr_reads
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["governance"])
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from projections.process_health import process_health
+from projections.reads.process_health import process_health
 
 router = APIRouter(tags=["health"])
 

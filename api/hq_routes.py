@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 
 from api.deps import PersonClient
 from api.problems import ProblemError
-from projections import okr_reads
-from projections.progress_reads import rows_json
+from projections.reads import okr_reads
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["cycles"])
 

@@ -14,7 +14,7 @@ from infra.kafka.connection import kafka_options
 from infra.kafka.topic_reader import end_offsets, records_between
 from infra.kafka.topics import committed_offsets, consumed_topics, consumer_group
 from infra.settings import Settings
-from projections.pipeline_state import PipelineState, pipeline_state
+from projections.reads.pipeline_state import PipelineState, pipeline_state
 
 router = APIRouter()
 

@@ -18,9 +18,9 @@ from api.views import record_view
 from domain.access import SEES_EVERYTHING
 from domain.focus import cleanup_tasks
 from infra.postgres.accounts import Client
-from projections import okr_reads
-from projections.objective_scores import objective_progress_view, scores
-from projections.progress_reads import rows_json
+from projections.reads import okr_reads
+from projections.reads.objective_scores import objective_progress_view, scores
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["objectives"])
 

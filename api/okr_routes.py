@@ -26,9 +26,9 @@ from domain.key_result.state import target_changes
 from domain.key_result.three_fields import ThreeFieldKeyResult, defined_from
 from domain.quality_hints import key_result_hints
 from infra.postgres.accounts import Client
-from projections import okr_reads
-from projections.check_in_health import check_in_health_history
-from projections.progress_reads import rows_json
+from projections.okr.check_in_health import check_in_health_history
+from projections.reads import okr_reads
+from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
 

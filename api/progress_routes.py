@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import ReaderClient
 from api.problems import ProblemError
-from projections import progress_reads
+from projections.reads import progress_reads
 
 router = APIRouter(tags=["progress"])
 

@@ -10,7 +10,7 @@ from fastapi import Request
 from api.problems import ProblemError
 from domain.access import SEES_EVERYTHING, read_refusal, unit_refusal
 from infra.postgres.accounts import Client
-from projections import okr_reads
+from projections.reads import okr_reads
 
 log = structlog.get_logger("northstar.api")
 

@@ -1,5 +1,5 @@
 """HTTP: scorecards — a person's KRs, or a unit's whole subtree's, by colour now, week by week
-over the cycle, and the weakest KR (projections/scorecards.py)."""
+over the cycle, and the weakest KR (projections/reads/scorecards.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope
-from projections.board import current_cycle
-from projections.okr_reads import person_unit
-from projections.progress_reads import rows_json
-from projections.scorecards import scorecard
+from projections.reads.board import current_cycle
+from projections.reads.okr_reads import person_unit
+from projections.reads.progress_reads import rows_json
+from projections.reads.scorecards import scorecard
 
 router = APIRouter(prefix="/v1/okr/scorecards", tags=["scorecards"])
 

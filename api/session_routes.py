@@ -21,7 +21,7 @@ from infra.postgres.accounts import (
     user_by_link,
     user_by_password,
 )
-from projections import okr_reads
+from projections.reads import okr_reads
 
 router = APIRouter(prefix="/v1/session", tags=["session"])
 log = structlog.get_logger("northstar.api")

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import Request
 
 from infra.postgres.accounts import Client
-from projections import okr_reads
+from projections.reads import okr_reads
 
 
 async def record_view(

@@ -26,7 +26,7 @@ from bench.slice import CACHE, TODAY, Stack, write_results
 from infra.postgres.accounts import add_user, create_client, create_login_link
 from infra.procs import port_open
 from infra.settings import REPO_ROOT, Settings
-from projections.board import BOARD_KRS
+from projections.reads.board import BOARD_KRS
 from simulator.company import company_catalog
 from tests.browser import launch_chromium
 

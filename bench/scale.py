@@ -20,7 +20,7 @@ import asyncpg
 
 from bench.slice import TODAY, Stack, produce_backlog, write_results
 from infra.settings import REPO_ROOT, Settings
-from projections.kr_progress import applied_through
+from projections.sales.kr_progress import applied_through
 from simulator.company import company_catalog
 from simulator.sales import SalesSimulator
 

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from handlers.catalog_import import load_plan_now
 from infra.settings import REPO_ROOT, Settings
-from projections.kr_progress import applied_through
+from projections.sales.kr_progress import applied_through
 from simulator.company import company_catalog
 from simulator.sales import SalesSimulator
 from tests.isolation import drop_isolated, environ_for, isolated_settings

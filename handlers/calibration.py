@@ -34,7 +34,7 @@ from domain.objectives import OBJECTIVES
 from domain.okr_governance import GoalContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
-from projections import okr_reads
+from projections.reads import okr_reads
 
 log = structlog.get_logger("northstar.handlers")
 

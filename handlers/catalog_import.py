@@ -347,7 +347,7 @@ async def load_plan_now(
     against the plan without an agent running — the benchmarks and the tests' stacks."""
     from zoneinfo import ZoneInfo
 
-    from projections.okr_topic import apply_recorded
+    from projections.okr.okr_topic import apply_recorded
     from projections.reference_data import load_reference_data
 
     report = await import_catalog(settings, conn, catalog, catalog_actor(catalog))
@@ -366,7 +366,7 @@ async def adopt_unrecorded_rows(
     the tables, recorded once as HQ's commands: the rows read as a plan and imported (units the
     org stream lacks, KRs with no stream; a KR's owner is the person heading its unit, else the
     HQ admin adopting it). Run again, it records nothing."""
-    from projections.unrecorded_rows import people_rows, unit_rows, unrecorded_key_results
+    from projections.reads.unrecorded_rows import people_rows, unit_rows, unrecorded_key_results
 
     units, _created = await unit_rows(conn)
     if not units:

@@ -10,7 +10,7 @@ from domain.alerts import rule_alert_id
 from domain.certifications import CERTIFICATION, CertificationCommand, CertificationContext
 from handlers.recording import StreamCommands
 from infra.postgres.event_store import AppendResult
-from projections.certifications import certification_facts
+from projections.okr.certifications import certification_facts
 
 
 class CertificationCommandHandler(StreamCommands):

@@ -16,8 +16,8 @@ from handlers.org_source import RecordedOrg
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
-from projections.okr_read_models import PROJECTION, AppliedBatch, skip_to, unpark
-from projections.okr_topic import after_batch, apply_okr_topic
+from projections.okr.okr_read_models import PROJECTION, AppliedBatch, skip_to, unpark
+from projections.okr.okr_topic import after_batch, apply_okr_topic
 
 
 class NotParked(DomainError):

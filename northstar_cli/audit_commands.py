@@ -470,8 +470,8 @@ def audit_manual_vs_system(settings: Settings, between: str | None, fmt: str) ->
     from zoneinfo import ZoneInfo
 
     from audit.adoption import default_weeks
-    from projections.manual_vs_system import manual_vs_system
-    from projections.progress_reads import rows_json
+    from projections.reads.progress_reads import rows_json
+    from projections.reports.manual_vs_system import manual_vs_system
 
     zone = ZoneInfo(settings.company_timezone)
     period = _period(between, zone) or default_weeks(datetime.now(UTC))
@@ -500,7 +500,7 @@ def audit_manual_vs_system(settings: Settings, between: str | None, fmt: str) ->
 def audit_churn(settings: Settings, unit_id: str, first: str, last: str, fmt: str) -> None:
     """Customer churn per month: the unit's customers active the month before and this month,
     lost (bought the month before, not this month), gained, and the churn rate."""
-    from projections.customer_churn import churn, parse_month
+    from projections.reports.customer_churn import churn, parse_month
 
     try:
         months = [parse_month(m) for m in (first, last)]

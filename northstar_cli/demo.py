@@ -73,7 +73,7 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
 
     from audit.adoption import before_and_after_figures
     from audit.periods import before_and_after
-    from projections.pipeline_state import okr_events_not_applied
+    from projections.reads.pipeline_state import okr_events_not_applied
 
     zone = ZoneInfo(settings.company_timezone)
     conn = await connect(settings.auditor_dsn)

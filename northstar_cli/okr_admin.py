@@ -24,7 +24,7 @@ from handlers.bootstrap import CLI_ADMIN, CommandHandlers, Handle, configured_ha
 from infra.postgres.db import connect
 from infra.postgres.event_store import AppendResult
 from infra.settings import Settings
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 
 
 async def as_hq(

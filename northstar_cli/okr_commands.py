@@ -270,8 +270,8 @@ def calibration_agenda_cmd(
     from zoneinfo import ZoneInfo
 
     from infra.postgres.db import connect
-    from projections.board import calibration_agenda_items
-    from projections.org_directory import OrgDirectory
+    from projections.reads.board import calibration_agenda_items
+    from projections.reads.org_directory import OrgDirectory
     from simulator.company import quarter_of
 
     now = datetime.now(UTC)

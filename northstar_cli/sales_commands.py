@@ -200,7 +200,7 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool, as_jso
 
     from handlers.bootstrap import configured_handlers
     from infra.postgres.db import connect
-    from projections.evaluation import evaluate as run_evaluation
+    from projections.sales.evaluation import evaluate as run_evaluation
 
     calibration = configured_handlers(settings).calibration
 
@@ -287,7 +287,7 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
     from zoneinfo import ZoneInfo
 
     from infra.postgres.db import connect
-    from projections.progress_reads import health_history, kr_progress, with_health
+    from projections.reads.progress_reads import health_history, kr_progress, with_health
 
     async def run() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         conn = await connect(settings.dsn)
@@ -305,7 +305,7 @@ def kr_show(settings: Settings, kr_id: str | None, unit_id: str | None, as_json:
     if kr_id and not rows:
         raise click.ClickException(f"no key result {kr_id!r}")
     if as_json:
-        from projections.progress_reads import json_default
+        from projections.reads.progress_reads import json_default
 
         if kr_id:
             rows[0]["health_history"] = history

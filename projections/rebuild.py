@@ -30,12 +30,12 @@ from infra.kafka.codec import arrival, decode_record
 from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
 from infra.settings import Settings
-from projections.evaluation import EVALUATION_CLOCK
-from projections.kr_progress import STAGE_TWO_LOCK, add_progress_rows, refresh_progress
-from projections.okr_read_models import apply_events, carry_parked
-from projections.okr_topic import READ_MODELS
-from projections.org_directory import OrgDirectory
-from projections.sales_rollups import (
+from projections.okr.okr_read_models import apply_events, carry_parked
+from projections.okr.okr_topic import READ_MODELS
+from projections.reads.org_directory import OrgDirectory
+from projections.sales.evaluation import EVALUATION_CLOCK
+from projections.sales.kr_progress import STAGE_TWO_LOCK, add_progress_rows, refresh_progress
+from projections.sales.sales_rollups import (
     PROJECTION,
     PositionedFacts,
     SalesRollupProjection,
@@ -278,7 +278,7 @@ class SalesRebuild(Rebuild):
 
 class OkrRebuild(Rebuild):
     """The OKR read models only: the topic's other appliers (org rows, the sales side's KR
-    definitions; `projections/okr_topic.py`) own their tables and are not replayed. Streams live
+    definitions; `projections/okr/okr_topic.py`) own their tables and are not replayed. Streams live
     has parked stay parked at the same event (the cause may lie in another applier)."""
 
     name = "okr_read_models"

@@ -38,7 +38,7 @@ from domain.key_result.commands import (
 )
 from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.bootstrap import CommandHandlers
-from projections.okr_reads import record_goal_view
+from projections.reads.okr_reads import record_goal_view
 from simulator.company import person_for, quarter_of
 
 OLD_FORM_FIELDS = 9  # the spreadsheet-era check-in form the notes describe

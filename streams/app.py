@@ -20,7 +20,7 @@ from infra.postgres.db import connect
 from infra.settings import Settings
 from infra.signals import stop_on_signals
 from infra.supervisor import ChildSpec, Supervisor
-from projections.sales_rollups import SalesRollupProjection
+from projections.sales.sales_rollups import SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
 from streams.evaluation_timer import TimedEvaluation
 from streams.kr_settler import KrSettler

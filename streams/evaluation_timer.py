@@ -14,7 +14,7 @@ from handlers.bootstrap import configured_handlers
 from infra import metrics
 from infra.postgres.db import connect
 from infra.settings import Settings
-from projections.evaluation import evaluate
+from projections.sales.evaluation import evaluate
 from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")

@@ -18,8 +18,8 @@ import structlog
 
 from infra.logging import shards_context
 from infra.postgres.outbox import number_alerts, unnumbered_alerts
-from projections.kr_health import record_health
-from projections.kr_progress import SNAPSHOT, business_now, settle, shard_locks
+from projections.sales.kr_health import record_health
+from projections.sales.kr_progress import SNAPSHOT, business_now, settle, shard_locks
 from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")

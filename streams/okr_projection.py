@@ -14,8 +14,8 @@ from infra import metrics
 from infra.failures import is_transient
 from infra.kafka.codec import Reject
 from infra.logging import batch_context
-from projections.okr_read_models import PROJECTION
-from projections.okr_topic import after_batch, apply_okr_topic
+from projections.okr.okr_read_models import PROJECTION
+from projections.okr.okr_topic import after_batch, apply_okr_topic
 from streams.dead_letters import DeadLetterPublisher
 from streams.retrying import RetryingConnection
 from streams.sales_projection import RawRecord

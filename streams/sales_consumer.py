@@ -19,7 +19,7 @@ from infra import metrics
 from infra.kafka.connection import kafka_options
 from infra.kafka.topics import consumer_group
 from infra.settings import Settings
-from projections.sales_rollups import PROJECTION
+from projections.sales.sales_rollups import PROJECTION
 from streams.sales_projection import DecodedBatch, RawRecord, SalesProjectionHandler
 
 log = structlog.get_logger("northstar.streams")

@@ -12,8 +12,8 @@ import structlog
 
 from infra.kafka.codec import Decoded, Reject, arrival, decode_record
 from infra.logging import batch_context
-from projections.org_directory import OrgDirectory
-from projections.sales_rollups import PositionedFacts, SalesRollupProjection
+from projections.reads.org_directory import OrgDirectory
+from projections.sales.sales_rollups import PositionedFacts, SalesRollupProjection
 from streams.dead_letters import DeadLetterPublisher
 from streams.retrying import RetryingConnection
 

@@ -273,7 +273,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what:
 
 async def wait_caught_up(settings: Settings, timeout: float = 90.0) -> None:
     """Until both stages of the projection cover every record now in the sales topic."""
-    from projections.kr_progress import applied_through
+    from projections.sales.kr_progress import applied_through
 
     ends = await end_offsets(settings)
 
@@ -289,7 +289,7 @@ async def wait_caught_up(settings: Settings, timeout: float = 90.0) -> None:
 
 
 async def projected_state(settings: Settings) -> tuple[dict[str, dict], dict[str, Decimal]]:
-    from projections.progress_reads import kr_progress, unit_totals
+    from projections.reads.progress_reads import kr_progress, unit_totals
 
     conn = await asyncpg.connect(settings.dsn)
     try:
@@ -506,7 +506,7 @@ async def project_recorded(settings: Settings) -> None:
     """The recorded events the read models lack, applied as the OKR agent would."""
     from zoneinfo import ZoneInfo
 
-    from projections.okr_topic import apply_recorded
+    from projections.okr.okr_topic import apply_recorded
 
     conn = await asyncpg.connect(settings.dsn)
     try:
@@ -526,7 +526,7 @@ async def live_okr_company(env: TestEnv, folder: Path, adjustments: int) -> None
 
 async def okr_read_models_caught_up(settings: Settings, timeout: float = 120) -> None:
     """Until the OKR read models hold every stored event."""
-    from projections.pipeline_state import okr_events_not_applied
+    from projections.reads.pipeline_state import okr_events_not_applied
 
     conn = await asyncpg.connect(settings.dsn)
     try:

@@ -29,7 +29,7 @@ from bench.scale import cpu_seconds
 from bench.slice import CACHE, TODAY, sales_file, write_results
 from handlers.catalog_import import load_plan_now
 from infra.settings import REPO_ROOT, Settings
-from projections.kr_progress import applied_through
+from projections.sales.kr_progress import applied_through
 from simulator.company import company_catalog
 from tests.isolation import drop_isolated, environ_for, isolated_settings
 

@@ -21,8 +21,8 @@ import httpx
 from domain.key_result.commands import RecordCheckIn
 from handlers.bootstrap import command_handlers
 from infra.settings import REPO_ROOT
-from projections.okr_reads import record_goal_view
-from projections.org_directory import OrgDirectory
+from projections.reads.okr_reads import record_goal_view
+from projections.reads.org_directory import OrgDirectory
 from simulator.company import person_for
 from tests.stack import (
     define_goal,

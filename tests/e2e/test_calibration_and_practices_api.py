@@ -14,7 +14,7 @@ from domain.key_result.commands import DefineKeyResult, RecordCheckIn, RequestTa
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import define_quarter, eventually, load_company, run_cli, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")

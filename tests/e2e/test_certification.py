@@ -27,7 +27,7 @@ from domain.objectives import DefineObjective, SetKeyResultWeights
 from domain.sales import SaleRecorded
 from handlers.bootstrap import command_handlers
 from infra.postgres.accounts import create_client
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from simulator.company import PRODUCTS, STRATEGIC_PROJECTS, person_for
 from tests import expected
 from tests.browser import add_board_users, board_sessions

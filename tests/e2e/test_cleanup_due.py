@@ -19,7 +19,7 @@ import httpx
 from domain.kernel import Actor
 from domain.objectives import DefineObjective
 from handlers.bootstrap import configured_handlers
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import (
     bearer,
     define_quarter,

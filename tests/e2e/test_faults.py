@@ -15,7 +15,7 @@ from domain.key_result.commands import RecordCheckIn
 from handlers.bootstrap import command_handlers
 from infra.postgres.cluster import PostgresCluster
 from infra.settings import Settings
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from simulator.okr_seed import person_for
 from tests.stack import (
     ARTIFACTS,

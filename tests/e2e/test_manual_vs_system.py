@@ -18,7 +18,7 @@ from domain.catalog import CompanyCatalog
 from domain.key_result.commands import DefineKeyResult, RecordCheckIn
 from domain.key_result.metrics import MetricScope
 from handlers.bootstrap import command_handlers
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from simulator.company import window_kr
 from simulator.okr_seed import person_for
 from simulator.sales import SalesSimulator

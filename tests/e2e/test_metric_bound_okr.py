@@ -24,7 +24,7 @@ from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import (
     QUARTER,
     define_quarter,

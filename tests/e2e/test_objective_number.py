@@ -20,7 +20,7 @@ from domain.kernel import Actor
 from domain.key_result.commands import RecordCheckIn
 from domain.objectives import AlignObjective, Contribution
 from handlers.bootstrap import configured_handlers
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from simulator.people import register_people
 from tests.stack import (
     bearer,

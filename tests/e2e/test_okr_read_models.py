@@ -25,7 +25,7 @@ from domain.key_result.state import state_of
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.accounts import create_client
 from infra.postgres.event_store import EventStore
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import define_quarter, eventually, kill9, load_company, small_company, start_api
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")

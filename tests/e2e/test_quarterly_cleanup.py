@@ -14,7 +14,7 @@ from domain.kernel import Actor
 from domain.objectives import DefineObjective
 from handlers.bootstrap import command_handlers
 from northstar_cli.okr_admin import set_focus_policy
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import (
     bearer,
     define_quarter,

@@ -20,7 +20,7 @@ import httpx
 from domain.key_result.commands import RecordCheckIn
 from handlers.bootstrap import command_handlers
 from infra.postgres.accounts import create_client
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from simulator.okr_seed import person_for
 from tests.expected import linear_pacing
 from tests.stack import (

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from projections.okr_topic import APPLIERS
+from projections.okr.okr_topic import APPLIERS
 from tests.stack import (
     define_quarter,
     hq_token,

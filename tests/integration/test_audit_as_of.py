@@ -25,7 +25,7 @@ from domain.key_result.commands import (
 )
 from handlers.key_results import KeyResultCommandHandler
 from infra.postgres.event_store import EventStore
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from tests.stack import load_company, small_company
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")

@@ -13,7 +13,7 @@ import asyncpg
 from domain.cycles import DefineCycle
 from domain.kernel import Actor
 from handlers.bootstrap import command_handlers
-from projections.org_directory import OrgDirectory
+from projections.reads.org_directory import OrgDirectory
 from streams.app import create_app
 from tests.stack import dead_letters, eventually
 

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from domain.catalog import CompanyCatalog
-from projections.sales_rollups import PositionedFacts, SalesRollupProjection
+from projections.sales.sales_rollups import PositionedFacts, SalesRollupProjection
 from streams.kr_settler import KrSettler
 from tests.stack import (
     expected_kr_actuals,

@@ -44,11 +44,10 @@ def migrated_tables(folder: Path = MIGRATIONS) -> set[str]:
 
 def module_of(path: Path) -> str:
     """The module a file is: a named-SQL file belongs to the module that loads it
-    (`projections/sql/kr_progress.sql` is `projections/kr_progress.py`)."""
-    relative = path.relative_to(ROOT)
+    (`projections/sql/kr_progress.sql` is `projections/sales/kr_progress.py`)."""
     if path.suffix == ".sql":
-        relative = relative.parent.parent / f"{path.stem}.py"
-    return str(relative)
+        (path,) = (ROOT / "projections").rglob(f"{path.stem}.py")
+    return str(path.relative_to(ROOT))
 
 
 def writers(tables: set[str], texts: dict[Path, str]) -> dict[str, set[str]]:
@@ -87,7 +86,7 @@ def test_the_check_finds_a_second_writer_and_an_unowned_table(tmp_path):
     (migrations / "0002.sql").write_text("DROP TABLE IF EXISTS gone;\n")
     owner = ROOT / "projections" / "owner_probe.py"
     other = ROOT / "handlers" / "other_probe.py"
-    named = ROOT / "projections" / "sql" / "owner_probe.sql"
+    named = ROOT / "projections" / "sql" / "sales_rollups.sql"  # loaded by its module
     texts = {
         owner: 'Q = "INSERT INTO a (x) VALUES (1)"\n',
         other: 'R = f"UPDATE {schema}.a SET x = 2"\nS = "update the list"\n',
@@ -96,5 +95,11 @@ def test_the_check_finds_a_second_writer_and_an_unowned_table(tmp_path):
     tables = migrated_tables(migrations)
     assert tables == {"a", "b"}
     found = writers(tables, texts)
-    assert found == {"a": {"projections/owner_probe.py", "handlers/other_probe.py"}}
+    assert found == {
+        "a": {
+            "projections/owner_probe.py",
+            "handlers/other_probe.py",
+            "projections/sales/sales_rollups.py",
+        }
+    }
     assert tables - set(found) == {"b"}

@@ -19,7 +19,7 @@ from domain.key_result.metrics import (
     metric_value,
 )
 from domain.objectives import NORTH_STAR_PARENT
-from projections.objective_scores import with_contributors
+from projections.reads.objective_scores import with_contributors
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")

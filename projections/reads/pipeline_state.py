@@ -9,7 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
-from projections.sales_rollups import PROJECTION
+from projections.sales.sales_rollups import PROJECTION
 
 
 @dataclass(frozen=True)

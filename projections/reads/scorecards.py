@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 
 from domain.org_tree import OrgTree
-from projections.board import BOARD_KRS
-from projections.objective_scores import scored_objectives
-from projections.okr_reads import kr_reading
+from projections.reads.board import BOARD_KRS
+from projections.reads.objective_scores import scored_objectives
+from projections.reads.okr_reads import kr_reading
 
 COLOURS = ("green", "amber", "red")
 

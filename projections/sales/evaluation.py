@@ -30,11 +30,11 @@ from domain.alerts import (
 )
 from domain.focus import cleanup_tasks
 from infra.postgres.outbox import enqueue_alerts
-from projections import okr_reads
-from projections.check_in_health import evaluate_check_in_krs
-from projections.kr_health import ProgressRow, record_health
-from projections.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
-from projections.sales_rollups import SQL as ROLLUP_SQL
+from projections.okr.check_in_health import evaluate_check_in_krs
+from projections.reads import okr_reads
+from projections.sales.kr_health import ProgressRow, record_health
+from projections.sales.kr_progress import SNAPSHOT, business_now, refresh_progress, shard_locks
+from projections.sales.sales_rollups import SQL as ROLLUP_SQL
 from projections.sql_files import load_queries
 
 SQL = load_queries("evaluation")

@@ -16,7 +16,7 @@ import asyncpg
 from domain.focus import HeldObjective
 from domain.health import expected_progress, kr_health
 from domain.key_result.metrics import progress_percent
-from projections.kr_health import cycle_thresholds
+from projections.sales.kr_health import cycle_thresholds
 from projections.sql_files import load_queries
 
 SQL = load_queries("okr_reads")

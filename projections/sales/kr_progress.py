@@ -24,8 +24,8 @@ from domain.key_result.metrics import (
     progress_percent,
 )
 from domain.rollup import RollupDelta, RollupKey, SalesScope, scope_totals
-from projections.kr_health import ProgressRow
-from projections.sales_rollups import PROJECTION, take_deltas
+from projections.sales.kr_health import ProgressRow
+from projections.sales.sales_rollups import PROJECTION, take_deltas
 from projections.sql_files import load_queries
 
 SQL = load_queries("kr_progress")

@@ -19,8 +19,8 @@ from domain.key_result.events import (
     kr_of_stream,
 )
 from domain.key_result.metrics import MetricScope
-from projections.kr_health import record_health
-from projections.kr_progress import (
+from projections.sales.kr_health import record_health
+from projections.sales.kr_progress import (
     SNAPSHOT,
     add_progress_rows,
     business_now,

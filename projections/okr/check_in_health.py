@@ -22,7 +22,7 @@ from domain.key_result.events import (
     kr_of_stream,
 )
 from domain.objectives import KeyResultWeightsSet, portfolio_event_of
-from projections.okr_reads import kr_reading
+from projections.reads.okr_reads import kr_reading
 from projections.sql_files import load_queries
 
 SQL = load_queries("check_in_health")

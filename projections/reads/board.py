@@ -18,10 +18,10 @@ from domain.focus import cleanup_tasks
 from domain.kernel import Actor
 from domain.key_result.decide import decision_refusal
 from domain.org_tree import OrgTree
-from projections import okr_reads
-from projections.north_star import NorthStarBanner
-from projections.objective_scores import scored_objectives, scores
-from projections.okr_reads import kr_reading
+from projections.reads import okr_reads
+from projections.reads.north_star import NorthStarBanner
+from projections.reads.objective_scores import scored_objectives, scores
+from projections.reads.okr_reads import kr_reading
 
 # Every KR the viewer may see on the board, with what its reading needs. $1: everything
 # (HQ, auditors); $2: the viewer; $3: the units whose KRs are theirs or their team's;

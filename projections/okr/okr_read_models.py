@@ -1,6 +1,6 @@
 """Projection: OKR events (from the relay's topic) -> key-result, adjustment, check-in,
 objective, cycle and north-star rows; and the per-stream positions and parking that every applier
-of the topic shares (`projections/okr_topic.py` lists them)."""
+of the topic shares (`projections/okr/okr_topic.py` lists them)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 
 from domain.health import expected_progress, kr_health
-from projections.kr_health import CYCLE_THRESHOLDS, cycle_thresholds
+from projections.sales.kr_health import CYCLE_THRESHOLDS, cycle_thresholds
 
 _PROGRESS = (
     """

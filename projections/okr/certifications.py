@@ -16,7 +16,7 @@ from domain.certifications import (
     NominatedForCertification,
 )
 from domain.event_chain import RecordedEvent
-from projections.okr_reads import person_unit
+from projections.reads.okr_reads import person_unit
 
 
 async def certification_facts(

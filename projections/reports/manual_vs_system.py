@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from domain.response_times import percentile
-from projections.north_star import kr_values_through
+from projections.reads.north_star import kr_values_through
 
 _CHECK_INS = """
 SELECT c.kr_id, c.progress_value, c.reported_at, c.reported_by, k.owner_unit_id,

@@ -13,7 +13,7 @@ import asyncpg
 
 from domain.health import WeightedKr
 from domain.objective_scores import Contributor, ObjectiveScore, objective_scores
-from projections.okr_reads import kr_reading
+from projections.reads.okr_reads import kr_reading
 from projections.sql_files import load_queries
 
 SQL = load_queries("objective_scores")

@@ -12,15 +12,15 @@ import asyncpg
 
 from domain.event_chain import RecordedEvent
 from infra.postgres.event_store import EVENT_COLUMNS, recorded_event
-from projections.calibration_minutes import apply_calibration_event
-from projections.certifications import apply_certification_event
-from projections.check_in_health import AlertRows, apply_check_in_event
-from projections.escalations import apply_escalation_event
-from projections.kr_bindings import apply_kr_event, refresh_marked
-from projections.okr_governance import apply_governance_event
-from projections.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
-from projections.organisation import apply_org_event
-from projections.practices import apply_practice_event
+from projections.okr.calibration_minutes import apply_calibration_event
+from projections.okr.certifications import apply_certification_event
+from projections.okr.check_in_health import AlertRows, apply_check_in_event
+from projections.okr.escalations import apply_escalation_event
+from projections.okr.okr_governance import apply_governance_event
+from projections.okr.okr_read_models import AppliedBatch, Applier, apply_events, apply_okr_event
+from projections.okr.organisation import apply_org_event
+from projections.okr.practices import apply_practice_event
+from projections.sales.kr_bindings import apply_kr_event, refresh_marked
 
 # The OKR read models proper (what `projections rebuild okr_read_models` replays).
 READ_MODELS: tuple[Applier, ...] = (
