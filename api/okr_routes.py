@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 
 from api.commands import (
+    Body,
     IdempotencyKey,
     appended,
     envelope,
@@ -21,16 +24,25 @@ from api.scope import ReadScope, readable_kr
 from api.views import record_view
 from audit.history import change_document
 from domain.event_chain import RecordedEvent
+from domain.kernel import NotAllowed, NotFound
+from domain.key_result.commands import DefineKeyResult
 from domain.key_result.events import kr_stream
 from domain.key_result.state import target_changes
 from domain.key_result.three_fields import ThreeFieldKeyResult, defined_from
+from domain.objectives import SetKeyResultWeights, weights_with
 from domain.quality_hints import key_result_hints
+from handlers.bootstrap import CommandHandlers
 from infra.postgres.accounts import Client
+from infra.postgres.event_store import AppendResult
 from projections.okr.check_in_health import check_in_health_history
 from projections.reads import okr_reads
 from projections.reads.progress_reads import rows_json
 
 router = APIRouter(prefix="/v1/okr", tags=["okr"])
+
+
+class ThreeFieldBody(ThreeFieldKeyResult, Body):
+    """The three-field form as a request body: text PostgreSQL cannot store is refused (422)."""
 
 
 @router.get("/hints")
@@ -44,7 +56,7 @@ async def hints_for(
 @router.post("/key-results/three-fields", status_code=201)
 async def propose_key_result(
     request: Request,
-    body: ThreeFieldKeyResult,
+    body: ThreeFieldBody,
     client: WriterClient,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
@@ -65,10 +77,46 @@ async def propose_key_result(
         (quarter["starts_on"], quarter["ends_on"]),
     )  # fmt: skip
     idempotency = idempotency_of(client, idempotency_key)
-    handle = handlers_of(request).key_results.handle
-    result = await execute(request, lambda conn: handle(conn, define, idempotency))
+    handlers = handlers_of(request)
+
+    async def define_and_attach(conn: asyncpg.Connection) -> AppendResult:
+        async with conn.transaction():
+            result = await handlers.key_results.handle(conn, define, idempotency)
+            if body.objective_id is not None:
+                await _attach(conn, handlers, define, body.objective_id)
+        return result
+
+    result = await execute(request, define_and_attach)
     hints = [h.model_dump() for h in key_result_hints(body.description)]
-    return {**appended(result), "kr_id": define.kr_id, "hints": hints}
+    return {
+        **appended(result),
+        "kr_id": define.kr_id,
+        "objective_id": body.objective_id,
+        "hints": hints,
+    }
+
+
+async def _attach(
+    conn: asyncpg.Connection, handlers: CommandHandlers, define: DefineKeyResult, objective_id: str
+) -> None:
+    """The new KR joins the proposer's objective (`weights_with`), in the same transaction."""
+    objective = (await handlers.objectives.objective_chain(conn, [objective_id])).get(objective_id)
+    if objective is None:
+        raise NotFound(f"objective_id: no objective {objective_id!r}")
+    if objective.owner_person_id != define.actor.person_id:
+        raise NotAllowed(f"objective_id: {objective_id!r} is not one of your objectives")
+    await handlers.objectives.handle(
+        conn,
+        SetKeyResultWeights(
+            command_id=uuid.uuid5(define.command_id, "weights"),
+            owner_person_id=objective.owner_person_id,
+            cycle_id=objective.cycle_id,
+            actor=define.actor,
+            at=define.at,
+            objective_id=objective_id,
+            weights=weights_with(dict(objective.weights), define.kr_id),
+        ),
+    )
 
 
 @router.get("/key-results/{kr_id}")

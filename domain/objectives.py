@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -481,3 +481,23 @@ FOCUS_POLICY: Aggregate[FocusMode, SetFocusPolicy, FocusPolicySet, None] = Aggre
     decide=_decide_focus,
     stream_of=lambda _command: FOCUS_POLICY_STREAM,
 )
+
+
+def weights_with(weights: Mapping[str, Decimal], kr_id: str) -> dict[str, Decimal]:
+    """An objective's KR weights with `kr_id` joined at an equal share (100 / n of the n KRs it
+    then has): the others keep their proportions in the rest. Hundredths, rounded down, the
+    remainder to the largest, so they total exactly 100. A KR already weighted changes nothing."""
+    if kr_id in weights:
+        return dict(weights)
+    cent = Decimal("0.01")
+    share = (Decimal(100) / (len(weights) + 1)).quantize(cent, ROUND_DOWN)
+    before = sum(weights.values(), Decimal(0))
+    rest = Decimal(100) - share
+    joined = {
+        k: ((w * rest / before) if before else rest / len(weights)).quantize(cent, ROUND_DOWN)
+        for k, w in weights.items()
+    }
+    joined[kr_id] = share
+    largest = max(joined, key=lambda k: (joined[k], k))
+    joined[largest] += Decimal(100) - sum(joined.values(), Decimal(0))
+    return joined

@@ -5,6 +5,8 @@
 "use strict";
 
 Object.assign(I18N.zh, {
+  contributes_to: "对齐到（上级目标）", kr_objective: "归入我的目标", kr_no_objective: "暂不归入",
+  realign: "调整对齐", realign_submit: "重新对齐", realigned: "已重新对齐", north_star_parent: "★ 北极星",
   new_goals: "新建目标", new_objective: "新目标（本周期）", objective_title: "目标描述",
   create_objective: "创建目标", new_kr: "新关键结果（三项即可）", kr_description: "目标描述",
   kr_metric: "数据来源", kr_manual: "手动打卡", kr_target: "目标值", create_kr: "创建关键结果",
@@ -36,6 +38,8 @@ Object.assign(I18N.zh, {
   cert_cycles: "{a} 与 {b} 两个周期均超额完成",
 });
 Object.assign(I18N.en, {
+  contributes_to: "Aligned to (parent objective)", kr_objective: "Under my objective", kr_no_objective: "none yet",
+  realign: "Re-align an objective", realign_submit: "Re-align", realigned: "Re-aligned", north_star_parent: "★ north star",
   new_goals: "New goals", new_objective: "New objective (this cycle)", objective_title: "Goal description",
   create_objective: "Create objective", new_kr: "New key result (three fields)", kr_description: "Goal description",
   kr_metric: "Fed by", kr_manual: "manual check-ins", kr_target: "Target", create_kr: "Create key result",
@@ -99,11 +103,56 @@ function liveHints(input, list) {
 
 // ---- new goals: an objective, a KR in three fields -----------------------------------------
 
+// The parents a new or re-aligned objective may contribute to: the objectives of the chain and
+// the team the board shows (the server checks the cycle and loops), and the north star for HQ.
+function parentOptions(except) {
+  const board = state.board;
+  const options = board.objectives
+    .filter((o) => !o.mine && o.status === "active" && !o.cycle_over && o.objective_id !== except)
+    .map((o) => el("option", { value: o.objective_id, text: `${o.title} · ${o.owner_person_id} · ${o.cycle_id}` }));
+  if (state.me.role === "hq_admin") options.unshift(el("option", { value: "north-star", text: t("north_star_parent") }));
+  return options;
+}
+
+function myObjectives() {
+  return state.board.objectives.filter((o) => o.mine && o.status === "active" && !o.cycle_over);
+}
+
 function renderGoalForms() {
   const me = state.me;
   const cycle = state.board.cycle;
   $("goal-forms").hidden = me.role === "auditor" || me.role === "hrbp" || !cycle;
   $("kr-form").hidden = !DEFINES_KRS.includes(me.role);
+  $("objective-form").parent.replaceChildren(...parentOptions(null));
+  $("kr-form").kr_objective.replaceChildren(
+    el("option", { value: "", text: t("kr_no_objective") }),
+    ...myObjectives().map((o) => el("option", { value: o.objective_id, text: o.title })),
+  );
+  const align = $("align-form");
+  align.hidden = !myObjectives().length;
+  align.objective.replaceChildren(...myObjectives().map((o) => el("option", { value: o.objective_id, text: o.title })));
+  align.parent.replaceChildren(...parentOptions(align.objective.value));
+}
+
+async function submitAlign(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  error.textContent = "";
+  const objective = state.board.objectives.find((o) => o.objective_id === form.objective.value);
+  try {
+    await api(`/v1/okr/objectives/${encodeURIComponent(objective.objective_id)}/align`, {
+      method: "POST", key: `align-${objective.objective_id}-${Date.now().toString(36)}`,
+      body: {
+        owner_person_id: objective.owner_person_id, cycle_id: objective.cycle_id,
+        contributes_to: [{ parent_id: form.parent.value, weight: "100" }],
+      },
+    });
+    notice(t("realigned"));
+    await loadBoard();
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
 }
 
 async function submitObjective(event) {
@@ -116,7 +165,11 @@ async function submitObjective(event) {
   try {
     await api("/v1/okr/objectives", {
       method: "POST", key: `objective-${id}`,
-      body: { objective_id: id, title: form.objective_title.value, owner_person_id: state.me.person_id, owner_unit_id: state.me.unit_id, cycle_id: cycle },
+      body: {
+        objective_id: id, title: form.objective_title.value, owner_person_id: state.me.person_id,
+        owner_unit_id: state.me.unit_id, cycle_id: cycle,
+        contributes_to: [{ parent_id: form.parent.value, weight: "100" }],
+      },
     });
     form.reset();
     form.querySelector(".hints").replaceChildren();
@@ -134,6 +187,7 @@ async function submitKr(event) {
   error.textContent = "";
   const body = { description: form.kr_description.value, target: form.kr_target.value.trim() };
   if (form.kr_metric.value) body.metric = form.kr_metric.value;
+  if (form.kr_objective.value) body.objective_id = form.kr_objective.value;
   try {
     const reply = await api("/v1/okr/key-results/three-fields", { method: "POST", key: form.dataset.key, body });
     form.reset();
@@ -660,6 +714,11 @@ function renderLoop() {
 document.addEventListener("DOMContentLoaded", () => {
   $("objective-form").addEventListener("submit", submitObjective);
   $("kr-form").addEventListener("submit", submitKr);
+  $("align-form").addEventListener("submit", submitAlign);
+  $("align-form").objective.addEventListener("change", () => {
+    const form = $("align-form");
+    form.parent.replaceChildren(...parentOptions(form.objective.value));
+  });
   $("kr-form").dataset.key = crypto.randomUUID();
   liveHints($("objective-form").objective_title, $("objective-form").querySelector(".hints"));
   liveHints($("kr-form").kr_description, $("kr-form").querySelector(".hints"));

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from domain.kernel import Actor, Message
+from domain.kernel import Actor, Identifier, Message
 from domain.key_result.commands import DefineKeyResult
 from domain.key_result.metrics import METRIC_UNITS, Metric, MetricScope
 
@@ -25,6 +25,11 @@ class ThreeFieldKeyResult(Message):
         default=None, description="the sales metric that feeds it; none: checked in by hand"
     )
     target: Decimal
+    objective_id: Identifier | None = Field(
+        default=None,
+        description="one of the proposer's objectives to attach it to (it joins at an equal"
+        " share of the weights, the others keeping their proportions)",
+    )
 
 
 def defined_from(

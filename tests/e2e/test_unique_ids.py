@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 
 from projections.okr.okr_topic import APPLIERS
+from projections.sql_files import load_queries
 from tests.stack import (
     define_quarter,
     hq_token,
@@ -63,12 +64,13 @@ GUARDS = {
 
 
 def _tables_written_by_the_okr_projection() -> set[str]:
-    """Every table an applier of the OKR topic inserts into (read from their modules' text)."""
-    modules = {sys.modules[apply.__module__] for apply in APPLIERS}
+    """Every table an applier of the OKR topic inserts into (read from their modules' text), and
+    the progress rows a binding adds through their owner (`kr_progress.add_progress_rows`, its
+    statement in `projections/sql/kr_progress.sql`)."""
+    texts = [Path(sys.modules[apply.__module__].__file__ or "").read_text() for apply in APPLIERS]
+    texts.append(load_queries("kr_progress")["add_rows"])
     return {
-        table
-        for module in modules
-        for table in re.findall(r"INSERT INTO (\w+)", Path(module.__file__ or "").read_text())
+        table for text in texts for table in re.findall(r"INSERT INTO (?:\{\w+\}\.)?(\w+)", text)
     }
 
 
