@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
     alert_routes,
-    analytics_routes,
     audit_routes,
     board_routes,
     calibration_routes,
@@ -35,6 +34,8 @@ from api import (
     okr_routes,
     practice_routes,
     progress_routes,
+    report_aliases,
+    report_routes,
     scorecard_routes,
     session_routes,
 )
@@ -139,7 +140,8 @@ def create_api(settings: Settings) -> FastAPI:
     app.include_router(escalation_routes.router)
     app.include_router(practice_routes.router)
     app.include_router(scorecard_routes.router)
-    app.include_router(analytics_routes.router)
+    app.include_router(report_routes.router)
+    app.include_router(report_aliases.router)
     app.include_router(certification_routes.router)
     app.include_router(governance_routes.router)
     app.include_router(hq_routes.router)

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from api.deps import AuditClient, PersonClient
+from api.deps import PersonClient
 from api.problems import ProblemError
 from api.scope import ReadScope, readable_kr
 from api.views import record_view
-from audit.adoption import before_and_after_figures
-from audit.charts import field_figure_chart, goal_view_chart, response_time_chart
-from audit.goal_views import goal_views
-from audit.history import HistoryFilter, target_change_history
-from audit.periods import before_and_after
-from audit.response_times import group_times, grouping_key
 from domain.access import SEES_EVERYTHING
 from domain.quality_hints import check_in_hints
 from projections.reads.board import Viewer, board
@@ -82,9 +76,7 @@ async def person_board(request: Request, client: PersonClient) -> Response:
         zone = ZoneInfo(request.app.state.settings.company_timezone)
         now = request.app.state.clock()
         document = await board(conn, viewer, org, now, zone, request.app.state.north_star)
-    for objective in document["objectives"]:
-        if objective["mine"]:
-            await record_view(request, client, "objective", objective["objective_id"])
+    await record_view(request, client, "board", client.person_id or "")
     return _json(document)
 
 
@@ -103,56 +95,6 @@ async def hints_for_check_in(
     value = _decimal_or_none(progress_value)
     hints = check_in_hints(summary, value, blocker, row["start_value"], row["target_value"])
     return [h.model_dump() for h in hints]
-
-
-@router.get("/v1/audit/charts/response-times.svg", response_class=Response)
-async def response_times_chart(
-    request: Request,
-    client: AuditClient,
-    by: Literal["month", "region", "cycle", "all"] = "month",
-) -> Response:
-    """Target-adjustment response time (Kaplan-Meier median and p90, in days, open requests
-    counted) by month, region or cycle."""
-    zone = ZoneInfo(request.app.state.settings.company_timezone)
-    async with request.app.state.pool.acquire() as conn:
-        changes = await target_change_history(conn, HistoryFilter())
-        key = await grouping_key(conn, by, zone)
-    rows = [g.document() for g in group_times(changes, key, request.app.state.clock())]
-    svg = response_time_chart(f"Target-adjustment response time by {by}", rows)
-    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
-
-
-@router.get("/v1/audit/charts/goal-views.svg", response_class=Response)
-async def goal_views_chart(
-    request: Request, client: AuditClient, per: Literal["week", "month"] = "week"
-) -> Response:
-    """Goal views per person, by role, per week or month."""
-    zone = request.app.state.settings.company_timezone
-    async with request.app.state.pool.acquire() as conn:
-        rows = await goal_views(conn, per, zone)
-    svg = goal_view_chart(rows, per)
-    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
-
-
-@router.get("/v1/audit/charts/field-figures.svg", response_class=Response)
-async def field_figures_chart(
-    request: Request,
-    client: AuditClient,
-    figure: Literal["check_in_usage", "views", "response_days"] = "check_in_usage",
-) -> Response:
-    """One of the field notes' figures, measured from the events, for the six whole weeks
-    before the last six against those six: check-in usage, goal views per person per week, the
-    median days to answer a target-adjustment request (`GET /v1/audit/adoption` gives them all
-    with their intervals)."""
-    settings = request.app.state.settings
-    now = request.app.state.clock()
-    periods = before_and_after(now, ZoneInfo(settings.company_timezone))
-    async with request.app.state.pool.acquire() as conn:
-        figures = await before_and_after_figures(
-            conn, periods, settings.company_timezone, as_of=now
-        )
-    svg = field_figure_chart(figure, figures)
-    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 
 def _decimal_or_none(text: str) -> Decimal | None:

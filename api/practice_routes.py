@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
@@ -39,10 +40,12 @@ async def find_practices(
 
 @router.get("/{practice_id}")
 async def practice(request: Request, practice_id: str, client: PersonClient) -> dict[str, Any]:
-    """The practice, and each unit that adopted it with its KR's progress before adopting and
-    now."""
+    """The practice, and each unit that adopted it with its KR's progress when it adopted the
+    practice and now, against the KR's current target (fed by check-ins: the last check-in at
+    the adoption moment; fed by sales: its metric through the adoption's business day)."""
     async with request.app.state.pool.acquire() as conn:
-        found = await okr_reads.practice_with_adopters(conn, practice_id)
+        zone = ZoneInfo(request.app.state.settings.company_timezone)
+        found = await okr_reads.practice_with_adopters(conn, practice_id, zone)
     if found is None:
         raise ProblemError(404, "NotFound", f"no practice {practice_id!r}")
     return rows_json([found])[0]  # type: ignore[no-any-return]

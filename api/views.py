@@ -1,4 +1,5 @@
-"""Recording goal views: a person reading a KR or an objective."""
+"""Recording goal views: a person opening a KR, an objective, or the board (all of their goals
+on one page: one view, not one per goal it lists)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from projections.reads import okr_reads
 
 
 async def record_view(
-    request: Request, client: Client, subject: Literal["key_result", "objective"], subject_id: str
+    request: Request,
+    client: Client,
+    subject: Literal["key_result", "objective", "board"],
+    subject_id: str,
 ) -> None:
     """One row per read by a person (service clients are not people and are not counted)."""
     if client.person_id is None:

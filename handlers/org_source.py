@@ -24,10 +24,10 @@ class RecordedOrg:
         self.tree: OrgTree | None = None
 
     async def __call__(self, conn: asyncpg.Connection) -> OrgTree:
-        row = await conn.fetchrow(_LATEST, ORG_STREAM, self.version)
-        if row["latest"] != self.version or row["event_id"] != self.last_event_id:
-            if row["event_id"] != self.last_event_id:  # a rolled-back append was folded
-                self.state, self.version = OrgState(), 0
+        head = await self.store.stream_head(conn, ORG_STREAM)
+        if head != (self.version, self.last_event_id):
+            if head[0] < self.version or (self.version and not await self._still_a_prefix(conn)):
+                self.state, self.version, self.last_event_id = OrgState(), 0, None
             added = await self.store.load(conn, ORG_STREAM, after_version=self.version)
             for stamped in ORGANISATION.events.stamped(added):
                 self.state = ORGANISATION.evolve(self.state, stamped)
@@ -36,9 +36,8 @@ class RecordedOrg:
             self.tree = self.state.tree()
         return self.tree  # type: ignore[return-value]
 
-
-# The org stream's last version, and the id of the event at the version folded so far.
-_LATEST = """
-SELECT coalesce((SELECT max(version) FROM event_store WHERE stream_id = $1), 0) AS latest,
-       (SELECT event_id FROM event_store WHERE stream_id = $1 AND version = $2) AS event_id
-"""
+    async def _still_a_prefix(self, conn: asyncpg.Connection) -> bool:
+        """Whether the event folded last is still in the stream at its version (an append
+        folded from a transaction that then rolled back is not)."""
+        events = await self.store.load(conn, ORG_STREAM, after_version=self.version - 1)
+        return bool(events) and events[0].event_id == self.last_event_id

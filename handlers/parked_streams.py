@@ -16,7 +16,14 @@ from handlers.org_source import RecordedOrg
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
-from projections.okr.okr_read_models import PROJECTION, AppliedBatch, skip_to, unpark
+from projections.okr.okr_read_models import (
+    PROJECTION,
+    AppliedBatch,
+    locked_parking,
+    parked_rows,
+    skip_to,
+    unpark,
+)
 from projections.okr.okr_topic import after_batch, apply_okr_topic
 
 
@@ -36,13 +43,7 @@ class ParkedStream:
 
 
 async def parked_streams(conn: asyncpg.Connection) -> list[ParkedStream]:
-    rows = await conn.fetch(
-        "SELECT p.stream_id, p.version, p.event_type, p.reason, p.detail, p.parked_at,"
-        " (SELECT count(*) FROM event_store e WHERE e.stream_id = p.stream_id"
-        "  AND e.version >= p.version) AS waiting"
-        " FROM okr_parked_stream p ORDER BY p.parked_at, p.stream_id"
-    )
-    return [ParkedStream(**dict(r)) for r in rows]
+    return [ParkedStream(**row) for row in await parked_rows(conn)]
 
 
 async def skipped_events(conn: asyncpg.Connection) -> list[RecordedEvent]:
@@ -96,14 +97,7 @@ async def skip_parked_event(
 async def _parked_row(
     conn: asyncpg.Connection, stream_id: str, version: int | None
 ) -> asyncpg.Record:
-    # The position row first, as a live batch locks it: the two never interleave.
-    await conn.fetchval(
-        "SELECT version FROM okr_stream_position WHERE stream_id = $1 FOR UPDATE", stream_id
-    )
-    row = await conn.fetchrow(
-        "SELECT version, event_id, event_type FROM okr_parked_stream WHERE stream_id = $1",
-        stream_id,
-    )
+    row = await locked_parking(conn, stream_id)
     if row is None:
         raise NotParked(f"stream {stream_id!r} is not parked")
     if version is not None and row["version"] != version:

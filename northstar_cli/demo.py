@@ -68,12 +68,12 @@ BEHAVIOUR_WEEKS = 12  # six weeks the old way, six with the board (simulator/beh
 
 async def _field_figures(settings: Settings, timeout: float = 180) -> str:
     """The field notes' figures for the six weeks before the last six against the last six,
-    measured by `audit adoption` from the events once the OKR read models hold them all."""
+    measured by `reports adoption` from the events once the OKR read models hold them all."""
     from zoneinfo import ZoneInfo
 
-    from audit.adoption import before_and_after_figures
-    from audit.periods import before_and_after
     from projections.reads.pipeline_state import okr_events_not_applied
+    from reports.adoption import before_and_after_figures
+    from reports.periods import before_and_after
 
     zone = ZoneInfo(settings.company_timezone)
     conn = await connect(settings.auditor_dsn)
@@ -103,7 +103,7 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
 
     first, second = (f"{a.date()}..{b.date()}" for a, b in periods)
     return (
-        f"The field figures, measured from the events (`northstar audit adoption`):\n"
+        f"The field figures, measured from the events (`northstar reports adoption`):\n"
         f"                         before ({first})   after ({second})\n"
         f"  check-in usage         {share('before'):>24}   {share('after'):>22}\n"
         f"  goal views/person/week {views('before'):>24}   {views('after'):>22}\n"

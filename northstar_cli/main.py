@@ -12,6 +12,7 @@ from northstar_cli.dead_letter_commands import dead_letters
 from northstar_cli.observe_command import observe
 from northstar_cli.okr_commands import calibration, okr, org
 from northstar_cli.process_commands import api, relay, services, webhooks, worker
+from northstar_cli.report_commands import hidden_aliases, reports
 from northstar_cli.sales_commands import catalog, evaluate, ingest, kr, projections
 from northstar_cli.simulate_commands import simulate
 
@@ -40,6 +41,8 @@ cli.add_command(org)
 cli.add_command(okr)
 cli.add_command(calibration)
 cli.add_command(audit)
+cli.add_command(reports)
+hidden_aliases(audit)
 cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(dead_letters)

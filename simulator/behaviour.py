@@ -24,7 +24,6 @@ from decimal import Decimal
 
 import asyncpg
 
-from audit.periods import week_start
 from domain.adoption import form_burden
 from domain.cycles import DefineCycle
 from domain.kernel import Actor, DomainError
@@ -39,6 +38,7 @@ from domain.key_result.commands import (
 from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.bootstrap import CommandHandlers
 from projections.reads.okr_reads import record_goal_view
+from reports.periods import week_start
 from simulator.company import person_for, quarter_of
 
 OLD_FORM_FIELDS = 9  # the spreadsheet-era check-in form the notes describe

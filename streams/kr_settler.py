@@ -20,6 +20,7 @@ from infra.logging import shards_context
 from infra.postgres.outbox import number_alerts, unnumbered_alerts
 from projections.sales.kr_health import record_health
 from projections.sales.kr_progress import SNAPSHOT, business_now, settle, shard_locks
+from projections.sales.sales_rollups import pending_shards
 from streams.retrying import RetryingConnection
 
 log = structlog.get_logger("northstar.streams")
@@ -94,10 +95,4 @@ class KrSettler:
 
     async def _pending(self, conn: asyncpg.Connection) -> set[int]:
         """Our shards with messages, and anyone's whose messages wait too long."""
-        rows = await conn.fetch(
-            "SELECT DISTINCT shard FROM kr_delta WHERE shard = ANY($1::int[])"
-            " OR created_at < now() - make_interval(secs => $2)",
-            sorted(self.owned()),
-            ORPHAN_AFTER_S,
-        )
-        return {r["shard"] for r in rows}
+        return await pending_shards(conn, self.owned(), ORPHAN_AFTER_S)

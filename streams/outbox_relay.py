@@ -23,25 +23,12 @@ from aiokafka.errors import KafkaError
 from infra import metrics
 from infra.kafka.connection import kafka_options
 from infra.postgres.db import connect
-from infra.postgres.outbox import OUTBOX_CHANNEL, mark_published
+from infra.postgres.outbox import OUTBOX_CHANNEL, mark_published, next_batch, relay_positions
 from infra.settings import Settings
 
 log = structlog.get_logger("northstar.relay")
 RELAY_LOCK = 7_242_002
 EVENT_ID_HEADER = "northstar.event_id"
-
-NEXT_BATCH = """
-SELECT event_id, stream_id, version, topic, value, created_at FROM outbox
-WHERE published_at IS NULL
-ORDER BY created_at, stream_id, version
-LIMIT $1
-"""
-_ADVANCE = """
-INSERT INTO relay_position (topic, partition, next_offset)
-SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
-ON CONFLICT (topic, partition) DO UPDATE
-SET next_offset = GREATEST(relay_position.next_offset, excluded.next_offset)
-"""
 
 
 class OutboxRelay:
@@ -76,7 +63,7 @@ class OutboxRelay:
             await conn.close()
 
     async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
-        rows = await conn.fetch(NEXT_BATCH, self.batch_size)
+        rows = await next_batch(conn, self.batch_size)
         if not rows:
             return 0
         ends = await self.send_rows(producer, rows)
@@ -122,20 +109,11 @@ class OutboxRelay:
         event_ids: Sequence[uuid.UUID],
         ends: dict[tuple[str, int], int],
     ) -> None:
-        async with conn.transaction():
-            await mark_published(conn, event_ids)
-            await conn.execute(
-                _ADVANCE, [t for t, _ in ends], [p for _, p in ends], list(ends.values())
-            )
+        await mark_published(conn, event_ids, ends)
 
     async def reconcile(self, conn: asyncpg.Connection, topic: str, partition_ids: set[int]) -> int:
         """Mark as published what a predecessor committed to Kafka but did not get to mark."""
-        positions = {
-            r["partition"]: r["next_offset"]
-            for r in await conn.fetch(
-                "SELECT partition, next_offset FROM relay_position WHERE topic = $1", topic
-            )
-        }
+        positions = await relay_positions(conn, topic)
         consumer = AIOKafkaConsumer(
             **kafka_options(self.settings),
             isolation_level="read_committed",

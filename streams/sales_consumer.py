@@ -19,7 +19,7 @@ from infra import metrics
 from infra.kafka.connection import kafka_options
 from infra.kafka.topics import consumer_group
 from infra.settings import Settings
-from projections.sales.sales_rollups import PROJECTION
+from projections.sales.sales_rollups import checkpoints
 from streams.sales_projection import DecodedBatch, RawRecord, SalesProjectionHandler
 
 log = structlog.get_logger("northstar.streams")
@@ -170,16 +170,11 @@ class SalesConsumer:
                 await decoded.put(self.handler.decode(records))
 
     async def checkpoints(self, partitions: list[int]) -> dict[int, int]:
-        rows = await self.handler.db.run(
-            lambda conn: conn.fetch(
-                "SELECT partition, next_offset FROM projection_checkpoint"
-                " WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])",
-                PROJECTION,
-                self.settings.sales_topic,
-                partitions,
-            )
+        topic = self.settings.sales_topic
+        found: dict[int, int] = await self.handler.db.run(
+            lambda conn: checkpoints(conn, topic, partitions)
         )
-        return {r["partition"]: r["next_offset"] for r in rows}
+        return found
 
 
 def _records(fetched: Iterable[tuple[TopicPartition, list]]) -> list[RawRecord]:  # type: ignore[type-arg]

@@ -612,13 +612,13 @@ async function loadAgenda() {
 // ---- charts and live alerts ----------------------------------------------------------------
 
 function renderCharts() {
-  $("chart-response").src = "/v1/audit/charts/response-times.svg?by=month";
+  $("chart-response").src = "/v1/reports/charts/response-times.svg?by=month";
   $("chart-response").alt = t("chart_response");
-  $("chart-views").src = "/v1/audit/charts/goal-views.svg?per=week";
+  $("chart-views").src = "/v1/reports/charts/goal-views.svg?per=week";
   $("chart-views").alt = t("chart_views");
   for (const [id, figure, label] of [["chart-field-usage", "check_in_usage", "field_check_in_usage"],
     ["chart-field-views", "views", "field_views"], ["chart-field-response", "response_days", "field_response_days"]]) {
-    $(id).src = `/v1/audit/charts/field-figures.svg?figure=${figure}`;
+    $(id).src = `/v1/reports/charts/field-figures.svg?figure=${figure}`;
     $(id).alt = t(label);
   }
   renderFieldFigures();
@@ -639,8 +639,8 @@ async function renderFieldFigures() {
   let adoption = null;
   let manual = null;
   try {
-    adoption = await api(`/v1/audit/adoption?before=${at(12)}..${at(6)}&after=${at(6)}..${at(0)}`);
-    manual = await api("/v1/audit/manual-vs-system");
+    adoption = await api(`/v1/reports/adoption?before=${at(12)}..${at(6)}&after=${at(6)}..${at(0)}`);
+    manual = await api("/v1/reports/manual-vs-system");
   } catch (error) {
     return;
   }

@@ -54,6 +54,9 @@ SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $
                      $7::text[], $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::uuid[],
                      $12::bytea[], $13::bytea[])
 """
+_STREAM_HEAD = """
+SELECT version, event_id FROM event_store WHERE stream_id = $1 ORDER BY version DESC LIMIT 1
+"""
 # The columns a RecordedEvent is read from (see recorded_event); audit readers select them too.
 EVENT_COLUMNS = """event_id, stream_id, version, event_type AS type, schema_version, payload,
        actor, occurred_at, recorded_at, correlation_id, causation_id"""
@@ -223,6 +226,14 @@ class EventStore:
             key,
         )
         return AppendResult(row["stream_id"], row["first_version"], row["last_version"], True)
+
+    async def stream_head(
+        self, conn: asyncpg.Connection, stream_id: str
+    ) -> tuple[int, uuid.UUID | None]:
+        """The stream's last version and that event's id ((0, None) for an empty stream): one
+        index probe, enough to tell whether a fold is still the whole stream."""
+        row = await conn.fetchrow(_STREAM_HEAD, stream_id)
+        return (0, None) if row is None else (row["version"], row["event_id"])
 
     async def load(
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0

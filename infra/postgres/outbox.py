@@ -5,7 +5,7 @@ bytes), and the relay's marks of what it published."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import asyncpg
 
@@ -122,10 +122,43 @@ async def add_events(
     await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
 
 
-async def mark_published(conn: asyncpg.Connection, event_ids: Sequence[object]) -> None:
-    """The relay published these (Kafka acknowledged them)."""
-    await conn.execute(
-        "UPDATE outbox SET published_at = clock_timestamp()"
-        " WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
-        list(event_ids),
+async def next_batch(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """What the relay publishes next: unpublished rows, oldest first, in stream order."""
+    return await conn.fetch(
+        "SELECT event_id, stream_id, version, topic, value, created_at FROM outbox"
+        " WHERE published_at IS NULL ORDER BY created_at, stream_id, version LIMIT $1",
+        limit,
     )
+
+
+async def mark_published(
+    conn: asyncpg.Connection,
+    event_ids: Sequence[object],
+    ends: Mapping[tuple[str, int], int] | None = None,
+) -> None:
+    """The relay published these (Kafka acknowledged them), and each partition it wrote to now
+    ends at `ends` (the relay's positions, for reconciling after a crash); one transaction."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE outbox SET published_at = clock_timestamp()"
+            " WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL",
+            list(event_ids),
+        )
+        if ends:
+            await conn.execute(
+                "INSERT INTO relay_position (topic, partition, next_offset)"
+                " SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])"
+                " ON CONFLICT (topic, partition) DO UPDATE"
+                " SET next_offset = GREATEST(relay_position.next_offset, excluded.next_offset)",
+                [t for t, _ in ends],
+                [p for _, p in ends],
+                list(ends.values()),
+            )
+
+
+async def relay_positions(conn: asyncpg.Connection, topic: str) -> dict[int, int]:
+    """Where the relay's writes to each partition of `topic` ended."""
+    rows = await conn.fetch(
+        "SELECT partition, next_offset FROM relay_position WHERE topic = $1", topic
+    )
+    return {r["partition"]: r["next_offset"] for r in rows}

@@ -142,6 +142,29 @@ async def _apply_batch(
     return AppliedBatch(applied, held, tuple(parked_now))
 
 
+async def parked_rows(conn: asyncpg.Connection) -> list[dict[str, object]]:
+    """Each parked stream: where and why, and how many of its events wait (itself included)."""
+    rows = await conn.fetch(
+        "SELECT p.stream_id, p.version, p.event_type, p.reason, p.detail, p.parked_at,"
+        " (SELECT count(*) FROM event_store e WHERE e.stream_id = p.stream_id"
+        "  AND e.version >= p.version) AS waiting"
+        " FROM okr_parked_stream p ORDER BY p.parked_at, p.stream_id"
+    )
+    return [dict(r) for r in rows]
+
+
+async def locked_parking(conn: asyncpg.Connection, stream_id: str) -> asyncpg.Record | None:
+    """The stream's parking (version, event id and type), its position row locked first, as a
+    live batch locks it: an operator's retry or skip and a batch never interleave."""
+    await conn.fetchval(
+        "SELECT version FROM okr_stream_position WHERE stream_id = $1 FOR UPDATE", stream_id
+    )
+    return await conn.fetchrow(
+        "SELECT version, event_id, event_type FROM okr_parked_stream WHERE stream_id = $1",
+        stream_id,
+    )
+
+
 async def skip_to(conn: asyncpg.Connection, stream_id: str, version: int) -> None:
     """An operator's skip: the stream counts as applied through `version`."""
     await conn.execute(

@@ -70,7 +70,7 @@ async def record_goal_view(
     person_id: str,
     role: str,
     unit_id: str | None,
-    subject: Literal["key_result", "objective"],
+    subject: Literal["key_result", "objective", "board"],
     subject_id: str,
     viewed_at: datetime | None = None,
 ) -> None:
@@ -204,35 +204,40 @@ async def practices(
 
 
 async def practice_with_adopters(
-    conn: asyncpg.Connection, practice_id: str
+    conn: asyncpg.Connection, practice_id: str, zone: tzinfo
 ) -> dict[str, Any] | None:
-    """The practice and each unit that adopted it, with the progress of the KR it named before
-    the adoption and now (None where there is no figure yet); None if there is no practice."""
+    """The practice and each unit that adopted it, with the progress of the KR it named when it
+    was adopted and now, both against the KR's current target (None where there is no figure
+    yet): a KR fed by check-ins, its last check-in at the adoption moment; a KR fed by sales,
+    its metric over its window through the adoption's business day (company time, `zone`).
+    None if there is no practice."""
+    from projections.reads.north_star import kr_values_through  # (it reads this module)
+
     practice = await conn.fetchrow(SQL["practice"], practice_id)
     if practice is None:
         return None
     adopters = []
     for row in await conn.fetch(SQL["practice_adoptions"], practice_id):
         adopter = dict(row)
-        if row["kr_id"] is not None:
-            around = await conn.fetchrow(SQL["kr_progress_around"], row["kr_id"], row["adopted_at"])
-            adopter["progress_before"], adopter["progress_now"] = _before_and_now(around)
+        kr_id = row["kr_id"]
+        around = kr_id and await conn.fetchrow(SQL["kr_progress_around"], kr_id, row["adopted_at"])
+        if around:
+            before, now = around["value_before"], around["value_now"]
+            if around["pct_now"] is not None:  # fed by sales
+                day = row["adopted_at"].astimezone(zone).date()
+                (before,) = await kr_values_through(conn, kr_id, [day], zone)
+            adopter["progress_before"] = _percent(around, before)
+            adopter["progress_now"] = (
+                around["pct_now"] if around["pct_now"] is not None else _percent(around, now)
+            )
         adopters.append(adopter)
     return {**dict(practice), "tags": json.loads(practice["tags"]), "adopted_by": adopters}
 
 
-def _before_and_now(row: asyncpg.Record | None) -> tuple[Decimal | None, Decimal | None]:
-    if row is None:
-        return None, None
-    if row["pct_now"] is not None:  # fed by sales
-        return row["pct_before"], row["pct_now"]
-
-    def pct(value: Decimal | None) -> Decimal | None:
-        if value is None:
-            return None
-        return progress_percent(row["kind"], row["start_value"], row["target_value"], value)
-
-    return pct(row["value_before"]), pct(row["value_now"])
+def _percent(kr: asyncpg.Record, value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    return progress_percent(kr["kind"], kr["start_value"], kr["target_value"], value)
 
 
 async def held_objectives(

@@ -345,3 +345,31 @@ async def adopt_rebuilt(
     await conn.execute(SQL["add_checkpoints"].format(schema=rebuilt), PROJECTION, topic)
     await conn.execute(SQL["carry_clock"].format(schema=replaced), evaluation_clock)
     await conn.execute(SQL["clear_deltas"])
+
+
+async def checkpoints(
+    conn: asyncpg.Connection, topic: str, partitions: Sequence[int]
+) -> dict[int, int]:
+    """Stage 1's next offset in each of `partitions` (where a consumer resumes)."""
+    rows = await conn.fetch(
+        "SELECT partition, next_offset FROM projection_checkpoint"
+        " WHERE projection = $1 AND topic = $2 AND partition = ANY($3::int[])",
+        PROJECTION,
+        topic,
+        list(partitions),
+    )
+    return {r["partition"]: r["next_offset"] for r in rows}
+
+
+async def pending_shards(
+    conn: asyncpg.Connection, owned: Collection[int], orphan_after_s: float
+) -> set[int]:
+    """The shards of `owned` with messages waiting for stage 2, and anyone's whose messages
+    wait longer than `orphan_after_s`."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT shard FROM kr_delta WHERE shard = ANY($1::int[])"
+        " OR created_at < now() - make_interval(secs => $2)",
+        sorted(owned),
+        orphan_after_s,
+    )
+    return {r["shard"] for r in rows}

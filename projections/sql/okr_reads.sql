@@ -102,15 +102,13 @@ ORDER BY p.published_at DESC, p.practice_id LIMIT 200;
 SELECT unit_id, kr_id, note, adopted_by, adopted_at FROM okr_practice_adoption
 WHERE practice_id = $1 ORDER BY adopted_at, unit_id;
 -- name: kr_progress_around
--- A KR's progress at or before $2 and now: its last check-in's value (KRs fed by check-ins) or
--- its progress per cent (KRs fed by sales: the health history, and the live value).
+-- A KR's last check-in's value at $2 and now (KRs fed by check-ins), and its live progress per
+-- cent (KRs fed by sales; their value at $2 is computed from the roll-ups).
 SELECT k.kind, k.start_value, k.target_value,
        (SELECT progress_value FROM okr_check_in
         WHERE kr_id = $1 AND reported_at <= $2 ORDER BY reported_at DESC LIMIT 1) AS value_before,
        (SELECT progress_value FROM okr_check_in
         WHERE kr_id = $1 ORDER BY reported_at DESC LIMIT 1) AS value_now,
-       (SELECT progress_pct FROM kr_health_history
-        WHERE kr_id = $1 AND occurred_at <= $2 ORDER BY transition DESC LIMIT 1) AS pct_before,
        (SELECT progress_pct FROM kr_progress WHERE kr_id = $1) AS pct_now
 FROM okr_key_result k WHERE k.kr_id = $1;
 -- name: practice

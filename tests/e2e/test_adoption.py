@@ -1,6 +1,6 @@
 """Adoption analytics on events this test makes itself, through the command path: reps and city
 managers own KRs and check in (or not) week by week; people read their goals, some of them
-again and again. `audit adoption` (CLI and API) must give check-in usage per week by role and
+again and again. `reports adoption` (CLI and API) must give check-in usage per week by role and
 by unit, with a 7- and a 14-day cadence, and the before/after figures, equal to what is counted
 here from the test's own schedule; the forms' burden matches the board's check-in form."""
 
@@ -146,7 +146,7 @@ async def test_check_in_usage_and_views_equal_an_independent_count(env):
     for cadence in (7, 14):
         done = await run_cli(
             env,
-            *("audit", "adoption", "--between", between, "--cadence-days", str(cadence)),
+            *("reports", "adoption", "--between", between, "--cadence-days", str(cadence)),
             *("--before", before, "--after", after, "--format", "json"),
         )
         assert done.returncode == 0, done.stderr
@@ -190,7 +190,7 @@ async def test_check_in_usage_and_views_equal_an_independent_count(env):
     headers = {"Authorization": f"Bearer {await hq_token(env.settings)}"}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         reply = await http.get(
-            "/v1/audit/adoption",
+            "/v1/reports/adoption",
             params={"between": between, "before": before, "after": after, "cadence_days": 14},
             headers=headers,
         )
@@ -200,6 +200,6 @@ async def test_check_in_usage_and_views_equal_an_independent_count(env):
             document["response_times"].pop("as_of")
         assert answered == report
         wrong = await http.get(
-            "/v1/audit/adoption", params={"between": "2026-11-01..2026-10-01"}, headers=headers
+            "/v1/reports/adoption", params={"between": "2026-11-01..2026-10-01"}, headers=headers
         )
         assert wrong.status_code == 422 and "ends before it starts" in wrong.text

@@ -54,7 +54,7 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
     chart = tmp_path / "compare.svg"
     done = await run_cli(
         env,
-        *("audit", "response-times", "--format", "json", "--chart", str(chart)),
+        *("reports", "response-times", "--format", "json", "--chart", str(chart)),
         *("--as-of", settled.isoformat()),
         *("--before", f"{start.isoformat()}..{boundary.isoformat()}"),
         *("--after", f"{boundary.isoformat()}..{end.isoformat()}"),
@@ -89,7 +89,7 @@ async def test_response_times_reproduce_the_field_result(env, tmp_path):
     # by region, as known at the boundary: the requests still open then count as censored
     by_region = await run_cli(
         env,
-        *("audit", "response-times", "--by", "region", "--format", "json"),
+        *("reports", "response-times", "--by", "region", "--format", "json"),
         *("--as-of", boundary.isoformat()),
     )
     groups = {g["group"]: g for g in json.loads(by_region.stdout)["groups"]}

@@ -167,13 +167,13 @@ def read_cases() -> list[Case]:
             ),
             case(
                 "GET",
-                "/v1/analytics/churn",
+                "/v1/reports/churn",
                 allowed,
                 query={"unit_id": unit, "from": "2026-10", "to": "2026-11"},
             ),
             case(
                 "GET",
-                "/v1/analytics/scenarios",
+                "/v1/reports/scenarios",
                 allowed,
                 query={"unit_id": unit, "from": "2026-10-01", "to": "2026-11-30"},
             ),
@@ -235,14 +235,14 @@ def read_cases() -> list[Case]:
     for route in (
         "/v1/audit/target-changes",
         "/v1/audit/weight-changes",
-        "/v1/audit/escalation-response-times",
-        "/v1/audit/adoption",
-        "/v1/audit/manual-vs-system",
-        "/v1/analytics/launches",
+        "/v1/reports/escalation-times",
+        "/v1/reports/adoption",
+        "/v1/reports/manual-vs-system",
+        "/v1/reports/launches",
         "/v1/audit/projection-skips",
-        "/v1/audit/charts/response-times.svg",
-        "/v1/audit/charts/goal-views.svg",
-        "/v1/audit/charts/field-figures.svg",
+        "/v1/reports/charts/response-times.svg",
+        "/v1/reports/charts/goal-views.svg",
+        "/v1/reports/charts/field-figures.svg",
     ):
         cases.append(case("GET", route, {"auditor", "hq", "admin"}))
     return cases

@@ -157,7 +157,7 @@ async def test_the_field_figures_emerge_and_the_reports_count_them_right(env, tm
     periods = {"before": (start, middle), "after": (middle, this_week)}
     done = await run_cli(
         env,
-        *("audit", "adoption", "--format", "json"),
+        *("reports", "adoption", "--format", "json"),
         *("--between", f"{start.isoformat()}..{this_week.isoformat()}"),
         *("--before", f"{start.isoformat()}..{middle.isoformat()}"),
         *("--after", f"{middle.isoformat()}..{this_week.isoformat()}"),

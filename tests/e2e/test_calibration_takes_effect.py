@@ -160,7 +160,7 @@ async def test_outcomes_change_weights_and_health_and_fill_the_minutes(env):
         (permit,) = (await http.get("/escalations", headers=bearer(tokens["city"]))).json()
         times = (
             await http.get(
-                f"http://127.0.0.1:{env.settings.api_port}/v1/audit/escalation-response-times",
+                f"http://127.0.0.1:{env.settings.api_port}/v1/reports/escalation-times",
                 params={"by": "unit"},
                 headers=bearer(tokens["hq"]),
             )

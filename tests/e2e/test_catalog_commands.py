@@ -135,7 +135,7 @@ async def test_a_reload_records_nothing_and_a_changed_target_is_one_audited_even
     assert Decimal(str(card["target"])) == okr_target == sales_target == 120_000
 
     # it answers no request: the response times count none
-    times = await run_cli(env, "audit", "response-times", "--format", "json")
+    times = await run_cli(env, "reports", "response-times", "--format", "json")
     assert times.returncode == 0, times.stderr
     groups = json.loads(times.stdout)["groups"]
     assert sum(g["hours_to_decision"]["count"] for g in groups) == 0, groups

@@ -1,6 +1,6 @@
 """Customer churn through the real sales path: a scripted October and November (a customer
 who moves to another rep of the same city, a sale refunded whole, one refunded in part) with
-known answers, then five weeks of simulated sales; `GET /v1/analytics/churn` and `audit churn`
+known answers, then five weeks of simulated sales; `GET /v1/reports/churn` and `reports churn`
 must equal the count made from the facts themselves (tests/expected.py), for every unit."""
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ async def test_churn_equals_a_count_from_the_facts(env):
     assert not_a_month.status_code == 422
 
     done = await run_cli(
-        env, "audit", "churn", "--unit", "hq", "--from", "2026-11", "--to", "2026-11",
+        env, "reports", "churn", "--unit", "hq", "--from", "2026-11", "--to", "2026-11",
         "--format", "json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

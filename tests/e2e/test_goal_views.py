@@ -97,7 +97,7 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
         assert refused.status_code == 403  # not theirs: refused, not counted
 
     for per in ("week", "month"):
-        done = await run_cli(env, "audit", "views", "--per", per, "--format", "json")
+        done = await run_cli(env, "reports", "views", "--per", per, "--format", "json")
         assert done.returncode == 0, done.stderr
         rows = json.loads(done.stdout)
         # a visit counts in the period it began, so a run straddling a week or month boundary
@@ -123,3 +123,54 @@ async def test_reads_by_people_are_counted_per_role_and_period(env):
                 registered = sum(1 for p in heads_of(small_company().units) if p.role == name)
                 per = registered or len(people)
                 assert got[0]["views_per_person"] == round(len(mine) / per, 2)
+
+
+async def test_opening_the_board_is_one_view_however_many_goals_it_lists(env):
+    """The board lists all of a person's goals on one page: opening it is one view (of the
+    board), not one per objective; opening one objective on its own is a view of that goal."""
+    await load_company(env.settings, small_company())
+    await define_quarter(env.settings)
+    conn = await asyncpg.connect(env.settings.dsn)
+    try:
+        hq = await create_client(conn, "hq", "hq_admin", "p-hq", "hq")
+        rep = await create_client(conn, "rep1", "rep", "p-rep-1", "rep-east-city1-1")
+    finally:
+        await conn.close()
+    env.spawn("relay", "relay")
+    env.worker()
+    base = await start_api(env)
+    objectives = [{**OBJECTIVE, "objective_id": f"o-rep-{n}", "title": f"goal {n}"} for n in (1, 2)]
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for objective in objectives:
+            made = await http.post(
+                "/v1/okr/objectives", json=objective, headers={"Authorization": f"Bearer {hq}"}
+            )
+            assert made.status_code == 201, made.text
+        reader = {"Authorization": f"Bearer {rep}"}
+
+        async def listed() -> bool:
+            board = (await http.get("/v1/board", headers={"Authorization": f"Bearer {hq}"})).json()
+            return {o["objective_id"] for o in board["objectives"]} >= {"o-rep-1", "o-rep-2"}
+
+        await eventually(listed, 60, "both objectives on the board")
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:
+            await conn.execute("DELETE FROM goal_view")  # the waiting above read them too
+            for _ in range(2):
+                board = (await http.get("/v1/board", headers=reader)).json()
+                assert sum(o["mine"] for o in board["objectives"]) == 2
+            opened = await http.get("/v1/okr/objectives/o-rep-1/progress", headers=reader)
+            assert opened.status_code == 200, opened.text
+            rows = await conn.fetch("SELECT subject, subject_id FROM goal_view ORDER BY id")
+        finally:
+            await conn.close()
+    assert [tuple(r) for r in rows] == [
+        ("board", "p-rep-1"),
+        ("board", "p-rep-1"),
+        ("objective", "o-rep-1"),
+    ]
+    done = await run_cli(env, "reports", "views", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rep_rows = [r for r in json.loads(done.stdout) if r["role"] == "rep"]
+    # two board reads within 30 minutes are one visit; the objective opened is another
+    assert sum(r["views"] for r in rep_rows) == 2 and sum(r["reads"] for r in rep_rows) == 3

@@ -101,7 +101,13 @@ async def test_reported_figures_against_the_sales(env):
     await okr_read_models_caught_up(env.settings)
 
     done = await run_cli(
-        env, "audit", "manual-vs-system", "--between", "2026-10-01..2026-12-01", "--format", "json"
+        env,
+        "reports",
+        "manual-vs-system",
+        "--between",
+        "2026-10-01..2026-12-01",
+        "--format",
+        "json",
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -127,7 +127,8 @@ async def test_a_successor_marks_what_a_dead_relay_committed_but_never_marked(en
     """The window between the Kafka commit and the outbox update, made to happen on purpose."""
     from aiokafka import AIOKafkaProducer
 
-    from streams.outbox_relay import NEXT_BATCH, OutboxRelay
+    from infra.postgres.outbox import next_batch
+    from streams.outbox_relay import OutboxRelay
 
     store = EventStore(env.settings.okr_events_topic)
     conn = await asyncpg.connect(env.settings.dsn)
@@ -158,7 +159,7 @@ async def test_a_successor_marks_what_a_dead_relay_committed_but_never_marked(en
             transactional_id=env.settings.relay_transactional_id,
         )
         await dying.start()
-        await OutboxRelay(env.settings).send_rows(dying, await conn.fetch(NEXT_BATCH, 100))
+        await OutboxRelay(env.settings).send_rows(dying, await next_batch(conn, 100))
         await dying.stop()  # committed to Kafka, never marked in the outbox
         unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
         assert await conn.fetchval(unpublished) == 3

@@ -1,7 +1,7 @@
 """New products' first month against plan through the real sales path: a product launched on
 2026-10-08 sells in its first month (the launch day to 2026-11-07), before it (test orders the
 day before) and after it, with a refund inside the month; another, launched three days ago,
-has sold nothing yet. `GET /v1/analytics/launches` must give the revenue and units counted here
+has sold nothing yet. `GET /v1/reports/launches` must give the revenue and units counted here
 from the facts, and revenue / plan."""
 
 from __future__ import annotations
@@ -87,9 +87,7 @@ async def test_first_month_against_plan(env):
     await wait_caught_up(env.settings)
     base = await start_api(env)
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        reply = await http.get(
-            "/v1/analytics/launches", headers=bearer(await hq_token(env.settings))
-        )
+        reply = await http.get("/v1/reports/launches", headers=bearer(await hq_token(env.settings)))
     assert reply.status_code == 200, reply.text
     rows = {row["sku"]: row for row in reply.json()}
     assert list(rows) == [LAUNCH.sku, UNSOLD.sku]

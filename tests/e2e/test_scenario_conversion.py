@@ -1,7 +1,7 @@
 """First-order conversion by selling scenario through the real sales path: a scripted city
 (campus 3 of 10 leads, office 2 of 8, family none of 4, and leads naming no scenario), then a
 month of simulated sales whose customers come from the three scenarios; `GET
-/v1/analytics/scenarios` must equal the count made from the facts (tests/expected.py) for every
+/v1/reports/scenarios` must equal the count made from the facts (tests/expected.py) for every
 unit, and a fact naming no scenario is in no row."""
 
 from __future__ import annotations

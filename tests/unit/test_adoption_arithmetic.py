@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.adoption import Interval, form_burden, mean_interval, wilson_interval
-from projections.reports.customer_churn import months_between, parse_month
+from reports.customer_churn import months_between, parse_month
 
 
 def test_wilson_interval_of_known_values():

@@ -5,8 +5,8 @@ import importlib
 import pkgutil
 import traceback
 
-PACKAGES = ["domain", "infra", "projections", "handlers", "audit", "streams", "api", "simulator",
-            "northstar_cli"]  # fmt: skip
+PACKAGES = ["domain", "infra", "projections", "handlers", "audit", "reports", "streams", "api",
+            "simulator", "northstar_cli"]  # fmt: skip
 
 
 def modules() -> list[str]:

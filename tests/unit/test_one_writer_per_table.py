@@ -15,6 +15,7 @@ MIGRATIONS = ROOT / "infra" / "postgres" / "migrations"
 PACKAGES = (
     "api",
     "audit",
+    "reports",
     "domain",
     "handlers",
     "infra",

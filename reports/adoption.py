@@ -1,6 +1,6 @@
 """Adoption analytics, from what people did (the events and the reads), never from a
 simulator's settings: check-in usage (the share of KR owners who checked in within the
-cadence), goal views (visits, see `audit.goal_views`) per person, the burden of each form, and a
+cadence), goal views (visits, see `reports.goal_views`) per person, the burden of each form, and a
 before/after comparison of two periods with 95 % confidence intervals."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 
-from audit.goal_views import VISITS
 from audit.history import HistoryFilter, target_change_history
-from audit.response_times import compare_periods
 from domain.adoption import Interval, form_burden, mean_interval, wilson_interval
+from reports.goal_views import VISITS
+from reports.response_times import compare_periods
 
 # Per week (Monday, company time) and owner: whether they checked in on a KR they own within
 # the cadence ending with that week. An owner is expected in a week when they own a KR of an

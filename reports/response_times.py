@@ -14,6 +14,7 @@ import asyncpg
 
 from domain.key_result.state import TargetChange
 from domain.response_times import Survival, Waited, change_ratio, survival
+from reports.render import Column, field, hours
 
 Grouping = Literal["all", "region", "cycle", "month"]
 
@@ -131,3 +132,17 @@ def compare_periods(
             for stat in ("median", "p90", "mean_of_done")
         },
     }
+
+
+# How `northstar reports response-times` shows a group (reports.render).
+COLUMNS = (
+    Column("group", field("group"), 16, "<"),
+    Column("n", lambda r: r["hours_to_decision"]["count"], 5),
+    Column("open", lambda r: r["hours_to_decision"]["still_open"], 5),
+    Column("median h->decided", lambda r: hours(r["hours_to_decision"]["median"]), 18),
+    Column("p90", lambda r: hours(r["hours_to_decision"]["p90"]), 8),
+    Column("mean done", lambda r: hours(r["hours_to_decision"]["mean_of_done"]), 9),
+    Column("open", lambda r: r["hours_to_applied"]["still_open"], 5),
+    Column("median h->applied", lambda r: hours(r["hours_to_applied"]["median"]), 18),
+    Column("p90", lambda r: hours(r["hours_to_applied"]["p90"]), 8),
+)

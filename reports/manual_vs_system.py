@@ -7,7 +7,7 @@ error and are counted apart."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ import asyncpg
 
 from domain.response_times import percentile
 from projections.reads.north_star import kr_values_through
+from reports.render import Column, field, percent
 
 _CHECK_INS = """
 SELECT c.kr_id, c.progress_value, c.reported_at, c.reported_by, k.owner_unit_id,
@@ -89,3 +90,21 @@ def _grouped(check_ins: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     for check_in in check_ins:
         groups[check_in[key]].append(check_in)
     return [{key: name, **distribution(members)} for name, members in sorted(groups.items())]
+
+
+# How `northstar reports manual-vs-system` shows its groups (reports.render): all, then units.
+COLUMNS = (
+    Column("", field("group"), 24, "<"),
+    Column("check-ins", field("check_ins"), 9),
+    Column("no value", field("without_computed"), 8),
+    Column("median", lambda r: percent(r["median"]), 8),
+    Column("p90", lambda r: percent(r["p90"]), 8),
+    Column("mean", lambda r: percent(r["mean"]), 8),
+)
+
+
+def table_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The report's groups as rows: all, then each owner unit."""
+    return [{"group": "all", **report["all"]}] + [
+        {"group": f"unit {r['owner_unit_id']}", **r} for r in report["by_unit"]
+    ]

@@ -1,6 +1,7 @@
 """The field metric "goal views": how often people read their goals, per role and per week or
-month. A view is a visit: a person's reads of one goal (a KR or an objective) with no gap over
-30 minutes count once, so the board reloading after every check-in or decision, or a page
+month. A view is a visit: a person's reads of one goal (a KR or an objective opened on its own,
+or the board, which shows all of their goals on one page and counts once, not once per goal it
+lists) with no gap over 30 minutes count once, so the board reloading after every check-in or decision, or a page
 read twice, adds nothing. Views per person = views / people of the role (or / distinct viewers
 when the people directory has none of the role)."""
 
@@ -10,6 +11,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
+
+from reports.render import Column, field
 
 Period = Literal["week", "month"]
 VISIT_GAP_MINUTES = 30
@@ -66,3 +69,15 @@ async def goal_views(
             }
         )
     return rows
+
+
+# How `northstar reports views` shows a row (reports.render).
+COLUMNS = (
+    Column("period", field("period"), 10, "<"),
+    Column("role", field("role"), 10, "<"),
+    Column("views", field("views"), 7),
+    Column("reads", field("reads"), 7),
+    Column("viewers", field("viewers"), 8),
+    Column("people", field("people"), 7),
+    Column("per person", lambda r: f"{r['views_per_person']:.2f}", 11),
+)

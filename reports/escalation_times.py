@@ -11,6 +11,7 @@ from typing import Any, Literal
 import asyncpg
 
 from domain.response_times import summarize
+from reports.render import Column, field, hours
 
 EscalationGrouping = Literal["all", "unit", "month"]
 
@@ -51,3 +52,15 @@ def _hours(rows: list[asyncpg.Record], column: str) -> list[float]:
     return [
         (r[column] - r["raised_at"]).total_seconds() / 3600 for r in rows if r[column] is not None
     ]
+
+
+# How `northstar reports escalation-times` shows a row (reports.render).
+COLUMNS = (
+    Column("group", field("group"), 24, "<"),
+    Column("raised", field("raised"), 6),
+    Column("open", field("open"), 5),
+    Column("overdue", field("overdue"), 7),
+    Column("median h->ack", lambda r: hours(r["hours_to_acknowledge"]["median"]), 14),
+    Column("median h->resolved", lambda r: hours(r["hours_to_resolve"]["median"]), 19),
+    Column("p90", lambda r: hours(r["hours_to_resolve"]["p90"]), 8),
+)

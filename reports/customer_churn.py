@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from reports.render import Column, field, percent
+
 _CHURN = """
 WITH active AS (
     SELECT month, customer_id FROM sales_customer_month
@@ -73,3 +75,14 @@ async def churn(
         }
         for r in rows
     ]
+
+
+# How `northstar reports churn` shows a row (reports.render).
+COLUMNS = (
+    Column("month", field("month"), 8, "<"),
+    Column("before", field("active_before"), 7),
+    Column("now", field("active_now"), 7),
+    Column("lost", field("churned"), 6),
+    Column("new", field("gained"), 6),
+    Column("churn", lambda r: percent(r["churn_rate"]), 7),
+)

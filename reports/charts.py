@@ -65,7 +65,7 @@ def bar_chart(
 
 
 def response_time_chart(title: str, rows: list[dict[str, Any]]) -> str:
-    """Response times in days per group (rows of `audit.response_times` documents): the
+    """Response times in days per group (rows of `reports.response_times` documents): the
     Kaplan-Meier median and p90 (open requests counted)."""
     labels = [row["group"] for row in rows]
     series = {
@@ -105,7 +105,7 @@ def _pct(share: float | None) -> float | None:
 
 
 def goal_view_chart(rows: list[dict[str, Any]], per: str) -> str:
-    """Goal views per person, one bar per role, per week or month (`audit.goal_views` rows)."""
+    """Goal views per person, one bar per role, per week or month (`reports.goal_views` rows)."""
     periods = sorted({r["period"] for r in rows})
     roles = sorted({r["role"] for r in rows})
     by_key = {(r["period"], r["role"]): r["views_per_person"] for r in rows}

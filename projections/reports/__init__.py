@@ -1,2 +1,0 @@
-"""The field analytics the field notes count (customer churn, manual versus system, launches,
-scenario conversion): reads."""
