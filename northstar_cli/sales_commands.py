@@ -7,8 +7,10 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import click
@@ -63,23 +65,13 @@ def catalog_load(
     except (ValidationError, DomainError) as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
 
-    async def load(conn: asyncpg.Connection) -> dict[str, object]:
+    async def load(conn: asyncpg.Connection) -> dict[str, Any]:
         with tqdm(total=import_steps(company), disable=quiet, desc=f"load {path.name}") as bar:
             report = await import_catalog(settings, conn, company, actor, bar.update)
         reference = await load_reference_data(conn, company)
         return {**report.document(), "reference_rows": reference}
 
-    try:
-        outcome = with_connection(settings, load)
-    except DomainError as exc:
-        raise click.ClickException(f"{path}: nothing recorded: {exc}") from exc
-    if as_json:
-        click.echo(json.dumps(outcome))
-        return
-    recorded = ", ".join(f"{n} {kind}" for kind, n in outcome["recorded"].items())  # type: ignore[attr-defined]
-    click.echo(f"{path}: {outcome['events']} events recorded ({recorded or 'nothing changed'})")
-    for line in outcome["left_as_recorded"]:  # type: ignore[attr-defined]
-        click.echo(f"  left as recorded (no command changes it): {line}")
+    _echo_recorded(settings, load, as_json, f"{path}: ", "nothing changed")
 
 
 @catalog.command("adopt")
@@ -89,21 +81,35 @@ def catalog_load(
 def catalog_adopt(settings: Settings, person_id: str | None, as_json: bool) -> None:
     """Once, after upgrading: record as HQ's commands the org units and KRs an earlier
     `catalog load` wrote straight into the tables (it has no effect the second time)."""
-    from domain.kernel import DomainError
     from handlers.catalog_import import adopt_unrecorded_rows
 
-    async def adopt(conn: asyncpg.Connection) -> dict[str, object]:
+    async def adopt(conn: asyncpg.Connection) -> dict[str, Any]:
         return (await adopt_unrecorded_rows(settings, conn, person_id)).document()
 
+    _echo_recorded(settings, adopt, as_json, "", "nothing left to adopt")
+
+
+def _echo_recorded(
+    settings: Settings,
+    work: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
+    as_json: bool,
+    heading: str,
+    nothing: str,
+) -> None:
+    """Run an import and say what it recorded (an `ImportReport` document), or why nothing."""
+    from domain.kernel import DomainError
+
     try:
-        outcome = with_connection(settings, adopt)
+        outcome = with_connection(settings, work)
     except DomainError as exc:
-        raise click.ClickException(f"nothing recorded: {exc}") from exc
+        raise click.ClickException(f"{heading}nothing recorded: {exc}") from exc
     if as_json:
         click.echo(json.dumps(outcome))
         return
-    recorded = ", ".join(f"{n} {kind}" for kind, n in outcome["recorded"].items())  # type: ignore[attr-defined]
-    click.echo(f"{outcome['events']} events recorded ({recorded or 'nothing left to adopt'})")
+    recorded = ", ".join(f"{n} {kind}" for kind, n in outcome["recorded"].items())
+    click.echo(f"{heading}{outcome['events']} events recorded ({recorded or nothing})")
+    for line in outcome["left_as_recorded"]:
+        click.echo(f"  left as recorded (no command changes it): {line}")
 
 
 @click.command()

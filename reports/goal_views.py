@@ -1,9 +1,9 @@
 """The field metric "goal views": how often people read their goals, per role and per week or
 month. A view is a visit: a person's reads of one goal (a KR or an objective opened on its own,
 or the board, which shows all of their goals on one page and counts once, not once per goal it
-lists) with no gap over 30 minutes count once, so the board reloading after every check-in or decision, or a page
-read twice, adds nothing. Views per person = views / people of the role (or / distinct viewers
-when the people directory has none of the role)."""
+lists) with no gap over 30 minutes count once, so the board reloading after every check-in or
+decision, or a page read twice, adds nothing. Views per person = views / people of the role (or
+/ distinct viewers when the people directory has none of the role)."""
 
 from __future__ import annotations
 
