@@ -223,7 +223,8 @@ def metric_value(metric: Metric, totals: MetricTotals) -> Decimal:
     distinct customers in the window; customers buying at least twice (premium products, for
     the premium variant) in the evaluation day's calendar month (`WindowSpec.repeat_month`);
     high-value-customer penetration: the share of the window's distinct customers who bought a
-    premium product (the catalogue's premium SKUs) in it, in percent."""
+    premium product in it (each sale's own `premium` flag; a purchase refunded whole stops
+    counting), in percent."""
     if metric == "revenue":
         return Decimal(totals.revenue_minor) / 100
     if metric == "units":

@@ -5,6 +5,8 @@ through the commands; checked against the OKR read models' tables, not what the 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import asyncpg
 from playwright.async_api import expect
 
@@ -91,6 +93,11 @@ async def test_a_manager_aligns_a_new_objective_and_kr_and_realigns_it(env, tmp_
             await expect(chain).to_have_count(1, timeout=30_000)
             await expect(chain.locator('li[data-objective-id="o-east"]')).to_have_count(1)
             await expect(chain.locator('li[data-objective-id="o-hq"]')).to_have_count(1)
+            # and the KR's card shows it counting 100 % towards the new objective
+            card = page.locator(f'#my-krs article.kr[data-kr-id="{kr["kr_id"]}"]')
+            weight = card.locator(f'.weight[data-objective-id="{new_id}"]')
+            await expect(weight).to_have_count(1, timeout=30_000)
+            assert Decimal(await weight.get_attribute("data-weight") or "") == 100
             await screenshot(page, "align-mike-chain")
 
             align = page.locator("#align-form")

@@ -73,7 +73,7 @@ async def test_churn_equals_a_count_from_the_facts(env):
 
     base = await start_api(env)
     tokens = {"hq": await hq_token(env.settings), **await people_tokens(env.settings, "city")}
-    async with httpx.AsyncClient(base_url=f"{base}/v1/analytics", timeout=30) as http:
+    async with httpx.AsyncClient(base_url=f"{base}/v1/reports", timeout=30) as http:
 
         async def months(unit: str, who: str = "hq") -> dict[str, dict]:
             reply = await http.get(

@@ -58,7 +58,7 @@ async def test_conversion_by_scenario_equals_a_count_from_the_facts(env):
     base = await start_api(env)
     headers = bearer(await hq_token(env.settings))
     first, last = date(2026, 10, 1), date(2026, 11, 30)
-    async with httpx.AsyncClient(base_url=f"{base}/v1/analytics", timeout=30) as http:
+    async with httpx.AsyncClient(base_url=f"{base}/v1/reports", timeout=30) as http:
 
         async def scenarios(unit: str, since: date, until: date) -> dict[str, dict]:
             reply = await http.get(
