@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import asyncpg
 import httpx
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
@@ -74,6 +75,17 @@ async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
     async with httpx.AsyncClient(timeout=30) as http:
         await eventually(lambda: _up(http, worker_metrics), 60, "the worker's /metrics")
         await eventually(lambda: _up(http, relay_metrics), 60, "the relay's /metrics")
+        okr_topic = {"topic": env.settings.okr_events_topic}
+        conn = await asyncpg.connect(env.settings.dsn)
+        try:  # the plan's events (the catalog is HQ's commands) are published first
+
+            async def drained() -> bool:
+                waiting = "SELECT count(*) FROM outbox WHERE published_at IS NULL AND topic = $1"
+                return await conn.fetchval(waiting, env.settings.okr_events_topic) == 0
+
+            await eventually(drained, 60, "the plan's events to be published")
+        finally:
+            await conn.close()
         relay_before = await scrape(http, relay_metrics)
         cycle = {"cycle_id": "2027-Q1", "kind": "quarter", "starts_on": "2027-01-01",
                  "ends_on": "2027-03-31"}  # fmt: skip
@@ -81,15 +93,15 @@ async def test_metrics_move_by_what_was_sent_and_lag_follows_the_worker(env):
             f"{base}/v1/okr/cycles", json=cycle, headers={"Authorization": f"Bearer {token}"}
         )
         assert defined.status_code == 201, defined.text
-        okr_topic = {"topic": env.settings.okr_events_topic}
+        published = "northstar_relay_published_events_total"
+        published_before = total(relay_before, published, **okr_topic)
 
         async def relayed() -> bool:
             scraped = await scrape(http, relay_metrics)
-            return total(scraped, "northstar_relay_published_events_total", **okr_topic) >= 1
+            return total(scraped, published, **okr_topic) >= published_before + 1
 
         await eventually(relayed, 60, "the cycle's event to be published")
         relay_after = await scrape(http, relay_metrics)
-        published = "northstar_relay_published_events_total"
         assert (
             total(relay_after, published, **okr_topic) - total(relay_before, published, **okr_topic)
             == 1
