@@ -132,6 +132,11 @@ async def test_person_and_unit_scorecards_follow_the_check_ins(env):
             handlers, conn, hq, rep, "o-rep", {"kr-a": 40, "kr-b": 30, "kr-c": 30}, start
         )
         await define_goal(handlers, conn, hq, other, "o-other", {"kr-d": 100}, start)
+        # The weights (which put the KRs under the cycle's pacing line) travel in another
+        # partition than the check-ins; applied after later check-ins, they would judge the KRs
+        # at their own moment from a newer value (a known ordering gap, see the issue-25 note).
+        # The oracle assumes the goal is in place first, so the test waits for it.
+        await okr_read_models_caught_up(env.settings)
         for owner, check_ins in ((rep, CHECK_INS), (other, OTHER_CHECK_INS)):
             for kr, day, value in check_ins:
                 await handlers.key_results.handle(
