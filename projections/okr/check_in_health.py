@@ -33,10 +33,16 @@ async def evaluate_check_in_krs(
     conn: asyncpg.Connection, kr_ids: Sequence[str] | None, at: datetime, zone: tzinfo
 ) -> AlertRows:
     """Evaluate the check-in KRs (these, or all) at `at`; record each change of colour and
-    return its alert rows for the caller to enqueue last in its transaction."""
+    return its alert rows for the caller to enqueue last in its transaction.
+
+    A KR is judged at the later of `at` and its last check-in, never at a moment before the
+    value it is judged from: an event that arrives after later check-ins (weights travel in
+    another partition than the KR's check-ins) judges the KR as of its last check-in, with the
+    pacing line the weights give it."""
     alerts: AlertRows = []
     for row in await conn.fetch(SQL["readings"], None if kr_ids is None else list(kr_ids)):
-        reading = kr_reading(row, at, zone)
+        moment = max(at, row["last_check_in_at"] or at)
+        reading = kr_reading(row, moment, zone)
         old = row["recorded_health"]
         if reading["health"] == old or reading["health"] is None:
             continue
@@ -54,10 +60,10 @@ async def evaluate_check_in_krs(
             gap_points=reading["expected"] - reading["progress"],
             actual=row["progress_value"],
             target=row["target_value"],
-            occurred_at=at,
+            occurred_at=moment,
         )
         await conn.execute(
-            SQL["record_transition"], row["kr_id"], reading["health"], transition, at
+            SQL["record_transition"], row["kr_id"], reading["health"], transition, moment
         )
         await conn.execute(
             SQL["record_history"],
@@ -69,7 +75,7 @@ async def evaluate_check_in_krs(
             alert.progress_pct,
             alert.expected_pct,
             json.dumps(list(alert.reasons)),
-            at,
+            moment,
         )
         alerts.append((alert, f"alerts-kr-{row['kr_id']}", transition))
     return alerts

@@ -20,10 +20,12 @@ from projections.reads.okr_reads import kr_reading
 COLOURS = ("green", "amber", "red")
 
 _HISTORY = """
-SELECT kr_id, new_health, occurred_at FROM kr_health_history WHERE kr_id = ANY($1::text[])
+SELECT kr_id, new_health, occurred_at, transition FROM kr_health_history
+WHERE kr_id = ANY($1::text[])
 UNION ALL
-SELECT kr_id, new_health, occurred_at FROM okr_kr_health_history WHERE kr_id = ANY($1::text[])
-ORDER BY occurred_at
+SELECT kr_id, new_health, occurred_at, transition FROM okr_kr_health_history
+WHERE kr_id = ANY($1::text[])
+ORDER BY occurred_at, transition
 """
 _CYCLE = "SELECT cycle_id, starts_on, ends_on FROM okr_cycle WHERE cycle_id = $1"
 

@@ -133,9 +133,10 @@ async def test_person_and_unit_scorecards_follow_the_check_ins(env):
         )
         await define_goal(handlers, conn, hq, other, "o-other", {"kr-d": 100}, start)
         # The weights (which put the KRs under the cycle's pacing line) travel in another
-        # partition than the check-ins; applied after later check-ins, they would judge the KRs
-        # at their own moment from a newer value (a known ordering gap, see the issue-25 note).
-        # The oracle assumes the goal is in place first, so the test waits for it.
+        # partition than the check-ins: applied after later check-ins, they judge each KR as
+        # of its last one (tests/integration/test_check_in_health_order.py), and the colours
+        # recorded at the earlier check-ins stand as judged then, without the line. The trend
+        # oracle here has the goal in place first, so the test waits for it.
         await okr_read_models_caught_up(env.settings)
         for owner, check_ins in ((rep, CHECK_INS), (other, OTHER_CHECK_INS)):
             for kr, day, value in check_ins:
