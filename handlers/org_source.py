@@ -23,8 +23,16 @@ class RecordedOrg:
         self.last_event_id: uuid.UUID | None = None
         self.tree: OrgTree | None = None
 
+    stream_id = ORG_STREAM
+
     async def __call__(self, conn: asyncpg.Connection) -> OrgTree:
-        head = await self.store.stream_head(conn, ORG_STREAM)
+        return await self.at_head(conn, await self.store.stream_head(conn, ORG_STREAM))
+
+    async def at_head(
+        self, conn: asyncpg.Connection, head: tuple[int, uuid.UUID | None]
+    ) -> OrgTree:
+        """The tree, given the org stream's head read in this transaction (a command reads it
+        with its own stream: `EventStore.load_with_head`)."""
         if head != (self.version, self.last_event_id):
             if head[0] < self.version or (self.version and not await self._still_a_prefix(conn)):
                 self.state, self.version, self.last_event_id = OrgState(), 0, None

@@ -37,6 +37,7 @@ from domain.okr_governance import (
     Governance,
 )
 from domain.org_tree import OrgTree
+from handlers.org_source import RecordedOrg
 from infra.postgres.event_store import AppendResult, EventStore
 
 OrgSource = Callable[[asyncpg.Connection], Awaitable[OrgTree]]
@@ -171,6 +172,16 @@ class StreamCommands:
                 found[kr_id] = KEY_RESULT.fold(history)
         return found
 
+    async def load_with_org(
+        self, conn: asyncpg.Connection, stream_id: str
+    ) -> tuple[list[RecordedEvent], OrgTree]:
+        """The command's stream and the org tree; from the store's own org stream, its head is
+        read with the stream (one round trip for both)."""
+        if isinstance(self.org, RecordedOrg):
+            history, head = await self.store.load_with_head(conn, stream_id, self.org.stream_id)
+            return history, await self.org.at_head(conn, head)
+        return await self.store.load(conn, stream_id), await self.org(conn)
+
     async def run(
         self,
         conn: asyncpg.Connection,
@@ -192,9 +203,9 @@ class StreamCommands:
         if earlier is not None:
             return earlier, None
         stream_id = aggregate.stream_of(command)
-        history = await self.store.load(conn, stream_id)
+        history, org = await self.load_with_org(conn, stream_id)
         state = aggregate.fold(history)
-        events = aggregate.decide(state, command, context(await self.org(conn)))
+        events = aggregate.decide(state, command, context(org))
         records = [
             RecordedEvent(
                 event_id=derive_event_id(addressed.command_id, index),

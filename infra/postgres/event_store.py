@@ -65,6 +65,20 @@ SELECT {EVENT_COLUMNS}
 FROM event_store WHERE stream_id = $1 AND version > $2 ORDER BY version
 """
 
+# A stream's events after a version and, in the same round trip, another stream's head (the
+# command side's org tree checks its fold against it): always one row, the events' columns
+# NULL when there are none.
+_SELECT_STREAM_WITH_HEAD = f"""
+SELECT h.version AS head_version, h.event_id AS head_event_id, e.*
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT version, event_id FROM event_store WHERE stream_id = $3 ORDER BY version DESC LIMIT 1
+) h ON true
+LEFT JOIN LATERAL (
+    SELECT {EVENT_COLUMNS} FROM event_store WHERE stream_id = $1 AND version > $2
+) e ON true
+ORDER BY e.version
+"""
 
 _FIELDS = tuple(RecordedEvent.model_fields)
 
@@ -240,6 +254,14 @@ class EventStore:
     ) -> list[RecordedEvent]:
         rows = await conn.fetch(_SELECT_STREAM, stream_id, after_version)
         return [recorded_event(r) for r in rows]
+
+    async def load_with_head(
+        self, conn: asyncpg.Connection, stream_id: str, head_of: str
+    ) -> tuple[list[RecordedEvent], tuple[int, uuid.UUID | None]]:
+        """`load(stream_id)` and `stream_head(head_of)` in one round trip."""
+        rows = await conn.fetch(_SELECT_STREAM_WITH_HEAD, stream_id, 0, head_of)
+        head = rows[0]["head_version"] or 0, rows[0]["head_event_id"]
+        return [recorded_event(r) for r in rows if r["event_id"] is not None], head
 
 
 def _event_columns(events: Sequence[RecordedEvent]) -> list[list[object]]:

@@ -109,17 +109,19 @@ async def add_events(
     events: Sequence[tuple[object, bytes]],
 ) -> None:
     """The recorded events of one append (event id, JSON bytes), for the relay, announced at
-    commit."""
+    commit (the rows and the announcement in one round trip)."""
     await conn.execute(
-        "INSERT INTO outbox (event_id, stream_id, version, topic, value)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])",
+        "WITH added AS (INSERT INTO outbox (event_id, stream_id, version, topic, value)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::bytea[])"
+        " RETURNING 1)"
+        " SELECT pg_notify($6, $2[1]) FROM (SELECT 1 FROM added LIMIT 1) AS one",
         [event_id for event_id, _ in events],
         [stream_id] * len(events),
         list(versions),
         [topic] * len(events),
         [value for _, value in events],
+        OUTBOX_CHANNEL,
     )
-    await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, stream_id)
 
 
 async def next_batch(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
