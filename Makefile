@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 NS      = $(VENV)/bin/northstar
 
-.PHONY: install services browser demo test lint unit stop bench clean asyncapi-parser observe-tools observe
+.PHONY: install services browser demo test lint unit stop bench clean asyncapi-parser observe-tools observe docs
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +41,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain
 	$(VENV)/bin/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs: install                 ## the documentation site on http://127.0.0.1:8000
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 TEST_PROCESSES ?= 2              # parallel pytest processes for `make test` (ADR 0020)
 

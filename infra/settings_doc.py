@@ -1,4 +1,4 @@
-"""docs/configuration.md, generated from `infra.settings.Settings`: every variable, its default
+"""docs/reference/settings.md, generated from `infra.settings.Settings`: every variable, its default
 and what it does (a unit test fails when the file is stale; `northstar contracts` rewrites it)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from infra.settings import REPO_ROOT, Settings
 
-SETTINGS_DOC = REPO_ROOT / "docs" / "configuration.md"
+SETTINGS_DOC = REPO_ROOT / "docs" / "reference" / "settings.md"
 
 
 def _default(name: str) -> str:
@@ -31,7 +31,7 @@ def settings_markdown() -> str:
     ]
     return "\n".join(
         [
-            "# Configuration",
+            "# Settings",
             "",
             "Every setting is an environment variable (generated from `infra/settings.py` by",
             "`northstar contracts`; a test fails when this page is stale). Servers bind to",

@@ -52,7 +52,7 @@ cli.add_command(observe)
 @cli.command("contracts")
 def contracts_cmd() -> None:
     """Regenerate the JSON Schema files under contracts/ and the settings reference
-    (docs/configuration.md)."""
+    (docs/reference/settings.md)."""
     from infra.kafka.contracts import write_contracts
     from infra.settings_doc import write_settings_doc
 

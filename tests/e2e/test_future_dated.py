@@ -1,4 +1,4 @@
-"""No fact from the future (README, "The sales topic contract"): a sale dated more than
+"""No fact from the future (docs/reference/sales-contract.md): a sale dated more than
 NORTHSTAR_SALES_FUTURE_TOLERANCE_S after it arrived is refused at the HTTP edge (422 naming
 `events.N.occurred_at`, nothing of the batch accepted) and dead-lettered `future_dated` from
 Kafka (the record alone, or the batch item with `#<index>`); one within the tolerance counts.

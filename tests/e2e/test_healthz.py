@@ -1,5 +1,5 @@
-"""`GET /healthz` as the README promises it: `ok` while every process beats; a process killed
--9 is `up: false` once its last beat is over 10 s old, and the status `degraded`; with the
+"""`GET /healthz` as docs/how-to/run.md promises it: `ok` while every process beats; a process
+killed -9 is `up: false` once its last beat is over 10 s old, and the status `degraded`; with the
 database unreachable the API still answers, `degraded`, naming the database."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import httpx
 
 from tests.stack import eventually, kill9, start_api
 
-UP_WITHIN_S = 10  # the README's rule, written out here
+UP_WITHIN_S = 10  # the documented rule, written out here
 
 
 async def test_healthz_reports_a_dead_process_and_a_lost_database(env):

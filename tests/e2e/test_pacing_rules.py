@@ -1,8 +1,8 @@
-"""Two health rules of the README, on sales-fed KRs through the real worker: a phased plan
-(`monthly_pacing`: each calendar month of the window earns its weight spread evenly over its
-days) sets the pacing line; and the thresholds are those of the *shortest* cycle containing the
-KR's window (a November KR is judged by the month's thresholds, not the quarter's). Each
-recorded colour change is checked against the rule worked out here, at its business day."""
+"""Two health rules of docs/reference/health-and-alerts.md, on sales-fed KRs through the real
+worker: a phased plan (`monthly_pacing`: each calendar month of the window earns its weight spread
+evenly over its days) sets the pacing line; and the thresholds are those of the *shortest* cycle
+containing the KR's window (a November KR is judged by the month's thresholds, not the quarter's).
+Each recorded colour change is checked against the rule worked out here, at its business day."""
 
 from __future__ import annotations
 

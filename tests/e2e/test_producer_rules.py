@@ -1,9 +1,9 @@
-"""The rules an outside producer relies on to recompute a KR (README, "Every rule an outside
-producer needs"), fed to the real projection and checked against the independent oracle
-(`tests/expected.py`): a `sales.batch` record with one bad event (rule 1: that event alone is
-dead-lettered, `#<index>`), refunds under fields of their own — another rep, SKU, category,
-channel and premium flag than their sale's (rule 6), refunds whose sale never comes (rule 7),
-and refunds that stay partial or add up to the whole sale."""
+"""The rules an outside producer relies on to recompute a KR (docs/reference/sales-metrics.md,
+"Every rule an outside producer needs"), fed to the real projection and checked against the
+independent oracle (`tests/expected.py`): a `sales.batch` record with one bad event (rule 1: that
+event alone is dead-lettered, `#<index>`), refunds under fields of their own — another rep, SKU,
+category, channel and premium flag than their sale's (rule 6), refunds whose sale never comes (rule
+7), and refunds that stay partial or add up to the whole sale."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Two promises about every answer (README, the board): the board's page comes with a
-Content-Security-Policy under which a browser runs only the board's own scripts — an inline
-script put into the page does not run, and the browser reports the violation — and every
-answer, success or refusal, page or JSON, carries `Server-Timing: app;dur=<ms>`."""
+"""Two promises about every answer (docs/reference/board-and-access.md): the board's page comes with
+a Content-Security-Policy under which a browser runs only the board's own scripts — an inline script
+put into the page does not run, and the browser reports the violation — and every answer, success or
+refusal, page or JSON, carries `Server-Timing: app;dur=<ms>`."""
 
 from __future__ import annotations
 

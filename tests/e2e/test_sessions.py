@@ -157,9 +157,9 @@ async def test_removing_a_user_ends_their_sessions_and_a_revoked_token_stops_wor
 
 
 async def test_sessions_last_eight_hours_and_login_links_expire(env):
-    """The README's lifetimes: a session cookie lives 8 hours (its row and its Max-Age) and is
-    refused once past them; a login link lives the minutes it was made for and, once expired,
-    opens nothing."""
+    """The board page's lifetimes (docs/reference/board-and-access.md): a session cookie lives 8
+    hours (its row and its Max-Age) and is refused once past them; a login link lives the minutes it
+    was made for and, once expired, opens nothing."""
     import asyncio
     from datetime import UTC, datetime, timedelta
 
