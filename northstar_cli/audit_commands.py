@@ -14,11 +14,33 @@ import click
 from infra.settings import Settings
 from northstar_cli.params import MOMENT
 from northstar_cli.with_db import with_connection
+from reports.render import Column, field, text_table
 
 
 def as_auditor(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
     """Audit reads run as the auditor role (`NORTHSTAR_AUDITOR_DATABASE_URL`): read-only."""
     return with_connection(settings, work, settings.auditor_dsn)
+
+
+def _moment(value: str | None) -> str | None:
+    """An ISO 8601 moment (the store's, in UTC) as the table shows it: to the minute."""
+    return None if value is None else value[:16].replace("T", " ")
+
+
+# The target-change history as a table: who asked what, when and why, and what became of it.
+HISTORY_COLUMNS = (
+    Column("KR", field("kr_id"), 30, "<"),
+    Column("kind", field("kind"), 12, "<"),
+    Column("request", field("request_id"), 10, "<"),
+    Column("requested UTC", lambda d: _moment(d["requested_at"]), 16, "<"),
+    Column("by", field("requested_by"), 16, "<"),
+    Column("target", lambda d: f"{d['current_target']} -> {d['proposed_target']}", 22),
+    Column("decision", lambda d: d["decision"] or "pending", 9, "<"),
+    Column("by", field("decided_by"), 16, "<"),
+    Column("h->decided", field("hours_to_decision"), 10),
+    Column("h->applied", field("hours_to_applied"), 10),
+    Column("reason", field("reason"), 60, "<"),
+)
 
 
 @click.group()
@@ -80,18 +102,8 @@ def audit_history(
     elif fmt == "csv":
         text = as_csv(changes)
     else:
-        lines = [
-            f"{'KR':32} {'request':10} {'requested':17} {'by':16} {'target':>22} {'decision':9}"
-            f" {'by':16} {'h->decided':>10} {'h->applied':>10}"
-        ]
-        for c in changes:
-            doc = change_document(c)
-            lines.append(
-                f"{c.kr_id:32} {c.request_id:10} {c.requested_at:%Y-%m-%d %H:%M} "
-                f"{c.requested_by:16} {doc['current_target']:>10} -> {doc['proposed_target']:<8}"
-                f" {c.decision or 'pending':9} {c.decided_by or '-':16}"
-                f" {doc['hours_to_decision'] or '-':>10} {doc['hours_to_applied'] or '-':>10}"
-            )
+        documents = [change_document(c) for c in changes]
+        lines = [text_table(HISTORY_COLUMNS, documents)]
         lines.append(f"{len(changes)} target change(s)")
         text = "\n".join(lines) + "\n"
     if out is None:
