@@ -7,8 +7,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import click
 import yaml
 
+from domain.catalog import CompanyCatalog
 from infra.postgres.accounts import add_user, create_client, create_login_link
 from infra.postgres.db import connect
 from infra.procs import port_open, wait_until
@@ -18,6 +20,7 @@ from infra.supervisor import ChildSpec, Supervisor
 from projections.reference_data import load_reference_data
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
+from simulator.sales_history import history_start, send_history
 from streams.app import agent_processes
 
 # The demo's people on the board: a rep, their city manager, HQ, an auditor and the south's HRBP.
@@ -111,29 +114,53 @@ async def _field_figures(settings: Settings, timeout: float = 180) -> str:
     )
 
 
-def demo_processes(settings: Settings, simulator: bool, rate: float) -> list[ChildSpec]:
+def demo_processes(
+    settings: Settings, simulator: bool, rate: float | None, since: datetime
+) -> list[ChildSpec]:
     """Each agent, the relay and the API in a process of its own, restarted when it dies; the
     simulator (a load generator) is not restarted: stopping it leaves the rest running."""
     northstar = [sys.executable, "-m", "northstar_cli.main"]
     specs = agent_processes(settings)
     specs += [ChildSpec("relay", [*northstar, "relay"]), ChildSpec("api", [*northstar, "api"])]
     if simulator:
-        specs.append(ChildSpec("simulator", [*northstar, *simulator_args(settings, rate)], False))
+        args = simulator_args(settings, rate, since)
+        specs.append(ChildSpec("simulator", [*northstar, *args], False))
     return specs
 
 
-def simulator_args(settings: Settings, rate: float) -> list[str]:
-    company = settings.demo_folder / "company.yaml"
-    return ["simulate", "sales", "--company", str(company), "--rate", f"{rate:g}"]
+def simulator_args(settings: Settings, rate: float | None, since: datetime) -> list[str]:
+    """The live simulator: the company's pace from where the history ended, or a load
+    generator of `rate` facts a second."""
+    company = ["simulate", "sales", "--company", str(settings.demo_folder / "company.yaml")]
+    if rate is not None:
+        return [*company, "--rate", f"{rate:g}"]
+    return [*company, "--since", since.isoformat()]
 
 
-def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) -> None:
+def _send_history(settings: Settings, company: CompanyCatalog, until: datetime) -> int:
+    """The company's sales up to `until` through the sales topic, with a progress bar."""
+    first = history_start(company)
+    days = max((until.date() - first).days, 1)
+    with click.progressbar(length=days, label="sales history", show_pos=True) as bar:
+
+        def advance(_sent: int, reached: datetime) -> None:
+            bar.update(max(0, (reached.date() - first).days - bar.pos))
+
+        return asyncio.run(send_history(settings, company, until, advance))
+
+
+def run_demo(settings: Settings, simulator: bool = True, rate: float | None = None) -> None:
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
     company = company_catalog(datetime.now(UTC).date())
     okrs = asyncio.run(seed_with_handlers(settings, company, 0, behaviour_weeks=BEHAVIOUR_WEEKS))
+    # The company's history comes with its own simulator: a load generator (`rate`) or your
+    # own producer (no simulator) starts from an empty sales topic.
+    history_until = datetime.now(UTC)
+    paced = simulator and rate is None
+    history = _send_history(settings, company, history_until) if paced else 0
     logs = settings.demo_folder
-    supervisor = Supervisor(demo_processes(settings, simulator, rate), log_dir=logs)
+    supervisor = Supervisor(demo_processes(settings, simulator, rate, history_until), log_dir=logs)
     supervisor.start()
     try:
         wait_until(lambda: port_open(settings.api_host, settings.api_port), 60, "API")
@@ -146,14 +173,16 @@ def run_demo(settings: Settings, simulator: bool = True, rate: float = 200.0) ->
     board = "\n".join(
         f"    {name:5} ({DEMO_USERS[name][0]:8}) {link}" for name, link in links.items()
     )
-    simulating = (
-        f"sales streaming at ~{rate:g} facts/s"
-        if simulator
-        else "no simulator: start one with the command below"
-    )
+    if not simulator:
+        simulating = "no simulator: start one with the command below"
+    elif rate is None:
+        simulating = "sales streaming at the company's own pace, ~750 orders a day"
+    else:
+        simulating = f"a load generator streaming ~{rate:g} facts/s"
     print(
         f"""
 Northstar demo is running ({krs} KRs, 96 reps, {simulating}).
+Sales history: {f"{history} facts from {history_start(company)} up to now, through Kafka" if paced else "none (no company simulator)"}.
 OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.objectives} objectives, {okrs.key_results} KRs, {okrs.requests} target-adjustment requests"} (event store -> relay -> Kafka -> read models).
 
   The board:           {base}/board  -- log in with a one-time link (valid 1 hour):
@@ -167,7 +196,7 @@ OKR tree: {"already seeded" if okrs is None else f"{okrs.people} people, {okrs.o
   Processes:           curl {base}/healthz   (each agent, the relay; restarts)
   OKR events of a KR:  curl -H 'Authorization: Bearer <person token>' {base}/v1/okr/key-results/kr-hq-premium-share-35/events
                        (person tokens: .venv/bin/northstar tokens create NAME --role hq_admin --person p-mgr-hq --unit hq)
-  Sales simulator:     .venv/bin/northstar {" ".join(simulator_args(settings, rate))}
+  Sales simulator:     .venv/bin/northstar {" ".join(simulator_args(settings, rate, history_until))}
                        (stopping it leaves the rest running)
   Logs:                {logs}/worker-sales.log, worker-okr.log, relay.log, api.log, simulator.log
 

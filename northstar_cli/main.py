@@ -62,9 +62,13 @@ def contracts_cmd() -> None:
 
 @cli.command()
 @click.option("--no-simulator", is_flag=True, help="start no sales simulator (run one yourself)")
-@click.option("--rate", default=200.0, show_default=True, help="the simulator's facts per second")
+@click.option(
+    "--rate",
+    type=float,
+    help="a load generator instead of the company's pace: this many facts a second",
+)
 @click.pass_obj
-def demo(settings: Settings, no_simulator: bool, rate: float) -> None:
+def demo(settings: Settings, no_simulator: bool, rate: float | None) -> None:
     """Everything: services, company, worker agents, relay, API and a live sales simulator,
     each a supervised process (restarted if it dies) until Ctrl-C or SIGTERM."""
     from northstar_cli.demo import run_demo

@@ -7,12 +7,16 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import yaml
 
+from domain.catalog import CompanyCatalog
 from infra.kafka.connection import kafka_options
 from infra.settings import Settings
+from infra.signals import stop_on_signals
+from northstar_cli.params import MOMENT
 
 
 @click.group()
@@ -31,31 +35,110 @@ def simulate_company(out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
-@simulate.command("sales")
-@click.option(
+def _company(path: Path) -> CompanyCatalog:
+    return CompanyCatalog.model_validate(yaml.safe_load(path.read_text()))
+
+
+def _aware(settings: Settings, moment: datetime | None) -> datetime:
+    """A moment given on the command line (none: now; no offset: company time)."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
+
+
+COMPANY = click.option(
     "--company", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
 )
-@click.option("--rate", default=50.0, show_default=True, help="facts per second")
+
+
+@simulate.command("history")
+@COMPANY
+@click.option("--until", type=MOMENT, help="the last moment sent (default: now)")
+@click.pass_obj
+def simulate_history(settings: Settings, company: Path, until: datetime | None) -> None:
+    """Send the company's sales from the previous quarter's first day up to now (or --until),
+    at its own pace (simulator/pace.py), through the sales topic; prints the moment reached,
+    which `simulate sales --since` continues from."""
+    from simulator.sales_history import history_start, send_history
+
+    catalog = _company(company)
+    end = _aware(settings, until)
+    first = history_start(catalog)
+    days = max((end.date() - first).days, 1)
+    with click.progressbar(length=days, label="sales history", show_pos=True) as bar:
+
+        def advance(_sent: int, reached: datetime) -> None:
+            bar.update(max(0, (reached.date() - first).days - bar.pos))
+
+        sent = asyncio.run(send_history(settings, catalog, end, advance))
+    click.echo(f"sent {sent} facts from {first} up to {end.isoformat()}")
+
+
+@simulate.command("sales")
+@COMPANY
+@click.option(
+    "--since", type=MOMENT, help="continue from this moment (default: now); the company's pace"
+)
+@click.option(
+    "--rate",
+    type=float,
+    help="a load generator instead: this many facts a second, uniform, not the company's pace",
+)
 @click.option("--duration", default=0.0, help="seconds to run; 0 runs until interrupted")
 @click.option("--seed", default=7, show_default=True)
 @click.option(
     "--source",
-    help="the facts' source_system; default: pos-sim-<start time>, so a simulator started"
-    " again sends new facts instead of ids already counted",
+    help="with --rate, the facts' source_system; default: pos-sim-<start time>, so a"
+    " simulator started again sends new facts instead of ids already counted",
 )
 @click.pass_obj
 def simulate_sales(
-    settings: Settings, company: Path, rate: float, duration: float, seed: int, source: str | None
+    settings: Settings,
+    company: Path,
+    since: datetime | None,
+    rate: float | None,
+    duration: float,
+    seed: int,
+    source: str | None,
 ) -> None:
-    """Stream simulated sales into the sales topic, one record per fact, in real time."""
-    from domain.catalog import CompanyCatalog
+    """Stream the company's sales into the sales topic as the clock reaches them, at its own
+    pace (simulator/pace.py: about 750 orders a day in opening hours); with --rate, a load
+    generator sending that many facts a second instead."""
+    catalog = _company(company)
+    if rate is not None:
+        sent = _load(settings, catalog, rate, duration, seed, source)
+    else:
+        sent = _paced(settings, catalog, _aware(settings, since), duration, seed)
+    click.echo(f"sent {sent} facts")
+
+
+def _paced(
+    settings: Settings, catalog: CompanyCatalog, since: datetime, duration: float, seed: int
+) -> int:
+    from simulator.sales_history import send_live
+
+    async def run() -> int:
+        stop = stop_on_signals()
+        if duration > 0:
+            asyncio.get_running_loop().call_later(duration, stop.set)
+        return await send_live(settings, catalog, since, stop, seed)
+
+    return asyncio.run(run())
+
+
+def _load(
+    settings: Settings,
+    catalog: CompanyCatalog,
+    rate: float,
+    duration: float,
+    seed: int,
+    source: str | None,
+) -> int:
     from infra.kafka.sales_publisher import SalesPublisher
     from simulator.sales import SalesSimulator
 
     simulator = SalesSimulator(
-        CompanyCatalog.model_validate(yaml.safe_load(company.read_text())),
-        seed=seed,
-        source=source or f"pos-sim-{datetime.now(UTC):%Y%m%d%H%M%S}",
+        catalog, seed=seed, source=source or f"pos-sim-{datetime.now(UTC):%Y%m%d%H%M%S}"
     )
 
     async def run() -> int:
@@ -74,10 +157,9 @@ def simulate_sales(
         return sent
 
     try:
-        sent = asyncio.run(run())
+        return asyncio.run(run())
     except KeyboardInterrupt:
-        return
-    click.echo(f"sent {sent} facts")
+        return 0
 
 
 @simulate.command("okrs")

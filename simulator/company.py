@@ -3,7 +3,6 @@ the quarter's plan (objectives aligned HQ -> region -> city -> rep, each with it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,28 +19,16 @@ from domain.kernel import Actor
 from domain.key_result.metrics import KrKind, Metric, MetricKeyResult
 from domain.objectives import NORTH_STAR_PARENT
 from domain.org_tree import OrgUnit
+from simulator.pace import (
+    NORTH_STAR_REPEAT_BUYERS,
+    PRODUCTS,
+    QUARTER_REVENUE_CNY,
+    planned_units,
+    premium_share_over_quarter,
+    quarter_of,
+)
 from simulator.people import AUDITOR, name_for
 
-
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    category: str
-    premium: bool
-    unit_price_minor: int
-
-
-PRODUCTS: tuple[Product, ...] = (
-    Product("green-tea-500ml", "tea", False, 350),
-    Product("oolong-500ml", "tea", False, 450),
-    Product("pu-erh-reserve-350ml", "tea", True, 1200),
-    Product("orange-juice-1l", "juice", False, 990),
-    Product("nfc-mango-300ml", "juice", True, 1590),
-    Product("soda-lemon-330ml", "sparkling", False, 400),
-    Product("sparkling-yuzu-330ml", "sparkling", True, 890),
-    Product("mineral-water-550ml", "water", False, 200),
-    Product("glacier-water-500ml", "water", True, 800),
-)
 PREMIUM_SKUS = tuple(p.sku for p in PRODUCTS if p.premium)
 
 REGIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -51,13 +38,14 @@ REGIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "west": ("西南 Southwest", (("chengdu", "成都"), ("chongqing", "重庆"), ("kunming", "昆明"))),
 }
 REPS_PER_CITY = 8
-
-
-def quarter_of(day: date) -> tuple[date, date]:
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    next_start = date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
-    return start, next_start - timedelta(days=1)
+CITIES = sum(len(cities) for _, cities in REGIONS.values())
+# The plan's volume targets, from the company's pace (simulator/pace.py): each level's share
+# of the quarter's revenue, the tea bottles a city's share holds, a rep's premium revenue at
+# the quarter's planned premium share.
+REGION_REVENUE = int(round(QUARTER_REVENUE_CNY / len(REGIONS), -6))
+CITY_TEA_UNITS = int(round(planned_units("tea", QUARTER_REVENUE_CNY / CITIES), -4))
+REP_REVENUE = int(round(QUARTER_REVENUE_CNY / (CITIES * REPS_PER_CITY), -4))
+REP_PREMIUM_REVENUE = int(round(REP_REVENUE * premium_share_over_quarter() / 100, -4))
 
 
 def person_for(unit_id: str, level: str) -> Actor:
@@ -115,10 +103,10 @@ def _hq_krs(quarter: tuple[date, date]) -> list[MetricKeyResult]:
     return [
         window_kr(
             NORTH_STAR_KR,
-            "高端产品月复购客户数 ≥ 12000 premium monthly repeat buyers",
+            f"高端产品月复购客户数 ≥ {NORTH_STAR_REPEAT_BUYERS} premium monthly repeat buyers",
             "hq",
             "premium_monthly_repeat_buyers",
-            12000,
+            NORTH_STAR_REPEAT_BUYERS,
             quarter,
             kind="stay_above",
             window_kind="calendar_month",
@@ -134,10 +122,10 @@ def _hq_krs(quarter: tuple[date, date]) -> list[MetricKeyResult]:
         ),
         window_kr(
             "kr-hq-revenue",
-            "Quarter revenue reaches 200M CNY",
+            f"Quarter revenue reaches {QUARTER_REVENUE_CNY / 1e6:,.0f}M CNY",
             "hq",
             "revenue",
-            200_000_000,
+            QUARTER_REVENUE_CNY,
             quarter,
         ),
         window_kr(
@@ -200,10 +188,10 @@ def _manager_krs(
         krs.append(
             window_kr(
                 volume,
-                f"{unit.name}: quarter revenue 50M CNY",
+                f"{unit.name}: quarter revenue {REGION_REVENUE / 1e6:,.0f}M CNY",
                 unit.id,
                 "revenue",
-                50_000_000,
+                REGION_REVENUE,
                 quarter,
             )
         )
@@ -212,10 +200,10 @@ def _manager_krs(
         krs.append(
             window_kr(
                 volume,
-                f"{unit.name}: 400k tea units",
+                f"{unit.name}: {CITY_TEA_UNITS / 1e3:,.0f}k tea units",
                 unit.id,
                 "units",
-                400_000,
+                CITY_TEA_UNITS,
                 quarter,
                 category="tea",
             )
@@ -238,15 +226,20 @@ def _rep_krs(
     bound = [
         window_kr(
             premium,
-            "Premium revenue 600k CNY",
+            f"Premium revenue {REP_PREMIUM_REVENUE / 1e3:,.0f}k CNY",
             unit.id,
             "revenue",
-            600_000,
+            REP_PREMIUM_REVENUE,
             quarter,
             skus=PREMIUM_SKUS,
         ),
         window_kr(
-            revenue, f"{unit.id}: quarter revenue 2M CNY", unit.id, "revenue", 2_000_000, quarter
+            revenue,
+            f"{unit.id}: quarter revenue {REP_REVENUE / 1e6:,.2f}M CNY",
+            unit.id,
+            "revenue",
+            REP_REVENUE,
+            quarter,
         ),
     ]
     return bound, customers, {premium: 50, customers.id: 25, revenue: 25}

@@ -34,6 +34,7 @@ from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.settings import Settings
 from simulator.company import NORTH_STAR_KR, cycle_id_of, person_for, quarter_of
+from simulator.pace import NORTH_STAR_REPEAT_BUYERS
 
 
 @dataclass
@@ -220,7 +221,7 @@ async def seed_company_okrs(
             actor=hq,
             at=seeder.tick(1),
             metric="高端产品月复购客户数 premium-product monthly repeat buyers",
-            target=Decimal(12000),
+            target=Decimal(NORTH_STAR_REPEAT_BUYERS),
             unit="customers",
             owner_person_id=hq.person_id,
             measured_by=NORTH_STAR_KR,

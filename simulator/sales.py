@@ -15,7 +15,7 @@ from domain.sales import (
     SaleRecorded,
     SaleRefunded,
 )
-from simulator.company import PRODUCTS
+from simulator.pace import PRODUCTS
 
 CHANNEL_WEIGHTS = (("retail", 55), ("wholesale", 15), ("ecommerce", 20), ("horeca", 10))
 # Selling scenarios, how often a new customer comes from each, and how many prospects who never
