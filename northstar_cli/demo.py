@@ -149,11 +149,29 @@ def _send_history(settings: Settings, company: CompanyCatalog, until: datetime) 
         return asyncio.run(send_history(settings, company, until, advance))
 
 
+async def _project_seed(settings: Settings) -> int:
+    """The seeded events applied to the read models before any process starts, as the OKR agent
+    would apply them (its copies are then skipped): the sales worker knows every rep before the
+    history names them, and the field figures are there at once."""
+    from zoneinfo import ZoneInfo
+
+    from projections.okr.okr_topic import apply_recorded
+
+    conn = await connect(settings.dsn)
+    try:
+        return await apply_recorded(
+            conn, ZoneInfo(settings.company_timezone), settings.alerts_topic
+        )
+    finally:
+        await conn.close()
+
+
 def run_demo(settings: Settings, simulator: bool = True, rate: float | None = None) -> None:
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
     company = company_catalog(datetime.now(UTC).date())
     okrs = asyncio.run(seed_with_handlers(settings, company, 0, behaviour_weeks=BEHAVIOUR_WEEKS))
+    asyncio.run(_project_seed(settings))
     # The company's history comes with its own simulator: a load generator (`rate`) or your
     # own producer (no simulator) starts from an empty sales topic.
     history_until = datetime.now(UTC)
