@@ -22,7 +22,8 @@ from domain.catalog import CompanyCatalog
 from domain.key_result.metrics import MetricKeyResult
 from handlers.catalog_import import load_plan_now
 from infra.settings import Settings
-from simulator.company import PREMIUM_SKUS, company_catalog, quarter_of
+from simulator.company import PREMIUM_SKUS, company_catalog
+from simulator.pace import quarter_of
 from simulator.sales import SalesSimulator
 
 KR_COUNT = 1000

@@ -24,7 +24,6 @@ from handlers.certifications import CertificationCommandHandler
 from handlers.cycles import HqCommandHandler
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
-from handlers.org_source import RecordedOrg
 from handlers.proposals import ProposalCommandHandler
 from handlers.recording import (
     DEFAULT_RESPONSE_TIME,
@@ -34,6 +33,7 @@ from handlers.recording import (
     org_context,
 )
 from infra.postgres.event_store import EventStore
+from infra.postgres.org_stream import RecordedOrg
 from infra.settings import Settings
 
 Clock = Callable[[], datetime]

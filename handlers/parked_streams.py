@@ -12,10 +12,10 @@ import asyncpg
 from domain.event_chain import RecordedEvent
 from domain.kernel import DomainError
 from domain.projection_skips import PROJECTION_SKIPS, PROJECTION_SKIPS_STREAM, SkipParkedEvent
-from handlers.org_source import RecordedOrg
 from handlers.recording import StreamCommands
 from infra.failures import is_transient
 from infra.postgres.event_store import EventStore
+from infra.postgres.org_stream import RecordedOrg
 from projections.okr.okr_read_models import (
     PROJECTION,
     AppliedBatch,

@@ -37,8 +37,8 @@ from domain.okr_governance import (
     Governance,
 )
 from domain.org_tree import OrgTree
-from handlers.org_source import RecordedOrg
 from infra.postgres.event_store import AppendResult, EventStore
+from infra.postgres.org_stream import RecordedOrg
 
 OrgSource = Callable[[asyncpg.Connection], Awaitable[OrgTree]]
 S = TypeVar("S")

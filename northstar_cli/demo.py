@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import click
 import yaml
 
-from domain.catalog import CompanyCatalog
 from infra.postgres.accounts import add_user, create_client, create_login_link
 from infra.postgres.db import connect
 from infra.procs import port_open, wait_until
@@ -20,7 +20,7 @@ from infra.supervisor import ChildSpec, Supervisor
 from projections.reference_data import load_reference_data
 from simulator.company import company_catalog
 from simulator.okr_seed import seed_with_handlers
-from simulator.sales_history import history_start, send_history
+from simulator.sales_history import history_start
 from streams.app import agent_processes
 
 # The demo's people on the board: a rep, their city manager, HQ, an auditor and the south's HRBP.
@@ -137,16 +137,25 @@ def simulator_args(settings: Settings, rate: float | None, since: datetime) -> l
     return [*company, "--since", since.isoformat()]
 
 
-def _send_history(settings: Settings, company: CompanyCatalog, until: datetime) -> int:
-    """The company's sales up to `until` through the sales topic, with a progress bar."""
-    first = history_start(company)
-    days = max((until.date() - first).days, 1)
-    with click.progressbar(length=days, label="sales history", show_pos=True) as bar:
+def _history_in_background(settings: Settings, until: datetime) -> subprocess.Popen[bytes]:
+    """`simulate history` up to `until` in a process of its own, while the OKR tree is seeded: it
+    needs only Kafka, and the worker that reads it starts after the seeding (history.log)."""
+    company = settings.demo_folder / "company.yaml"
+    command = ["simulate", "history", "--company", str(company), "--until", until.isoformat()]
+    with open(settings.demo_folder / "history.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "northstar_cli.main", *command],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
-        def advance(_sent: int, reached: datetime) -> None:
-            bar.update(max(0, (reached.date() - first).days - bar.pos))
 
-        return asyncio.run(send_history(settings, company, until, advance))
+def _history_sent(settings: Settings, sending: subprocess.Popen[bytes]) -> int:
+    """How many facts the history sent, once it is done (its log's last line says)."""
+    log = settings.demo_folder / "history.log"
+    if sending.wait() != 0:
+        raise click.ClickException(f"the sales history failed:\n{log.read_text()[-2000:]}")
+    return int(log.read_text().rsplit("sent ", 1)[1].split()[0])
 
 
 async def _project_seed(settings: Settings) -> int:
@@ -170,13 +179,14 @@ def run_demo(settings: Settings, simulator: bool = True, rate: float | None = No
     start_all(settings)
     krs, ingest_token, reader_token = asyncio.run(_seed(settings))
     company = company_catalog(datetime.now(UTC).date())
-    okrs = asyncio.run(seed_with_handlers(settings, company, 0, behaviour_weeks=BEHAVIOUR_WEEKS))
-    asyncio.run(_project_seed(settings))
     # The company's history comes with its own simulator: a load generator (`rate`) or your
     # own producer (no simulator) starts from an empty sales topic.
     history_until = datetime.now(UTC)
     paced = simulator and rate is None
-    history = _send_history(settings, company, history_until) if paced else 0
+    sending = _history_in_background(settings, history_until) if paced else None
+    okrs = asyncio.run(seed_with_handlers(settings, company, 0, behaviour_weeks=BEHAVIOUR_WEEKS))
+    asyncio.run(_project_seed(settings))
+    history = 0 if sending is None else _history_sent(settings, sending)
     logs = settings.demo_folder
     supervisor = Supervisor(demo_processes(settings, simulator, rate, history_until), log_dir=logs)
     supervisor.start()

@@ -272,7 +272,7 @@ def calibration_agenda_cmd(
     from infra.postgres.db import connect
     from projections.reads.board import calibration_agenda_items
     from projections.reads.org_directory import OrgDirectory
-    from simulator.company import quarter_of
+    from simulator.pace import quarter_of
 
     now = datetime.now(UTC)
     start, end = quarter_of(now.date())

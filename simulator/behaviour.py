@@ -39,7 +39,8 @@ from domain.objectives import DefineObjective, SetKeyResultWeights
 from handlers.bootstrap import CommandHandlers
 from projections.reads.okr_reads import record_goal_view
 from reports.periods import week_start
-from simulator.company import person_for, quarter_of
+from simulator.company import person_for
+from simulator.pace import quarter_of
 
 OLD_FORM_FIELDS = 9  # the spreadsheet-era check-in form the notes describe
 WORK_HOURS = (9, 19)

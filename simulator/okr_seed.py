@@ -33,8 +33,8 @@ from handlers.catalog_import import CatalogImport
 from handlers.key_results import KeyResultCommandHandler
 from handlers.objectives import ObjectiveCommandHandler
 from infra.settings import Settings
-from simulator.company import NORTH_STAR_KR, cycle_id_of, person_for, quarter_of
-from simulator.pace import NORTH_STAR_REPEAT_BUYERS
+from simulator.company import NORTH_STAR_KR, cycle_id_of, person_for
+from simulator.pace import NORTH_STAR_REPEAT_BUYERS, quarter_of
 
 
 @dataclass

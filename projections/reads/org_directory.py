@@ -1,4 +1,7 @@
-"""The worker's in-memory copy of the org tree, reloaded when a sale names an unknown rep."""
+"""The worker's in-memory copy of the org tree, reloaded when a sale names an unknown rep. It
+is read from the org stream of the event store, not from the `org_unit` read model: a rep HQ
+has created is known as soon as the event is committed, so a sale that names them right away
+is counted instead of dead-lettered as from an unknown rep while the OKR agent catches up."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import time
 
 import asyncpg
 
-from domain.org_tree import OrgTree, OrgUnit
+from domain.org_tree import OrgTree
+from infra.postgres.event_store import EventStore
+from infra.postgres.org_stream import RecordedOrg
 
 
 class OrgDirectory:
@@ -15,12 +20,12 @@ class OrgDirectory:
         self.tree: OrgTree | None = None
         self.max_age_s = max_age_s
         self._loaded_at = -math.inf
+        self._recorded = RecordedOrg(EventStore(topic=""))  # reads only: no topic to copy to
 
     async def load(self, conn: asyncpg.Connection) -> OrgTree:
-        rows = await conn.fetch("SELECT id, name, level, parent_id FROM org_unit")
-        self.tree = OrgTree(OrgUnit(**dict(r)) for r in rows) if rows else None
+        self.tree = await self._recorded(conn)
         self._loaded_at = time.monotonic()
-        return self.tree  # type: ignore[return-value]
+        return self.tree
 
     async def current(self, conn: asyncpg.Connection) -> OrgTree:
         """The tree, reloaded when older than `max_age_s` (building it costs ~0.4 ms, a large

@@ -28,7 +28,8 @@ from domain.sales import SaleRecorded
 from handlers.bootstrap import command_handlers
 from infra.postgres.accounts import create_client
 from projections.reads.org_directory import OrgDirectory
-from simulator.company import PRODUCTS, STRATEGIC_PROJECTS, person_for
+from simulator.company import STRATEGIC_PROJECTS, person_for
+from simulator.pace import PRODUCTS
 from tests import expected
 from tests.browser import add_board_users, board_sessions
 from tests.stack import (

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
-from simulator.company import quarter_of
+from simulator.pace import quarter_of
 from tests.stack import (
     bearer,
     define_quarter,

@@ -10,9 +10,9 @@ import asyncpg
 
 from domain.kernel import Actor
 from domain.organisation import ORGANISATION, CreateOrgUnit
-from handlers.org_source import RecordedOrg
 from handlers.recording import AggregateCommands, no_context
 from infra.postgres.event_store import EventStore
+from infra.postgres.org_stream import RecordedOrg
 from tests.stack import load_company, small_company
 
 HQ = Actor(person_id="p-hq", role="hq_admin", unit_id="hq")

@@ -1,6 +1,7 @@
-"""The command side's org tree, read from its own store: the org stream's events, folded once
-and then only the events added since (one indexed query per command when nothing changed). A
-unit HQ just created is known to the very next command, before any read model has it."""
+"""The org tree as the store says it: the org stream's events, folded once and then only the
+events added since (one indexed query per read when nothing changed). A unit HQ just created is
+known at once, before any read model has it: to the very next command, and to the sales worker
+the moment a sale names a rep it has not seen."""
 
 from __future__ import annotations
 
