@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from math import exp
 
 
@@ -96,10 +97,13 @@ def rep_factors(regions_of_reps: dict[str, str], seed: int) -> dict[str, float]:
 def day_share(day: date) -> float:
     """The share of its quarter's sales made on `day`: the weekday pattern, normalised over
     the quarter's days so that the shares add up to 1."""
-    quarter = quarter_of(day)
+    return WEEKDAY_FACTORS[day.weekday()] / _quarter_weight(quarter_of(day))
+
+
+@cache
+def _quarter_weight(quarter: tuple[date, date]) -> float:
     days = (quarter[1] - quarter[0]).days + 1
-    total = sum(WEEKDAY_FACTORS[(quarter[0] + timedelta(days=n)).weekday()] for n in range(days))
-    return WEEKDAY_FACTORS[day.weekday()] / total
+    return sum(WEEKDAY_FACTORS[(quarter[0] + timedelta(days=n)).weekday()] for n in range(days))
 
 
 def elapsed(day: date) -> float:

@@ -83,44 +83,48 @@ class PacedSales:
             f"cust-{rep_id[4:]}-{key}", channel[0], scenario[0], rng.choice(AFFINITIES), since
         )
 
-    def _won_in_week(self, rep_id: str, monday: date) -> list[Customer]:
+    @cache  # noqa: B019
+    def _won_in_week(self, rep_id: str, monday: date) -> tuple[Customer, ...]:
         rng = random.Random(f"{self.seed}-{rep_id}-won-{monday}")
         count = sum(rng.random() < NEW_CUSTOMERS_PER_WEEK / 7 for _ in range(7))
-        return [
+        return tuple(
             self._customer(rep_id, f"w{monday:%y%m%d}{n}", monday + timedelta(rng.randrange(7)))
             for n in range(count)
-        ]
+        )
 
     def won_on(self, rep_id: str, day: date) -> list[Customer]:
         monday = day - timedelta(days=day.weekday())
         return [c for c in self._won_in_week(rep_id, monday) if c.since == day]
 
     @cache  # noqa: B019
-    def _lapses(self, customer_id: str, month: date) -> tuple[date, date] | None:
-        rng = random.Random(f"{self.seed}-{customer_id}-lapse-{month}")
-        if rng.random() >= LAPSE_CHANCE_PER_MONTH:
-            return None
-        start = month + timedelta(days=rng.randrange(28))
-        return start, start + timedelta(days=rng.randint(*LAPSE_DAYS))
+    def _lapses(self, customer_id: str, first_day: date) -> tuple[tuple[date, date], ...]:
+        """A customer's spells without buying, month by month from three months before the
+        simulated span for three years: one draw a month (a spell starts in it, or not)."""
+        rng = random.Random(f"{self.seed}-{customer_id}-lapses")
+        spells, month = [], _months_after(first_day.replace(day=1), -3)
+        for _ in range(36):
+            if rng.random() < LAPSE_CHANCE_PER_MONTH:
+                start = month + timedelta(days=rng.randrange(28))
+                spells.append((start, start + timedelta(days=rng.randint(*LAPSE_DAYS))))
+            month = _months_after(month, 1)
+        return tuple(spells)
 
-    def lapsed(self, customer: Customer, day: date) -> bool:
-        month = day.replace(day=1)
-        for back in range(3):
-            first = (month - timedelta(days=31 * back)).replace(day=1)
-            window = self._lapses(customer.customer_id, first)
-            if window is not None and window[0] <= day < window[1]:
-                return True
-        return False
+    def lapsed(self, customer: Customer, day: date, first_day: date) -> bool:
+        return any(s <= day < e for s, e in self._lapses(customer.customer_id, first_day))
+
+    @cache  # noqa: B019
+    def _original_customers(self, rep_id: str) -> tuple[Customer, ...]:
+        return tuple(self._customer(rep_id, f"{n:03d}", None) for n in range(CUSTOMERS_PER_REP))
 
     def active_customers(self, rep_id: str, day: date, first_day: date) -> list[Customer]:
         """The rep's customers who buy on `day`: the original ones and those won since
-        `first_day` (the start of the simulated span), less the lapsed."""
-        base = [self._customer(rep_id, f"{n:03d}", None) for n in range(CUSTOMERS_PER_REP)]
+        `first_day` (the start of the simulated span), less those in a spell without buying."""
+        base = list(self._original_customers(rep_id))
         monday = first_day - timedelta(days=first_day.weekday())
         while monday <= day:
             base += [c for c in self._won_in_week(rep_id, monday) if c.since < day]  # type: ignore[operator]
             monday += timedelta(days=7)
-        return [c for c in base if not self.lapsed(c, day)]
+        return [c for c in base if not self.lapsed(c, day, first_day)]
 
     # -- a rep's day -------------------------------------------------------------------------
 
@@ -253,6 +257,11 @@ class PacedSales:
             todays = self._day(day, first_day)
             yield from (f for f in todays if start <= f.occurred_at < end)
             day += timedelta(days=1)
+
+
+def _months_after(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _day_end(when: datetime) -> datetime:
