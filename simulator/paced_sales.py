@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache, lru_cache
+from typing import Any
 
 from domain.catalog import CompanyCatalog
 from domain.sales import (
@@ -128,6 +129,18 @@ class PacedSales:
 
     # -- a rep's day -------------------------------------------------------------------------
 
+    def _envelope(
+        self, source_id: str, when: datetime, rep_id: str, customer_id: str
+    ) -> dict[str, Any]:
+        """What every fact carries: its id in the simulated POS, when, which rep and customer."""
+        return {
+            "source_system": self.source,
+            "source_id": source_id,
+            "occurred_at": when,
+            "rep_id": rep_id,
+            "customer_id": customer_id,
+        }
+
     def rep_day(self, rep_id: str, day: date, first_day: date) -> list[SaleFact]:
         """Every fact of one rep's day, in time order."""
         rng = random.Random(f"{self.seed}-{rep_id}-{day}")
@@ -150,16 +163,9 @@ class PacedSales:
                 for k in range(count):
                     facts.append(self._lead(rep_id, f"prospect-{customer.customer_id}-{k}", when))
                 facts.append(self._lead(rep_id, customer.customer_id, when, customer.scenario))
-                facts.append(
-                    CustomerFirstOrder(
-                        source_system=self.source,
-                        source_id=f"F-{customer.customer_id}",
-                        occurred_at=when,
-                        rep_id=rep_id,
-                        customer_id=customer.customer_id,
-                        scenario=customer.scenario,
-                    )
-                )
+                won_id = customer.customer_id
+                first = self._envelope(f"F-{won_id}", when, rep_id, won_id)
+                facts.append(CustomerFirstOrder(**first, scenario=customer.scenario))
             else:
                 customer = rng.choice(customers)
             facts += self._order(rng, rep_id, customer, when, premium_chance, collection, n)
@@ -185,11 +191,7 @@ class PacedSales:
         product = rng.choice(PREMIUM if premium else STANDARD)
         order_id = f"S-{rep_id[4:]}-{when:%Y%m%d}-{n:03d}"
         sale = SaleRecorded(
-            source_system=self.source,
-            source_id=order_id,
-            occurred_at=when,
-            rep_id=rep_id,
-            customer_id=customer.customer_id,
+            **self._envelope(order_id, when, rep_id, customer.customer_id),
             sku=product.sku,
             category=product.category,
             premium=product.premium,
@@ -200,25 +202,18 @@ class PacedSales:
         )
         out: list[SaleFact] = [sale]
         if rng.random() < collection:
-            out.append(
-                PaymentCollected(
-                    source_system=self.source,
-                    source_id=f"P-{order_id}",
-                    occurred_at=when,
-                    rep_id=rep_id,
-                    customer_id=customer.customer_id,
-                    amount_minor=sale.amount_minor,
-                )
-            )
+            paid = self._envelope(f"P-{order_id}", when, rep_id, customer.customer_id)
+            out.append(PaymentCollected(**paid, amount_minor=sale.amount_minor))
         if rng.random() < REFUND_CHANCE:
             back = rng.randint(1, quantity)
             out.append(
                 SaleRefunded(
-                    source_system=self.source,
-                    source_id=f"R-{order_id}",
-                    occurred_at=min(when + timedelta(hours=1), _day_end(when)),
-                    rep_id=rep_id,
-                    customer_id=customer.customer_id,
+                    **self._envelope(
+                        f"R-{order_id}",
+                        min(when + timedelta(hours=1), _day_end(when)),
+                        rep_id,
+                        customer.customer_id,
+                    ),
                     sale_source_id=order_id,
                     sku=product.sku,
                     category=product.category,
@@ -234,12 +229,7 @@ class PacedSales:
         self, rep_id: str, customer_id: str, when: datetime, scenario: str | None = None
     ) -> LeadRegistered:
         return LeadRegistered(
-            source_system=self.source,
-            source_id=f"L-{customer_id}",
-            occurred_at=when,
-            rep_id=rep_id,
-            customer_id=customer_id,
-            scenario=scenario,
+            **self._envelope(f"L-{customer_id}", when, rep_id, customer_id), scenario=scenario
         )
 
     # -- stretches of time -------------------------------------------------------------------
