@@ -112,7 +112,10 @@ async def test_a_killed_worker_comes_back_and_the_totals_stay_exact(env, tmp_pat
 
     async def poll_api() -> None:
         nonlocal answered
-        async with httpx.AsyncClient(base_url=base, timeout=2) as http:
+        # a new connection per poll: a kept-alive one the server closed while this loop waited
+        # on a loaded machine is not an answer the API failed to give
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=base, timeout=2, limits=no_reuse) as http:
             while not stop.is_set():
                 try:
                     status = (await http.get("/healthz")).status_code
