@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from infra.settings import Settings
-from northstar_cli.params import MOMENT
+from northstar_cli.params import MOMENT, zoned_moment
 from northstar_cli.with_db import with_connection
 from reports.render import Column, field, text_table
 
@@ -79,18 +79,15 @@ def audit_history(
     """Every target change: old -> new, reason, evidence, requester, decider, times and
     response times, folded from the event store. With --weights: every change of an
     objective's KR weights, before and after, who, when, and the meeting that decided it."""
-    from zoneinfo import ZoneInfo
-
     from audit.history import HistoryFilter, as_csv, change_document, target_change_history
 
-    zone = ZoneInfo(settings.company_timezone)
     selection = HistoryFilter(
         kr_id,
         objective_id,
         owner_person_id,
         region_id,
         cycle_id,
-        *(m if m is None or m.tzinfo else m.replace(tzinfo=zone) for m in (since, until)),
+        *(m if m is None else zoned_moment(m, settings) for m in (since, until)),
     )
 
     if weights:
@@ -220,14 +217,6 @@ def audit_diff(
             else:
                 click.echo(f"  {change['id']}: {change['change']}")
     click.echo(f"{len(report['objectives']) + len(report['key_results'])} change(s)")
-
-
-def zoned_moment(moment: datetime, settings: Settings) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    from reports.periods import zoned
-
-    return zoned(moment, ZoneInfo(settings.company_timezone))
 
 
 @audit.command("verify")

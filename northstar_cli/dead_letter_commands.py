@@ -7,14 +7,13 @@ import asyncio
 import json
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 
 from infra.kafka.codec import REJECT_REASONS
 from infra.kafka.connection import kafka_options
 from infra.settings import Settings
-from northstar_cli.params import MOMENT
+from northstar_cli.params import MOMENT, zoned_moment
 
 
 def _selected(
@@ -22,8 +21,8 @@ def _selected(
 ) -> list:
     from infra.kafka.dead_letter_log import chosen, read_dead_letters
 
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=ZoneInfo(settings.company_timezone))
+    if since is not None:
+        since = zoned_moment(since, settings)
     letters = asyncio.run(read_dead_letters(kafka_options(settings), settings.dead_letter_topic))
     return chosen(letters, reasons, since, ids)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
+
+from infra.settings import Settings
+from reports.periods import zoned
 
 EXAMPLES = "2026-11-29, 2026-11-29T18:00, 2026-11-29T18:00:00.250 or 2026-11-29T10:00:00+00:00"
 
@@ -32,3 +36,8 @@ class Moment(click.ParamType):
 
 
 MOMENT = Moment()
+
+
+def zoned_moment(moment: datetime, settings: Settings) -> datetime:
+    """A MOMENT as given: with its offset, or without one in the company's zone."""
+    return zoned(moment, ZoneInfo(settings.company_timezone))

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from infra.settings import Settings
-from northstar_cli.audit_commands import as_auditor, zoned_moment
-from northstar_cli.params import MOMENT
+from northstar_cli.audit_commands import as_auditor
+from northstar_cli.params import MOMENT, zoned_moment
 from reports.customer_churn import COLUMNS as CHURN_COLUMNS
 from reports.escalation_times import COLUMNS as ESCALATION_COLUMNS
 from reports.goal_views import COLUMNS as VIEW_COLUMNS

@@ -19,7 +19,7 @@ import yaml
 
 from infra.kafka.connection import kafka_options
 from infra.settings import Settings
-from northstar_cli.params import MOMENT
+from northstar_cli.params import MOMENT, zoned_moment
 from northstar_cli.parked_commands import parked, retry, skip
 from northstar_cli.with_db import with_connection
 
@@ -211,7 +211,7 @@ def evaluate(settings: Settings, at: datetime | None, quiet_alerts: bool, as_jso
     calibration = configured_handlers(settings).calibration
 
     zone = ZoneInfo(settings.company_timezone)
-    when = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=zone)
+    when = datetime.now(UTC) if at is None else zoned_moment(at, settings)
 
     async def run() -> dict[str, object]:
         conn = await connect(settings.dsn)

@@ -7,7 +7,6 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import yaml
@@ -16,7 +15,7 @@ from domain.catalog import CompanyCatalog
 from infra.kafka.connection import kafka_options
 from infra.settings import Settings
 from infra.signals import stop_on_signals
-from northstar_cli.params import MOMENT
+from northstar_cli.params import MOMENT, zoned_moment
 
 
 @click.group()
@@ -41,9 +40,7 @@ def _company(path: Path) -> CompanyCatalog:
 
 def _aware(settings: Settings, moment: datetime | None) -> datetime:
     """A moment given on the command line (none: now; no offset: company time)."""
-    if moment is None:
-        return datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.company_timezone))
+    return datetime.now(UTC) if moment is None else zoned_moment(moment, settings)
 
 
 COMPANY = click.option(
